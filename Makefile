@@ -1,0 +1,41 @@
+# Rapport: two commands on a fresh machine.
+#   make run   set up, generate the sample CRM and run the whole DAG once
+#   make test  set up and run the tests
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Never download a Python: use the machine's python3.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON ?= $(shell command -v python3)
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+
+.PHONY: help setup run test lint bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced  ## install uv if absent, then the locked environment
+
+run: setup  ## run the whole DAG once on the generated sample CRM (pass ARGS="--date 2026-11-01" etc.)
+	$(VENV)/bin/rapport run $(ARGS)
+
+test: setup  ## run the test suite
+	$(VENV)/bin/pytest $(ARGS)
+
+lint: setup  ## ruff, mypy and sqlfluff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: setup  ## run the benchmarks at their default scale
+	for script in bench/bench_*.py; do $(VENV)/bin/python $$script || exit 1; done
+
+clean:  ## remove all run state (var/) and build output
+	rm -rf var dbt_project/target dbt_project/logs dbt_project/dbt_packages

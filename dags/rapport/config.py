@@ -1,0 +1,225 @@
+"""Tunables: the one configuration file (``rapport.toml``) as typed, frozen sections.
+
+The committed ``rapport.toml`` holds every default. A user file named by ``RAPPORT_CONFIG`` is merged
+over it key by key, so it only needs the keys it changes. dbt receives the same values as vars through
+:meth:`Config.dbt_vars`; ``ml/`` and the DAG read the typed sections.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from rapport.settings import PROJECT_ROOT
+
+DEFAULTS_PATH = PROJECT_ROOT / "rapport.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or holds a value outside its allowed range."""
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    scale: str = "small"
+    seed: int = 42
+    history_days: int = 800
+    format: str = "parquet"
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    future_tolerance_hours: float = 24
+
+
+@dataclass(frozen=True)
+class RelationshipConfig:
+    recent_days: int = 90
+    email_write_minutes: float = 5.0
+    email_read_minutes: float = 2.5
+    top_people: int = 3
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    cadence_days: float = 7
+    good_from: float = 60
+    fair_from: float = 40
+    trend_lookback_days: int = 7
+    trend_dead_band: float = 5
+    activity_weights: dict[str, float] = field(default_factory=dict)
+    component_weights: dict[str, float] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        for activity, weight in self.activity_weights.items():
+            if not 0.5 <= weight <= 1.5:
+                raise ConfigError(
+                    f"health.activity_weights.{activity} = {weight}: weights may move at most +/- 50 % "
+                    "from 1.0 (allowed 0.5 to 1.5)"
+                )
+        if not 0 <= self.fair_from < self.good_from <= 100:
+            raise ConfigError(
+                f"health bands: need 0 <= fair_from ({self.fair_from}) < good_from ({self.good_from}) <= 100"
+            )
+        if self.cadence_days <= 0:
+            raise ConfigError(f"health.cadence_days = {self.cadence_days}: must be > 0")
+        if any(w < 0 for w in self.component_weights.values()) or not sum(self.component_weights.values()):
+            raise ConfigError("health.component_weights: weights must be >= 0 and not all zero")
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    training_window_days: int = 730
+    min_positive: int = 40
+    min_negative: int = 40
+    retrain_after_days: int = 15
+    decision_gap_days: int = 7
+    test_fraction: float = 0.2
+    leakage_feature_auc: float = 0.95
+    suspect_model_auc: float = 0.97
+    ready_auc: float = 0.75
+    ok_auc: float = 0.65
+    scoring_window_days: int = 730
+    grade_a_from: float = 75
+    grade_b_from: float = 50
+    grade_c_from: float = 25
+    trend_dead_band: float = 5
+    reasons_per_side: int = 5
+    reasons_json_max_chars: int = 2000
+
+    def validate(self) -> None:
+        if self.training_window_days < 90:
+            raise ConfigError(
+                f"scoring.training_window_days = {self.training_window_days}: the window must be at least 90 days"
+            )
+        if not 0 < self.test_fraction < 1:
+            raise ConfigError(f"scoring.test_fraction = {self.test_fraction}: must be between 0 and 1")
+        if not 0 <= self.grade_c_from < self.grade_b_from < self.grade_a_from <= 100:
+            raise ConfigError("scoring grade cut-offs: need 0 <= grade_c_from < grade_b_from < grade_a_from <= 100")
+        if not self.ok_auc <= self.ready_auc:
+            raise ConfigError("scoring: ok_auc must be <= ready_auc")
+
+
+@dataclass(frozen=True)
+class NotesConfig:
+    languages: tuple[str, ...] = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class TalkingPointsConfig:
+    categories: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def enabled_categories(self) -> tuple[str, ...]:
+        return tuple(name for name, on in self.categories.items() if on)
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    internal_domains: tuple[str, ...] = ()
+    internal_addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WhoKnowsWhomConfig:
+    half_life_days: float = 90
+    opt_out: tuple[str, ...] = ()
+
+
+_SECTIONS: dict[str, type] = {
+    "sample": SampleConfig,
+    "validation": ValidationConfig,
+    "relationship": RelationshipConfig,
+    "health": HealthConfig,
+    "scoring": ScoringConfig,
+    "notes": NotesConfig,
+    "talking_points": TalkingPointsConfig,
+    "mail": MailConfig,
+    "who_knows_whom": WhoKnowsWhomConfig,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """All tunables of one installation."""
+
+    sample: SampleConfig
+    validation: ValidationConfig
+    relationship: RelationshipConfig
+    health: HealthConfig
+    scoring: ScoringConfig
+    notes: NotesConfig
+    talking_points: TalkingPointsConfig
+    mail: MailConfig
+    who_knows_whom: WhoKnowsWhomConfig
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Config:
+        """Read the defaults, merge the user file ``path`` (if any) over them, and validate."""
+        merged = _read_toml(DEFAULTS_PATH)
+        if path is not None and Path(path).resolve() != DEFAULTS_PATH.resolve():
+            merged = _deep_merge(merged, _read_toml(Path(path)))
+        return cls.from_dict(merged)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        unknown = set(data) - set(_SECTIONS)
+        if unknown:
+            raise ConfigError(f"unknown configuration section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}")
+        sections = {name: _build_section(name, section_cls, data.get(name, {})) for name, section_cls in _SECTIONS.items()}
+        config = cls(**sections)
+        config.health.validate()
+        config.scoring.validate()
+        return config
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """The tunables dbt models read with ``var()``, flattened as ``<section>_<key>``."""
+        out: dict[str, Any] = {}
+        for name in ("relationship", "health", "scoring", "talking_points", "mail", "who_knows_whom"):
+            section = getattr(self, name)
+            for item in fields(section):
+                value = getattr(section, item.name)
+                out[f"{name}_{item.name}"] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+def _build_section(name: str, section_cls: type, values: dict[str, Any]) -> Any:
+    known = {item.name: item for item in fields(section_cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigError(f"[{name}]: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
+    kwargs = {}
+    for key, value in values.items():
+        kwargs[key] = tuple(value) if isinstance(value, list) else value
+    return section_cls(**kwargs)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"configuration file {path} does not exist; set RAPPORT_CONFIG to an existing file") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """The installation's configuration: ``path``, else ``RAPPORT_CONFIG``, merged over the defaults."""
+    if path is None:
+        from rapport.settings import Settings
+
+        path = Settings.from_env().config_path
+    return Config.load(path)

@@ -1,0 +1,134 @@
+"""Where things live: paths and URIs, from environment variables with defaults.
+
+No I/O happens at import or construction; :func:`apply_runtime_environment` is the one function that
+writes to ``os.environ`` and it is called explicitly by the command line, the tests and the DAG.
+All run state lives under one folder (``var/`` by default) so that ``make clean`` resets everything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Telemetry of every tool in the stack is off by default (the machine is offline; nothing phones home).
+TELEMETRY_OFF = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "SCARF_ANALYTICS": "false",
+    # MLflow would otherwise log the whole uv lock file as model requirements.
+    "MLFLOW_UV_AUTO_DETECT": "false",
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and URIs of one Rapport installation.
+
+    Every path can be moved with an environment variable; the defaults keep everything under
+    ``<project>/var``.
+    """
+
+    project_root: Path
+    var_dir: Path
+    config_path: Path
+    warehouse_path: Path
+    mlflow_tracking_uri: str
+    source: str
+    writeback_uri: str | None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        root = Path(env.get("RAPPORT_PROJECT_ROOT", PROJECT_ROOT)).resolve()
+        var_dir = Path(env.get("RAPPORT_HOME", root / "var")).resolve()
+        warehouse = Path(env.get("RAPPORT_WAREHOUSE", var_dir / "warehouse.duckdb")).resolve()
+        tracking = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{var_dir / 'mlflow.db'}"
+        return cls(
+            project_root=root,
+            var_dir=var_dir,
+            config_path=Path(env.get("RAPPORT_CONFIG", root / "rapport.toml")).resolve(),
+            warehouse_path=warehouse,
+            mlflow_tracking_uri=tracking,
+            source=env.get("RAPPORT_SOURCE", "sample"),
+            writeback_uri=env.get("RAPPORT_WRITEBACK_URI") or None,
+        )
+
+    # Folders under var/ -------------------------------------------------------------------------
+    @property
+    def airflow_home(self) -> Path:
+        return self.var_dir / "airflow"
+
+    @property
+    def landing_dir(self) -> Path:
+        """Raw Parquet per table per logical date: ``landing/<table>/ds=YYYY-MM-DD/``."""
+        return self.var_dir / "landing"
+
+    @property
+    def sample_dir(self) -> Path:
+        """The generated sample CRM export (the embedded default source)."""
+        return self.var_dir / "sample"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Files for the CRM to import (scores and reasons per day)."""
+        return self.var_dir / "exports"
+
+    @property
+    def published_dir(self) -> Path:
+        """Read copies of the marts for analysts: a swapped DuckDB file and Parquet files."""
+        return self.var_dir / "published"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.var_dir / "mlartifacts"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_root / "dbt_project"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.var_dir / "dbt" / "target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return self.var_dir / "dbt" / "logs"
+
+    @property
+    def dags_dir(self) -> Path:
+        return self.project_root / "dags"
+
+    def runtime_environment(self) -> dict[str, str]:
+        """Environment variables every Rapport process needs (Airflow, dbt, MLflow, telemetry)."""
+        env = dict(TELEMETRY_OFF)
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.airflow_home),
+                "AIRFLOW_CONFIG": str(self.project_root / "airflow.cfg"),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_dir),
+                "AIRFLOW__COSMOS__CACHE_DIR": str(self.var_dir / "cosmos"),
+                "RAPPORT_HOME": str(self.var_dir),
+                "RAPPORT_WAREHOUSE": str(self.warehouse_path),
+                "RAPPORT_CONFIG": str(self.config_path),
+                "MLFLOW_TRACKING_URI": self.mlflow_tracking_uri,
+                "DBT_PROFILES_DIR": str(self.dbt_project_dir),
+                "DBT_TARGET_PATH": str(self.dbt_target_dir),
+                "DBT_LOG_PATH": str(self.dbt_log_dir),
+            }
+        )
+        return env
+
+
+def apply_runtime_environment(settings: Settings | None = None) -> Settings:
+    """Export :meth:`Settings.runtime_environment` into ``os.environ`` (existing values win)."""
+    settings = settings or Settings.from_env()
+    for key, value in settings.runtime_environment().items():
+        os.environ.setdefault(key, value)
+    return settings

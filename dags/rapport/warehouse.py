@@ -1,0 +1,83 @@
+"""The DuckDB warehouse: one way to connect, and the audit tables every stage writes to.
+
+DuckDB allows one writer process. Every connection in a Rapport process is opened through
+:func:`connect` with the same configuration as dbt-duckdb's (see ``dbt_project/profiles.yml``): DuckDB
+refuses a second connection to the same file with a different configuration in one process.
+Connections are short-lived: open, work, close (use it as a context manager).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Must match dbt_project/profiles.yml `settings`. Only built-in extensions: INSTALL would download.
+DUCKDB_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+AUDIT_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS audit",
+    """
+    CREATE TABLE IF NOT EXISTS audit.extract_manifest (
+        ds DATE NOT NULL,             -- the run's logical date
+        table_name VARCHAR NOT NULL,  -- contract table
+        source VARCHAR NOT NULL,      -- e.g. files:/path, postgres://host/db, sample, mail:/path
+        load_type VARCHAR NOT NULL,   -- full (a snapshot: replaces raw) | incremental (merged by key)
+        rows BIGINT NOT NULL,
+        bytes BIGINT NOT NULL,        -- size of the landed Parquet file
+        watermark TIMESTAMP,          -- max(modifiedon) landed, the next incremental run starts after it
+        landed_path VARCHAR NOT NULL,
+        extracted_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (ds, table_name)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.quarantine (
+        ds DATE NOT NULL,
+        table_name VARCHAR NOT NULL,
+        record_key VARCHAR,           -- the row's primary key when it has one
+        check_name VARCHAR NOT NULL,  -- e.g. expect_column_values_to_be_in_set, cast, duplicate_key
+        reason VARCHAR NOT NULL,      -- what is wrong and how to fix it, for a person
+        source_row JSON NOT NULL,     -- the row as it arrived
+        quarantined_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.reconciliation (
+        ds DATE NOT NULL,
+        table_name VARCHAR NOT NULL,
+        raw_rows BIGINT NOT NULL,
+        clean_rows BIGINT NOT NULL,
+        quarantined_rows BIGINT NOT NULL,
+        is_balanced BOOLEAN NOT NULL, -- raw_rows = clean_rows + quarantined_rows
+        checked_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (ds, table_name)
+    )
+    """,
+)
+
+
+def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (default: ``Settings.from_env().warehouse_path``), creating its folder."""
+    import duckdb
+
+    if path is None:
+        from rapport.settings import Settings
+
+        path = Settings.from_env().warehouse_path
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only, config=dict(DUCKDB_CONFIG))
+
+
+def ensure_audit_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit schemas and the audit tables if they do not exist yet."""
+    for statement in AUDIT_DDL:
+        connection.execute(statement)

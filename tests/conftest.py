@@ -1,0 +1,49 @@
+"""Test-wide set-up.
+
+The environment is pointed at a per-session temporary folder *before* anything imports Airflow, so
+tests never write into the source tree or ``~/airflow`` and never reach the network.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="rapport-tests-"))
+os.environ["RAPPORT_HOME"] = str(_SESSION_HOME / "var")
+os.environ.pop("RAPPORT_CONFIG", None)
+os.environ.pop("RAPPORT_SOURCE", None)
+os.environ.pop("RAPPORT_WAREHOUSE", None)
+os.environ.pop("RAPPORT_WRITEBACK_URI", None)
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+os.environ.pop("AIRFLOW_HOME", None)
+
+from rapport.settings import apply_runtime_environment  # noqa: E402
+
+apply_runtime_environment()
+
+import pytest  # noqa: E402
+
+from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def session_home() -> Path:
+    """The per-session folder that holds RAPPORT_HOME (var/) and AIRFLOW_HOME."""
+    return _SESSION_HOME
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL server on a free port, started for this test session and stopped after it."""
+    with running_postgres(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_db(postgres_server: PostgresServer):
+    """A fresh, empty database on the session's server; returns its connection URI."""
+    uri = postgres_server.create_database()
+    yield uri
+    postgres_server.drop_database(uri)
