@@ -7,6 +7,7 @@ over it key by key, so it only needs the keys it changes. dbt receives the same 
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -97,7 +98,9 @@ class ScoringConfig:
         if not 0 < self.test_fraction < 1:
             raise ConfigError(f"scoring.test_fraction = {self.test_fraction}: must be between 0 and 1")
         if not 0 <= self.grade_c_from < self.grade_b_from < self.grade_a_from <= 100:
-            raise ConfigError("scoring grade cut-offs: need 0 <= grade_c_from < grade_b_from < grade_a_from <= 100")
+            raise ConfigError(
+                "scoring grade cut-offs: need 0 <= grade_c_from < grade_b_from < grade_a_from <= 100"
+            )
         if not self.ok_auc <= self.ready_auc:
             raise ConfigError("scoring: ok_auc must be <= ready_auc")
 
@@ -157,18 +160,27 @@ class Config:
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Config:
-        """Read the defaults, merge the user file ``path`` (if any) over them, and validate."""
+        """Read the defaults, merge the user file(s) ``path`` over them, and validate.
+
+        ``path`` may name several files separated by ``os.pathsep`` (``a.toml:b.toml``); later files win.
+        """
         merged = _read_toml(DEFAULTS_PATH)
-        if path is not None and Path(path).resolve() != DEFAULTS_PATH.resolve():
-            merged = _deep_merge(merged, _read_toml(Path(path)))
+        for item in str(path).split(os.pathsep) if path is not None else ():
+            if item and Path(item).resolve() != DEFAULTS_PATH.resolve():
+                merged = _deep_merge(merged, _read_toml(Path(item)))
         return cls.from_dict(merged)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
         unknown = set(data) - set(_SECTIONS)
         if unknown:
-            raise ConfigError(f"unknown configuration section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}")
-        sections = {name: _build_section(name, section_cls, data.get(name, {})) for name, section_cls in _SECTIONS.items()}
+            raise ConfigError(
+                f"unknown configuration section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}"
+            )
+        sections = {
+            name: _build_section(name, section_cls, data.get(name, {}))
+            for name, section_cls in _SECTIONS.items()
+        }
         config = cls(**sections)
         config.health.validate()
         config.scoring.validate()
@@ -201,7 +213,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError as error:
-        raise ConfigError(f"configuration file {path} does not exist; set RAPPORT_CONFIG to an existing file") from error
+        raise ConfigError(
+            f"configuration file {path} does not exist; set RAPPORT_CONFIG to an existing file"
+        ) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
 
@@ -219,7 +233,5 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 def load_config(path: Path | str | None = None) -> Config:
     """The installation's configuration: ``path``, else ``RAPPORT_CONFIG``, merged over the defaults."""
     if path is None:
-        from rapport.settings import Settings
-
-        path = Settings.from_env().config_path
+        path = os.environ.get("RAPPORT_CONFIG")
     return Config.load(path)

@@ -37,7 +37,7 @@ class Settings:
 
     project_root: Path
     var_dir: Path
-    config_path: Path
+    config_path: str  # one TOML file, or several separated by os.pathsep (later files win)
     warehouse_path: Path
     mlflow_tracking_uri: str
     source: str
@@ -53,7 +53,7 @@ class Settings:
         return cls(
             project_root=root,
             var_dir=var_dir,
-            config_path=Path(env.get("RAPPORT_CONFIG", root / "rapport.toml")).resolve(),
+            config_path=env.get("RAPPORT_CONFIG", str(root / "rapport.toml")),
             warehouse_path=warehouse,
             mlflow_tracking_uri=tracking,
             source=env.get("RAPPORT_SOURCE", "sample"),
@@ -116,7 +116,7 @@ class Settings:
                 "AIRFLOW__COSMOS__CACHE_DIR": str(self.var_dir / "cosmos"),
                 "RAPPORT_HOME": str(self.var_dir),
                 "RAPPORT_WAREHOUSE": str(self.warehouse_path),
-                "RAPPORT_CONFIG": str(self.config_path),
+                "RAPPORT_CONFIG": self.config_path,
                 "MLFLOW_TRACKING_URI": self.mlflow_tracking_uri,
                 "DBT_PROFILES_DIR": str(self.dbt_project_dir),
                 "DBT_TARGET_PATH": str(self.dbt_target_dir),

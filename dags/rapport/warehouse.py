@@ -60,6 +60,20 @@ AUDIT_DDL = (
         PRIMARY KEY (ds, table_name)
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.dbt_runs (
+        ds DATE NOT NULL,
+        selection VARCHAR NOT NULL,   -- what the invocation built (e.g. all but tag:scores)
+        command VARCHAR NOT NULL,
+        succeeded BOOLEAN NOT NULL,
+        models_built INTEGER NOT NULL,
+        tests_passed INTEGER NOT NULL,
+        tests_warned INTEGER NOT NULL,
+        seconds DOUBLE NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (ds, selection)
+    )
+    """,
 )
 
 

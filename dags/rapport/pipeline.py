@@ -1,0 +1,179 @@
+"""The DAG's task bodies: one function per task, each a thin call into a stage module.
+
+Every function reads the running task's context (:func:`rapport.run_context.current_run`), calls the
+stage, logs what it did, and returns a small JSON-able dict for XCom. Keeping them here (not in the DAG
+file) keeps the DAG cheap to parse and lets tests call the same code paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from rapport.run_context import RunContext, current_run
+
+log = logging.getLogger(__name__)
+
+
+def _jsonable(value: Any) -> Any:
+    """Frozen dataclass results → plain dicts that XCom can store."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+# extract ------------------------------------------------------------------------------------------
+def prepare_source(run: RunContext | None = None) -> str:
+    """Resolve the run's source (and generate the sample or convert a mail archive); return its spec."""
+    from rapport.extract import prepare_source as prepare
+    from rapport.extract import resolve_source
+
+    run = run or current_run()
+    source = prepare(resolve_source(run.source_spec), run.settings, run.config)
+    log.info("source: %s", source.description)
+    return source.spec
+
+
+def extract_table(table: str, source_spec: str, run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.extract import extract_table as extract
+    from rapport.extract import resolve_source
+
+    run = run or current_run()
+    result = extract(table, run.ds, resolve_source(source_spec), run.settings)
+    return _jsonable(result)
+
+
+# validate -----------------------------------------------------------------------------------------
+def validate_table(table: str, run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.validation import validate_table as validate
+
+    run = run or current_run()
+    return _jsonable(validate(table, run.ds, run.settings, run.config))
+
+
+def reconcile_counts(run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.validation import reconciliation_report
+
+    run = run or current_run()
+    report = reconciliation_report(run.ds, run.settings)
+    return _jsonable(report)
+
+
+# analyze text -------------------------------------------------------------------------------------
+def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from ml.notes.pipeline import analyze_notes as analyze
+
+    from rapport import warehouse
+
+    run = run or current_run()
+    with warehouse.connect(run.settings.warehouse_path) as connection:
+        summary = analyze(connection, run.ds, datetime.now(UTC))
+    return _jsonable(summary)
+
+
+def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
+    from ml.notes.talking_points import detect_talking_points as detect
+
+    from rapport import warehouse
+
+    run = run or current_run()
+    with warehouse.connect(run.settings.warehouse_path) as connection:
+        summary = detect(connection, run.ds, run.config.talking_points.enabled_categories)
+    return _jsonable(summary)
+
+
+# dbt ----------------------------------------------------------------------------------------------
+def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
+    """Build and test everything but the score marts (they need this run's scores)."""
+    from rapport.transform import record_dbt_run, run_dbt
+
+    run = run or current_run()
+    summary = run_dbt(
+        "build", settings=run.settings, config=run.config, as_of=run.as_of, exclude="tag:scores"
+    )
+    record_dbt_run(run.settings, run.ds, summary)
+    return _jsonable(summary)
+
+
+# ml -----------------------------------------------------------------------------------------------
+def check_training_readiness(entity: str, run: RunContext | None = None) -> bool:
+    from ml.pipeline import check_training_readiness as check
+
+    run = run or current_run()
+    readiness = check(entity, run.as_of)
+    log.info("%s readiness: %s", entity, readiness.reason)
+    return bool(readiness.is_ready)
+
+
+def decide_retraining(entity: str, run: RunContext | None = None) -> bool:
+    from ml.pipeline import decide_retraining as decide
+
+    run = run or current_run()
+    decision = decide(entity, run.as_of, force=run.force_retrain)
+    log.info("%s retraining: %s", entity, decision.reason)
+    return bool(decision.should_retrain)
+
+
+def train_model(entity: str, run: RunContext | None = None) -> dict[str, Any]:
+    from ml.pipeline import train_and_publish
+
+    run = run or current_run()
+    return _jsonable(train_and_publish(entity, run.as_of))
+
+
+def score_records(entity: str, run: RunContext | None = None) -> dict[str, Any]:
+    from ml.pipeline import score_open_records
+
+    run = run or current_run()
+    return _jsonable(score_open_records(entity, run.as_of))
+
+
+# write back ---------------------------------------------------------------------------------------
+def build_score_marts(run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.transform import record_dbt_run, run_dbt
+
+    run = run or current_run()
+    summary = run_dbt("build", settings=run.settings, config=run.config, as_of=run.as_of, select="tag:scores")
+    record_dbt_run(run.settings, run.ds, summary)
+    return _jsonable(summary)
+
+
+def export_scores(run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.writeback import export_scores as export
+
+    run = run or current_run()
+    return _jsonable(export(run.ds, run.settings))
+
+
+def check_writeback_target(run: RunContext | None = None) -> bool:
+    run = run or current_run()
+    if run.settings.writeback_uri:
+        return True
+    log.info(
+        "no write-back database configured (RAPPORT_WRITEBACK_URI): scores stay in the warehouse and exports"
+    )
+    return False
+
+
+def upsert_scores(run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.writeback import upsert_scores_postgres
+
+    run = run or current_run()
+    assert run.settings.writeback_uri  # guarded by check_writeback_target
+    return _jsonable(upsert_scores_postgres(run.settings.writeback_uri, run.ds, run.settings))
+
+
+def publish_marts(run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.publish import publish_marts as publish
+
+    run = run or current_run()
+    return _jsonable(publish(run.settings, run.ds))

@@ -1,0 +1,109 @@
+"""Publish the marts for readers: a read-only DuckDB copy and Parquet files, swapped atomically.
+
+DuckDB allows one writer process, and even a read-only connection fails while another process writes
+the same file. Analysts and dashboards therefore never open the warehouse: they read
+``var/published/marts.duckdb`` (or the Parquet files in ``var/published/parquet/``), which a run
+replaces only at its very end, after everything succeeded, by renaming a finished file over the old
+one. A reader that has the old file open keeps reading it; the next connection sees the new one; a
+failed run leaves the last good copy in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rapport import warehouse
+from rapport.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_SCHEMAS = ("marts",)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    ds: date
+    database_path: str
+    parquet_dir: str
+    tables: tuple[str, ...]
+    rows: int
+    seconds: float
+
+
+def published_database(settings: Settings) -> Path:
+    return settings.published_dir / "marts.duckdb"
+
+
+def published_parquet_dir(settings: Settings) -> Path:
+    return settings.published_dir / "parquet"
+
+
+def publish_marts(settings: Settings, ds: date) -> PublishResult:
+    """Copy every table and view of the published schemas into a fresh file, then swap it in."""
+    started = time.monotonic()
+    target_dir = settings.published_dir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    token = f"{ds.isoformat()}-{uuid.uuid4().hex[:8]}"
+    staging_db = target_dir / f".marts-{token}.duckdb"
+    staging_parquet = target_dir / f".parquet-{token}"
+    staging_parquet.mkdir()
+    rows = 0
+    with warehouse.connect(settings.warehouse_path) as connection:
+        relations = connection.execute(
+            """
+            select table_schema, table_name from information_schema.tables
+            where table_catalog = current_database() and table_schema in (select unnest(?::varchar[]))
+            order by table_name
+            """,
+            [list(PUBLISHED_SCHEMAS)],
+        ).fetchall()
+        tables = tuple(name for _, name in relations)
+        connection.execute(f"ATTACH '{staging_db}' AS published")
+        try:
+            for schema, table in relations:
+                source = f'{schema}."{table}"'
+                connection.execute(f'CREATE TABLE published.main."{table}" AS SELECT * FROM {source}')
+                connection.execute(
+                    f"COPY (SELECT * FROM {source}) TO '{staging_parquet / (table + '.parquet')}' (FORMAT parquet)"
+                )
+                rows += connection.execute(f'SELECT count(*) FROM published.main."{table}"').fetchone()[0]
+            connection.execute(
+                "CREATE TABLE published.main._publication AS "
+                "SELECT ?::DATE AS ds, now()::TIMESTAMP AS published_at, ?::VARCHAR[] AS tables",
+                [ds, list(tables)],
+            )
+        finally:
+            connection.execute("DETACH published")
+
+    final_db = published_database(settings)
+    os.replace(staging_db, final_db)
+    _swap_directory_link(published_parquet_dir(settings), staging_parquet)
+    seconds = time.monotonic() - started
+    log.info("published %d tables (%d rows) to %s in %.1f s", len(tables), rows, final_db, seconds)
+    return PublishResult(
+        ds=ds,
+        database_path=str(final_db),
+        parquet_dir=str(published_parquet_dir(settings)),
+        tables=tables,
+        rows=rows,
+        seconds=round(seconds, 2),
+    )
+
+
+def _swap_directory_link(link: Path, new_target: Path) -> None:
+    """Point ``link`` (a symlink) at ``new_target`` atomically and remove the folder it pointed to."""
+    previous = link.resolve() if link.is_symlink() else None
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)  # a plain folder from an older layout
+    temporary = link.with_name(f".{link.name}-{uuid.uuid4().hex[:8]}")
+    temporary.symlink_to(new_target.name)
+    os.replace(temporary, link)
+    if previous is not None and previous != new_target.resolve() and previous.exists():
+        shutil.rmtree(previous, ignore_errors=True)

@@ -1,0 +1,214 @@
+"""Run one DAG run in process with Airflow's own test runner (``dag.test``), with readable progress.
+
+This is what ``rapport run`` (and ``make run``) does: prepare the Airflow metadata database, parse the
+DAG, run every task in this process for one logical date, and print one line per finished task.
+Airflow's own log output goes to ``var/logs/run-<ds>.log`` unless ``verbose`` is set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from rapport.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "sales_insights"
+
+
+class RunFailed(RuntimeError):
+    """The DAG run ended in a failed state; the message names the failed tasks and their errors."""
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    task_id: str
+    state: str
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    dag_run_id: str
+    state: str
+    seconds: float
+    tasks: tuple[TaskOutcome, ...]
+    log_path: str | None
+    errors: tuple[str, ...]
+
+
+def ensure_airflow_database(settings: Settings, out: TextIO) -> None:
+    """Create or upgrade Airflow's metadata database (SQLite under var/airflow by default)."""
+    from airflow.utils import db
+
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    marker = settings.airflow_home / ".migrated"
+    if marker.exists() and (settings.airflow_home / "airflow.db").exists():
+        return
+    print("Preparing Airflow's metadata database (first run only, a few seconds) ...", file=out, flush=True)
+    db.upgradedb()
+    marker.touch()
+
+
+def load_dag(settings: Settings) -> Any:
+    """Parse ``dags/`` and return the sales-insights DAG, or raise with the import errors."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(settings.dags_dir))
+    if bag.import_errors:
+        details = "\n".join(f"{path}: {error}" for path, error in bag.import_errors.items())
+        raise RunFailed(f"the DAG files do not import:\n{details}")
+    dag = bag.get_dag(DAG_ID)
+    if dag is None:
+        raise RunFailed(f"no DAG {DAG_ID!r} in {settings.dags_dir}")
+    return dag
+
+
+class _ProgressPrinter(threading.Thread):
+    """Polls the metadata database and prints a line whenever a task of the run finishes."""
+
+    def __init__(self, logical_date: datetime, total: int, out: TextIO) -> None:
+        super().__init__(daemon=True, name="rapport-progress")
+        self.logical_date = logical_date
+        self.total = total
+        self.out = out
+        self.seen: dict[str, str] = {}
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.wait(0.5):
+            self.poll()
+        self.poll()
+
+    def poll(self) -> None:
+        try:
+            rows = _task_states(self.logical_date)
+        except Exception:  # the database can be busy for a moment; try again at the next tick
+            return
+        for task_id, state, seconds in rows:
+            if (
+                state in {"success", "failed", "skipped", "upstream_failed"}
+                and self.seen.get(task_id) != state
+            ):
+                self.seen[task_id] = state
+                mark = {
+                    "success": "ok",
+                    "failed": "FAILED",
+                    "skipped": "skipped",
+                    "upstream_failed": "not run",
+                }[state]
+                timing = f"{seconds:6.1f} s" if seconds is not None else "        "
+                print(
+                    f"  [{len(self.seen):>2}/{self.total}] {timing}  {mark:<8} {task_id}",
+                    file=self.out,
+                    flush=True,
+                )
+
+
+def _task_states(logical_date: datetime) -> list[tuple[str, str, float | None]]:
+    from airflow import settings as airflow_settings
+    from sqlalchemy import text
+
+    query = text(
+        """
+        select ti.task_id, ti.state, ti.start_date, ti.end_date
+        from task_instance ti
+        join dag_run dr on dr.dag_id = ti.dag_id and dr.run_id = ti.run_id
+        where ti.dag_id = :dag_id and dr.logical_date = :logical_date
+        order by ti.end_date
+        """
+    )
+    with airflow_settings.engine.connect() as connection:
+        rows = connection.execute(query, {"dag_id": DAG_ID, "logical_date": logical_date}).fetchall()
+    out = []
+    for task_id, state, start, end in rows:
+        seconds = (end - start).total_seconds() if start is not None and end is not None else None
+        out.append((task_id, state, seconds))
+    return out
+
+
+@contextlib.contextmanager
+def _captured_output(log_path: Path | None) -> Iterator[TextIO]:
+    """Send this process's stdout/stderr (Airflow's logs) to ``log_path``; yield the real terminal."""
+    if log_path is None:
+        yield sys.stdout
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved_out), "w", buffering=1)
+    with log_path.open("w") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved_out, 1)
+            os.dup2(saved_err, 2)
+            os.close(saved_out)
+            os.close(saved_err)
+            terminal.close()
+
+
+_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failed|Failure)): (.+)$")
+
+
+def _errors_from_log(log_path: Path | None) -> tuple[str, ...]:
+    """The exception lines of failed tasks, as written in the run's log."""
+    if log_path is None or not log_path.exists():
+        return ()
+    found: list[str] = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        match = _ERROR_LINE.match(line.strip())
+        if match and line.strip() not in found:
+            found.append(line.strip())
+    return tuple(found[-5:])
+
+
+def run_dag(
+    settings: Settings,
+    logical_date: datetime,
+    conf: dict[str, Any],
+    *,
+    verbose: bool = False,
+    out: TextIO = sys.stdout,
+) -> RunOutcome:
+    """Run the DAG once for ``logical_date`` with ``conf`` in this process and report every task."""
+    ensure_airflow_database(settings, out)
+    dag = load_dag(settings)
+    log_path = None if verbose else settings.var_dir / "logs" / f"run-{logical_date.date().isoformat()}.log"
+    started = time.monotonic()
+    with _captured_output(log_path) as terminal:
+        printer = _ProgressPrinter(logical_date, len(dag.task_dict), terminal)
+        printer.start()
+        try:
+            dag_run = dag.test(logical_date=logical_date, run_conf=conf)
+        finally:
+            printer.stop_event.set()
+            printer.join(timeout=5)
+    seconds = time.monotonic() - started
+    tasks = tuple(TaskOutcome(task_id, state, secs) for task_id, state, secs in _task_states(logical_date))
+    state = str(getattr(dag_run.state, "value", dag_run.state))
+    errors = _errors_from_log(log_path) if state != "success" else ()
+    return RunOutcome(
+        dag_run_id=dag_run.run_id,
+        state=state,
+        seconds=round(seconds, 1),
+        tasks=tasks,
+        log_path=str(log_path) if log_path else None,
+        errors=errors,
+    )

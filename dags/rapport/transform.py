@@ -1,0 +1,166 @@
+"""Run dbt in process with Rapport's vars, paths and profile.
+
+dbt is invoked through ``dbtRunner`` in the calling process (one ``dbt build`` per stage: a fresh
+dbt process costs about 2 s before the first model, see STACK_NOTES). Every invocation gets the
+tunables of ``rapport.toml`` as vars (``Config.dbt_vars``), the run's as-of moment, and the raw
+contract's option-set labels (``contract_option_sets``), so dbt reads the same configuration as the
+DAG and ``ml/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from rapport.config import Config
+from rapport.contract import load_contract
+from rapport.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DbtRunError(RuntimeError):
+    """dbt reported failing models or tests (their names and messages are in the text)."""
+
+
+@dataclass(frozen=True)
+class DbtRunSummary:
+    command: str
+    selection: str
+    succeeded: bool
+    seconds: float
+    statuses: dict[str, int]  # e.g. {"success": 40, "pass": 120, "warn": 2}
+    models_built: int
+    tests_passed: int
+    tests_warned: int
+    failures: tuple[str, ...]
+
+
+def contract_option_sets() -> dict[str, dict[str, dict[str, str]]]:
+    """Option-set labels per table and column, as the ``decode_option_set`` macro expects them."""
+    return {
+        table.name: {
+            column.name: {str(code): label for code, label in column.codes}
+            for column in table.columns
+            if column.codes
+        }
+        for table in load_contract().tables
+    }
+
+
+def dbt_vars(config: Config, as_of: datetime) -> dict[str, Any]:
+    """All vars for one dbt invocation: the tunables, the as-of moment and the contract's labels."""
+    variables = config.dbt_vars()
+    variables["as_of"] = as_of.strftime("%Y-%m-%d %H:%M:%S")
+    variables["as_of_date"] = as_of.date().isoformat()
+    variables["contract_option_sets"] = contract_option_sets()
+    return variables
+
+
+def dbt_arguments(command: str, settings: Settings, extra: list[str] | None = None) -> list[str]:
+    """The command line for ``dbtRunner.invoke`` (paths from settings; vars added by :func:`run_dbt`)."""
+    return [
+        command,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(settings.dbt_target_dir),
+        "--log-path",
+        str(settings.dbt_log_dir),
+        *(extra or []),
+    ]
+
+
+def run_dbt(
+    command: str,
+    *,
+    settings: Settings,
+    config: Config,
+    as_of: datetime,
+    select: str | None = None,
+    exclude: str | None = None,
+    extra: list[str] | None = None,
+    raise_on_failure: bool = True,
+) -> DbtRunSummary:
+    """Invoke ``dbt <command>`` in process and summarise what it built and tested."""
+    from dbt.cli.main import dbtRunner
+
+    args = list(extra or [])
+    if select:
+        args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
+    args += ["--vars", json.dumps(dbt_vars(config, as_of))]
+    started = time.monotonic()
+    log.info("dbt %s %s", command, " ".join(a for a in args if not a.startswith("{")))
+    result = dbtRunner().invoke(dbt_arguments(command, settings, args))
+    seconds = time.monotonic() - started
+    if result.exception is not None:
+        raise DbtRunError(f"dbt {command} could not run: {result.exception}") from result.exception
+
+    statuses: Counter[str] = Counter()
+    models_built = tests_passed = tests_warned = 0
+    failures: list[str] = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result.status, "value", node_result.status))
+        statuses[status] += 1
+        resource_type = str(getattr(node_result.node.resource_type, "value", node_result.node.resource_type))
+        if resource_type in {"model", "seed", "snapshot"} and status == "success":
+            models_built += 1
+        if resource_type in {"test", "unit_test"}:
+            tests_passed += status == "pass"
+            tests_warned += status == "warn"
+        if status in {"error", "fail", "runtime error"}:
+            failures.append(f"{node_result.node.unique_id}: {node_result.message}")
+    summary = DbtRunSummary(
+        command=command,
+        selection=select or (f"all but {exclude}" if exclude else "all"),
+        succeeded=bool(result.success),
+        seconds=round(seconds, 2),
+        statuses=dict(statuses),
+        models_built=models_built,
+        tests_passed=tests_passed,
+        tests_warned=tests_warned,
+        failures=tuple(failures),
+    )
+    log.info(
+        "dbt %s finished in %.1f s: %d models built, %d tests passed, %d warned, %d failures",
+        command,
+        seconds,
+        models_built,
+        tests_passed,
+        tests_warned,
+        len(failures),
+    )
+    if raise_on_failure and not result.success:
+        details = "\n  ".join(failures) or "see the dbt log in " + str(settings.dbt_log_dir)
+        raise DbtRunError(f"dbt {command} failed:\n  {details}")
+    return summary
+
+
+def record_dbt_run(settings: Settings, ds: date, summary: DbtRunSummary) -> None:
+    """Keep one row per run date and selection in ``audit.dbt_runs`` (replaced on re-run)."""
+    from rapport import warehouse
+
+    with warehouse.connect(settings.warehouse_path) as connection:
+        warehouse.ensure_audit_tables(connection)
+        connection.execute(
+            "INSERT OR REPLACE INTO audit.dbt_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+            [
+                ds,
+                summary.selection,
+                summary.command,
+                summary.succeeded,
+                summary.models_built,
+                summary.tests_passed,
+                summary.tests_warned,
+                summary.seconds,
+            ],
+        )
