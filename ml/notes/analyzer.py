@@ -8,6 +8,7 @@ date-time with :mod:`ml.notes.timeexpr`. E-mail addresses and phone numbers are 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -253,7 +254,7 @@ def _shift_atom(atom: Any, delta: int) -> Any:
 def _drop_continuations(clauses: list[_Clause]) -> None:
     """``"给李经理打电话，确认报价"``: an undated task right after another suggestion, without a
     connector ("then", "然后"), says what the first one is for; it is not a record of its own."""
-    for previous, clause in zip(clauses, clauses[1:], strict=False):
+    for previous, clause in itertools.pairwise(clauses):
         if (
             clause.action_type == TASK
             and previous.action_type is not None

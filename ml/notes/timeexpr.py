@@ -199,13 +199,12 @@ def _hour(hour: int, minute: int, meridiem: str, part: str) -> tuple[int, int]:
         hour += 12
     elif meridiem == "am" and hour == 12:
         hour = 0
-    elif not meridiem:
-        if (
-            (part in _PM_PARTS and hour < 12)
-            or (part == "noon" and 1 <= hour <= 5)
-            or (not part and 1 <= hour <= 7)
-        ):
-            hour += 12
+    elif not meridiem and (
+        (part in _PM_PARTS and hour < 12)
+        or (part == "noon" and 1 <= hour <= 5)
+        or (not part and 1 <= hour <= 7)
+    ):
+        hour += 12
     return hour, minute
 
 

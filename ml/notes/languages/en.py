@@ -416,10 +416,7 @@ class English:
         return [m.span() for m in _CONTENT.finditer(clause)]
 
     def has_delivery(self, clause: str) -> bool:
-        for m in _DELIVERY.finditer(clause):
-            if self._imperative(clause, m.start()):
-                return True
-        return False
+        return any(self._imperative(clause, m.start()) for m in _DELIVERY.finditer(clause))
 
     def has_request(self, clause: str) -> bool:
         return _REQUEST.search(clause) is not None
