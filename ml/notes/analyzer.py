@@ -42,6 +42,11 @@ class AnalysisSettings:
     call_minutes: int = 30  # default phone-call length
     languages: tuple[str, ...] = ("en", "zh")  # languages detection may choose from
 
+    @classmethod
+    def from_config(cls, notes: Any) -> AnalysisSettings:
+        """From ``rapport.config.NotesConfig`` (``[notes]`` in rapport.toml)."""
+        return cls(meeting_minutes=notes.meeting_minutes, call_minutes=notes.call_minutes, languages=tuple(notes.languages))
+
 
 DEFAULT_SETTINGS = AnalysisSettings()
 
