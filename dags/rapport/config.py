@@ -97,7 +97,9 @@ class ScoringConfig:
         if not 0 < self.test_fraction < 1:
             raise ConfigError(f"scoring.test_fraction = {self.test_fraction}: must be between 0 and 1")
         if not 0 <= self.grade_c_from < self.grade_b_from < self.grade_a_from <= 100:
-            raise ConfigError("scoring grade cut-offs: need 0 <= grade_c_from < grade_b_from < grade_a_from <= 100")
+            raise ConfigError(
+                "scoring grade cut-offs: need 0 <= grade_c_from < grade_b_from < grade_a_from <= 100"
+            )
         if not self.ok_auc <= self.ready_auc:
             raise ConfigError("scoring: ok_auc must be <= ready_auc")
 
@@ -115,11 +117,13 @@ class NotesConfig:
         if self.meeting_minutes <= 0 or self.call_minutes <= 0:
             raise ConfigError("notes.meeting_minutes and notes.call_minutes must be > 0 (minutes)")
         if not self.languages:
-            raise ConfigError("notes.languages is empty: list at least one language code, e.g. [\"en\", \"zh\"]")
+            raise ConfigError('notes.languages is empty: list at least one language code, e.g. ["en", "zh"]')
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ConfigError(f"notes.timezone = {self.timezone!r} is not an IANA time zone (e.g. \"Asia/Shanghai\")") from error
+            raise ConfigError(
+                f'notes.timezone = {self.timezone!r} is not an IANA time zone (e.g. "Asia/Shanghai")'
+            ) from error
 
 
 @dataclass(frozen=True)
@@ -182,8 +186,13 @@ class Config:
     def from_dict(cls, data: dict[str, Any]) -> Config:
         unknown = set(data) - set(_SECTIONS)
         if unknown:
-            raise ConfigError(f"unknown configuration section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}")
-        sections = {name: _build_section(name, section_cls, data.get(name, {})) for name, section_cls in _SECTIONS.items()}
+            raise ConfigError(
+                f"unknown configuration section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}"
+            )
+        sections = {
+            name: _build_section(name, section_cls, data.get(name, {}))
+            for name, section_cls in _SECTIONS.items()
+        }
         config = cls(**sections)
         config.health.validate()
         config.scoring.validate()
@@ -217,7 +226,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError as error:
-        raise ConfigError(f"configuration file {path} does not exist; set RAPPORT_CONFIG to an existing file") from error
+        raise ConfigError(
+            f"configuration file {path} does not exist; set RAPPORT_CONFIG to an existing file"
+        ) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
 

@@ -45,7 +45,11 @@ class AnalysisSettings:
     @classmethod
     def from_config(cls, notes: Any) -> AnalysisSettings:
         """From ``rapport.config.NotesConfig`` (``[notes]`` in rapport.toml)."""
-        return cls(meeting_minutes=notes.meeting_minutes, call_minutes=notes.call_minutes, languages=tuple(notes.languages))
+        return cls(
+            meeting_minutes=notes.meeting_minutes,
+            call_minutes=notes.call_minutes,
+            languages=tuple(notes.languages),
+        )
 
 
 DEFAULT_SETTINGS = AnalysisSettings()
@@ -198,9 +202,8 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
     if content and (delivery or request):
         if clause.cues.past and not clause.cues.future and not request:
             return
-        anchor = min(
-            [t for t in clause.triggers if t.type == TASK] or [None], key=lambda t: t.start if t else 0
-        )  # type: ignore[arg-type, return-value]
+        tasks = [t for t in clause.triggers if t.type == TASK]
+        anchor = min(tasks, key=lambda t: t.start) if tasks else None
         clause.action, clause.action_type, clause.content = anchor, CONTENT_REQUEST, content
         return
     if strong:

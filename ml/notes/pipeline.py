@@ -17,7 +17,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -238,12 +238,16 @@ def analyze_notes(
 
 
 def _raw_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()
+    rows = connection.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+    ).fetchall()
     return {row[0] for row in rows}
 
 
 def _watermark(connection: duckdb.DuckDBPyConnection, table: str) -> datetime | None:
-    rows = connection.execute("SELECT watermark FROM enrich.note_analysis_watermarks WHERE source_table = ?", [table]).fetchall()
+    rows = connection.execute(
+        "SELECT watermark FROM enrich.note_analysis_watermarks WHERE source_table = ?", [table]
+    ).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -339,7 +343,7 @@ def _insert(connection: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) 
 
 def _naive_utc(moment: datetime) -> datetime:
     """A timestamp for a DuckDB TIMESTAMP column: UTC without tzinfo."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo is not None else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -347,5 +351,5 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone)

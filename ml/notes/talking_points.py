@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -150,7 +150,9 @@ def find_topics(text: str, categories: Iterable[str] = DEFAULT_CATEGORIES) -> li
                     snippet = " ".join(text[start:end].split())
                     if len(snippet) > SNIPPET_MAX_CHARS:
                         snippet = snippet[: SNIPPET_MAX_CHARS - 1] + "…"
-                    found[category] = TopicMention(category, text[start + m.start() : start + m.end()], snippet, (start, end), language)
+                    found[category] = TopicMention(
+                        category, text[start + m.start() : start + m.end()], snippet, (start, end), language
+                    )
                     break
     return sorted(found.values(), key=lambda t: (t.span[0], t.category))
 
@@ -178,14 +180,19 @@ def detect_talking_points(
     chosen = check_categories(categories)
     analysed_at = analysed_at or datetime.now().replace(microsecond=0)
     if analysed_at.tzinfo is not None:
-        from datetime import timezone
-
-        analysed_at = analysed_at.astimezone(timezone.utc).replace(tzinfo=None)
+        analysed_at = analysed_at.astimezone(UTC).replace(tzinfo=None)
     started = time.perf_counter()
     ensure_enrich_tables(connection)
-    tables = {r[0] for r in connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    tables = {
+        r[0]
+        for r in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchall()
+    }
     label = ",".join(sorted(chosen))
-    previous = connection.execute("SELECT watermark, categories FROM enrich.talking_point_watermarks").fetchall()
+    previous = connection.execute(
+        "SELECT watermark, categories FROM enrich.talking_point_watermarks"
+    ).fetchall()
     rescan = full or not previous or previous[0][1] != label
     watermark = None if rescan else previous[0][0]
     by_category: Counter[str] = Counter()
@@ -195,11 +202,14 @@ def detect_talking_points(
         if chosen:
             replaced += len(
                 connection.execute(
-                    "DELETE FROM enrich.talking_point_mentions WHERE category NOT IN (SELECT unnest(?)) RETURNING 1", [list(chosen)]
+                    "DELETE FROM enrich.talking_point_mentions WHERE category NOT IN (SELECT unnest(?)) RETURNING 1",
+                    [list(chosen)],
                 ).fetchall()
             )
         else:
-            replaced += len(connection.execute("DELETE FROM enrich.talking_point_mentions RETURNING 1").fetchall())
+            replaced += len(
+                connection.execute("DELETE FROM enrich.talking_point_mentions RETURNING 1").fetchall()
+            )
         if "email" not in tables or "activityparty" not in tables:
             log.warning("raw.email or raw.activityparty missing: no talking points detected")
         else:
@@ -216,26 +226,42 @@ def detect_talking_points(
             for batch in _inbound_batches(connection, watermark):
                 rows = []
                 ids = []
-                for email_id, contact_id, subject, body, mentioned_at, modified_on in batch:
+                for email_id, contact_id, body, mentioned_at, modified_on in batch:
                     scanned += 1
                     ids.append(email_id)
                     if modified_on is not None and (new_watermark is None or modified_on > new_watermark):
                         new_watermark = modified_on
                     text = _TAG.sub(" ", body or "")
                     for topic in find_topics(text, chosen) if chosen else []:
-                        rows.append((email_id, contact_id, topic.category, topic.keyword, topic.snippet, mentioned_at, topic.language, analysed_at, ds))
+                        rows.append(
+                            (
+                                email_id,
+                                contact_id,
+                                topic.category,
+                                topic.keyword,
+                                topic.snippet,
+                                mentioned_at,
+                                topic.language,
+                                analysed_at,
+                                ds,
+                            )
+                        )
                         by_category[topic.category] += 1
                 replaced += len(
                     connection.execute(
-                        "DELETE FROM enrich.talking_point_mentions WHERE email_id IN (SELECT unnest(?)) RETURNING 1", [ids]
+                        "DELETE FROM enrich.talking_point_mentions WHERE email_id IN (SELECT unnest(?)) RETURNING 1",
+                        [ids],
                     ).fetchall()
                 )
                 if rows:
-                    connection.executemany("INSERT INTO enrich.talking_point_mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    connection.executemany(
+                        "INSERT INTO enrich.talking_point_mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    )
                     written += len(rows)
             connection.execute("DELETE FROM enrich.talking_point_watermarks")
             connection.execute(
-                "INSERT INTO enrich.talking_point_watermarks VALUES (?, ?, ?, ?)", [new_watermark, label, analysed_at, ds]
+                "INSERT INTO enrich.talking_point_watermarks VALUES (?, ?, ?, ?)",
+                [new_watermark, label, analysed_at, ds],
             )
         connection.execute("COMMIT")
     except Exception:
@@ -263,7 +289,7 @@ def _inbound_batches(connection: duckdb.DuckDBPyConnection, watermark: datetime 
     cursor = connection.cursor()
     cursor.execute(
         f"""
-        SELECT DISTINCT CAST(e.activityid AS VARCHAR), CAST(p.partyid AS VARCHAR), e.subject, e.description,
+        SELECT DISTINCT CAST(e.activityid AS VARCHAR), CAST(p.partyid AS VARCHAR), e.description,
                coalesce(e.senton, e.createdon) AS mentioned_at, e.modifiedon
         FROM raw.email AS e
         INNER JOIN raw.activityparty AS p
@@ -272,7 +298,7 @@ def _inbound_batches(connection: duckdb.DuckDBPyConnection, watermark: datetime 
            AND lower(p.partyobjecttypecode) = 'contact'
            AND p.partyid IS NOT NULL
         WHERE NOT coalesce(e.directioncode, true) {where}
-        ORDER BY 6, 1, 2
+        ORDER BY 5, 1, 2
         """,
         [watermark] if watermark is not None else [],
     )

@@ -20,17 +20,31 @@ from rapport.cli import CommandError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("notes", help="notes analysis: suggest appointments, calls, tasks, contacts ...")
+    parser = subparsers.add_parser(
+        "notes", help="notes analysis: suggest appointments, calls, tasks, contacts ..."
+    )
     actions = parser.add_subparsers(dest="notes_command", metavar="ACTION", required=True)
 
-    analyze = actions.add_parser("analyze", help="analyse notes from a JSON Lines file, one suggestion per output line")
-    analyze.add_argument("file", help="JSON Lines with id, text, created_on (ISO 8601) and optional language; - for stdin")
-    analyze.add_argument("--language", help="force this language for every note (default: per line, else detected)")
+    analyze = actions.add_parser(
+        "analyze", help="analyse notes from a JSON Lines file, one suggestion per output line"
+    )
+    analyze.add_argument(
+        "file", help="JSON Lines with id, text, created_on (ISO 8601) and optional language; - for stdin"
+    )
+    analyze.add_argument(
+        "--language", help="force this language for every note (default: per line, else detected)"
+    )
     analyze.set_defaults(handler=run_analyze)
 
-    evaluate = actions.add_parser("evaluate", help="precision/recall/F1 per type and date-time accuracy on labelled notes")
-    evaluate.add_argument("files", nargs="*", help="labelled JSON Lines files (default: the shipped EN and ZH sets)")
-    evaluate.add_argument("--split", choices=("dev", "test", "all"), default="all", help="which half of the labelled notes")
+    evaluate = actions.add_parser(
+        "evaluate", help="precision/recall/F1 per type and date-time accuracy on labelled notes"
+    )
+    evaluate.add_argument(
+        "files", nargs="*", help="labelled JSON Lines files (default: the shipped EN and ZH sets)"
+    )
+    evaluate.add_argument(
+        "--split", choices=("dev", "test", "all"), default="all", help="which half of the labelled notes"
+    )
     evaluate.add_argument("--errors", action="store_true", help="also list the notes the analyser got wrong")
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -59,14 +73,17 @@ def run_analyze(args: argparse.Namespace) -> int:
                 print(f"rapport notes analyze: {args.file}, line {number}: skipped: {error}", file=sys.stderr)
                 continue
             for suggestion in suggestions:
-                sys.stdout.write(json.dumps({"id": note_id, **suggestion.to_dict()}, ensure_ascii=False) + "\n")
+                sys.stdout.write(
+                    json.dumps({"id": note_id, **suggestion.to_dict()}, ensure_ascii=False) + "\n"
+                )
     if bad:
         print(f"rapport notes analyze: {bad} line(s) skipped; fix them and run again", file=sys.stderr)
         return 1
     return 0
 
 
-def _open(name: str) -> IO[str]:
+def _open(name: str) -> Any:
+    """A context manager giving the lines of ``name`` (``-``: standard input, left open)."""
     if name == "-":
         return _NoClose(sys.stdin)
     path = Path(name)
@@ -104,16 +121,24 @@ def _parse(line: str) -> tuple[Any, str, datetime, str | None]:
     try:
         created_on = datetime.fromisoformat(str(row["created_on"]).replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"created_on {row['created_on']!r} is not an ISO 8601 date-time (e.g. 2026-05-06T15:20:00Z)") from None
+        raise ValueError(
+            f"created_on {row['created_on']!r} is not an ISO 8601 date-time (e.g. 2026-05-06T15:20:00Z)"
+        ) from None
     language = row.get("language")
     if language is not None and not isinstance(language, str):
-        raise ValueError("language must be a string such as \"en\" or \"zh\"")
+        raise ValueError('language must be a string such as "en" or "zh"')
     return row["id"], row["text"], created_on, language
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from ml.notes import analyze
-    from ml.notes.evaluation import EvaluationDataError, default_eval_files, evaluate, format_report, load_eval_set
+    from ml.notes.evaluation import (
+        EvaluationDataError,
+        default_eval_files,
+        evaluate,
+        format_report,
+        load_eval_set,
+    )
 
     files = [Path(name) for name in args.files] or list(default_eval_files().values())
     for path in files:
@@ -127,6 +152,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(format_report(report, f"{path.name} ({args.split})"))
         if args.errors:
             for miss in report.mismatches:
-                print(f"  - {miss.note_id}: {miss.text}\n      gold: {list(miss.gold)}\n      pred: {list(miss.predicted)}")
+                print(
+                    f"  - {miss.note_id}: {miss.text}\n      gold: {list(miss.gold)}\n      pred: {list(miss.predicted)}"
+                )
         print()
     return 0

@@ -139,7 +139,7 @@ _TRIGGERS = (
 
 # --- cues ------------------------------------------------------------------------------------------
 _PAST = re.compile(
-    r"\b(?:met|called|spoke|talked|chatted|discussed|had|went|was|were|did|visited|attended|happened|sent|emailed|presented|demoed"
+    r"(?<!\bthe )(?<!\bour )(?<!\btheir )(?<!\ban )(?<!\ba )(?<!\bthis )(?<!\bthat )(?<!\byour )\b(?:met|called|spoke|talked|chatted|discussed|had|went|was|were|did|visited|attended|happened|sent|emailed|presented|demoed"
     r"|walked|signed|approved|received|gave|showed|left|tried|sat|finished|completed|delivered|held|ran|took place|loved|liked"
     r"|enjoyed|agreed|reviewed|shared|mentioned|told|asked|joined|hosted|caught up)\b",
     _I,
@@ -192,8 +192,8 @@ _ATTENDEE = re.compile(
 )
 _NAME = re.compile(r"(?<![\w@.])(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){1,2}\b")
 _TITLE = re.compile(
-    r"\b(?:c[eftoi]o|cmo|ciso|cro|chief \w+ officer|(?:senior |executive )?vice president(?: of \w+)?|svp(?: \w+)?|evp(?: \w+)?|vp(?: of)?(?: [A-Z]\w+)?"
-    r"|head of [A-Za-z]+(?: [A-Z]\w+)?|(?:(?:[A-Za-z]+ ){0,2})(?:manager|director|lead|officer|engineer|architect|buyer|analyst|consultant"
+    r"\b(?:c[eftoi]o|cmo|ciso|cro|chief \w+ officer|(?:senior |executive )?vice president(?: of \w+)?|svp(?: \w+)?|evp(?: \w+)?|vp(?: of)?(?: (?-i:[A-Z])\w+)?"
+    r"|head of [A-Za-z]+(?: (?-i:[A-Z])\w+)?|(?:(?:[A-Za-z]+ ){0,2})(?:manager|director|lead|officer|engineer|architect|buyer|analyst|consultant"
     r"|specialist|administrator|admin|coordinator|founder|owner|partner|president|controller|counsel))\b",
     _I,
 )
@@ -362,13 +362,14 @@ class English:
         for m in _AT_HOUR.finditer(clause):
             if overlapping(clock_spans, m.start("h"), m.end("h")):
                 continue
-            hour = _clock_number(m.group("h"))
-            if hour is not None and hour <= 24:
-                atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, 0, "", -1, 0, "")))
+            at_hour = _clock_number(m.group("h"))
+            if at_hour is not None and at_hour <= 24:
+                atoms.append(TimeAtom(m.start(), m.end(), "clock", (at_hour, 0, "", -1, 0, "")))
         for m in _HALF.finditer(clause):
-            hour = _clock_number(m.group("h"))
-            if hour is None:
+            half_hour = _clock_number(m.group("h"))
+            if half_hour is None:
                 continue
+            hour = half_hour
             minute = 30 if m.group("q").lower() == "half" else 15
             if m.group("rel").lower() == "to":
                 hour, minute = hour - 1, 60 - minute
