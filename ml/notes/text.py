@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Full-width ASCII (U+FF01..U+FF5E) -> ASCII, ideographic space -> space. One character maps to one
 # character, so every offset in the folded text is an offset in the original note.
@@ -79,6 +80,7 @@ def _append(spans: list[tuple[int, int]], text: str, start: int, end: int) -> No
         spans.append((start, end))
 
 
+@lru_cache(maxsize=8192)
 def script_counts(text: str) -> tuple[int, int]:
     """``(han_characters, latin_words)`` in ``text``."""
     return len(_HAN.findall(text)), len(_LATIN_WORD.findall(text))

@@ -83,6 +83,13 @@ _PARTS = {
     "afternoon": "afternoon", "evening": "evening", "tonight": "evening", "night": "evening",
 }  # fmt: skip
 
+# Cheap gate: a clause without a digit or any of these stems has no time expression.
+_MAY_HAVE_TIME = re.compile(
+    r"\d|\b(?:to|tmr|tmrw|2moro|yday|yest|mon|tue|wed|thu|fri|sat|sun|week|wk|eow|eom|month|end|beginning|start|middle|mid|next|this|in|within"
+    r"|after|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an|half|quarter|noon|midday|midnight|morning|afternoon"
+    r"|evening|tonight|night|lunch|eod|cob|close|first|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    _I,
+)
 _CONNECTOR = re.compile(
     r"[\s,]*(?:(?:at|on|@|around|about|by|from|for|in|in the|the|of|-|–|—|,|\(|\)|before|after|between)[\s,]*)*",
     _I,
@@ -246,6 +253,8 @@ class English:
         return any(_TO_BEFORE.search(clause[:later]) for later in later_starts if later > end)
 
     def time_atoms(self, clause: str) -> list[TimeAtom]:
+        if _MAY_HAVE_TIME.search(clause) is None:
+            return []
         atoms: list[TimeAtom] = []
         for m in _TODAYISH.finditer(clause):
             word = m.group("w").lower()

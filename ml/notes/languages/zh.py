@@ -72,6 +72,8 @@ _PART = re.compile(r"早上|早晨|上午|中午|下午|傍晚|晚上|晚间|下
 _PARTS = {"早上": "morning", "早晨": "morning", "上午": "morning", "中午": "noon", "下午": "afternoon", "傍晚": "dusk", "晚上": "evening", "晚间": "evening", "凌晨": "morning"}  # fmt: skip
 _LATIN_MER = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<mer>am|pm|AM|PM)(?![A-Za-z])")
 
+# Cheap gate: a clause without a digit or any of these characters has no time expression.
+_MAY_HAVE_TIME = re.compile(r"[\d天日早晚周星礼拜月号点时午班凌傍年内后前零〇一二两三四五六七八九十半]|am|pm|AM|PM")
 _CONNECTOR = re.compile(r"[\s,，、()（）:：]*(?:(?:在|于|的|之|大约|大概|左右|,|，|\(|\))[\s,，()（）]*)*")
 _FROM_BEFORE = re.compile(r"从\s*$")
 _TO_BEFORE = re.compile(r"(?:改到|改为|改成|推迟到|延期到|提前到|挪到|换到|到)了?\s*$")
@@ -187,6 +189,8 @@ class Chinese:
         return any(_TO_BEFORE.search(clause[:later]) for later in later_starts if later > end)
 
     def time_atoms(self, clause: str) -> list[TimeAtom]:
+        if _MAY_HAVE_TIME.search(clause) is None:
+            return []
         atoms: list[TimeAtom] = []
         for m in _REL_DAY.finditer(clause):
             word = m.group()
