@@ -81,10 +81,10 @@ def run_parallel(notes: list[tuple[str, str, datetime]], workers: int) -> tuple[
 def run_pipeline(notes: list[tuple[str, str, datetime]]) -> dict[str, float]:
     """In a child process: load raw.annotation, run analyze_notes, report time and peak RSS."""
     import pyarrow as pa
-
-    from ml.notes.pipeline import analyze_notes
     from rapport.config import NotesConfig
     from rapport.warehouse import connect
+
+    from ml.notes.pipeline import analyze_notes
 
     with tempfile.TemporaryDirectory() as folder:
         connection = connect(Path(folder) / "bench.duckdb")
@@ -104,7 +104,9 @@ def run_pipeline(notes: list[tuple[str, str, datetime]]) -> dict[str, float]:
         connection.unregister("bench_notes")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
-        summary = analyze_notes(connection, date(2027, 1, 1), datetime(2027, 1, 1, 1), notes_config=NotesConfig())
+        summary = analyze_notes(
+            connection, date(2027, 1, 1), datetime(2027, 1, 1, 1), notes_config=NotesConfig()
+        )
         seconds = time.perf_counter() - started
         connection.close()
     return {
@@ -124,14 +126,18 @@ def main(argv: list[str] | None = None) -> int:
 
     notes = build_notes(args.notes)
     chars = sum(len(n[1]) for n in notes)
-    print(f"notes: {len(notes):,} sampled from the labelled sets ({chars / len(notes):.0f} characters on average)")
+    print(
+        f"notes: {len(notes):,} sampled from the labelled sets ({chars / len(notes):.0f} characters on average)"
+    )
 
     analyse_chunk(notes[:200])  # warm-up: imports and compiled patterns
     single = [run_single(notes) for _ in range(args.runs)]
     seconds = statistics.median(s for s, _ in single)
     print(f"analyze() 1 process:  median {seconds:.1f} s over {args.runs} runs = {len(notes) / seconds:,.0f} notes/s "
           f"({single[0][1]:,} suggestions; runs {', '.join(f'{s:.1f}' for s, _ in single)} s)")  # fmt: skip
-    print(f"  peak RSS of this process so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"  peak RSS of this process so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
     if args.workers > 1:
         parallel = [run_parallel(notes, args.workers) for _ in range(args.runs)]

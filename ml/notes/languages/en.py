@@ -111,6 +111,7 @@ _TASK_VERBS = (
     r"|renew|reply|respond|get back|get|share|reissue|order|organi[sz]e|ask|sign|fix|create|write|put together|compile|calculate|look into"
     r"|find out|close out|close|reach out|contact|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
     r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|todo|to-do|action item"
+    r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder"
 )
 _WEAK_VERBS = frozenset(
     {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask"}
@@ -186,7 +187,7 @@ _ISSUE = re.compile(
     r"|doesn'?t work|does not work|isn'?t working|stopped working|can'?t|cannot|unable to|crash(?:es|ed|ing)?|outage|(?:is|are|been|went) down"
     r"|downtime|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
     r"|wrong|incorrect|missing|damaged|defect(?:s|ive)?|unhappy|dissatisfied|frustrated|angry|upset|annoyed|escalat\w*|refund"
-    r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint)\b",
+    r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint|furious|glitch(?:es)?|bugged|keeps? crashing)\b",
     _I,
 )
 _ISSUE_NEGATION = re.compile(

@@ -73,7 +73,9 @@ _PARTS = {"早上": "morning", "早晨": "morning", "上午": "morning", "中午
 _LATIN_MER = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<mer>am|pm|AM|PM)(?![A-Za-z])")
 
 # Cheap gate: a clause without a digit or any of these characters has no time expression.
-_MAY_HAVE_TIME = re.compile(r"[\d天日早晚周星礼拜月号点时午班凌傍年内后前零〇一二两三四五六七八九十半]|am|pm|AM|PM")
+_MAY_HAVE_TIME = re.compile(
+    r"[\d天日早晚周星礼拜月号点时午班凌傍年内后前零〇一二两三四五六七八九十半]|am|pm|AM|PM"
+)
 _CONNECTOR = re.compile(r"[\s,，、()（）:：]*(?:(?:在|于|的|之|大约|大概|左右|,|，|\(|\))[\s,，()（）]*)*")
 _FROM_BEFORE = re.compile(r"从\s*$")
 _TO_BEFORE = re.compile(r"(?:改到|改为|改成|推迟到|延期到|提前到|挪到|换到|到)了?\s*$")
@@ -86,7 +88,7 @@ _TRIGGERS = (
         re.compile(
             r"(?:开个?短?会|会面|见个?面|碰个?面|碰头|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
             r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会|工作坊|培训|深度交流|交流"
-            r"|汇报|路演|吃饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|[Mm]eeting|MEETING)(?!的)"
+            r"|汇报|路演|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的)"
         ),
         APPOINTMENT,
     ),
@@ -134,7 +136,7 @@ _DEAL_DOCUMENT = re.compile(
 )
 _ISSUE = re.compile(
     r"投诉|抱怨|不满|问题|故障|报错|错误|出错|失败|闪退|崩溃|宕机|挂了|断了|断开|超时|卡住|卡死|无法|不能用|用不了|没法|打不开|登不上|登录不了"
-    r"|延迟|延误|太慢|很慢|损坏|坏了|缺少|少了|没有按|重复扣款|多扣|扣错|退款|开错|错了|不好用|[Bb]ug|BUG|异常|漏洞"
+    r"|延迟|延误|太慢|很慢|损坏|坏了|缺少|少了|没有按|重复扣款|多扣|扣错|退款|开错|错了|不好用|[Bb]ug|BUG|异常|漏洞|崩了|恼火|生气|不高兴|差评|退货"
 )
 _ISSUE_NEGATION = re.compile(
     r"没有问题|没问题|无问题|问题不大|已解决|解决了|已修复|修复了|一切正常|都正常|没有异议|无异议|修复得"

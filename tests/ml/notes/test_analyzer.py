@@ -140,3 +140,17 @@ def test_a_new_language_is_a_registered_module() -> None:
     assert isinstance(call, Suggestion) and call.language == "xp"
     with pytest.raises(TypeError, match="LanguageAnalyzer"):
         register_language(object())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("Ping Sam about the renewal on Thursday.", [("task", "2026-05-07T17:00:00")]),
+        ("下周找时间和李总吃个饭，顺便聊聊续约。", [("appointment", "2026-05-11T09:00:00")]),
+        ("王经理说他们的系统上周又崩了两次，很恼火。", [("issue", None)]),
+        ("The CIO asked whether we support SSO; send the security whitepaper.", [("content_request", None)]),
+    ],
+)
+def test_phrasings_outside_the_evaluation_sets(note: str, expected: list[tuple[str, str | None]]) -> None:
+    found = [(s.type, s.fields.get("start") or s.fields.get("due")) for s in analyze(note, CREATED)]
+    assert found == expected
