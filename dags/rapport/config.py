@@ -108,6 +108,23 @@ class ScoringConfig:
 @dataclass(frozen=True)
 class NotesConfig:
     languages: tuple[str, ...] = ("en", "zh")
+    meeting_minutes: int = 60
+    call_minutes: int = 30
+    timezone: str = "UTC"
+
+    def validate(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if self.meeting_minutes <= 0 or self.call_minutes <= 0:
+            raise ConfigError("notes.meeting_minutes and notes.call_minutes must be > 0 (minutes)")
+        if not self.languages:
+            raise ConfigError('notes.languages is empty: list at least one language code, e.g. ["en", "zh"]')
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ConfigError(
+                f'notes.timezone = {self.timezone!r} is not an IANA time zone (e.g. "Asia/Shanghai")'
+            ) from error
 
 
 @dataclass(frozen=True)
@@ -184,6 +201,7 @@ class Config:
         config = cls(**sections)
         config.health.validate()
         config.scoring.validate()
+        config.notes.validate()
         return config
 
     def dbt_vars(self) -> dict[str, Any]:
