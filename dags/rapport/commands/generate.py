@@ -21,13 +21,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write a reproducible sample CRM export: every table of the raw contract as Parquet or CSV, "
         "plus ground truth in _truth/. Defaults come from [sample] in rapport.toml.",
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the export into")
-    parser.add_argument("--scale", help="tiny | small | medium | large, or a number of accounts (default: [sample] scale)")
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="folder to write the export into"
+    )
+    parser.add_argument(
+        "--scale", help="tiny | small | medium | large, or a number of accounts (default: [sample] scale)"
+    )
     parser.add_argument("--seed", type=int, help="random seed (default: [sample] seed)")
-    parser.add_argument("--end-date", type=_date, metavar="YYYY-MM-DD", help="last day of history is the day before (default: today, UTC)")
-    parser.add_argument("--format", dest="fmt", choices=("parquet", "csv"), help="file format (default: [sample] format)")
-    parser.add_argument("--activities", type=int, metavar="N", help="override the number of activities (benchmarks)")
-    parser.add_argument("--force", action="store_true", help="empty the folder first, even if it holds other files")
+    parser.add_argument(
+        "--end-date",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="last day of history is the day before (default: today, UTC)",
+    )
+    parser.add_argument(
+        "--format", dest="fmt", choices=("parquet", "csv"), help="file format (default: [sample] format)"
+    )
+    parser.add_argument(
+        "--activities", type=int, metavar="N", help="override the number of activities (benchmarks)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="empty the folder first, even if it holds other files"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 

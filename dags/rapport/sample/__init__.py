@@ -16,7 +16,15 @@ from pathlib import Path
 
 from rapport.sample.scales import SCALES, GenerationError, GenerationSummary, Scale, ScaleError, resolve_scale
 
-__all__ = ["SCALES", "GenerationError", "GenerationSummary", "Scale", "ScaleError", "generate", "resolve_scale"]
+__all__ = [
+    "SCALES",
+    "GenerationError",
+    "GenerationSummary",
+    "Scale",
+    "ScaleError",
+    "generate",
+    "resolve_scale",
+]
 
 
 def generate(

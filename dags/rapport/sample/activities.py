@@ -75,17 +75,27 @@ OURS, CUSTOMER = 1, 0
 REGARDING_NAMES = ("", "lead", "opportunity", "account", "contact")
 R_NONE, R_LEAD, R_OPPORTUNITY, R_ACCOUNT, R_CONTACT = range(5)
 # regarding mix per episode kind: none, lead, opportunity, account, contact
-REGARDING_MIX = np.array([
-    [0.15, 0.80, 0.00, 0.00, 0.05],
-    [0.10, 0.00, 0.70, 0.12, 0.08],
-    [0.15, 0.00, 0.00, 0.55, 0.30],
-    [0.10, 0.00, 0.00, 0.70, 0.20],
-])
+REGARDING_MIX = np.array(
+    [
+        [0.15, 0.80, 0.00, 0.00, 0.05],
+        [0.10, 0.00, 0.70, 0.12, 0.08],
+        [0.15, 0.00, 0.00, 0.55, 0.30],
+        [0.10, 0.00, 0.00, 0.70, 0.20],
+    ]
+)
 INTENT_WEIGHTS_NOTES = (0.35, 0.15, 0.10, 0.15, 0.07, 0.08, 0.10)
-TEXT_LABEL_SCHEMA = pa.schema([
-    ("table_name", pa.string()), ("record_id", pa.string()), ("column_name", pa.string()), ("language", pa.string()),
-    ("intent", pa.string()), ("topic", pa.string()), ("mentioned_at", pa.timestamp("us")), ("has_time", pa.bool_()),
-])
+TEXT_LABEL_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("record_id", pa.string()),
+        ("column_name", pa.string()),
+        ("language", pa.string()),
+        ("intent", pa.string()),
+        ("topic", pa.string()),
+        ("mentioned_at", pa.timestamp("us")),
+        ("has_time", pa.bool_()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,9 @@ def _times_in(rng: np.random.Generator, low: np.ndarray, high: np.ndarray, shape
 
 def _shape(ep: Episodes, index: np.ndarray) -> np.ndarray:
     kind = ep.kind[index]
-    return np.select([kind <= OPPORTUNITY, kind == ONBOARDING], [np.clip(0.6 * ep.drive[index], -0.75, 2.0), -0.5], 0.0)
+    return np.select(
+        [kind <= OPPORTUNITY, kind == ONBOARDING], [np.clip(0.6 * ep.drive[index], -0.75, 2.0), -0.5], 0.0
+    )
 
 
 def _customer(rng: np.random.Generator, world: World, episode: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -149,7 +161,9 @@ def _customer(rng: np.random.Generator, world: World, episode: np.ndarray, at: n
     return np.where(too_new, first, person)
 
 
-def _ours(rng: np.random.Generator, world: World, episode: np.ndarray, customer: np.ndarray, at: np.ndarray) -> np.ndarray:
+def _ours(
+    rng: np.random.Generator, world: World, episode: np.ndarray, customer: np.ndarray, at: np.ndarray
+) -> np.ndarray:
     """Our colleague on each interaction: drawn from the contact's ties, the episode owner for leads."""
     people, ties = world.people, world.ties
     is_contact = people.type_code[customer] == 1
@@ -162,8 +176,14 @@ def _ours(rng: np.random.Generator, world: World, episode: np.ndarray, customer:
     return world.org.active(user, at)
 
 
-def _regarding(rng: np.random.Generator, world: World, episode: np.ndarray, customer: np.ndarray, at: np.ndarray,
-               allow_none: bool = True) -> tuple[pa.Array, pa.Array]:
+def _regarding(
+    rng: np.random.Generator,
+    world: World,
+    episode: np.ndarray,
+    customer: np.ndarray,
+    at: np.ndarray,
+    allow_none: bool = True,
+) -> tuple[pa.Array, pa.Array]:
     """Regarding id and logical name per activity, mixed per episode kind (some without regarding)."""
     ep, people = world.episodes, world.people
     kind = ep.kind[episode]
@@ -187,12 +207,22 @@ def _regarding(rng: np.random.Generator, world: World, episode: np.ndarray, cust
     )
     ids = _scatter(take(world_ids, index[choice != R_NONE]), np.flatnonzero(choice != R_NONE), len(episode))
     type_names = pa.array(list(REGARDING_NAMES))
-    types = _scatter(take(type_names, choice[choice != R_NONE]), np.flatnonzero(choice != R_NONE), len(episode))
+    types = _scatter(
+        take(type_names, choice[choice != R_NONE]), np.flatnonzero(choice != R_NONE), len(episode)
+    )
     return ids, types
 
 
-def _slots(rng: np.random.Generator, world: World, customer: np.ndarray, ours: np.ndarray, company: np.ndarray,
-           to_person: np.ndarray, from_person: np.ndarray, lang: np.ndarray) -> dict[str, pa.Array]:
+def _slots(
+    rng: np.random.Generator,
+    world: World,
+    customer: np.ndarray,
+    ours: np.ndarray,
+    company: np.ndarray,
+    to_person: np.ndarray,
+    from_person: np.ndarray,
+    lang: np.ndarray,
+) -> dict[str, pa.Array]:
     """Row values for the sentence templates."""
     people, org = world.people, world.org
     n = len(customer)
@@ -200,8 +230,11 @@ def _slots(rng: np.random.Generator, world: World, customer: np.ndarray, ours: n
     new = person_names(rng, lang)
     titles_en = pa.array([t[0] for t in names.CONTACT_TITLES_EN])
     titles_zh = pa.array([t[0] for t in names.CONTACT_TITLES_ZH])
-    new_title = pc.if_else(pa.array(lang == 1), take(titles_zh, rng.integers(0, len(titles_zh), n)),
-                           take(titles_en, rng.integers(0, len(titles_en), n)))
+    new_title = pc.if_else(
+        pa.array(lang == 1),
+        take(titles_zh, rng.integers(0, len(titles_zh), n)),
+        take(titles_en, rng.integers(0, len(titles_en), n)),
+    )
     domain = take(world.companies.domain, company)
     return {
         "person": take(people.full, customer),
@@ -216,11 +249,19 @@ def _slots(rng: np.random.Generator, world: World, customer: np.ndarray, ours: n
     }
 
 
-def _part(rng: np.random.Generator, rows: np.ndarray, category: np.ndarray, lang: np.ndarray, written: np.ndarray,
-          slots: dict[str, pa.Array]):
+def _part(
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    category: np.ndarray,
+    lang: np.ndarray,
+    written: np.ndarray,
+    slots: dict[str, pa.Array],
+):
     """Render one sentence for the selected ``rows``; returns full-length text (null elsewhere) and mentions."""
     n = len(lang)
-    rendered = render_sentences(rng, category[rows], lang[rows], written[rows], {k: take(v, rows) for k, v in slots.items()})
+    rendered = render_sentences(
+        rng, category[rows], lang[rows], written[rows], {k: take(v, rows) for k, v in slots.items()}
+    )
     mentioned = np.full(n, -1, dtype=np.int64)
     has_time = np.zeros(n, dtype=bool)
     mentioned[rows] = rendered.mentioned_at
@@ -237,20 +278,31 @@ def _separator(lang: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(lang == 1), pa.scalar(""), pa.scalar(" "))
 
 
-def _labels(table: str, ids: pa.Array, column: str, lang: np.ndarray, intent: np.ndarray, topic: np.ndarray,
-            mentioned: np.ndarray, has_time: np.ndarray) -> pa.Table:
+def _labels(
+    table: str,
+    ids: pa.Array,
+    column: str,
+    lang: np.ndarray,
+    intent: np.ndarray,
+    topic: np.ndarray,
+    mentioned: np.ndarray,
+    has_time: np.ndarray,
+) -> pa.Table:
     """Truth rows for texts that contain an intent or a personal topic."""
     keep = np.flatnonzero((intent > 0) | (topic > 0))
-    return pa.table({
-        "table_name": pa.array([table] * len(keep), pa.string()),
-        "record_id": take(ids, keep),
-        "column_name": pa.array([column] * len(keep), pa.string()),
-        "language": take(pa.array(list(text.LANGUAGES)), lang[keep]),
-        "intent": take(pa.array(list(text.INTENTS)), intent[keep]),
-        "topic": take(pa.array(list(text.TOPICS)), topic[keep]),
-        "mentioned_at": timestamps(mentioned[keep], mentioned[keep] >= 0),
-        "has_time": pa.array(has_time[keep]),
-    }, schema=TEXT_LABEL_SCHEMA)
+    return pa.table(
+        {
+            "table_name": pa.array([table] * len(keep), pa.string()),
+            "record_id": take(ids, keep),
+            "column_name": pa.array([column] * len(keep), pa.string()),
+            "language": take(pa.array(list(text.LANGUAGES)), lang[keep]),
+            "intent": take(pa.array(list(text.INTENTS)), intent[keep]),
+            "topic": take(pa.array(list(text.TOPICS)), topic[keep]),
+            "mentioned_at": timestamps(mentioned[keep], mentioned[keep] >= 0),
+            "has_time": pa.array(has_time[keep]),
+        },
+        schema=TEXT_LABEL_SCHEMA,
+    )
 
 
 def _language(rng: np.random.Generator, lang: np.ndarray) -> np.ndarray:
@@ -258,7 +310,14 @@ def _language(rng: np.random.Generator, lang: np.ndarray) -> np.ndarray:
     return np.where(rng.random(len(lang)) < 0.95, lang, 1 - lang)
 
 
-def _parties(activity_ids: pa.Array, rows: np.ndarray, person: np.ndarray, mask: int, world: World, rng: np.random.Generator) -> dict[str, Any]:
+def _parties(
+    activity_ids: pa.Array,
+    rows: np.ndarray,
+    person: np.ndarray,
+    mask: int,
+    world: World,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
     people = world.people
     n = len(rows)
     return {
@@ -286,7 +345,9 @@ def _clock(moment: np.ndarray, timeline: Timeline) -> np.ndarray:
 
 
 # --- e-mail threads -------------------------------------------------------------------------------------
-def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarray, sink: Sink, labels: list[pa.Table]) -> int:
+def _emails(
+    rng: np.random.Generator, world: World, episode_of_thread: np.ndarray, sink: Sink, labels: list[pa.Table]
+) -> int:
     ep, timeline, people = world.episodes, world.timeline, world.people
     n_threads = len(episode_of_thread)
     if n_threads == 0:
@@ -316,11 +377,11 @@ def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarra
     parent = np.full(n_threads, -1, dtype=np.int64)
     is_self = np.zeros(n_threads, dtype=bool)
     emitted = 0
-    for depth in range(MAX_THREAD):
+    for level in range(MAX_THREAD):
         if len(alive) == 0:
             break
         thread_parts.append(alive)
-        depth_parts.append(np.full(len(alive), depth))
+        depth_parts.append(np.full(len(alive), level))
         side_parts.append(side)
         time_parts.append(moment)
         parent_parts.append(parent)
@@ -329,15 +390,21 @@ def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarra
         emitted += len(alive)
         ae = e[alive]
         other = 1 - side
-        reply_p = reply_probability(np.where(other == CUSTOMER, ep.reply_customer[ae], ep.reply_ours[ae]), depth)
+        reply_p = reply_probability(
+            np.where(other == CUSTOMER, ep.reply_customer[ae], ep.reply_ours[ae]), level
+        )
         reply = rng.random(len(alive)) < reply_p
         nudge_p = np.where(side == OURS, NUDGE_OURS, NUDGE_CUSTOMER)
         nudge = ~reply & (rng.random(len(alive)) < nudge_p)
         next_side = np.where(reply, other, side)
-        median = np.where(next_side == CUSTOMER, ep.latency_customer_hours[ae], ep.latency_ours_hours[ae]) * HOUR
+        median = (
+            np.where(next_side == CUSTOMER, ep.latency_customer_hours[ae], ep.latency_ours_hours[ae]) * HOUR
+        )
         reply_latency = median * np.exp(rng.normal(0, 0.9, len(alive)))
         nudge_latency = rng.uniform(2, 6, len(alive)) * DAY
-        next_time = moment + np.maximum(np.where(reply, reply_latency, nudge_latency), 3 * MINUTE).astype(np.int64)
+        next_time = moment + np.maximum(np.where(reply, reply_latency, nudge_latency), 3 * MINUTE).astype(
+            np.int64
+        )
         cap = np.where(next_side == CUSTOMER, cap_customer[alive], cap_ours[alive])
         go_on = (reply | nudge) & (next_time < cap)
         alive, side, moment = alive[go_on], next_side[go_on], next_time[go_on]
@@ -364,8 +431,9 @@ def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarra
     activity_id = guids(rng, n)
     sender_email = take(people.email, sender)
     domain = pc.replace_substring_regex(sender_email, "^[^@]*@", "")
-    message_id = pc.binary_join_element_wise(pa.array(["<"] * n), hex_tokens(rng, n, 12), pa.array(["@"] * n), domain,
-                                             pa.array([">"] * n), "")
+    message_id = pc.binary_join_element_wise(
+        pa.array(["<"] * n), hex_tokens(rng, n, 12), pa.array(["@"] * n), domain, pa.array([">"] * n), ""
+    )
     has_parent = parent >= 0
     in_reply_to = _scatter(take(message_id, parent[has_parent]), np.flatnonzero(has_parent), n)
     parent_activity = _scatter(take(activity_id, parent[has_parent]), np.flatnonzero(has_parent), n)
@@ -375,9 +443,14 @@ def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarra
     thread_start = np.searchsorted(thread, np.arange(n_threads))
     pieces_per_message = depth + 1
     flat_message = np.repeat(np.arange(n), pieces_per_message)
-    flat_position = np.arange(len(flat_message)) - np.repeat(np.cumsum(pieces_per_message) - pieces_per_message, pieces_per_message)
-    flat_index = np.where(flat_position == 0, thread[flat_message],
-                          n_threads + thread_start[thread[flat_message]] + flat_position)
+    flat_position = np.arange(len(flat_message)) - np.repeat(
+        np.cumsum(pieces_per_message) - pieces_per_message, pieces_per_message
+    )
+    flat_index = np.where(
+        flat_position == 0,
+        thread[flat_message],
+        n_threads + thread_start[thread[flat_message]] + flat_position,
+    )
     pieces = pa.concat_arrays([header, block]).take(pa.array(flat_index))
     offsets = np.concatenate(([0], np.cumsum(pieces_per_message))).astype(np.int32)
     conversation_index = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), pieces), "")
@@ -389,20 +462,35 @@ def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarra
     slots = _slots(rng, world, customer[thread], ours[thread], company, recipient, sender, lang)
     subject_rows = thread_start
     subject_thread = render_sentences(
-        rng, np.full(n_threads, category_code("subject_email")), thread_lang, sent[thread_start],
+        rng,
+        np.full(n_threads, category_code("subject_email")),
+        thread_lang,
+        sent[thread_start],
         {k: take(v, subject_rows) for k, v in slots.items()},
     ).text
     subject = take(subject_thread, thread)
-    subject = pc.if_else(pa.array(depth > 0), pc.binary_join_element_wise(pa.array(["RE: "] * n), subject, ""), subject)
+    subject = pc.if_else(
+        pa.array(depth > 0), pc.binary_join_element_wise(pa.array(["RE: "] * n), subject, ""), subject
+    )
 
     drive = ep.drive[te]
     positive = sigmoid(1.2 * drive)
     mood = rng.random(n)
-    customer_reply = np.where(mood < positive * 0.8, category_code("reply_positive"),
-                              np.where(mood < positive * 0.8 + 0.3, category_code("reply_neutral"), category_code("reply_negative")))
+    customer_reply = np.where(
+        mood < positive * 0.8,
+        category_code("reply_positive"),
+        np.where(
+            mood < positive * 0.8 + 0.3, category_code("reply_neutral"), category_code("reply_negative")
+        ),
+    )
     core = np.select(
         [is_self, (depth == 0) & outgoing, depth == 0, outgoing],
-        [category_code("nudge"), category_code("open_ours"), category_code("open_customer"), category_code("reply_ours")],
+        [
+            category_code("nudge"),
+            category_code("open_ours"),
+            category_code("open_customer"),
+            category_code("reply_ours"),
+        ],
         customer_reply,
     )
     all_rows = np.arange(n)
@@ -410,44 +498,55 @@ def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarra
     body, _, _ = _part(rng, all_rows, core, lang, sent, slots)
     signoff, _, _ = _part(rng, all_rows, np.full(n, category_code("signoff")), lang, sent, slots)
     # personal small talk in a minority of inbound e-mails
-    topic = np.where(~outgoing & ~is_self & (rng.random(n) < 0.05 + 0.04 * (drive > 0)), rng.integers(1, 5, n), 0)
+    topic = np.where(
+        ~outgoing & ~is_self & (rng.random(n) < 0.05 + 0.04 * (drive > 0)), rng.integers(1, 5, n), 0
+    )
     topic_codes = np.array([0] + [category_code(c) for c in text.TOPIC_CATEGORIES[1:]])
     personal, _, _ = _part(rng, np.flatnonzero(topic > 0), topic_codes[topic], lang, sent, slots)
     # actionable sentences
     ours_intent = rng.choice([1, 3, 5, 2], size=n, p=[0.35, 0.35, 0.15, 0.15])
     their_intent = rng.choice([1, 2, 4, 5, 6, 3], size=n, p=[0.25, 0.15, 0.12, 0.2, 0.18, 0.1])
-    intent = np.where(rng.random(n) < np.where(outgoing, 0.15, 0.2), np.where(outgoing, ours_intent, their_intent), 0)
+    intent = np.where(
+        rng.random(n) < np.where(outgoing, 0.15, 0.2), np.where(outgoing, ours_intent, their_intent), 0
+    )
     intent = np.where(is_self, 0, intent)
-    action, mentioned, has_time = _part(rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, sent, slots)
+    action, mentioned, has_time = _part(
+        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, sent, slots
+    )
     description = join([greeting, personal, body, action, signoff], _separator(lang))
     labels.append(_labels("email", activity_id, "description", lang, intent, topic, mentioned, has_time))
 
     regarding_id, regarding_type = _regarding(rng, world, e, customer, start)
-    created = np.where(outgoing, sent - rng.integers(1, 15, n) * MINUTE, _clock(sent + rng.integers(5, 120, n), timeline))
+    created = np.where(
+        outgoing, sent - rng.integers(1, 15, n) * MINUTE, _clock(sent + rng.integers(5, 120, n), timeline)
+    )
     modified = np.maximum(created, _clock(sent + rng.integers(1, 30, n), timeline))
-    sink("email", {
-        "activityid": activity_id,
-        "subject": subject,
-        "description": description,
-        "regardingobjectid": take(regarding_id, thread),
-        "regardingobjecttypecode": take(regarding_type, thread),
-        "statecode": np.ones(n, np.int32),
-        "statuscode": np.where(outgoing, 3, 4).astype(np.int32),
-        "prioritycode": np.where(rng.random(n) < 0.05, 2, 1).astype(np.int32),
-        "directioncode": outgoing,
-        "sender": sender_email,
-        "torecipients": take(people.email, recipient),
-        "senton": timestamps(sent),
-        "messageid": message_id,
-        "inreplyto": in_reply_to,
-        "conversationindex": conversation_index,
-        "parentactivityid": parent_activity,
-        "actualend": timestamps(sent),
-        "ownerid": take(world.org.user_id, ours[thread]),
-        "owneridtype": pa.array(["systemuser"] * n),
-        "createdon": timestamps(created),
-        "modifiedon": timestamps(modified),
-    })
+    sink(
+        "email",
+        {
+            "activityid": activity_id,
+            "subject": subject,
+            "description": description,
+            "regardingobjectid": take(regarding_id, thread),
+            "regardingobjecttypecode": take(regarding_type, thread),
+            "statecode": np.ones(n, np.int32),
+            "statuscode": np.where(outgoing, 3, 4).astype(np.int32),
+            "prioritycode": np.where(rng.random(n) < 0.05, 2, 1).astype(np.int32),
+            "directioncode": outgoing,
+            "sender": sender_email,
+            "torecipients": take(people.email, recipient),
+            "senton": timestamps(sent),
+            "messageid": message_id,
+            "inreplyto": in_reply_to,
+            "conversationindex": conversation_index,
+            "parentactivityid": parent_activity,
+            "actualend": timestamps(sent),
+            "ownerid": take(world.org.user_id, ours[thread]),
+            "owneridtype": pa.array(["systemuser"] * n),
+            "createdon": timestamps(created),
+            "modifiedon": timestamps(modified),
+        },
+    )
     parts = [
         _parties(activity_id, all_rows, sender, 1, world, rng),
         _parties(activity_id, all_rows, recipient, 2, world, rng),
@@ -463,7 +562,14 @@ def _emails(rng: np.random.Generator, world: World, episode_of_thread: np.ndarra
 
 
 # --- phone calls -------------------------------------------------------------------------------------------
-def _calls(rng: np.random.Generator, world: World, e: np.ndarray, future: np.ndarray, sink: Sink, labels: list[pa.Table]) -> int:
+def _calls(
+    rng: np.random.Generator,
+    world: World,
+    e: np.ndarray,
+    future: np.ndarray,
+    sink: Sink,
+    labels: list[pa.Table],
+) -> int:
     ep, timeline, people = world.episodes, world.timeline, world.people
     n = len(e)
     if n == 0:
@@ -480,8 +586,11 @@ def _calls(rng: np.random.Generator, world: World, e: np.ndarray, future: np.nda
     answered = incoming | (speaking & (rng.random(n) < sigmoid(0.3 + 0.8 * drive)))
     answered &= ~future
     voicemail = ~future & ~answered & (rng.random(n) < 0.6)
-    minutes = np.where(answered, np.clip(np.exp(rng.normal(np.log(9) + 0.2 * drive, 0.6, n)), 1, 90).astype(np.int64),
-                       np.where(voicemail, 1, 0))
+    minutes = np.where(
+        answered,
+        np.clip(np.exp(rng.normal(np.log(9) + 0.2 * drive, 0.6, n)), 1, 90).astype(np.int64),
+        np.where(voicemail, 1, 0),
+    )
     lang = _language(rng, ep.lang[e])
     company = ep.company[e]
     caller = np.where(incoming, customer, ours)
@@ -489,12 +598,22 @@ def _calls(rng: np.random.Generator, world: World, e: np.ndarray, future: np.nda
     slots = _slots(rng, world, customer, ours, company, callee, caller, lang)
     activity_id = guids(rng, n)
     subject = render_sentences(rng, np.full(n, category_code("subject_call")), lang, at, slots).text
-    intent = np.where(answered & (rng.random(n) < 0.45), rng.choice(np.arange(1, 7), size=n, p=[0.25, 0.25, 0.2, 0.08, 0.12, 0.1]), 0)
+    intent = np.where(
+        answered & (rng.random(n) < 0.45),
+        rng.choice(np.arange(1, 7), size=n, p=[0.25, 0.25, 0.2, 0.08, 0.12, 0.1]),
+        0,
+    )
     summary_rows = np.flatnonzero(answered | future)
     plain, _, _ = _part(rng, summary_rows, np.full(n, category_code("plain")), lang, at, slots)
-    action, mentioned, has_time = _part(rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, at, slots)
+    action, mentioned, has_time = _part(
+        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, at, slots
+    )
     description = join([plain, action], _separator(lang))
-    labels.append(_labels("phonecall", activity_id, "description", lang, intent, np.zeros(n, np.int64), mentioned, has_time))
+    labels.append(
+        _labels(
+            "phonecall", activity_id, "description", lang, intent, np.zeros(n, np.int64), mentioned, has_time
+        )
+    )
     regarding_id, regarding_type = _regarding(rng, world, e, customer, np.minimum(at, timeline.end - 1))
 
     done = ~future
@@ -502,34 +621,42 @@ def _calls(rng: np.random.Generator, world: World, e: np.ndarray, future: np.nda
     created = np.where(future, _created_before(rng, ep.start[e], timeline), _clock(end, timeline))
     modified = np.where(future, created, _clock(end + rng.integers(0, 600, n), timeline))
     scheduled = future | (rng.random(n) < 0.3)
-    sink("phonecall", {
-        "activityid": activity_id,
-        "subject": subject,
-        "description": description,
-        "regardingobjectid": regarding_id,
-        "regardingobjecttypecode": regarding_type,
-        "statecode": np.where(future, 0, 1).astype(np.int32),
-        "statuscode": np.select([future, incoming], [1, 4], 2).astype(np.int32),
-        "prioritycode": np.ones(n, np.int32),
-        "directioncode": ~incoming,
-        "phonenumber": take(people.phone, customer),
-        "leftvoicemail": voicemail,
-        "actualstart": timestamps(at, done),
-        "actualend": timestamps(end, done),
-        "actualdurationminutes": masked(minutes, done, pa.int64()),
-        "scheduledstart": timestamps(at, scheduled),
-        "scheduledend": timestamps(at + 30 * MINUTE, scheduled),
-        "scheduleddurationminutes": masked(np.full(n, 30), scheduled, pa.int64()),
-        "ownerid": take(world.org.user_id, ours),
-        "owneridtype": pa.array(["systemuser"] * n),
-        "createdon": timestamps(created),
-        "modifiedon": timestamps(np.maximum(modified, created)),
-    })
+    sink(
+        "phonecall",
+        {
+            "activityid": activity_id,
+            "subject": subject,
+            "description": description,
+            "regardingobjectid": regarding_id,
+            "regardingobjecttypecode": regarding_type,
+            "statecode": np.where(future, 0, 1).astype(np.int32),
+            "statuscode": np.select([future, incoming], [1, 4], 2).astype(np.int32),
+            "prioritycode": np.ones(n, np.int32),
+            "directioncode": ~incoming,
+            "phonenumber": take(people.phone, customer),
+            "leftvoicemail": voicemail,
+            "actualstart": timestamps(at, done),
+            "actualend": timestamps(end, done),
+            "actualdurationminutes": masked(minutes, done, pa.int64()),
+            "scheduledstart": timestamps(at, scheduled),
+            "scheduledend": timestamps(at + 30 * MINUTE, scheduled),
+            "scheduleddurationminutes": masked(np.full(n, 30), scheduled, pa.int64()),
+            "ownerid": take(world.org.user_id, ours),
+            "owneridtype": pa.array(["systemuser"] * n),
+            "createdon": timestamps(created),
+            "modifiedon": timestamps(np.maximum(modified, created)),
+        },
+    )
     rows = np.arange(n)
-    sink("activityparty", _concat_parties([
-        _parties(activity_id, rows, caller, 1, world, rng),
-        _parties(activity_id, rows, callee, 2, world, rng),
-    ]))
+    sink(
+        "activityparty",
+        _concat_parties(
+            [
+                _parties(activity_id, rows, caller, 1, world, rng),
+                _parties(activity_id, rows, callee, 2, world, rng),
+            ]
+        ),
+    )
     return n
 
 
@@ -547,7 +674,14 @@ def _created_before(rng: np.random.Generator, not_before: np.ndarray, timeline: 
 
 
 # --- meetings ----------------------------------------------------------------------------------------------
-def _meetings(rng: np.random.Generator, world: World, e: np.ndarray, future: np.ndarray, sink: Sink, labels: list[pa.Table]) -> int:
+def _meetings(
+    rng: np.random.Generator,
+    world: World,
+    e: np.ndarray,
+    future: np.ndarray,
+    sink: Sink,
+    labels: list[pa.Table],
+) -> int:
     ep, timeline = world.episodes, world.timeline
     n = len(e)
     if n == 0:
@@ -569,14 +703,32 @@ def _meetings(rng: np.random.Generator, world: World, e: np.ndarray, future: np.
     slots = _slots(rng, world, customer, ours, company, customer, ours, lang)
     activity_id = guids(rng, n)
     subject = render_sentences(rng, np.full(n, category_code("subject_meeting")), lang, clock, slots).text
-    intent = np.where(rng.random(n) < 0.5, rng.choice(np.arange(1, 7), size=n, p=[0.2, 0.1, 0.3, 0.12, 0.18, 0.1]), 0)
-    plain, _, _ = _part(rng, np.flatnonzero(rng.random(n) < 0.6), np.full(n, category_code("plain")), lang, clock, slots)
-    action, mentioned, has_time = _part(rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, clock, slots)
+    intent = np.where(
+        rng.random(n) < 0.5, rng.choice(np.arange(1, 7), size=n, p=[0.2, 0.1, 0.3, 0.12, 0.18, 0.1]), 0
+    )
+    plain, _, _ = _part(
+        rng, np.flatnonzero(rng.random(n) < 0.6), np.full(n, category_code("plain")), lang, clock, slots
+    )
+    action, mentioned, has_time = _part(
+        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, clock, slots
+    )
     description = join([plain, action], _separator(lang))
-    labels.append(_labels("appointment", activity_id, "description", lang, intent, np.zeros(n, np.int64), mentioned, has_time))
+    labels.append(
+        _labels(
+            "appointment",
+            activity_id,
+            "description",
+            lang,
+            intent,
+            np.zeros(n, np.int64),
+            mentioned,
+            has_time,
+        )
+    )
     regarding_id, regarding_type = _regarding(rng, world, e, customer, clock)
     locations = pc.if_else(
-        pa.array(lang == 1), take(pa.array(names.MEETING_LOCATIONS_ZH), rng.integers(0, len(names.MEETING_LOCATIONS_ZH), n)),
+        pa.array(lang == 1),
+        take(pa.array(names.MEETING_LOCATIONS_ZH), rng.integers(0, len(names.MEETING_LOCATIONS_ZH), n)),
         take(pa.array(names.MEETING_LOCATIONS_EN), rng.integers(0, len(names.MEETING_LOCATIONS_EN), n)),
     )
     end = at + duration * MINUTE
@@ -584,37 +736,49 @@ def _meetings(rng: np.random.Generator, world: World, e: np.ndarray, future: np.
     actual_start = at + np.maximum(slip, 0)
     actual_end = np.maximum(end + slip, actual_start + 10 * MINUTE)
     booked = at - rng.integers(1, 10, n) * DAY - rng.integers(0, 8 * HOUR, n)
-    created = np.where(future, _created_before(rng, ep.start[e], timeline),
-                       np.minimum(np.maximum(booked, np.minimum(ep.start[e], at)), at))
+    created = np.where(
+        future,
+        _created_before(rng, ep.start[e], timeline),
+        np.minimum(np.maximum(booked, np.minimum(ep.start[e], at)), at),
+    )
     modified = np.select(
         [completed, canceled],
-        [_clock(actual_end + rng.integers(0, HOUR, n), timeline), created + ((clock - created) * rng.random(n)).astype(np.int64)],
+        [
+            _clock(actual_end + rng.integers(0, HOUR, n), timeline),
+            created + ((clock - created) * rng.random(n)).astype(np.int64),
+        ],
         created,
     )
-    sink("appointment", {
-        "activityid": activity_id,
-        "subject": subject,
-        "description": description,
-        "regardingobjectid": regarding_id,
-        "regardingobjecttypecode": regarding_type,
-        "statecode": np.select([future, canceled], [3, 2], 1).astype(np.int32),
-        "statuscode": np.select([future, canceled], [5, 4], 3).astype(np.int32),
-        "prioritycode": np.ones(n, np.int32),
-        "location": locations,
-        "actualstart": timestamps(actual_start, completed),
-        "actualend": timestamps(actual_end, completed),
-        "actualdurationminutes": masked((actual_end - actual_start) // MINUTE, completed, pa.int64()),
-        "scheduledstart": timestamps(at),
-        "scheduledend": timestamps(end),
-        "scheduleddurationminutes": duration.astype(np.int64),
-        "ownerid": take(world.org.user_id, ours),
-        "owneridtype": pa.array(["systemuser"] * n),
-        "createdon": timestamps(created),
-        "modifiedon": timestamps(np.maximum(modified, created)),
-    })
+    sink(
+        "appointment",
+        {
+            "activityid": activity_id,
+            "subject": subject,
+            "description": description,
+            "regardingobjectid": regarding_id,
+            "regardingobjecttypecode": regarding_type,
+            "statecode": np.select([future, canceled], [3, 2], 1).astype(np.int32),
+            "statuscode": np.select([future, canceled], [5, 4], 3).astype(np.int32),
+            "prioritycode": np.ones(n, np.int32),
+            "location": locations,
+            "actualstart": timestamps(actual_start, completed),
+            "actualend": timestamps(actual_end, completed),
+            "actualdurationminutes": masked((actual_end - actual_start) // MINUTE, completed, pa.int64()),
+            "scheduledstart": timestamps(at),
+            "scheduledend": timestamps(end),
+            "scheduleddurationminutes": duration.astype(np.int64),
+            "ownerid": take(world.org.user_id, ours),
+            "owneridtype": pa.array(["systemuser"] * n),
+            "createdon": timestamps(created),
+            "modifiedon": timestamps(np.maximum(modified, created)),
+        },
+    )
     # attendees: our organizer; the customer contact plus colleagues (required); presales, managers, others (optional)
     rows = np.arange(n)
-    parts = [_parties(activity_id, rows, ours, 7, world, rng), _parties(activity_id, rows, customer, 5, world, rng)]
+    parts = [
+        _parties(activity_id, rows, ours, 7, world, rng),
+        _parties(activity_id, rows, customer, 5, world, rng),
+    ]
     extra = rng.poisson(0.4 + 0.6 * (drive > 0), n)
     extra_rows = np.repeat(rows, extra)
     extra_people = _customer(rng, world, e[extra_rows], clock[extra_rows])
@@ -624,8 +788,12 @@ def _meetings(rng: np.random.Generator, world: World, e: np.ndarray, future: np.
     _, first = np.unique(extra_rows * world.people.id.__len__() + extra_people, return_index=True)
     first = np.sort(first)
     optional = rng.random(len(first)) < 0.3
-    parts.append(_parties(activity_id, extra_rows[first][~optional], extra_people[first][~optional], 5, world, rng))
-    parts.append(_parties(activity_id, extra_rows[first][optional], extra_people[first][optional], 6, world, rng))
+    parts.append(
+        _parties(activity_id, extra_rows[first][~optional], extra_people[first][~optional], 5, world, rng)
+    )
+    parts.append(
+        _parties(activity_id, extra_rows[first][optional], extra_people[first][optional], 6, world, rng)
+    )
     team = world.companies.team[company]
     presales = world.org.team_member(team, PRESALES)
     with_presales = np.flatnonzero((presales >= 0) & (presales != ours) & (rng.random(n) < 0.3))
@@ -638,7 +806,14 @@ def _meetings(rng: np.random.Generator, world: World, e: np.ndarray, future: np.
 
 
 # --- tasks ---------------------------------------------------------------------------------------------------
-def _tasks(rng: np.random.Generator, world: World, e: np.ndarray, future: np.ndarray, sink: Sink, labels: list[pa.Table]) -> int:
+def _tasks(
+    rng: np.random.Generator,
+    world: World,
+    e: np.ndarray,
+    future: np.ndarray,
+    sink: Sink,
+    labels: list[pa.Table],
+) -> int:
     ep, timeline = world.episodes, world.timeline
     n = len(e)
     if n == 0:
@@ -662,33 +837,47 @@ def _tasks(rng: np.random.Generator, world: World, e: np.ndarray, future: np.nda
     activity_id = guids(rng, n)
     subject = render_sentences(rng, np.full(n, category_code("subject_task")), lang, created, slots).text
     intent = np.where(rng.random(n) < 0.5, rng.choice([3, 1, 2, 5], size=n, p=[0.6, 0.15, 0.15, 0.1]), 0)
-    action, mentioned, has_time = _part(rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, created, slots)
-    labels.append(_labels("task", activity_id, "description", lang, intent, np.zeros(n, np.int64), mentioned, has_time))
+    action, mentioned, has_time = _part(
+        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, created, slots
+    )
+    labels.append(
+        _labels("task", activity_id, "description", lang, intent, np.zeros(n, np.int64), mentioned, has_time)
+    )
     regarding_id, regarding_type = _regarding(rng, world, e, customer, created, allow_none=False)
     open_status = rng.choice([2, 3, 4, 7], size=n, p=[0.5, 0.3, 0.12, 0.08])
-    modified = np.select([completed, canceled], [_clock(done_at, timeline), _clock(created + (due - created) // 2, timeline)],
-                         _clock(created + ((timeline.end - created) * rng.random(n) * 0.2).astype(np.int64), timeline))
-    sink("task", {
-        "activityid": activity_id,
-        "subject": subject,
-        "description": action,
-        "regardingobjectid": regarding_id,
-        "regardingobjecttypecode": regarding_type,
-        "statecode": np.select([completed, canceled], [1, 2], 0).astype(np.int32),
-        "statuscode": np.select([completed, canceled], [5, 6], open_status).astype(np.int32),
-        "prioritycode": rng.choice([0, 1, 2], size=n, p=[0.15, 0.7, 0.15]).astype(np.int32),
-        "percentcomplete": np.select([completed, open_ & (open_status == 3)], [100, 50], 0).astype(np.int64),
-        "actualstart": timestamps(done_at - minutes * MINUTE, completed),
-        "actualend": timestamps(done_at, completed),
-        "actualdurationminutes": masked(minutes, completed, pa.int64()),
-        # a future task starts on its due day; a past one when it was created
-        "scheduledstart": timestamps(np.where(future, np.maximum(due - due % DAY + 8 * HOUR, timeline.end), created)),
-        "scheduledend": timestamps(due),
-        "ownerid": take(world.org.user_id, ours),
-        "owneridtype": pa.array(["systemuser"] * n),
-        "createdon": timestamps(created),
-        "modifiedon": timestamps(np.maximum(modified, created)),
-    })
+    modified = np.select(
+        [completed, canceled],
+        [_clock(done_at, timeline), _clock(created + (due - created) // 2, timeline)],
+        _clock(created + ((timeline.end - created) * rng.random(n) * 0.2).astype(np.int64), timeline),
+    )
+    sink(
+        "task",
+        {
+            "activityid": activity_id,
+            "subject": subject,
+            "description": action,
+            "regardingobjectid": regarding_id,
+            "regardingobjecttypecode": regarding_type,
+            "statecode": np.select([completed, canceled], [1, 2], 0).astype(np.int32),
+            "statuscode": np.select([completed, canceled], [5, 6], open_status).astype(np.int32),
+            "prioritycode": rng.choice([0, 1, 2], size=n, p=[0.15, 0.7, 0.15]).astype(np.int32),
+            "percentcomplete": np.select([completed, open_ & (open_status == 3)], [100, 50], 0).astype(
+                np.int64
+            ),
+            "actualstart": timestamps(done_at - minutes * MINUTE, completed),
+            "actualend": timestamps(done_at, completed),
+            "actualdurationminutes": masked(minutes, completed, pa.int64()),
+            # a future task starts on its due day; a past one when it was created
+            "scheduledstart": timestamps(
+                np.where(future, np.maximum(due - due % DAY + 8 * HOUR, timeline.end), created)
+            ),
+            "scheduledend": timestamps(due),
+            "ownerid": take(world.org.user_id, ours),
+            "owneridtype": pa.array(["systemuser"] * n),
+            "createdon": timestamps(created),
+            "modifiedon": timestamps(np.maximum(modified, created)),
+        },
+    )
     return n
 
 
@@ -705,10 +894,14 @@ class ChunkCounts:
         return self.email + self.phonecall + self.appointment + self.task
 
 
-def generate_chunk(rng: np.random.Generator, world: World, episodes: np.ndarray, sink: Sink) -> tuple[ChunkCounts, pa.Table]:
+def generate_chunk(
+    rng: np.random.Generator, world: World, episodes: np.ndarray, sink: Sink
+) -> tuple[ChunkCounts, pa.Table]:
     """Generate and hand to ``sink`` every activity of the given episodes; returns counts and text labels."""
     ep = world.episodes
-    thread_length = expected_thread_length(ep.reply_customer[episodes], ep.reply_ours[episodes], ep.customer_initiates[episodes])
+    thread_length = expected_thread_length(
+        ep.reply_customer[episodes], ep.reply_ours[episodes], ep.customer_initiates[episodes]
+    )
     units = ep.expected[episodes] / activities_per_unit(thread_length, ep.meeting_share[episodes])
     threads = rng.poisson(units * THREAD_RATE)
     calls = rng.poisson(units * CALL_RATE)
@@ -723,7 +916,9 @@ def generate_chunk(rng: np.random.Generator, world: World, episodes: np.ndarray,
     def with_future(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         past = np.repeat(episodes, counts)
         fut = future_episode[future_kind == k]
-        return np.concatenate((past, fut)), np.concatenate((np.zeros(len(past), bool), np.ones(len(fut), bool)))
+        return np.concatenate((past, fut)), np.concatenate(
+            (np.zeros(len(past), bool), np.ones(len(fut), bool))
+        )
 
     labels: list[pa.Table] = []
     n_email = _emails(rng, world, np.repeat(episodes, threads), sink, labels)
@@ -732,5 +927,3 @@ def generate_chunk(rng: np.random.Generator, world: World, episodes: np.ndarray,
     n_task = _tasks(rng, world, *with_future(tasks, 2), sink, labels)
     table = pa.concat_tables(labels) if labels else TEXT_LABEL_SCHEMA.empty_table()
     return ChunkCounts(n_email, n_call, n_meeting, n_task), table
-
-

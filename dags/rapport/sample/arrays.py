@@ -34,7 +34,9 @@ def _fixed_width_strings(chars: np.ndarray) -> pa.StringArray:
         return pa.StringArray.from_buffers(
             n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(np.ascontiguousarray(chars).tobytes())
         )
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes())).cast(pa.string())
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes())).cast(
+        pa.string()
+    )
 
 
 def guids(rng: np.random.Generator, n: int) -> pa.StringArray:
@@ -121,7 +123,9 @@ def weighted_choice(rng: np.random.Generator, weights: np.ndarray, n: int) -> np
     return np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(weights) - 1)
 
 
-def segment_choice(rng: np.random.Generator, segments: np.ndarray, offsets: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def segment_choice(
+    rng: np.random.Generator, segments: np.ndarray, offsets: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
     """For each row's segment ``s``, draw one position in ``[offsets[s], offsets[s+1])`` by ``weights``.
 
     ``offsets`` has one more entry than there are segments (CSR layout); every requested segment must be
@@ -134,14 +138,18 @@ def segment_choice(rng: np.random.Generator, segments: np.ndarray, offsets: np.n
     before = np.concatenate(([0.0], cumulative))[offsets[:-1]]
     totals = np.concatenate(([0.0], cumulative))[offsets[1:]] - before
     # Normalised cumulative weight within the segment, shifted by the segment number: one global sorted key.
-    within = (cumulative - before[segment_of_item]) / np.where(totals[segment_of_item] > 0, totals[segment_of_item], 1.0)
+    within = (cumulative - before[segment_of_item]) / np.where(
+        totals[segment_of_item] > 0, totals[segment_of_item], 1.0
+    )
     keys = segment_of_item + np.minimum(within, 1.0)
     targets = segments + rng.random(len(segments)) * (1.0 - 1e-12)
     position = np.searchsorted(keys, targets, side="right")
     return np.clip(position, offsets[segments], offsets[segments + 1] - 1)
 
 
-def business_time(rng: np.random.Generator, day_start: np.ndarray, start_hour: float = 8.0, hours: float = 10.0) -> np.ndarray:
+def business_time(
+    rng: np.random.Generator, day_start: np.ndarray, start_hour: float = 8.0, hours: float = 10.0
+) -> np.ndarray:
     """A random moment within business hours on each given day (seconds at 00:00 UTC of the day)."""
     offset = (start_hour * HOUR + rng.random(len(day_start)) * hours * HOUR).astype(np.int64)
     return day_start + offset - offset % MINUTE

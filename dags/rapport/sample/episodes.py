@@ -73,7 +73,9 @@ def build_people(org: Org, contacts: Contacts, leads: Leads) -> People:
         n_users=n_users,
         n_contacts=n_contacts,
         id=pa.concat_arrays([org.user_id, contacts.id, leads.id]),
-        type_code=np.concatenate((np.zeros(n_users, np.int8), np.ones(n_contacts, np.int8), np.full(n_leads, 2, np.int8))),
+        type_code=np.concatenate(
+            (np.zeros(n_users, np.int8), np.ones(n_contacts, np.int8), np.full(n_leads, 2, np.int8))
+        ),
         email=pa.concat_arrays([org.user_email, contacts.email, leads.email]),
         full=pa.concat_arrays([org.user_names.full, contacts.names.full, leads.names.full]),
         address=pa.concat_arrays([org.user_names.address, contacts.names.address, leads.names.address]),
@@ -106,7 +108,8 @@ def build_stakeholders(
     first = np.zeros(len(opp_of), bool)
     first[np.concatenate(([0], np.cumsum(counts)[:-1]))] = True
     random_pick = contacts.company_order[
-        contacts.company_offsets[opps.company[opp_of]] + (rng.random(len(opp_of)) * sizes[opp_of]).astype(np.int64)
+        contacts.company_offsets[opps.company[opp_of]]
+        + (rng.random(len(opp_of)) * sizes[opp_of]).astype(np.int64)
     ]
     contact = np.where(first, opps.contact[opp_of], random_pick)
     # drop repeats of the same contact on one opportunity
@@ -114,8 +117,11 @@ def build_stakeholders(
     _, keep = np.unique(key, return_index=True)
     keep = np.sort(keep)
     opp_of, contact, first = opp_of[keep], contact[keep], first[keep]
-    role = np.where(contacts.decision_maker[contact].astype(bool) & (rng.random(len(contact)) < 0.7), 1,
-                    rng.choice([0, 2, 3, 4], size=len(contact), p=[0.4, 0.3, 0.1, 0.2]))
+    role = np.where(
+        contacts.decision_maker[contact].astype(bool) & (rng.random(len(contact)) < 0.7),
+        1,
+        rng.choice([0, 2, 3, 4], size=len(contact), p=[0.4, 0.3, 0.1, 0.2]),
+    )
     offsets = np.searchsorted(opp_of, np.arange(n + 1), side="left")
 
     team = companies.team[opps.company]
@@ -123,10 +129,17 @@ def build_stakeholders(
     manager = org.team_member(team, MANAGER)
     with_presales = (presales >= 0) & (rng.random(n) < 0.25 + 0.4 * sigmoid(drive))
     with_manager = (manager >= 0) & (rng.random(n) < 0.2)
-    team_opportunity = np.concatenate((np.arange(n), np.flatnonzero(with_presales), np.flatnonzero(with_manager)))
+    team_opportunity = np.concatenate(
+        (np.arange(n), np.flatnonzero(with_presales), np.flatnonzero(with_manager))
+    )
     team_user = np.concatenate((opps.owner, presales[with_presales], manager[with_manager]))
-    team_role = np.concatenate((np.zeros(n, np.int64), np.ones(int(with_presales.sum()), np.int64),
-                                np.full(int(with_manager.sum()), 2, np.int64)))
+    team_role = np.concatenate(
+        (
+            np.zeros(n, np.int64),
+            np.ones(int(with_presales.sum()), np.int64),
+            np.full(int(with_manager.sum()), 2, np.int64),
+        )
+    )
     return Stakeholders(offsets, contact, role, team_opportunity, team_user, team_role)
 
 
@@ -140,8 +153,14 @@ class Ties:
 
 
 def build_ties(
-    rng: np.random.Generator, org: Org, companies: Companies, contacts: Contacts, leads: Leads, opps: Opportunities,
-    stakeholders: Stakeholders, account_owner: np.ndarray,
+    rng: np.random.Generator,
+    org: Org,
+    companies: Companies,
+    contacts: Contacts,
+    leads: Leads,
+    opps: Opportunities,
+    stakeholders: Stakeholders,
+    account_owner: np.ndarray,
 ) -> Ties:
     """Latent tie strengths between contacts and colleagues (see the module docstring)."""
     n_contacts = len(contacts)
@@ -149,11 +168,15 @@ def build_ties(
     parts_user: list[np.ndarray] = []
     parts_weight: list[np.ndarray] = []
 
-    def add(contact: np.ndarray, user: np.ndarray, weight: np.ndarray) -> None:
+    def add(contact: np.ndarray, user: np.ndarray, weight: np.ndarray | float) -> None:
         ok = (contact >= 0) & (user >= 0)
         parts_contact.append(contact[ok])
         parts_user.append(user[ok])
-        parts_weight.append(np.asarray(weight, dtype=np.float64)[ok] if np.ndim(weight) else np.full(int(ok.sum()), float(weight)))
+        parts_weight.append(
+            np.asarray(weight, dtype=np.float64)[ok]
+            if np.ndim(weight)
+            else np.full(int(ok.sum()), float(weight))
+        )
 
     all_contacts = np.arange(n_contacts)
     add(all_contacts, account_owner[contacts.company], rng.gamma(4.0, 0.5, n_contacts))
@@ -166,17 +189,24 @@ def build_ties(
     add(opps.contact[stakeholders.team_opportunity[presales]], stakeholders.team_user[presales], 0.8)
 
     team = companies.team[contacts.company]
-    members_by_team = [np.flatnonzero((org.user_team == k) & np.isin(org.user_role, (SELLER, MANAGER, PRESALES)))
-                       for k in range(len(org.team_region))]
+    members_by_team = [
+        np.flatnonzero((org.user_team == k) & np.isin(org.user_role, (SELLER, MANAGER, PRESALES)))
+        for k in range(len(org.team_region))
+    ]
     sizes = np.array([len(m) for m in members_by_team])
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     flat_members = np.concatenate(members_by_team)
     n_extra = rng.poisson(1.0, n_contacts)
     extra_contact = np.repeat(all_contacts, n_extra)
-    extra_user = flat_members[starts[team[extra_contact]] + (rng.random(len(extra_contact)) * sizes[team[extra_contact]]).astype(np.int64)]
+    extra_user = flat_members[
+        starts[team[extra_contact]]
+        + (rng.random(len(extra_contact)) * sizes[team[extra_contact]]).astype(np.int64)
+    ]
     add(extra_contact, extra_user, rng.gamma(1.5, 0.5, len(extra_contact)))
     hidden = np.flatnonzero(rng.random(n_contacts) < 0.15)
-    hidden_user = flat_members[starts[team[hidden]] + (rng.random(len(hidden)) * sizes[team[hidden]]).astype(np.int64)]
+    hidden_user = flat_members[
+        starts[team[hidden]] + (rng.random(len(hidden)) * sizes[team[hidden]]).astype(np.int64)
+    ]
     add(hidden, hidden_user, rng.uniform(3.0, 7.0, len(hidden)))
 
     contact = np.concatenate(parts_contact)
@@ -235,7 +265,9 @@ def reply_probability(base: np.ndarray, depth: np.ndarray | int) -> np.ndarray:
     return base * REPLY_DECAY ** np.asarray(depth)
 
 
-def expected_thread_length(reply_customer: np.ndarray, reply_ours: np.ndarray, customer_initiates: np.ndarray) -> np.ndarray:
+def expected_thread_length(
+    reply_customer: np.ndarray, reply_ours: np.ndarray, customer_initiates: np.ndarray
+) -> np.ndarray:
     """Expected messages per thread under the reply/nudge process, ignoring time caps (exact up to MAX_THREAD)."""
     alive_ours = 1 - customer_initiates  # probability the message at this depth exists and is ours
     alive_customer = customer_initiates.copy()
@@ -261,32 +293,63 @@ def _effective_days(seconds: np.ndarray, kind: np.ndarray) -> np.ndarray:
 
 
 def build_episodes(
-    rng: np.random.Generator, org: Org, companies: Companies, contacts: Contacts, leads: Leads, opps: Opportunities,
-    stakeholders: Stakeholders, people: People, account_created: np.ndarray, target_activities: int, timeline: Timeline,
+    rng: np.random.Generator,
+    org: Org,
+    companies: Companies,
+    contacts: Contacts,
+    leads: Leads,
+    opps: Opportunities,
+    stakeholders: Stakeholders,
+    people: People,
+    account_created: np.ndarray,
+    target_activities: int,
+    timeline: Timeline,
 ) -> Episodes:
     """All episodes with their engagement parameters, scaled so the expected total is ``target_activities``."""
     n_leads, n_opps = len(leads.company), len(opps)
     accounts = np.flatnonzero(account_created < NEVER)
     won = np.flatnonzero(opps.state == OPP_WON)
 
-    kind = np.concatenate((np.full(n_leads, LEAD), np.full(n_opps, OPPORTUNITY), np.full(len(accounts), ACCOUNT),
-                           np.full(len(won), ONBOARDING)))
+    kind = np.concatenate(
+        (
+            np.full(n_leads, LEAD),
+            np.full(n_opps, OPPORTUNITY),
+            np.full(len(accounts), ACCOUNT),
+            np.full(len(won), ONBOARDING),
+        )
+    )
     record = np.concatenate((np.arange(n_leads), np.arange(n_opps), accounts, won))
     company = np.concatenate((leads.company, opps.company, accounts, opps.company[won]))
     start = np.concatenate((leads.created, opps.created, account_created[accounts], opps.close_at[won]))
     lead_end = np.minimum(leads.close_at, timeline.end)
     opp_end = np.minimum(opps.close_at, timeline.end)
-    end = np.concatenate((lead_end, opp_end, np.full(len(accounts), timeline.end),
-                          np.minimum(opps.close_at[won] + 60 * DAY, timeline.end)))
-    closed = np.concatenate((leads.state != LEAD_OPEN, opps.state != OPP_OPEN, np.zeros(len(accounts) + len(won), bool)))
-    open_at_end = np.concatenate((leads.state == LEAD_OPEN, opps.state == OPP_OPEN, np.ones(len(accounts), bool),
-                                  np.zeros(len(won), bool)))
+    end = np.concatenate(
+        (
+            lead_end,
+            opp_end,
+            np.full(len(accounts), timeline.end),
+            np.minimum(opps.close_at[won] + 60 * DAY, timeline.end),
+        )
+    )
+    closed = np.concatenate(
+        (leads.state != LEAD_OPEN, opps.state != OPP_OPEN, np.zeros(len(accounts) + len(won), bool))
+    )
+    open_at_end = np.concatenate(
+        (
+            leads.state == LEAD_OPEN,
+            opps.state == OPP_OPEN,
+            np.ones(len(accounts), bool),
+            np.zeros(len(won), bool),
+        )
+    )
     success = np.concatenate((leads.success, opps.success))
     sign = np.where(success, 1.0, -1.0)
     lead_z = model.standardise(leads.attribute_logit + leads.latent_logit)
     opp_z = model.standardise(opps.attribute_logit + opps.latent_logit)
     record_drive = 0.8 * np.concatenate((lead_z, opp_z)) + 0.25 * sign
-    drive = np.concatenate((record_drive, 0.8 * companies.health[accounts], 0.5 + 0.5 * companies.health[opps.company[won]]))
+    drive = np.concatenate(
+        (record_drive, 0.8 * companies.health[accounts], 0.5 + 0.5 * companies.health[opps.company[won]])
+    )
 
     # Deals that will fail often go quiet before they are closed: the customer stops answering.
     would_close = np.concatenate((leads.close_at, opps.close_at))
@@ -297,9 +360,22 @@ def build_episodes(
     ).astype(np.int64)
     quiet_from = np.concatenate((np.where(quiet, quiet_at, NEVER), np.full(len(accounts) + len(won), NEVER)))
 
-    owner = np.concatenate((leads.owner, opps.owner, _account_owner(org, companies, leads, accounts, account_created),
-                            opps.owner[won]))
-    lang = np.concatenate((leads.lang, companies.lang[opps.company], companies.lang[accounts], companies.lang[opps.company[won]]))
+    owner = np.concatenate(
+        (
+            leads.owner,
+            opps.owner,
+            _account_owner(org, companies, leads, accounts, account_created),
+            opps.owner[won],
+        )
+    )
+    lang = np.concatenate(
+        (
+            leads.lang,
+            companies.lang[opps.company],
+            companies.lang[accounts],
+            companies.lang[opps.company[won]],
+        )
+    )
 
     reply_customer = np.clip(sigmoid(0.1 + 0.9 * drive), 0.05, 0.9)
     reply_ours = np.clip(sigmoid(1.4 + 0.5 * drive), 0.3, 0.97)
@@ -311,21 +387,43 @@ def build_episodes(
     active_seconds = np.minimum(end, quiet_from) - start
     rate = KIND_RATE[kind] * np.exp(0.35 * drive)
     raw = rate * _effective_days(active_seconds, kind)
-    per_unit = activities_per_unit(expected_thread_length(reply_customer, reply_ours, customer_initiates), meeting_share)
+    per_unit = activities_per_unit(
+        expected_thread_length(reply_customer, reply_ours, customer_initiates), meeting_share
+    )
     expected = raw * per_unit * target_activities / max(float((raw * per_unit).sum()), 1e-9)
 
-    cand_offsets, cand_people, cand_weight = _candidates(kind, record, company, leads, opps, contacts, stakeholders, people)
+    cand_offsets, cand_people, cand_weight = _candidates(
+        kind, record, company, leads, opps, contacts, stakeholders, people
+    )
     return Episodes(
-        kind=kind, record=record, company=company, start=start, end=end, quiet_from=quiet_from, closed=closed,
-        open_at_end=open_at_end, drive=drive, owner=owner, lang=lang,
-        account_exists_from=account_created[company], expected=expected, reply_customer=reply_customer,
-        reply_ours=reply_ours, latency_customer_hours=latency_customer, latency_ours_hours=latency_ours,
-        customer_initiates=customer_initiates, meeting_share=meeting_share, cand_offsets=cand_offsets,
-        cand_people=cand_people, cand_weight=cand_weight,
+        kind=kind,
+        record=record,
+        company=company,
+        start=start,
+        end=end,
+        quiet_from=quiet_from,
+        closed=closed,
+        open_at_end=open_at_end,
+        drive=drive,
+        owner=owner,
+        lang=lang,
+        account_exists_from=account_created[company],
+        expected=expected,
+        reply_customer=reply_customer,
+        reply_ours=reply_ours,
+        latency_customer_hours=latency_customer,
+        latency_ours_hours=latency_ours,
+        customer_initiates=customer_initiates,
+        meeting_share=meeting_share,
+        cand_offsets=cand_offsets,
+        cand_people=cand_people,
+        cand_weight=cand_weight,
     )
 
 
-def _account_owner(org: Org, companies: Companies, leads: Leads, accounts: np.ndarray, account_created: np.ndarray) -> np.ndarray:
+def _account_owner(
+    org: Org, companies: Companies, leads: Leads, accounts: np.ndarray, account_created: np.ndarray
+) -> np.ndarray:
     """Owner of each account episode: the original owner, or for converted prospects the lead's owner."""
     converted_owner = np.full(len(companies), -1, dtype=np.int64)
     converted_owner[leads.company[::-1]] = leads.owner[::-1]
@@ -334,8 +432,14 @@ def _account_owner(org: Org, companies: Companies, leads: Leads, accounts: np.nd
 
 
 def _candidates(
-    kind: np.ndarray, record: np.ndarray, company: np.ndarray, leads: Leads, opps: Opportunities, contacts: Contacts,
-    stakeholders: Stakeholders, people: People,
+    kind: np.ndarray,
+    record: np.ndarray,
+    company: np.ndarray,
+    leads: Leads,
+    opps: Opportunities,
+    contacts: Contacts,
+    stakeholders: Stakeholders,
+    people: People,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Customer-side people per episode: the lead (and its contact), the stakeholders, or the account's contacts."""
     per_episode_people: list[np.ndarray] = []
@@ -349,7 +453,9 @@ def _candidates(
     people_l = np.empty(int(counts.sum()), np.int64)
     weight_l = np.empty(int(counts.sum()), np.float64)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    people_l[starts] = np.where(has_contact, people.contact(np.maximum(leads.contact[lead_idx], 0)), people.lead(lead_idx))
+    people_l[starts] = np.where(
+        has_contact, people.contact(np.maximum(leads.contact[lead_idx], 0)), people.lead(lead_idx)
+    )
     weight_l[starts] = np.where(has_contact, 4.0, 1.0)
     second = starts[has_contact] + 1
     people_l[second] = people.lead(lead_idx[has_contact])
@@ -374,7 +480,9 @@ def _candidates(
         comp = company[kind == k]
         counts = np.diff(contacts.company_offsets)[comp]
         starts_c = contacts.company_offsets[comp]
-        flat = np.repeat(starts_c, counts) + (np.arange(int(counts.sum())) - np.repeat(np.concatenate(([0], np.cumsum(counts)[:-1])), counts))
+        flat = np.repeat(starts_c, counts) + (
+            np.arange(int(counts.sum())) - np.repeat(np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        )
         members = contacts.company_order[flat]
         per_episode_people.append(people.contact(members))
         per_episode_weight.append(contacts.weight[members])

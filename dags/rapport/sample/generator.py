@@ -24,8 +24,19 @@ from rapport.sample.writer import FORMATS, ExportWriter
 
 GENERATOR_VERSION = 1
 _STREAMS = {
-    "org": 1, "companies": 2, "contacts": 3, "leads": 4, "converted": 5, "opportunities": 6, "stakeholders": 7,
-    "ties": 8, "episodes": 9, "tables": 10, "notes": 11, "ids": 12, "activities": 13,
+    "org": 1,
+    "companies": 2,
+    "contacts": 3,
+    "leads": 4,
+    "converted": 5,
+    "opportunities": 6,
+    "stakeholders": 7,
+    "ties": 8,
+    "episodes": 9,
+    "tables": 10,
+    "notes": 11,
+    "ids": 12,
+    "activities": 13,
 }
 
 
@@ -42,15 +53,24 @@ def clear_export(out_dir: Path) -> None:
 
 
 def run(
-    out_dir: Path, *, scale: str, seed: int, end_date: date | None, fmt: str, progress: bool,
-    activities_target: int | None, history_days: int,
+    out_dir: Path,
+    *,
+    scale: str,
+    seed: int,
+    end_date: date | None,
+    fmt: str,
+    progress: bool,
+    activities_target: int | None,
+    history_days: int,
 ) -> GenerationSummary:
     """Generate the sample CRM into ``out_dir``; see :func:`rapport.sample.generate`."""
     started = time.perf_counter()
     if fmt not in FORMATS:
         raise GenerationError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
     if history_days < 120:
-        raise GenerationError(f"[sample] history_days = {history_days}: the sample needs at least 120 days of history")
+        raise GenerationError(
+            f"[sample] history_days = {history_days}: the sample needs at least 120 days of history"
+        )
     sizes = resolve_scale(scale).with_activities(activities_target)
     end = end_date or datetime.now(UTC).date()
     end_ts = int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp())
@@ -67,29 +87,54 @@ def run(
     leads = records.build_leads(_rng(seed, "leads"), org, companies, contacts, sizes.leads, timeline)
     qualified = np.flatnonzero(leads.state == records.LEAD_QUALIFIED)
     converted = qualified[leads.company[qualified] >= companies.n_base]
-    contacts, converted_contact = records.add_converted_contacts(_rng(seed, "converted"), contacts, companies, leads, converted)
+    contacts, converted_contact = records.add_converted_contacts(
+        _rng(seed, "converted"), contacts, companies, leads, converted
+    )
     account_created = companies.created.copy()
     account_created[leads.company[converted]] = leads.close_at[converted]
     contact_of_lead = leads.contact.copy()
     contact_of_lead[converted] = converted_contact
     opps = records.build_opportunities(
-        _rng(seed, "opportunities"), org, companies, contacts, leads, contact_of_lead[qualified],
-        sizes.direct_opportunities, timeline,
+        _rng(seed, "opportunities"),
+        org,
+        companies,
+        contacts,
+        leads,
+        contact_of_lead[qualified],
+        sizes.direct_opportunities,
+        timeline,
     )
     original_owner = companies.owner.copy()
     original_owner[leads.company[converted]] = leads.owner[converted]
-    account_owner = np.where(original_owner >= 0, org.active(np.maximum(original_owner, 0), np.full(len(companies), timeline.end)), -1)
+    account_owner = np.where(
+        original_owner >= 0,
+        org.active(np.maximum(original_owner, 0), np.full(len(companies), timeline.end)),
+        -1,
+    )
     customer_now = np.zeros(len(companies), bool)
     customer_now[opps.company[opps.state == records.OPP_WON]] = True
 
     stakeholders = episodes.build_stakeholders(_rng(seed, "stakeholders"), org, companies, contacts, opps)
-    ties = episodes.build_ties(_rng(seed, "ties"), org, companies, contacts, leads, opps, stakeholders, np.maximum(original_owner, 0))
+    ties = episodes.build_ties(
+        _rng(seed, "ties"), org, companies, contacts, leads, opps, stakeholders, np.maximum(original_owner, 0)
+    )
     people = episodes.build_people(org, contacts, leads)
     eps = episodes.build_episodes(
-        _rng(seed, "episodes"), org, companies, contacts, leads, opps, stakeholders, people, account_created,
-        sizes.activities, timeline,
+        _rng(seed, "episodes"),
+        org,
+        companies,
+        contacts,
+        leads,
+        opps,
+        stakeholders,
+        people,
+        account_created,
+        sizes.activities,
+        timeline,
     )
-    world = activities.World(org, companies, contacts, leads, opps, people, ties, eps, timeline, account_created)
+    world = activities.World(
+        org, companies, contacts, leads, opps, people, ties, eps, timeline, account_created
+    )
 
     writer = ExportWriter(out_dir, load_contract(), fmt)
     rng = _rng(seed, "tables")
@@ -98,30 +143,61 @@ def run(
     role_ids = guids(ids, len(tables.ROLE_CATEGORIES))
     writer.write("businessunit", tables.businessunits(org, timeline))
     writer.write("systemuser", tables.systemusers(org, timeline))
-    writer.write("account", tables.accounts(rng, org, companies, contacts, account_created, account_owner, customer_now, timeline))
+    writer.write(
+        "account",
+        tables.accounts(
+            rng, org, companies, contacts, account_created, account_owner, customer_now, timeline
+        ),
+    )
     writer.write("contact", tables.contact_rows(rng, org, companies, contacts, account_owner, timeline))
     writer.write("lead", tables.lead_rows(rng, org, companies, contacts, leads, opps, timeline))
     writer.write("opportunity", tables.opportunity_rows(rng, org, companies, contacts, leads, opps, timeline))
     writer.write("opportunitysalesprocess", tables.sales_process_rows(rng, opps, stage_ids, timeline))
     writer.write("connectionrole", tables.connection_role_rows(role_ids, timeline))
-    writer.write("connection", tables.connection_rows(rng, org, companies, contacts, opps, stakeholders, role_ids,
-                                                      account_created, account_owner, timeline))
+    writer.write(
+        "connection",
+        tables.connection_rows(
+            rng,
+            org,
+            companies,
+            contacts,
+            opps,
+            stakeholders,
+            role_ids,
+            account_created,
+            account_owner,
+            timeline,
+        ),
+    )
     note_columns, note_labels = notes.generate_notes(_rng(seed, "notes"), world)
     writer.write("annotation", note_columns)
 
     # --- activities, chunk by chunk ------------------------------------------------------------------
     truth_dir = out_dir / truth.TRUTH_DIR
     truth_dir.mkdir(parents=True, exist_ok=True)
-    label_writer = pq.ParquetWriter(truth_dir / "text_labels.parquet", activities.TEXT_LABEL_SCHEMA,
-                                    compression="zstd", compression_level=1)
+    label_writer = pq.ParquetWriter(
+        truth_dir / "text_labels.parquet",
+        activities.TEXT_LABEL_SCHEMA,
+        compression="zstd",
+        compression_level=1,
+    )
     label_writer.write_table(note_labels)
     chunks = activities.plan_chunks(eps.expected)
     from tqdm import tqdm
 
-    with tqdm(total=round(float(eps.expected.sum())), unit="act", unit_scale=True, desc="activities",
-              file=sys.stderr, disable=not progress, mininterval=0.5) as bar:
+    with tqdm(
+        total=round(float(eps.expected.sum())),
+        unit="act",
+        unit_scale=True,
+        desc="activities",
+        file=sys.stderr,
+        disable=not progress,
+        mininterval=0.5,
+    ) as bar:
         for number, chunk in enumerate(chunks):
-            counts, labels = activities.generate_chunk(_rng(seed, "activities", number), world, chunk, writer.write)
+            counts, labels = activities.generate_chunk(
+                _rng(seed, "activities", number), world, chunk, writer.write
+            )
             label_writer.write_table(labels)
             bar.update(round(float(eps.expected[chunk].sum())))
             bar.set_postfix(written=f"{counts.total:,}", refresh=False)
@@ -129,24 +205,34 @@ def run(
     rows = writer.close()
 
     # --- ground truth --------------------------------------------------------------------------------
-    truth.write_truth(truth_dir, {
-        "who_knows_whom": truth.who_knows_whom(org, contacts, ties, timeline),
-        "lead_propensity": truth.lead_propensity(leads, eps),
-        "opportunity_propensity": truth.opportunity_propensity(opps, eps, len(leads.company)),
-        "sellers": truth.sellers(org),
-    })
-    truth.write_manifest(truth_dir, {
-        "generator_version": GENERATOR_VERSION,
-        "scale": sizes.name,
-        "seed": seed,
-        "end_date": end.isoformat(),
-        "history_days": history_days,
-        "format": fmt,
-        "activities_target": sizes.activities,
-        "rows": rows,
-    })
+    truth.write_truth(
+        truth_dir,
+        {
+            "who_knows_whom": truth.who_knows_whom(org, contacts, ties, timeline),
+            "lead_propensity": truth.lead_propensity(leads, eps),
+            "opportunity_propensity": truth.opportunity_propensity(opps, eps, len(leads.company)),
+            "sellers": truth.sellers(org),
+        },
+    )
+    truth.write_manifest(
+        truth_dir,
+        {
+            "generator_version": GENERATOR_VERSION,
+            "scale": sizes.name,
+            "seed": seed,
+            "end_date": end.isoformat(),
+            "history_days": history_days,
+            "format": fmt,
+            "activities_target": sizes.activities,
+            "rows": rows,
+        },
+    )
     return GenerationSummary(
-        out_dir=out_dir, scale=sizes.name, seed=seed, end_date=end.isoformat(), fmt=fmt, rows=rows,
+        out_dir=out_dir,
+        scale=sizes.name,
+        seed=seed,
+        end_date=end.isoformat(),
+        fmt=fmt,
+        rows=rows,
         seconds=time.perf_counter() - started,
     )
-

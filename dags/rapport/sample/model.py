@@ -26,10 +26,35 @@ TARGET_WIN_RATE = 0.42
 
 # lead source code -> effect (1 Advertisement ... 10 Other)
 LEAD_SOURCE = {1: -0.5, 2: 0.8, 3: 0.6, 4: 0.5, 5: -0.3, 6: 0.2, 7: 0.1, 8: -0.2, 9: 0.4, 10: -0.4}
-LEAD_SOURCE_WEIGHTS = {1: 0.10, 2: 0.06, 3: 0.06, 4: 0.08, 5: 0.04, 6: 0.08, 7: 0.10, 8: 0.35, 9: 0.05, 10: 0.08}
+LEAD_SOURCE_WEIGHTS = {
+    1: 0.10,
+    2: 0.06,
+    3: 0.06,
+    4: 0.08,
+    5: 0.04,
+    6: 0.08,
+    7: 0.10,
+    8: 0.35,
+    9: 0.05,
+    10: 0.08,
+}
 # industry code -> effect; unlisted industries 0
-INDUSTRY = {16: 0.4, 7: 0.4, 6: 0.35, 20: 0.3, 21: 0.2, 12: 0.15, 30: 0.1, 13: -0.45, 14: -0.4, 23: -0.3,
-            25: -0.3, 27: -0.35, 29: -0.2, 26: -0.25}
+INDUSTRY = {
+    16: 0.4,
+    7: 0.4,
+    6: 0.35,
+    20: 0.3,
+    21: 0.2,
+    12: 0.15,
+    30: 0.1,
+    13: -0.45,
+    14: -0.4,
+    23: -0.3,
+    25: -0.3,
+    27: -0.35,
+    29: -0.2,
+    26: -0.25,
+}
 BUDGET_STATUS = {0: -0.6, 1: -0.1, 2: 0.3, 3: 0.7}
 PURCHASE_TIMEFRAME = {0: 0.5, 1: 0.3, 2: 0.0, 3: -0.2, 4: -0.5}
 NEED = {0: 0.5, 1: 0.2, 2: -0.2, 3: -0.9}
@@ -43,7 +68,9 @@ EMPLOYEES_PER_DECADE = 0.35  # per factor 10 of employees, centred on 200
 # opportunities
 DEAL_SIZE_PER_DECADE = -0.35  # per factor 10 of estimated value, centred on 50,000
 FROM_LEAD_CARRY = 0.6  # share of the originating lead's latent interest an opportunity inherits
-OPPORTUNITY_ATTRIBUTE_WEIGHT = 1.4  # opportunity attributes are better qualified than a lead's: they weigh more
+OPPORTUNITY_ATTRIBUTE_WEIGHT = (
+    1.4  # opportunity attributes are better qualified than a lead's: they weigh more
+)
 
 
 def effect(codes: np.ndarray, table: dict[int, float], missing: float = MISSING) -> np.ndarray:

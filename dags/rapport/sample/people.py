@@ -72,7 +72,9 @@ def occurrence(values: pa.Array) -> np.ndarray:
 def make_unique(values: pa.Array, separator: str = "") -> pa.StringArray:
     """Append ``<separator><k+1>`` to the k-th repeat of a value (k >= 1), so every value is unique."""
     seen = occurrence(values)
-    suffix = pc.binary_join_element_wise(pa.array([separator] * len(values)), pa.array(seen + 1).cast(pa.string()), "")
+    suffix = pc.binary_join_element_wise(
+        pa.array([separator] * len(values)), pa.array(seen + 1).cast(pa.string()), ""
+    )
     return pc.if_else(pa.array(seen > 0), pc.binary_join_element_wise(values, suffix, ""), values)
 
 
@@ -87,11 +89,32 @@ def emails(local_part: pa.Array, domain: pa.Array) -> pa.StringArray:
 
 
 _COUNTRY_PREFIX = {
-    "United States": "+1", "Canada": "+1", "China": "+86", "Taiwan": "+886", "Hong Kong SAR": "+852",
-    "United Kingdom": "+44", "Germany": "+49", "Netherlands": "+31", "Sweden": "+46", "Denmark": "+45",
-    "Australia": "+61", "Japan": "+81", "Singapore": "+65", "India": "+91", "France": "+33", "Spain": "+34",
-    "Italy": "+39", "Portugal": "+351", "Switzerland": "+41", "Brazil": "+55", "Mexico": "+52", "Chile": "+56",
-    "Colombia": "+57", "Austria": "+43", "Poland": "+48", "Czechia": "+420",
+    "United States": "+1",
+    "Canada": "+1",
+    "China": "+86",
+    "Taiwan": "+886",
+    "Hong Kong SAR": "+852",
+    "United Kingdom": "+44",
+    "Germany": "+49",
+    "Netherlands": "+31",
+    "Sweden": "+46",
+    "Denmark": "+45",
+    "Australia": "+61",
+    "Japan": "+81",
+    "Singapore": "+65",
+    "India": "+91",
+    "France": "+33",
+    "Spain": "+34",
+    "Italy": "+39",
+    "Portugal": "+351",
+    "Switzerland": "+41",
+    "Brazil": "+55",
+    "Mexico": "+52",
+    "Chile": "+56",
+    "Colombia": "+57",
+    "Austria": "+43",
+    "Poland": "+48",
+    "Czechia": "+420",
 }
 
 

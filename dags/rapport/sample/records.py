@@ -73,7 +73,9 @@ class Org:
     def random_seller(self, rng: np.random.Generator, team: np.ndarray, at: np.ndarray) -> np.ndarray:
         """A random seller of each team, active at ``at``."""
         counts = np.diff(self.seller_offsets)[team]
-        pick = self.seller_index[self.seller_offsets[team] + (rng.random(len(team)) * counts).astype(np.int64)]
+        pick = self.seller_index[
+            self.seller_offsets[team] + (rng.random(len(team)) * counts).astype(np.int64)
+        ]
         return self.active(pick, at)
 
     def team_member(self, team: np.ndarray, role: int) -> np.ndarray:
@@ -215,7 +217,9 @@ def _uniform_between(rng: np.random.Generator, low: np.ndarray, high: np.ndarray
     return (low + rng.random(len(low)) * np.maximum(high - low, 0)).astype(np.int64)
 
 
-def _maybe(rng: np.random.Generator, values: np.ndarray, missing_share: float, fill: float = -1) -> np.ndarray:
+def _maybe(
+    rng: np.random.Generator, values: np.ndarray, missing_share: float, fill: float = -1
+) -> np.ndarray:
     return np.where(rng.random(len(values)) < missing_share, fill, values)
 
 
@@ -235,20 +239,22 @@ def build_org(rng: np.random.Generator, scale: Scale, timeline: Timeline) -> Org
     """Root business unit, one per sales team; a director, operations, and per team a manager, sellers, presales."""
     teams = []
     for k in range(scale.teams):
-        name, region, countries, zh_share = names.TEAMS[k % len(names.TEAMS)]
+        team_name, team_region, team_countries, team_zh = names.TEAMS[k % len(names.TEAMS)]
         suffix = f" {k // len(names.TEAMS) + 1}" if k >= len(names.TEAMS) else ""
-        teams.append((name + suffix, region, countries, zh_share))
+        teams.append((team_name + suffix, team_region, team_countries, team_zh))
     team_of: list[int] = [-1, -1]
     role_of: list[int] = [DIRECTOR, OPERATIONS]
     titles: list[str] = ["VP of Sales", "Sales Operations Analyst"]
     for k in range(scale.teams):
         members = [(MANAGER, "Sales Manager")]
-        members += [(SELLER, names.SELLER_TITLES[i % len(names.SELLER_TITLES)]) for i in range(scale.sellers_per_team)]
+        members += [
+            (SELLER, names.SELLER_TITLES[i % len(names.SELLER_TITLES)]) for i in range(scale.sellers_per_team)
+        ]
         members += [(PRESALES, "Solution Architect")] * max(1, scale.sellers_per_team // 6)
-        for role, title in members:
+        for member_role, member_title in members:
             team_of.append(k)
-            role_of.append(role)
-            titles.append(title)
+            role_of.append(member_role)
+            titles.append(member_title)
     n = len(team_of)
     team = np.array(team_of, dtype=np.int64)
     role = np.array(role_of, dtype=np.int64)
@@ -305,11 +311,24 @@ def build_org(rng: np.random.Generator, scale: Scale, timeline: Timeline) -> Org
 
 
 # --- companies ---------------------------------------------------------------------------------------
-INDUSTRY_WEIGHTS = {code: 1.0 for code in range(1, 34)} | {6: 3.0, 7: 2.5, 12: 3.0, 16: 3.0, 20: 2.0, 22: 2.0,
-                                                         30: 2.0, 33: 2.0, 2: 0.5, 26: 0.5, 29: 0.5}
+INDUSTRY_WEIGHTS = {code: 1.0 for code in range(1, 34)} | {
+    6: 3.0,
+    7: 2.5,
+    12: 3.0,
+    16: 3.0,
+    20: 2.0,
+    22: 2.0,
+    30: 2.0,
+    33: 2.0,
+    2: 0.5,
+    26: 0.5,
+    29: 0.5,
+}
 
 
-def build_companies(rng: np.random.Generator, org: Org, n_base: int, n_prospects: int, timeline: Timeline) -> Companies:
+def build_companies(
+    rng: np.random.Generator, org: Org, n_base: int, n_prospects: int, timeline: Timeline
+) -> Companies:
     """Existing accounts (created early in the history) and prospect companies (one per new-company lead)."""
     n = n_base + n_prospects
     n_teams = len(org.team_region)
@@ -333,20 +352,27 @@ def build_companies(rng: np.random.Generator, org: Org, n_base: int, n_prospects
     place = rng.integers(0, len(names.COMPANY_PLACE_ZH), n)
     brand = rng.integers(0, len(names.COMPANY_BRAND_ZH), n)
     trade = rng.integers(0, len(names.COMPANY_INDUSTRY_ZH), n)
-    hz = [pa.array([p[0] for p in names.COMPANY_PLACE_ZH]), pa.array([p[0] for p in names.COMPANY_BRAND_ZH]),
-          pa.array([p[0] for p in names.COMPANY_INDUSTRY_ZH])]
-    py = [pa.array([p[1] for p in names.COMPANY_BRAND_ZH]), pa.array([p[1] for p in names.COMPANY_INDUSTRY_ZH])]
-    zh_name = pc.binary_join_element_wise(take(hz[0], place), take(hz[1], brand), take(hz[2], trade),
-                                          pa.array(["有限公司"] * n), "")
+    hz = [
+        pa.array([p[0] for p in names.COMPANY_PLACE_ZH]),
+        pa.array([p[0] for p in names.COMPANY_BRAND_ZH]),
+        pa.array([p[0] for p in names.COMPANY_INDUSTRY_ZH]),
+    ]
+    py = [
+        pa.array([p[1] for p in names.COMPANY_BRAND_ZH]),
+        pa.array([p[1] for p in names.COMPANY_INDUSTRY_ZH]),
+    ]
+    zh_name = pc.binary_join_element_wise(
+        take(hz[0], place), take(hz[1], brand), take(hz[2], trade), pa.array(["有限公司"] * n), ""
+    )
     zh_stem = pc.binary_join_element_wise(take(py[0], brand), take(py[1], trade), "")
     zh = pa.array(lang == 1)
     name = make_unique(pc.if_else(zh, zh_name, en_name), " ")
     stem = make_unique(pc.if_else(zh, zh_stem, en_stem))
     region = np.array([org.team_region[t] for t in range(n_teams)])[team]
     tld = np.empty(n, dtype=object)
-    for key, options in names.TLDS_BY_REGION.items():
-        members = (region == key) & (lang == 0) if key != "china" else lang == 1
-        tld[members] = np.array(options, dtype=object)[rng.integers(0, len(options), int(members.sum()))]
+    for key, endings in names.TLDS_BY_REGION.items():
+        in_region = (region == key) & (lang == 0) if key != "china" else lang == 1
+        tld[in_region] = np.array(endings, dtype=object)[rng.integers(0, len(endings), int(in_region.sum()))]
     tld[tld == None] = ".com"  # noqa: E711  (object array comparison)
     domain = pc.binary_join_element_wise(stem, pa.array(tld.astype(str)), "")
 
@@ -356,7 +382,9 @@ def build_companies(rng: np.random.Generator, org: Org, n_base: int, n_prospects
     employees = np.clip(np.exp(rng.normal(np.log(220), 1.5, n)), 3, 300_000).astype(np.int64)
     revenue = np.round(employees * np.exp(rng.normal(np.log(150_000), 0.5, n)), -3)
     base = np.arange(n) < n_base
-    created = np.where(base, timeline.start + DAY + (rng.beta(0.6, 2.5, n) * 0.45 * timeline.span).astype(np.int64), NEVER)
+    created = np.where(
+        base, timeline.start + DAY + (rng.beta(0.6, 2.5, n) * 0.45 * timeline.span).astype(np.int64), NEVER
+    )
     created = np.where(base, _in_business_hours(rng, created, timeline), NEVER)
     return Companies(
         n_base=n_base,
@@ -391,15 +419,24 @@ def _titles(rng: np.random.Generator, lang: np.ndarray, senior: np.ndarray | Non
         pick_en = np.where(senior, senior_en[rng.integers(0, len(senior_en), n)], pick_en)
         pick_zh = np.where(senior, senior_zh[rng.integers(0, len(senior_zh), n)], pick_zh)
     is_zh = lang == 1
-    title = pc.if_else(pa.array(is_zh), take(pa.array([t[0] for t in zh]), pick_zh), take(pa.array([t[0] for t in en]), pick_en))
+    title = pc.if_else(
+        pa.array(is_zh),
+        take(pa.array([t[0] for t in zh]), pick_zh),
+        take(pa.array([t[0] for t in en]), pick_en),
+    )
     seniority = np.where(is_zh, np.array([t[1] for t in zh])[pick_zh], np.array([t[1] for t in en])[pick_en])
     decision = np.where(is_zh, np.array([t[2] for t in zh])[pick_zh], np.array([t[2] for t in en])[pick_en])
     return title, seniority, decision
 
 
 def _contacts(
-    rng: np.random.Generator, companies: Companies, company: np.ndarray, created: np.ndarray, first: np.ndarray,
-    from_lead: np.ndarray, leads: Leads | None,
+    rng: np.random.Generator,
+    companies: Companies,
+    company: np.ndarray,
+    created: np.ndarray,
+    first: np.ndarray,
+    from_lead: np.ndarray,
+    leads: Leads | None,
 ) -> Contacts:
     n = len(company)
     lang = np.where(rng.random(n) < 0.9, companies.lang[company], 0)
@@ -416,8 +453,10 @@ def _contacts(
             return pc.if_else(mask, take(from_leads, src), original)
 
         person = Names(
-            first=merge(person.first, leads.names.first), last=merge(person.last, leads.names.last),
-            full=merge(person.full, leads.names.full), address=merge(person.address, leads.names.address),
+            first=merge(person.first, leads.names.first),
+            last=merge(person.last, leads.names.last),
+            full=merge(person.full, leads.names.full),
+            address=merge(person.address, leads.names.address),
             local_part=merge(person.local_part, leads.names.local_part),
         )
         title = merge(title, leads.title)
@@ -426,10 +465,21 @@ def _contacts(
     weight = rng.gamma(2.0, 0.5, n) * (1 + 0.5 * seniority) * np.where(first, 2.5, 1.0)
     offsets, order = _csr(company, len(companies))
     return Contacts(
-        id=guids(rng, n), names=person, email=email, title=title, seniority=seniority, decision_maker=decision,
-        phone=phones(rng, take(companies.country, company)), mobile=phones(rng, take(companies.country, company)),
-        company=company, created=created, weight=weight, lang=lang, from_lead=from_lead,
-        company_offsets=offsets, company_order=order,
+        id=guids(rng, n),
+        names=person,
+        email=email,
+        title=title,
+        seniority=seniority,
+        decision_maker=decision,
+        phone=phones(rng, take(companies.country, company)),
+        mobile=phones(rng, take(companies.country, company)),
+        company=company,
+        created=created,
+        weight=weight,
+        lang=lang,
+        from_lead=from_lead,
+        company_offsets=offsets,
+        company_order=order,
     )
 
 
@@ -441,7 +491,9 @@ def build_contacts(rng: np.random.Generator, companies: Companies, timeline: Tim
     first = np.zeros(len(company), dtype=bool)
     first[np.concatenate(([0], np.cumsum(per_account)[:-1]))] = True
     acc_created = companies.created[company]
-    later = _in_business_hours(rng, _uniform_between(rng, acc_created, acc_created + (timeline.end - acc_created) // 2), timeline)
+    later = _in_business_hours(
+        rng, _uniform_between(rng, acc_created, acc_created + (timeline.end - acc_created) // 2), timeline
+    )
     created = np.where(first, acc_created, np.maximum(later, acc_created))
     return _contacts(rng, companies, company, created, first, np.full(len(company), -1), None)
 
@@ -469,23 +521,35 @@ def add_converted_contacts(
     offsets, order = _csr(merged_company, len(companies))
     merged = Contacts(
         id=cat(contacts.id, added.id),
-        names=Names(*(cat(getattr(contacts.names, f), getattr(added.names, f)) for f in ("first", "last", "full", "address", "local_part"))),
-        email=cat(contacts.email, added.email), title=cat(contacts.title, added.title),
-        seniority=cat(contacts.seniority, added.seniority), decision_maker=cat(contacts.decision_maker, added.decision_maker),
-        phone=cat(contacts.phone, added.phone), mobile=cat(contacts.mobile, added.mobile), company=merged_company,
-        created=cat(contacts.created, added.created), weight=cat(contacts.weight, added.weight),
-        lang=cat(contacts.lang, added.lang), from_lead=cat(contacts.from_lead, added.from_lead),
-        company_offsets=offsets, company_order=order,
+        names=Names(
+            *(
+                cat(getattr(contacts.names, f), getattr(added.names, f))
+                for f in ("first", "last", "full", "address", "local_part")
+            )
+        ),
+        email=cat(contacts.email, added.email),
+        title=cat(contacts.title, added.title),
+        seniority=cat(contacts.seniority, added.seniority),
+        decision_maker=cat(contacts.decision_maker, added.decision_maker),
+        phone=cat(contacts.phone, added.phone),
+        mobile=cat(contacts.mobile, added.mobile),
+        company=merged_company,
+        created=cat(contacts.created, added.created),
+        weight=cat(contacts.weight, added.weight),
+        lang=cat(contacts.lang, added.lang),
+        from_lead=cat(contacts.from_lead, added.from_lead),
+        company_offsets=offsets,
+        company_order=order,
     )
     return merged, n_old + np.arange(len(converted))
 
 
-def pick_contact(rng: np.random.Generator, contacts: Contacts, company: np.ndarray, at: np.ndarray) -> np.ndarray:
+def pick_contact(
+    rng: np.random.Generator, contacts: Contacts, company: np.ndarray, at: np.ndarray
+) -> np.ndarray:
     """A contact of each company, weighted by how much they talk; falls back to the primary if not yet created."""
     ordered_weight = contacts.weight[contacts.company_order]
-    position = contacts.company_order[
-        _segment(rng, company, contacts.company_offsets, ordered_weight)
-    ]
+    position = contacts.company_order[_segment(rng, company, contacts.company_offsets, ordered_weight)]
     primary = contacts.company_order[contacts.company_offsets[company]]
     return np.where(contacts.created[position] <= at, position, primary)
 
@@ -497,7 +561,18 @@ def _segment(rng, segments, offsets, weights):
 
 
 # --- leads -------------------------------------------------------------------------------------------
-EXISTING_SOURCE_WEIGHTS = {1: 0.04, 2: 0.15, 3: 0.10, 4: 0.15, 5: 0.03, 6: 0.10, 7: 0.10, 8: 0.20, 9: 0.10, 10: 0.03}
+EXISTING_SOURCE_WEIGHTS = {
+    1: 0.04,
+    2: 0.15,
+    3: 0.10,
+    4: 0.15,
+    5: 0.03,
+    6: 0.10,
+    7: 0.10,
+    8: 0.20,
+    9: 0.10,
+    10: 0.03,
+}
 
 
 def _implausible(rng: np.random.Generator, n: int) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -517,7 +592,9 @@ def build_leads(
     n_existing = n - n_new
     existing = np.arange(n) < n_existing
     size_weight = np.log10(companies.employees[:n_base] + 10)
-    company = np.concatenate((rng.choice(n_base, size=n_existing, p=size_weight / size_weight.sum()), n_base + np.arange(n_new)))
+    company = np.concatenate(
+        (rng.choice(n_base, size=n_existing, p=size_weight / size_weight.sum()), n_base + np.arange(n_new))
+    )
     lang = companies.lang[company].copy()
 
     # creation time: after the account exists; new-company leads a little more frequent lately
@@ -526,13 +603,21 @@ def build_leads(
     created = (low + u * (timeline.end - 2 * HOUR - low)).astype(np.int64)
     created = np.where(rng.random(n) < 0.7, _in_business_hours(rng, created, timeline), created)
     contact = np.where(existing, pick_contact(rng, contacts, np.minimum(company, n_base - 1), created), -1)
-    created = np.where(existing, np.maximum(created, contacts.created[np.maximum(contact, 0)] + HOUR), created)
+    created = np.where(
+        existing, np.maximum(created, contacts.created[np.maximum(contact, 0)] + HOUR), created
+    )
     created = np.minimum(created, timeline.end - HOUR)
 
-    source = np.where(existing, _categorical(rng, n, EXISTING_SOURCE_WEIGHTS), _categorical(rng, n, model.LEAD_SOURCE_WEIGHTS))
+    source = np.where(
+        existing,
+        _categorical(rng, n, EXISTING_SOURCE_WEIGHTS),
+        _categorical(rng, n, model.LEAD_SOURCE_WEIGHTS),
+    )
     webby = np.isin(source, (1, 8))
     implausible = ~existing & (rng.random(n) < np.where(webby, 0.04, 0.008))
-    free_mail = ~existing & ((rng.random(n) < np.where(webby, 0.2, 0.07)) | (implausible & (rng.random(n) < 0.85)))
+    free_mail = ~existing & (
+        (rng.random(n) < np.where(webby, 0.2, 0.07)) | (implausible & (rng.random(n) < 0.85))
+    )
 
     person = person_names(rng, lang)
     title, seniority, _ = _titles(rng, lang)
@@ -545,7 +630,8 @@ def build_leads(
     local = pc.if_else(odd, odd_local, person.local_part)
     free_en, free_zh = names.FREE_MAIL_DOMAINS_EN, names.FREE_MAIL_DOMAINS_ZH
     free_domain = pc.if_else(
-        pa.array(lang == 1), take(pa.array(free_zh), rng.integers(0, len(free_zh), n)),
+        pa.array(lang == 1),
+        take(pa.array(free_zh), rng.integers(0, len(free_zh), n)),
         take(pa.array(free_en), rng.integers(0, len(free_en), n)),
     )
     domain = pc.if_else(pa.array(free_mail), free_domain, take(companies.domain, company))
@@ -565,22 +651,33 @@ def build_leads(
     seniority = np.where(existing, contacts.seniority[src], seniority)
     lang = np.where(existing, contacts.lang[src], lang)
 
-    owner = np.where(existing, org.active(companies.owner[np.minimum(company, n_base - 1)], created),
-                     org.random_seller(rng, companies.team[company], created))
+    owner = np.where(
+        existing,
+        org.active(companies.owner[np.minimum(company, n_base - 1)], created),
+        org.random_seller(rng, companies.team[company], created),
+    )
 
     # attributes (-1 / NaN / 0 = not filled in)
     industry = _maybe(rng, companies.industry[company], 0.12).astype(np.int64)
     employees = np.where(rng.random(n) < 0.3, 0, companies.employees[company])
     revenue = np.where(rng.random(n) < 0.35, np.nan, companies.revenue[company])
-    budget_status = _maybe(rng, _categorical(rng, n, {0: 0.3, 1: 0.3, 2: 0.25, 3: 0.15}), 0.35).astype(np.int64)
-    budget_amount = np.where(budget_status >= 1, np.round(np.exp(rng.normal(np.log(40_000), 0.9, n)), -2), np.nan)
-    timeframe = _maybe(rng, _categorical(rng, n, {0: 0.1, 1: 0.25, 2: 0.25, 3: 0.25, 4: 0.15}), 0.3).astype(np.int64)
+    budget_status = _maybe(rng, _categorical(rng, n, {0: 0.3, 1: 0.3, 2: 0.25, 3: 0.15}), 0.35).astype(
+        np.int64
+    )
+    budget_amount = np.where(
+        budget_status >= 1, np.round(np.exp(rng.normal(np.log(40_000), 0.9, n)), -2), np.nan
+    )
+    timeframe = _maybe(rng, _categorical(rng, n, {0: 0.1, 1: 0.25, 2: 0.25, 3: 0.25, 4: 0.15}), 0.3).astype(
+        np.int64
+    )
     process = _maybe(rng, _categorical(rng, n, {0: 0.35, 1: 0.45, 2: 0.2}), 0.4).astype(np.int64)
     need = _maybe(rng, _categorical(rng, n, {0: 0.25, 1: 0.35, 2: 0.3, 3: 0.1}), 0.35).astype(np.int64)
     is_dm = np.where(seniority >= 2, rng.random(n) < 0.85, rng.random(n) < 0.12).astype(np.int64)
     decision_maker = _maybe(rng, is_dm, 0.35).astype(np.int64)
     size = np.maximum(companies.employees[company], 5) / 200.0
-    estimated_amount = np.where(rng.random(n) < 0.4, np.nan, np.round(np.exp(rng.normal(np.log(30_000), 0.8, n)) * size**0.3, -2))
+    estimated_amount = np.where(
+        rng.random(n) < 0.4, np.nan, np.round(np.exp(rng.normal(np.log(30_000), 0.8, n)) * size**0.3, -2)
+    )
     estimated_close = np.where(rng.random(n) < 0.4, -1, created + rng.integers(30, 180, n) * DAY)
 
     attribute = (
@@ -603,7 +700,9 @@ def build_leads(
     success = rng.random(n) < propensity
     rating_score = attribute + 0.5 * latent + rng.normal(0, 0.9, n)
     cut_hot, cut_warm = np.quantile(rating_score, [0.75, 0.30])
-    rating = _maybe(rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.2).astype(np.int64)
+    rating = _maybe(
+        rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.2
+    ).astype(np.int64)
 
     junk = implausible | free_mail
     duration = np.where(
@@ -617,29 +716,67 @@ def build_leads(
     closed = ~stale & (close_at < timeline.end - HOUR)
     close_at = np.where(closed, close_at, NEVER)
     state = np.where(closed, np.where(success, LEAD_QUALIFIED, LEAD_DISQUALIFIED), LEAD_OPEN)
-    lost_reason = np.where(implausible, np.where(rng.random(n) < 0.6, 5, 7), _categorical(rng, n, {4: 0.35, 5: 0.2, 6: 0.35, 7: 0.1}))
+    lost_reason = np.where(
+        implausible,
+        np.where(rng.random(n) < 0.6, 5, 7),
+        _categorical(rng, n, {4: 0.35, 5: 0.2, 6: 0.35, 7: 0.1}),
+    )
     fresh = created > timeline.end - 3 * DAY
     status = np.select(
-        [state == LEAD_QUALIFIED, state == LEAD_DISQUALIFIED, fresh | (rng.random(n) < 0.2)], [3, lost_reason, 1], default=2
+        [state == LEAD_QUALIFIED, state == LEAD_DISQUALIFIED, fresh | (rng.random(n) < 0.2)],
+        [3, lost_reason, 1],
+        default=2,
     )
     qualified = state == LEAD_QUALIFIED
     opportunity = np.where(qualified, np.cumsum(qualified) - 1, -1)
     return Leads(
-        id=guids(rng, n), company=company, existing=existing, contact=contact, names=person, email=email,
-        phone=phones(rng, take(companies.country, company)), title=title, lang=lang, created=created,
-        close_at=close_at, state=state, status=status, owner=owner, source=_maybe(rng, source, 0.05).astype(np.int64),
-        industry=industry, revenue=revenue, employees=employees, budget_status=budget_status,
-        budget_amount=budget_amount, timeframe=timeframe, process=process, need=need,
-        decision_maker=decision_maker, estimated_amount=estimated_amount, estimated_close=estimated_close,
-        rating=rating, free_mail=free_mail, implausible=implausible, attribute_logit=attribute,
-        latent_logit=latent, propensity=propensity, success=success, opportunity=opportunity,
+        id=guids(rng, n),
+        company=company,
+        existing=existing,
+        contact=contact,
+        names=person,
+        email=email,
+        phone=phones(rng, take(companies.country, company)),
+        title=title,
+        lang=lang,
+        created=created,
+        close_at=close_at,
+        state=state,
+        status=status,
+        owner=owner,
+        source=_maybe(rng, source, 0.05).astype(np.int64),
+        industry=industry,
+        revenue=revenue,
+        employees=employees,
+        budget_status=budget_status,
+        budget_amount=budget_amount,
+        timeframe=timeframe,
+        process=process,
+        need=need,
+        decision_maker=decision_maker,
+        estimated_amount=estimated_amount,
+        estimated_close=estimated_close,
+        rating=rating,
+        free_mail=free_mail,
+        implausible=implausible,
+        attribute_logit=attribute,
+        latent_logit=latent,
+        propensity=propensity,
+        success=success,
+        opportunity=opportunity,
     )
 
 
 # --- opportunities -----------------------------------------------------------------------------------
 def build_opportunities(
-    rng: np.random.Generator, org: Org, companies: Companies, contacts: Contacts, leads: Leads,
-    lead_contact: np.ndarray, n_direct: int, timeline: Timeline,
+    rng: np.random.Generator,
+    org: Org,
+    companies: Companies,
+    contacts: Contacts,
+    leads: Leads,
+    lead_contact: np.ndarray,
+    n_direct: int,
+    timeline: Timeline,
 ) -> Opportunities:
     """Opportunities qualified from leads (created at the qualification moment) and direct ones on accounts.
 
@@ -654,12 +791,18 @@ def build_opportunities(
     direct_company = rng.choice(n_base, size=n_direct, p=size_weight / size_weight.sum())
     company = np.concatenate((leads.company[from_lead], direct_company))
     low = companies.created[direct_company] + 7 * DAY
-    direct_created = _in_business_hours(rng, _uniform_between(rng, low, np.full(n_direct, timeline.end - DAY)), timeline)
+    direct_created = _in_business_hours(
+        rng, _uniform_between(rng, low, np.full(n_direct, timeline.end - DAY)), timeline
+    )
     created = np.concatenate((leads.close_at[from_lead], np.maximum(direct_created, low)))
     created = np.minimum(created, timeline.end - HOUR)
     contact = np.concatenate((lead_contact, pick_contact(rng, contacts, direct_company, created[n_lead:])))
-    owner = np.concatenate((org.active(leads.owner[from_lead], created[:n_lead]),
-                            org.active(companies.owner[direct_company], created[n_lead:])))
+    owner = np.concatenate(
+        (
+            org.active(leads.owner[from_lead], created[:n_lead]),
+            org.active(companies.owner[direct_company], created[n_lead:]),
+        )
+    )
     is_lead = lead >= 0
     src = np.maximum(lead, 0)
 
@@ -674,12 +817,16 @@ def build_opportunities(
     timeframe = inherit(leads.timeframe, {0: 0.12, 1: 0.3, 2: 0.25, 3: 0.23, 4: 0.1}, 0.2)
     process = inherit(leads.process, {0: 0.35, 1: 0.45, 2: 0.2}, 0.3)
     need = inherit(leads.need, {0: 0.3, 1: 0.35, 2: 0.28, 3: 0.07}, 0.2)
-    timeline_code = np.where(timeframe >= 0, np.minimum(timeframe + (rng.random(n) < 0.15), 4), _maybe(rng, np.full(n, 4), 0.5))
+    timeline_code = np.where(
+        timeframe >= 0, np.minimum(timeframe + (rng.random(n) < 0.15), 4), _maybe(rng, np.full(n, 4), 0.5)
+    )
     size = np.maximum(companies.employees[company], 5) / 200.0
     fresh_value = np.exp(rng.normal(np.log(40_000), 0.8, n)) * size**0.3
     lead_value = leads.estimated_amount[src] * np.exp(rng.normal(0.1, 0.2, n))
     estimated_value = np.round(np.where(is_lead & ~np.isnan(lead_value), lead_value, fresh_value), -2)
-    budget_amount = np.where(budget_status >= 1, np.round(estimated_value * np.exp(rng.normal(0, 0.3, n)), -2), np.nan)
+    budget_amount = np.where(
+        budget_status >= 1, np.round(estimated_value * np.exp(rng.normal(0, 0.3, n)), -2), np.nan
+    )
     dm_contact = contacts.decision_maker[contact].astype(bool)
     base_account = company < n_base
 
@@ -697,13 +844,17 @@ def build_opportunities(
         + org.user_skill[owner]
     ) * model.OPPORTUNITY_ATTRIBUTE_WEIGHT
     fresh_latent = rng.normal(0, model.LATENT_SD, n)
-    latent = np.where(is_lead, model.FROM_LEAD_CARRY * leads.latent_logit[src] + 0.8 * fresh_latent, fresh_latent)
+    latent = np.where(
+        is_lead, model.FROM_LEAD_CARRY * leads.latent_logit[src] + 0.8 * fresh_latent, fresh_latent
+    )
     z = attribute + latent
     propensity = sigmoid(model.solve_base(z, model.TARGET_WIN_RATE) + z)
     success = rng.random(n) < propensity
     rating_score = attribute + 0.5 * latent + rng.normal(0, 0.9, n)
     cut_hot, cut_warm = np.quantile(rating_score, [0.7, 0.3])
-    rating = _maybe(rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.1).astype(np.int64)
+    rating = _maybe(
+        rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.1
+    ).astype(np.int64)
 
     duration = np.where(
         success,
@@ -717,7 +868,9 @@ def build_opportunities(
     final_stage = np.where(success, 3, rng.choice(4, size=n, p=[0.25, 0.35, 0.3, 0.1]))
     k = np.arange(4)[None, :]
     fraction = k / (final_stage[:, None] + 1) * (0.8 + 0.4 * rng.random((n, 4)))
-    stage_started = np.where(k <= final_stage[:, None], created[:, None] + (fraction * duration[:, None]).astype(np.int64), NEVER)
+    stage_started = np.where(
+        k <= final_stage[:, None], created[:, None] + (fraction * duration[:, None]).astype(np.int64), NEVER
+    )
     stage_started[:, 0] = created
     reached = stage_started < np.where(closed, close_at + 1, timeline.end)[:, None]
     stage = np.where(closed, final_stage, reached.sum(axis=1) - 1)
@@ -725,23 +878,56 @@ def build_opportunities(
 
     state = np.where(closed, np.where(success, OPP_WON, OPP_LOST), OPP_OPEN)
     status = np.select(
-        [state == OPP_WON, state == OPP_LOST, rng.random(n) < 0.08], [3, np.where(rng.random(n) < 0.3, 4, 5), 2], default=1
+        [state == OPP_WON, state == OPP_LOST, rng.random(n) < 0.08],
+        [3, np.where(rng.random(n) < 0.3, 4, 5), 2],
+        default=1,
     )
     seller_view = np.array([10, 30, 60, 80])[stage] + 6 * (2 - np.maximum(rating, 1)) + rng.normal(0, 8, n)
-    close_probability = np.select([state == OPP_WON, state == OPP_LOST], [100, 0], default=np.clip(np.round(seller_view / 5) * 5, 5, 95))
+    close_probability = np.select(
+        [state == OPP_WON, state == OPP_LOST], [100, 0], default=np.clip(np.round(seller_view / 5) * 5, 5, 95)
+    )
     open_forecast = np.select(
         [rng.random(n) < 0.05, stage == 0, stage == 1, stage == 2],
-        [100000004, 100000001, np.where(rng.random(n) < 0.6, 100000001, 100000002), np.where(rng.random(n) < 0.5, 100000002, 100000003)],
+        [
+            100000004,
+            100000001,
+            np.where(rng.random(n) < 0.6, 100000001, 100000002),
+            np.where(rng.random(n) < 0.5, 100000002, 100000003),
+        ],
         default=100000003,
     )
     forecast = np.select([state == OPP_WON, state == OPP_LOST], [100000005, 100000006], default=open_forecast)
-    actual_value = np.where(state == OPP_WON, np.round(estimated_value * rng.uniform(0.85, 1.1, n), -2), np.nan)
+    actual_value = np.where(
+        state == OPP_WON, np.round(estimated_value * rng.uniform(0.85, 1.1, n), -2), np.nan
+    )
     estimated_close = created + (duration * rng.uniform(0.6, 1.3, n)).astype(np.int64)
     return Opportunities(
-        id=guids(rng, n), lead=lead, company=company, contact=contact, owner=owner, created=created, close_at=close_at,
-        state=state, status=status, final_stage=final_stage, stage=stage, stage_started=stage_started,
-        estimated_value=estimated_value, actual_value=actual_value, estimated_close=estimated_close,
-        budget_status=budget_status, budget_amount=budget_amount, timeframe=timeframe, timeline=timeline_code,
-        process=process, need=need, rating=rating, close_probability=close_probability.astype(np.int64), forecast=forecast,
-        attribute_logit=attribute, latent_logit=latent, propensity=propensity, success=success,
+        id=guids(rng, n),
+        lead=lead,
+        company=company,
+        contact=contact,
+        owner=owner,
+        created=created,
+        close_at=close_at,
+        state=state,
+        status=status,
+        final_stage=final_stage,
+        stage=stage,
+        stage_started=stage_started,
+        estimated_value=estimated_value,
+        actual_value=actual_value,
+        estimated_close=estimated_close,
+        budget_status=budget_status,
+        budget_amount=budget_amount,
+        timeframe=timeframe,
+        timeline=timeline_code,
+        process=process,
+        need=need,
+        rating=rating,
+        close_probability=close_probability.astype(np.int64),
+        forecast=forecast,
+        attribute_logit=attribute,
+        latent_logit=latent,
+        propensity=propensity,
+        success=success,
     )

@@ -55,13 +55,41 @@ class Scale:
 SCALES: dict[str, Scale] = {
     # tiny: for tests; still >= ~60 of each outcome (qualified/disqualified leads, won/lost opportunities)
     # created and closed inside the last two years, so the ML readiness gate (40/40) passes with margin.
-    "tiny": Scale("tiny", accounts=40, leads=800, direct_opportunities=140, activities=15_000, teams=3, sellers_per_team=4),
-    "small": Scale("small", accounts=300, leads=3_000, direct_opportunities=600, activities=150_000, teams=5, sellers_per_team=6),
+    "tiny": Scale(
+        "tiny",
+        accounts=40,
+        leads=800,
+        direct_opportunities=140,
+        activities=15_000,
+        teams=3,
+        sellers_per_team=4,
+    ),
+    "small": Scale(
+        "small",
+        accounts=300,
+        leads=3_000,
+        direct_opportunities=600,
+        activities=150_000,
+        teams=5,
+        sellers_per_team=6,
+    ),
     "medium": Scale(
-        "medium", accounts=2_000, leads=20_000, direct_opportunities=4_000, activities=1_000_000, teams=8, sellers_per_team=10
+        "medium",
+        accounts=2_000,
+        leads=20_000,
+        direct_opportunities=4_000,
+        activities=1_000_000,
+        teams=8,
+        sellers_per_team=10,
     ),
     "large": Scale(
-        "large", accounts=20_000, leads=200_000, direct_opportunities=40_000, activities=10_000_000, teams=12, sellers_per_team=25
+        "large",
+        accounts=20_000,
+        leads=200_000,
+        direct_opportunities=40_000,
+        activities=10_000_000,
+        teams=12,
+        sellers_per_team=25,
     ),
 }
 
@@ -113,7 +141,9 @@ class GenerationSummary:
     def render(self) -> str:
         """A short human-readable summary (rows per table, seconds, folder)."""
         width = max(len(name) for name in self.rows)
-        lines = [f"Generated sample CRM ({self.scale}, seed {self.seed}, end date {self.end_date}, {self.fmt})"]
+        lines = [
+            f"Generated sample CRM ({self.scale}, seed {self.seed}, end date {self.end_date}, {self.fmt})"
+        ]
         lines += [f"  {name:<{width}}  {count:>12,}" for name, count in self.rows.items()]
         lines.append(f"  {'total':<{width}}  {self.total_rows:>12,}")
         lines.append(f"in {self.seconds:.1f} s -> {self.out_dir}")

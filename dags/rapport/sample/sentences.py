@@ -17,7 +17,17 @@ from rapport.sample import text
 from rapport.sample.arrays import DAY, MINUTE, segment_choice, to_weekday, weekday_of
 from rapport.sample.templating import TemplateError, render
 
-ROW_SLOTS = ("person", "seller", "company", "to_first", "from_first", "new_name", "new_title", "new_email", "new_phone")
+ROW_SLOTS = (
+    "person",
+    "seller",
+    "company",
+    "to_first",
+    "from_first",
+    "new_name",
+    "new_title",
+    "new_email",
+    "new_phone",
+)
 
 _CATEGORY_INDEX = {name: number for number, name in enumerate(text.CATEGORIES)}
 
@@ -76,7 +86,9 @@ def render_sentences(
     empty = _OFFSETS[keys + 1] == _OFFSETS[keys]
     if empty.any():
         bad = int(keys[empty][0])
-        raise TemplateError(f"no sentence template for category {text.CATEGORIES[bad // 2]!r} in {text.LANGUAGES[bad % 2]}")
+        raise TemplateError(
+            f"no sentence template for category {text.CATEGORIES[bad // 2]!r} in {text.LANGUAGES[bad % 2]}"
+        )
     template = _ORDER[segment_choice(rng, keys, _OFFSETS, np.ones(len(_ORDER)))]
 
     date_form = _DATE_FORM[template]
@@ -86,10 +98,20 @@ def render_sentences(
     weekday = weekday_of(day0)
     next_weekday = rng.integers(0, 5, size=n)
     target = np.select(
-        [date_form == text.ABSOLUTE, date_form == text.TOMORROW, date_form == text.DAY_AFTER,
-         date_form == text.NEXT_WEEKDAY, date_form == text.THIS_FRIDAY],
-        [to_weekday(day0 + rng.integers(2, 22, size=n) * DAY), day0 + DAY, day0 + 2 * DAY,
-         day0 + (7 - weekday + next_weekday) * DAY, day0 + np.where(weekday < 4, 4 - weekday, 11 - weekday) * DAY],
+        [
+            date_form == text.ABSOLUTE,
+            date_form == text.TOMORROW,
+            date_form == text.DAY_AFTER,
+            date_form == text.NEXT_WEEKDAY,
+            date_form == text.THIS_FRIDAY,
+        ],
+        [
+            to_weekday(day0 + rng.integers(2, 22, size=n) * DAY),
+            day0 + DAY,
+            day0 + 2 * DAY,
+            day0 + (7 - weekday + next_weekday) * DAY,
+            day0 + np.where(weekday < 4, 4 - weekday, 11 - weekday) * DAY,
+        ],
         default=-1,
     )
     time_slot = rng.integers(0, len(text.TIMES), size=n)

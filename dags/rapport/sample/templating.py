@@ -158,7 +158,9 @@ def render(
 
     is_choice = kind == CHOICE
     if is_choice.any():
-        index[is_choice] += (rng.random(int(is_choice.sum())) * compiled.piece_length[piece[is_choice]]).astype(np.int64)
+        index[is_choice] += (
+            rng.random(int(is_choice.sum())) * compiled.piece_length[piece[is_choice]]
+        ).astype(np.int64)
     is_indexed = kind == INDEXED
     if is_indexed.any():
         matrix = np.stack([np.asarray(indexed[name][1], dtype=np.int64) for name in compiled.indexed_slots])

@@ -45,57 +45,65 @@ def who_knows_whom(org: Org, contacts: Contacts, ties: Ties, timeline: Timeline)
     contact_u, user_u, weight = contact_u[order], user_u[order], weight[order]
     starts = np.searchsorted(contact_u, contact_u, side="left")
     rank = np.arange(len(contact_u)) - starts + 1
-    return pa.table({
-        "contactid": take(contacts.id, contact_u),
-        "systemuserid": take(org.user_id, user_u),
-        "tie_weight": weight,
-        "tie_strength": weight / total[contact_u],
-        "rank": rank.astype(np.int32),
-        "is_strongest": rank == 1,
-    })
+    return pa.table(
+        {
+            "contactid": take(contacts.id, contact_u),
+            "systemuserid": take(org.user_id, user_u),
+            "tie_weight": weight,
+            "tie_strength": weight / total[contact_u],
+            "rank": rank.astype(np.int32),
+            "is_strongest": rank == 1,
+        }
+    )
 
 
 def lead_propensity(leads: Leads, episodes: Episodes) -> pa.Table:
     n = len(leads.company)
     quiet = episodes.quiet_from[:n]
-    return pa.table({
-        "leadid": leads.id,
-        "attribute_logit": leads.attribute_logit,
-        "latent_logit": leads.latent_logit,
-        "propensity": leads.propensity,
-        "outcome": pa.array(np.where(leads.success, "qualified", "disqualified")),
-        "is_open": leads.state == LEAD_OPEN,
-        "free_mail": leads.free_mail,
-        "implausible_name": leads.implausible,
-        "engagement_drive": episodes.drive[:n],
-        "went_quiet_at": timestamps(np.where(quiet < NEVER, quiet, 0), quiet < NEVER),
-    })
+    return pa.table(
+        {
+            "leadid": leads.id,
+            "attribute_logit": leads.attribute_logit,
+            "latent_logit": leads.latent_logit,
+            "propensity": leads.propensity,
+            "outcome": pa.array(np.where(leads.success, "qualified", "disqualified")),
+            "is_open": leads.state == LEAD_OPEN,
+            "free_mail": leads.free_mail,
+            "implausible_name": leads.implausible,
+            "engagement_drive": episodes.drive[:n],
+            "went_quiet_at": timestamps(np.where(quiet < NEVER, quiet, 0), quiet < NEVER),
+        }
+    )
 
 
 def opportunity_propensity(opps: Opportunities, episodes: Episodes, n_leads: int) -> pa.Table:
     quiet = episodes.quiet_from[n_leads : n_leads + len(opps)]
-    return pa.table({
-        "opportunityid": opps.id,
-        "attribute_logit": opps.attribute_logit,
-        "latent_logit": opps.latent_logit,
-        "propensity": opps.propensity,
-        "outcome": pa.array(np.where(opps.success, "won", "lost")),
-        "is_open": opps.state == OPP_OPEN,
-        "engagement_drive": episodes.drive[n_leads : n_leads + len(opps)],
-        "went_quiet_at": timestamps(np.where(quiet < NEVER, quiet, 0), quiet < NEVER),
-    })
+    return pa.table(
+        {
+            "opportunityid": opps.id,
+            "attribute_logit": opps.attribute_logit,
+            "latent_logit": opps.latent_logit,
+            "propensity": opps.propensity,
+            "outcome": pa.array(np.where(opps.success, "won", "lost")),
+            "is_open": opps.state == OPP_OPEN,
+            "engagement_drive": episodes.drive[n_leads : n_leads + len(opps)],
+            "went_quiet_at": timestamps(np.where(quiet < NEVER, quiet, 0), quiet < NEVER),
+        }
+    )
 
 
 def sellers(org: Org) -> pa.Table:
     left = org.user_until < NEVER
-    return pa.table({
-        "systemuserid": org.user_id,
-        "role": take(pa.array(list(ROLE_NAMES)), org.user_role),
-        "skill_logit": org.user_skill,
-        "reply_hours_median": org.user_reply_hours,
-        "left_at": timestamps(np.where(left, org.user_until, 0), left),
-        "successor_systemuserid": take(org.user_id, org.user_successor),
-    })
+    return pa.table(
+        {
+            "systemuserid": org.user_id,
+            "role": take(pa.array(list(ROLE_NAMES)), org.user_role),
+            "skill_logit": org.user_skill,
+            "reply_hours_median": org.user_reply_hours,
+            "left_at": timestamps(np.where(left, org.user_until, 0), left),
+            "successor_systemuserid": take(org.user_id, org.user_successor),
+        }
+    )
 
 
 def write_truth(truth_dir: Path, tables: dict[str, pa.Table]) -> None:

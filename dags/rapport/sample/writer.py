@@ -119,8 +119,9 @@ class TableWriter:
         if self.fmt == "parquet":
             self._writer.write_table(batch, row_group_size=ROW_GROUP_SIZE)
         else:
-            csv_batch = pa.Table.from_arrays([_to_csv_column(c.combine_chunks()) for c in batch.columns],
-                                             schema=_csv_schema(self.schema))
+            csv_batch = pa.Table.from_arrays(
+                [_to_csv_column(c.combine_chunks()) for c in batch.columns], schema=_csv_schema(self.schema)
+            )
             self._writer.write_table(csv_batch)
         self.rows += n
 
