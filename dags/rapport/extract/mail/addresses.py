@@ -139,7 +139,10 @@ def normalise_address(text: str | None) -> str | None:
     """Lower-case bare address (``anna@example.org``) or None when ``text`` is not an address."""
     if not text:
         return None
-    candidate = text.strip().strip("<>").strip()
+    candidate = text.strip()
+    if "<" in candidate and ">" in candidate:  # "Anna Berg <anna@example.org>"
+        candidate = candidate[candidate.rfind("<") + 1 : candidate.rfind(">")]
+    candidate = candidate.strip("<>").strip()
     if candidate.lower().startswith("mailto:"):
         candidate = candidate[7:].split("?", 1)[0]
     candidate = re.sub(r"\s+", "", candidate).lower().rstrip(".")

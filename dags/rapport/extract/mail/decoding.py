@@ -280,7 +280,10 @@ def message_charsets(message: Message) -> tuple[str, ...]:
 
 
 def extract_body(message: Message, hints: Sequence[str | None] = ()) -> str:
-    """The message's text body (text/plain, else HTML converted to text); empty if it has none."""
+    """The message's text body (text/plain, else HTML converted to text); empty if it has none.
+
+    Line ends become ``\n``; NUL characters, leading blank lines and trailing white space are dropped.
+    """
     part = _best_text_part(message)
     if part is None:
         return ""
@@ -301,4 +304,4 @@ def extract_body(message: Message, hints: Sequence[str | None] = ()) -> str:
     text = decode_bytes(payload, declared, hints)
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
-    return text.replace("\r\n", "\n").replace("\x00", "")
+    return text.replace("\r\n", "\n").replace("\x00", "").strip("\n").rstrip()

@@ -157,7 +157,15 @@ def convert_archive(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    log.info("mail import done:\n%s", summary.describe())
+    log.info(
+        "mail import of %s: %d messages -> %d e-mails, %d duplicates, %d quarantined in %.1f s",
+        source,
+        summary.messages,
+        summary.unique_messages,
+        summary.duplicates,
+        summary.quarantined,
+        summary.seconds,
+    )
     return summary
 
 
