@@ -12,6 +12,7 @@ leaves a half-written folder.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -454,12 +455,14 @@ def _write_tables(
     earliest = min((e.sent_at for e in scan.envelopes), default=datetime(1971, 1, 1))
     latest = max((e.sent_at for e in scan.envelopes), default=earliest)
 
+    @functools.cache
     def account_domain(address: str) -> str | None:
         domain = domain_of(address)
         if is_gateway(address) or is_free_mail(domain):
             return None
         return organisation_domain(domain)
 
+    @functools.cache
     def party(address: str) -> tuple[str | None, str | None]:
         kind = sides.kind(address)
         if kind == "internal":
