@@ -127,7 +127,7 @@ _NAME_NOISE = re.compile(r"[\"'`]+")
 _COMMENT = re.compile(r"\([^()]*\)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mailbox:
     """One address from a header: the normalised address and the decoded display name ('' if none)."""
 

@@ -272,6 +272,7 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
     import pyarrow.parquet as pq
 
     scan = _Scan()
+    boxes: dict[Mailbox, Mailbox] = {}  # one shared object per (address, name): addresses repeat a lot
     kept: dict[str, bytes] = {}  # Message-ID key -> digest of the kept copy
     quarantined_keys: set[str] = set()
     schema = pa.schema([("key", pa.string()), ("subject", pa.string()), ("description", pa.string())])
@@ -326,7 +327,7 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
             batch["description"].append(outcome.body[:MAX_DESCRIPTION_CHARS])
             if len(batch["key"]) >= BATCH_ROWS:
                 flush()
-            scan.envelopes.append(dataclasses.replace(outcome, subject="", body=""))
+            scan.envelopes.append(_slim(outcome, boxes))
             for mailbox in (outcome.sender, *outcome.to, *outcome.cc, *outcome.bcc):
                 scan.names[mailbox.address][mailbox.name] += 1
             scan.list_posts.update(outcome.list_posts)
@@ -336,6 +337,27 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
     flush()
     writer.close()
     return scan
+
+
+def _slim(parsed: ParsedMessage, boxes: dict[Mailbox, Mailbox]) -> ParsedMessage:
+    """The envelope kept in memory: no subject or body (they are in the work file), shared strings."""
+
+    def share(mailboxes: tuple[Mailbox, ...]) -> tuple[Mailbox, ...]:
+        return tuple(boxes.setdefault(m, m) for m in mailboxes)
+
+    return dataclasses.replace(
+        parsed,
+        subject="",
+        body="",
+        sender=boxes.setdefault(parsed.sender, parsed.sender),
+        to=share(parsed.to),
+        cc=share(parsed.cc),
+        bcc=share(parsed.bcc),
+        in_reply_to=tuple(sys.intern(i) for i in parsed.in_reply_to),
+        references=tuple(sys.intern(i) for i in parsed.references),
+        list_posts=(),
+        list_ids=(),
+    )
 
 
 def _quarantine(
@@ -445,7 +467,6 @@ def _write_tables(
         sides.gateway.message_ids,
     )
     fallback = _fallback_owner(sides, default_owner)
-    by_key = {e.key: e for e in scan.envelopes}
 
     internal_people = sorted(a for a in sides.people if sides.kind(a) == "internal")
     external_people = sorted(a for a in sides.people if sides.kind(a) == "external")
@@ -473,13 +494,16 @@ def _write_tables(
 
     owner_id = ids.systemuser_id(fallback.address)
 
-    # activityparty + per-e-mail derived columns --------------------------------------------------------
-    party_cols: dict[str, list[Any]] = defaultdict(list)
-    derived: dict[str, dict[str, Any]] = {}
-    self_replies = outbound = 0
-    for envelope in scan.envelopes:
+    # email and activityparty: stream the work file in archive order beside the envelopes ---------------
+    import pyarrow.parquet as pq
+
+    sender_of = {e.key: sides.canonical(e.sender.address) for e in scan.envelopes}
+    counts = Counter[str]()
+
+    def rows_for(envelope: ParsedMessage, party_cols: dict[str, list[Any]]) -> dict[str, Any]:
+        """The e-mail's derived columns; its parties are appended to ``party_cols``."""
         activity = ids.email_id(envelope.key)
-        sender = sides.canonical(envelope.sender.address)
+        sender = sender_of[envelope.key]
         roles = ((SENDER, (envelope.sender,)), (TO, envelope.to), (CC, envelope.cc), (BCC, envelope.bcc))
         seen_roles: set[tuple[int, str]] = set()
         recipients_internal: list[str] = []
@@ -503,7 +527,7 @@ def _write_tables(
                 elif party_type == "contact" and address not in external:
                     external.append(address)
         is_outbound = side.is_internal(sender)
-        outbound += int(is_outbound)
+        counts["outbound"] += int(is_outbound)
         if sides.kind(sender) == "internal":
             owner = ids.systemuser_id(sender)
         elif recipients_internal:
@@ -517,9 +541,8 @@ def _write_tables(
         elif len(external) == 1:
             regarding = (ids.contact_id(external[0]), "contact")
         parent_key = links.parent.get(envelope.key)
-        if parent_key is not None and sides.canonical(by_key[parent_key].sender.address) == sender:
-            self_replies += 1
-        derived[envelope.key] = {
+        counts["self_replies"] += int(parent_key is not None and sender_of[parent_key] == sender)
+        return {
             "activityid": activity,
             "regardingobjectid": regarding[0],
             "regardingobjecttypecode": regarding[1],
@@ -540,26 +563,32 @@ def _write_tables(
             "modifiedon": envelope.sent_at,
         }
 
-    # email: stream the work file, add the derived columns ---------------------------------------------
-    import pyarrow.parquet as pq
-
-    email_schema = tables.arrow_schema(tables.contract_table("email"))
-    writer = tables.StreamingWriter(tables.table_path(staging, "email", fmt), email_schema, fmt)
+    email_writer = tables.StreamingWriter(
+        tables.table_path(staging, "email", fmt), tables.arrow_schema(tables.contract_table("email")), fmt
+    )
+    party_writer = tables.StreamingWriter(
+        tables.table_path(staging, "activityparty", fmt),
+        tables.arrow_schema(tables.contract_table("activityparty")),
+        fmt,
+    )
+    envelopes = iter(scan.envelopes)
     bodies = pq.ParquetFile(staging / WORK_DIR / "bodies.parquet")
     for batch in bodies.iter_batches(batch_size=BATCH_ROWS):
         columns: dict[str, list[Any]] = defaultdict(list)
+        party_cols: dict[str, list[Any]] = defaultdict(list)
         for key, subject, description in zip(*(batch.column(i).to_pylist() for i in range(3)), strict=True):
-            row = derived[key]
+            envelope = next(envelopes)
+            if envelope.key != key:  # both are written in archive order by _scan
+                raise RuntimeError(f"work file out of step with the envelopes at {key!r}")
             columns["subject"].append(subject or None)
             columns["description"].append(description or None)
-            for name, value in row.items():
+            for name, value in rows_for(envelope, party_cols).items():
                 columns[name].append(value)
-        writer.write(tables.build_table("email", columns))
-    writer.close()
-
-    tables.write_table(
-        tables.build_table("activityparty", party_cols), tables.table_path(staging, "activityparty", fmt), fmt
-    )
+        email_writer.write(tables.build_table("email", columns))
+        party_writer.write(tables.build_table("activityparty", party_cols))
+    email_writer.close()
+    party_writer.close()
+    outbound, self_replies = counts["outbound"], counts["self_replies"]
 
     # systemuser ---------------------------------------------------------------------------------------
     users: dict[str, list[Any]] = defaultdict(list)
@@ -677,7 +706,7 @@ def _write_tables(
         systemusers=len(user_addresses),
         contacts=len(external_people),
         accounts=len(account_seen),
-        activity_parties=len(party_cols["activityid"]),
+        activity_parties=party_writer.rows,
         seconds=round(time.perf_counter() - started, 3),
         notes=tuple(notes),
     )

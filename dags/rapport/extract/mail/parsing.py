@@ -35,7 +35,7 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _PARSER = BytesParser(policy=policy.compat32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedMessage:
     """What the importer keeps of one message (ids are Message-ID keys: no angle brackets)."""
 
