@@ -489,6 +489,18 @@ def test_broken_messages_go_to_quarantine_with_reasons(tmp_path: Path) -> None:
     assert schema.names == ["table_name", "record_key", "check_name", "reason", "source_row"]
 
 
+def test_unreadable_files_and_an_archive_without_any_good_message(tmp_path: Path) -> None:
+    archive = tmp_path / "mail"
+    archive.mkdir()
+    (archive / "broken.mbox.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"not really gzip" * 10)
+    (archive / "empty.eml").write_bytes(b"\n\n")
+    summary = convert(archive, tmp_path / "out")
+    assert (summary.messages, summary.unique_messages, summary.quarantined) == (2, 0, 2)
+    assert dict(summary.quarantine_reasons) == {"empty_file": 1, "unreadable_file": 1}
+    assert pq.read_table(tmp_path / "out" / "email.parquet").num_rows == 0
+    assert contract_problems(tmp_path / "out") == []
+
+
 def test_missing_internal_domain_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "a.eml").write_bytes(message())
     with pytest.raises(MissingInternalDomainError, match="--internal-domain"):
