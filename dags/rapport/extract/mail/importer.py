@@ -261,7 +261,7 @@ def _messages(archive: ArchiveFiles, scan: _Scan, bar: Any) -> Iterator[RawMessa
                     consumed += step
                     bar.update(step)
                 yield raw
-        except (OSError, EOFError, ValueError) as error:  # unreadable or corrupt compressed file
+        except Exception as error:  # unreadable file, corrupt compressed file: quarantined, never fatal
             yield path, f"{type(error).__name__}: {error}"
         bar.update(size - consumed)
 
