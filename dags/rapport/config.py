@@ -140,6 +140,7 @@ class TalkingPointsConfig:
 class MailConfig:
     internal_domains: tuple[str, ...] = ()
     internal_addresses: tuple[str, ...] = ()
+    default_owner: str = ""
 
 
 @dataclass(frozen=True)

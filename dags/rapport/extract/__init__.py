@@ -1,0 +1,1 @@
+"""Extraction: bring a source (sample, export folder, PostgreSQL, mail archive) into the landing zone."""
