@@ -34,7 +34,7 @@ def _record(created: str, modified: str | None = None) -> dict[str, str]:
 
 
 def sample_rows() -> Rows:
-    """A consistent little CRM: 2 users, 2 accounts, 3 contacts, 2 leads, 2 opportunities, 9 activities."""
+    """A consistent little CRM: 2 users, 2 accounts, 3 contacts, 2 leads, 2 opportunities, 9 activities, every table."""
     anna, ben = guid("user:anna"), guid("user:ben")
     contoso, fabrikam = guid("account:contoso"), guid("account:fabrikam")
     carla, dmitri, eve = guid("contact:carla"), guid("contact:dmitri"), guid("contact:eve")
@@ -189,6 +189,44 @@ def sample_rows() -> Rows:
                 **_record("2025-10-01T08:00:00Z", "2025-12-15T17:00:00Z"),
             },
         ],
+        "opportunitysalesprocess": [
+            {
+                "businessprocessflowinstanceid": guid("bpf:1"),
+                "opportunityid": opp1,
+                "name": "Opportunity Sales Process",
+                "activestageid": guid("stage:propose"),
+                "activestagename": "Propose",
+                "activestagestartedon": "2026-01-05T09:00:00Z",
+                "traversedpath": f"{guid('stage:qualify')},{guid('stage:develop')},{guid('stage:propose')}",
+                "statecode": "0",
+                "statuscode": "1",
+                **_record("2025-11-01T10:00:00Z", "2026-01-05T09:00:00Z"),
+            },
+        ],
+        "connectionrole": [
+            {
+                "connectionroleid": guid("role:stakeholder"),
+                "name": "Stakeholder",
+                "category": "1000",
+                "statecode": "0",
+            }
+            | _record("2024-01-01T00:00:00Z"),
+        ],
+        "connection": [
+            {
+                "connectionid": guid("connection:1"),
+                "record1id": opp1,
+                "record1idobjecttypecode": "opportunity",
+                "record2id": carla,
+                "record2idobjecttypecode": "contact",
+                "record2roleid": guid("role:stakeholder"),
+                "ismaster": "1",
+                "effectivestart": "2025-11-01",
+                "statecode": "0",
+                "statuscode": "1",
+                **_record("2025-11-02T10:00:00Z"),
+            },
+        ],
         "email": [
             _activity("email:1", "Renewal terms", contoso, "account", anna, "1", "2026-01-10T09:00:00Z")
             | {"directioncode": "1", "description": "Hi Carla,\nattached are the terms.\nAnna"},
@@ -274,7 +312,9 @@ def _activity(
     }
 
 
-def _party(activity: str, mask: int, party: str, party_type: str, address: str | None) -> dict[str, str | None]:
+def _party(
+    activity: str, mask: int, party: str, party_type: str, address: str | None
+) -> dict[str, str | None]:
     return {
         "activitypartyid": guid(f"party:{activity}:{mask}:{party}"),
         "activityid": guid(activity),
@@ -319,7 +359,6 @@ def write_parquet(path: Path, table: str, rows: list[dict[str, str | None]]) -> 
     """Write one table as typed Parquet (contract types; extra columns as text)."""
     import duckdb
     import pyarrow as pa
-
     from rapport.contract import DUCKDB_TYPES
 
     spec = load_contract().table(table)
@@ -383,7 +422,9 @@ def load_into_postgres(uri: str, rows: Rows, *, schema: str = "public") -> None:
                 for column in spec.columns
             )
             connection.execute(
-                sql.SQL("CREATE TABLE {}.{} ({})").format(sql.Identifier(schema), sql.Identifier(table), definition)
+                sql.SQL("CREATE TABLE {}.{} ({})").format(
+                    sql.Identifier(schema), sql.Identifier(table), definition
+                )
             )
             insert_rows(uri, table, table_rows, schema=schema)
 

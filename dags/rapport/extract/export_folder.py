@@ -54,6 +54,8 @@ class CsvLayout:
     header: bool
     names: tuple[str, ...] = ()  # column order from model.json when there is no header
     model_json: Path | None = None
+    # header mode: groups of files sharing one header (schema drift adds columns to later files)
+    groups: tuple[tuple[tuple[str, ...], tuple[Path, ...]], ...] = ()
 
 
 def _suffix_format(name: str) -> str | None:
@@ -134,10 +136,13 @@ def csv_layout(files: TableFiles, table: Table, export_dir: Path) -> CsvLayout:
     A first line is a header when it names the primary key or when at least half of its fields are known
     column names of the table (contract names, aliases, Synapse system columns).
     """
-    first = [field.strip().lower() for field in first_csv_record(files.paths[0])]
-    known = known_column_names(table)
-    if first and (table.primary_key in first or sum(field in known for field in first) * 2 >= len(first)):
+    records = (first_csv_record(path) for path in files.paths)
+    first = [field.strip().lower() for field in next((record for record in records if record), [])]
+    if not first:  # every file is empty: no rows, whatever the layout
         return CsvLayout(header=True)
+    known = known_column_names(table)
+    if table.primary_key in first or sum(field in known for field in first) * 2 >= len(first):
+        return CsvLayout(header=True, groups=_header_groups(files))
     model = find_model_json(files, export_dir)
     if model is None:
         raise ExportReadError(
@@ -146,6 +151,24 @@ def csv_layout(files: TableFiles, table: Table, export_dir: Path) -> CsvLayout:
             "column order: export the CSV with a header row, or copy the export's model.json into the folder"
         )
     return CsvLayout(header=False, names=model_json_columns(model, table.name), model_json=model)
+
+
+def _header_groups(files: TableFiles) -> tuple[tuple[tuple[str, ...], tuple[Path, ...]], ...]:
+    """Files grouped by their header row (empty files, which hold no rows, are left out)."""
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for path in files.paths:
+        header = tuple(field.strip() for field in first_csv_record(path))
+        if not header:
+            continue
+        lowered = [name.lower() for name in header]
+        duplicated = sorted({name for name in lowered if lowered.count(name) > 1})
+        if duplicated:
+            raise ExportReadError(
+                f"{path}: the header names column(s) {', '.join(duplicated)} more than once (names match "
+                "case-insensitively); give every column one name"
+            )
+        groups.setdefault(header, []).append(path)
+    return tuple((header, tuple(paths)) for header, paths in groups.items())
 
 
 def find_model_json(files: TableFiles, export_dir: Path) -> Path | None:
@@ -180,16 +203,21 @@ def model_json_columns(path: Path, table: str) -> tuple[str, ...]:
     )
 
 
-def relation_sql(files: TableFiles, layout: CsvLayout | None) -> str:
-    """A DuckDB table function reading the files; adds the column ``_rapport_file`` (source file)."""
-    paths = sql_list(tuple(str(path) for path in files.paths))
+def relation_sql(files: TableFiles, layout: CsvLayout | None) -> str | None:
+    """A DuckDB table expression reading the files, with the column ``_rapport_file`` (source file).
+
+    CSV files are read with an explicit dialect and column list (no sniffing), so a broken quote is
+    reported at the line where it opens. None when every CSV file is empty.
+    """
     if files.format == "parquet":
+        paths = sql_list(tuple(str(path) for path in files.paths))
         return (
             f"read_parquet({paths}, union_by_name = true, hive_partitioning = false, "
             f"filename = {sql_string(FILE_COLUMN)})"
         )
     assert layout is not None
     options = [
+        "auto_detect = false",
         "all_varchar = true",
         "delim = ','",
         "quote = '\"'",
@@ -200,14 +228,28 @@ def relation_sql(files: TableFiles, layout: CsvLayout | None) -> str:
         f"max_line_size = {MAX_CSV_LINE_BYTES}",
         f"filename = {sql_string(FILE_COLUMN)}",
     ]
-    if layout.header:
-        options += ["header = true", "union_by_name = true"]
-    else:
+    if not layout.header:
         # Synapse appends new columns at the end: older rows have fewer fields (null_padding). DuckDB's
         # parallel reader cannot pad rows when values contain quoted line breaks, so read serially.
-        columns = ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in layout.names)
-        options += ["header = false", f"columns = {{{columns}}}", "null_padding = true", "parallel = false"]
-    return f"read_csv({paths}, {', '.join(options)})"
+        paths = sql_list(tuple(str(path) for path in files.paths))
+        options += ["header = false", f"columns = {_varchar_columns(layout.names)}", "null_padding = true"]
+        return f"read_csv({paths}, {', '.join([*options, 'parallel = false'])})"
+    if not layout.groups:
+        return None
+    reads = [
+        f"SELECT * FROM read_csv({sql_list(tuple(str(path) for path in paths))}, "
+        f"{', '.join([*options, 'header = true', f'columns = {_varchar_columns(header)}'])})"
+        for header, paths in layout.groups
+    ]
+    return (
+        reads[0].removeprefix("SELECT * FROM ")
+        if len(reads) == 1
+        else "(" + " UNION ALL BY NAME ".join(reads) + ")"
+    )
+
+
+def _varchar_columns(names: tuple[str, ...]) -> str:
+    return "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in names) + "}"
 
 
 def describe_error(error: Exception, files: TableFiles) -> ExportReadError:
@@ -224,7 +266,9 @@ def describe_error(error: Exception, files: TableFiles) -> ExportReadError:
             'quoting there (a quote inside a quoted value is written twice: "") and export again'
         )
     if line:
-        return ExportReadError(f"{file_name}, line {line}: {reason}{shown}; fix the file there and export again")
+        return ExportReadError(
+            f"{file_name}, line {line}: {reason}{shown}; fix the file there and export again"
+        )
     return ExportReadError(f"cannot read {files.display}: {text.strip().splitlines()[0]}")
 
 
@@ -302,6 +346,9 @@ def land_export_table(
         return FolderLanding(None, None, None, 0, 0, 0)
     layout = csv_layout(files, table, export_dir) if files.format == "csv" else None
     relation = relation_sql(files, layout)
+    if relation is None:  # CSV files without a single line
+        write_empty_table(table, scratch, out_file)
+        return FolderLanding(files, map_columns(table, table.column_names), layout, 0, 0, 0)
     try:
         described = scratch.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     except duckdb.Error as error:
