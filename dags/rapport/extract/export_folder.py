@@ -372,7 +372,7 @@ def land_export_table(
             total, superseded, deleted = scratch.execute(
                 "SELECT count(*), count(*) FILTER (WHERE _rapport_rank > 1), "
                 f"count(*) FILTER (WHERE _rapport_rank = 1 AND _rapport_deleted) FROM ({ranked})"
-            ).fetchone()
+            ).fetchall()[0]
             query = f"SELECT {select_list} FROM ({ranked}) WHERE _rapport_rank = 1 AND NOT _rapport_deleted"
             log.info(
                 "%s: Synapse append-only export: %d rows read, %d older versions and %d deleted keys dropped",
@@ -385,9 +385,9 @@ def land_export_table(
     except duckdb.Error as error:
         raise describe_error(error, files) from error
     if total is None:
-        total = scratch.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(out_file))})").fetchone()[
+        total = scratch.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(out_file))})").fetchall()[
             0
-        ]
+        ][0]
     return FolderLanding(files, mapping, layout, int(total), int(superseded), int(deleted))
 
 

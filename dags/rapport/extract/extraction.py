@@ -273,9 +273,9 @@ def _landed_stats(
         expression = cast_sql(f'"{table.watermark}"', described[table.watermark], "datetime")
         rows, latest = scratch.execute(
             f"SELECT count(*), max({expression}) FROM read_parquet({path})"
-        ).fetchone()
+        ).fetchall()[0]
     else:
-        rows, latest = scratch.execute(f"SELECT count(*), NULL FROM read_parquet({path})").fetchone()
+        rows, latest = scratch.execute(f"SELECT count(*), NULL FROM read_parquet({path})").fetchall()[0]
     return int(rows), latest
 
 
@@ -304,9 +304,9 @@ def _land_converter_quarantine(
             f"COPY (SELECT {selected} FROM read_parquet({path}) WHERE table_name = {sql_string(table.name)}) "
             f"TO {sql_string(str(out_file))} (FORMAT parquet)"
         )
-        rows = scratch.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(out_file))})").fetchone()[
+        rows = scratch.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(out_file))})").fetchall()[
             0
-        ]
+        ][0]
     except duckdb.Error as error:
         raise ExportReadError(
             f"cannot read the converter's quarantine file {source_file}: {error}"

@@ -192,7 +192,7 @@ def land_postgres_table(
             )
         finally:
             csv_path.unlink(missing_ok=True)
-    rows = scratch.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(out_file))})").fetchone()[0]
+    rows = scratch.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(out_file))})").fetchall()[0][0]
     return PostgresLanding(
         table=found, mapping=mapping, load_type=load_type, previous_watermark=previous, rows=rows
     )

@@ -180,9 +180,7 @@ class SuiteRunner:
                     "value": _show(value),
                     "value_a": _show(entry.get(config.kwargs.get("column_A", ""))),
                     "value_b": _show(entry.get(config.kwargs.get("column_B", ""))),
-                    "key": _show(lookup.at[row, meta["reference_column"]])
-                    if "reference_column" in meta
-                    else "",
+                    "key": _show(lookup.at[row, meta["reference_column"]]) if lookup is not None else "",
                 }
                 reason = str(meta.get("reason", check)).format(**values)
                 self.outcome.failures.append(RowFailure(row=row, check_name=check, reason=reason))

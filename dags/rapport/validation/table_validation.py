@@ -201,7 +201,7 @@ def _check_column_types(
             f"count(*) FILTER (WHERE {cast.failed_sql()})",
             f"any_value({raw}) FILTER (WHERE {cast.failed_sql()})",
         ]
-    counts = connection.execute(f"SELECT {', '.join(parts)} FROM _landing").fetchone()
+    counts = connection.execute(f"SELECT {', '.join(parts)} FROM _landing").fetchall()[0]
     for index, cast in enumerate(checked):
         present, failed, example = counts[3 * index : 3 * index + 3]
         if present and failed == present:
@@ -309,13 +309,13 @@ def _load(
         f"SELECT {columns}, {ds_sql} AS _ds FROM _typed AS t "
         f"WHERE NOT EXISTS (SELECT 1 FROM _rejects AS r WHERE r.{ROW_ID} = t.{ROW_ID})"
     )
-    landed_rows = connection.execute("SELECT count(*) FROM _landing").fetchone()[0]
+    landed_rows = connection.execute("SELECT count(*) FROM _landing").fetchall()[0][0]
     converter_file = folder / QUARANTINE_FILE
     converter_rows = 0
     if converter_file.is_file():
         converter_rows = connection.execute(
             f"SELECT count(*) FROM read_parquet({sql_string(str(converter_file))})"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     failed_checks = tuple(
         (str(check), int(count))
         for check, count in connection.execute(
@@ -362,14 +362,14 @@ def _load(
         stale_rows = 0
         if manifest.load_type == "full":
             connection.execute(f'CREATE OR REPLACE TABLE raw."{table.name}" AS {clean_select}')
-            clean_rows = connection.execute(f'SELECT count(*) FROM raw."{table.name}"').fetchone()[0]
+            clean_rows = connection.execute(f'SELECT count(*) FROM raw."{table.name}"').fetchall()[0][0]
         else:
             clean_rows, stale_rows = _merge(
                 connection, table, clean_select, _changed_activity_ids_sql(settings, ds)
             )
         quarantined_rows = connection.execute(
             "SELECT count(*) FROM audit.quarantine WHERE ds = ? AND table_name = ?", [ds, table.name]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         raw_rows = landed_rows + converter_rows
         balanced = raw_rows == clean_rows + quarantined_rows
         if not balanced:
@@ -409,12 +409,12 @@ def _merge(
     key = sql_ident(table.primary_key)
     connection.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS {clean_select}")
     connection.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _clean WHERE FALSE")
-    clean_rows = connection.execute("SELECT count(*) FROM _clean").fetchone()[0]
+    clean_rows = connection.execute("SELECT count(*) FROM _clean").fetchall()[0][0]
     stale_rows = 0
     if "modifiedon" in table.column_names:
         stale_rows = connection.execute(
             f"SELECT count(*) FROM _clean AS c JOIN {target} AS r ON r.{key} = c.{key} WHERE r.modifiedon > c.modifiedon"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         connection.execute(
             f"DELETE FROM {target} AS r WHERE r.{key} IN (SELECT c.{key} FROM _clean AS c) "
             f"AND NOT r.modifiedon > (SELECT max(c.modifiedon) FROM _clean AS c WHERE c.{key} = r.{key})"
@@ -467,7 +467,7 @@ def _update_watermark(
     latest = connection.execute(
         f"SELECT max({sql_ident(table.watermark)}) FROM _typed AS t "
         f"WHERE NOT EXISTS (SELECT 1 FROM _rejects AS r WHERE r.{ROW_ID} = t.{ROW_ID})"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     previous = datetime.fromisoformat(manifest.previous_watermark) if manifest.previous_watermark else None
     if manifest.load_type == "incremental" and previous is not None:
         latest = previous if latest is None else max(latest, previous.replace(tzinfo=None))
