@@ -26,7 +26,9 @@ def fake_generator(monkeypatch):
     calls = []
 
     def generate(out_dir, *, scale, seed, fmt, progress):
-        calls.append({"out_dir": Path(out_dir), "scale": scale, "seed": seed, "fmt": fmt, "progress": progress})
+        calls.append(
+            {"out_dir": Path(out_dir), "scale": scale, "seed": seed, "fmt": fmt, "progress": progress}
+        )
         write_export(Path(out_dir), sample_rows(), fmt=fmt)
 
     monkeypatch.setitem(sys.modules, "rapport.sample", types.SimpleNamespace(generate=generate))
@@ -65,10 +67,14 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
     def convert_archive(path, out_dir, *, internal_domains, internal_addresses=()):
         calls.append((Path(path), Path(out_dir), tuple(internal_domains), tuple(internal_addresses)))
         rows = sample_rows()
-        write_export(Path(out_dir), {name: rows[name] for name in ("email", "activityparty", "contact", "systemuser")})
+        write_export(
+            Path(out_dir), {name: rows[name] for name in ("email", "activityparty", "contact", "systemuser")}
+        )
         return "2 messages converted"
 
-    monkeypatch.setitem(sys.modules, "rapport.extract.mail", types.SimpleNamespace(convert_archive=convert_archive))
+    monkeypatch.setitem(
+        sys.modules, "rapport.extract.mail", types.SimpleNamespace(convert_archive=convert_archive)
+    )
     config = replace(config, mail=replace(config.mail, internal_domains=("ours.example",)))
     source = resolve_source(f"mail:{archive}", settings=settings)
 
