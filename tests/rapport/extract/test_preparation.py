@@ -93,3 +93,18 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
 def test_missing_mail_archive(tmp_path: Path, settings, config: Config):
     with pytest.raises(ExportNotFoundError, match=r"mail archive .*gone\.mbox does not exist"):
         prepare_source(resolve_source(f"mail:{tmp_path}/gone.mbox", settings=settings), settings, config)
+
+
+def test_ingest_command_extracts_and_validates_one_date(tmp_path: Path, monkeypatch, capsys):
+    from rapport.cli import main
+
+    export = write_export(tmp_path / "export", {"account": sample_rows()["account"]})
+    monkeypatch.setenv("RAPPORT_HOME", str(tmp_path / "var"))
+    monkeypatch.delenv("RAPPORT_WAREHOUSE", raising=False)
+    status = main(["ingest", "--source", f"files:{export}", "--date", "2026-02-01", "--table", "account"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "extracted account" in out and "reconciliation for 2026-02-01: balanced" in out
+    assert (tmp_path / "var" / "warehouse.duckdb").is_file()
+    assert main(["ingest", "--source", f"files:{tmp_path}/none", "--table", "account"]) == 2
+    assert "does not exist" in capsys.readouterr().err
