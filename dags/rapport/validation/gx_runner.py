@@ -127,6 +127,11 @@ class SuiteRunner:
     def __init__(self, table: Table, suite: Any) -> None:
         gx = import_gx()
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        # GX fingerprints every DataFrame under 1 GB by hashing all of it (a third of the validation time at
+        # 1M rows); the fingerprint only labels stored batches, which an ephemeral context never keeps.
+        pandas_execution_engine.HASH_THRESHOLD = 0
 
         self.table = table
         self.suite = suite

@@ -233,6 +233,12 @@ def _reject_cast_failures(connection: duckdb.DuckDBPyConnection, casts: list[Col
 
 def _reject_duplicates(connection: duckdb.DuckDBPyConnection, table: Table) -> None:
     key = sql_ident(table.primary_key)
+    (duplicates,) = connection.execute(
+        f"SELECT count({key}) - count(DISTINCT {key}) FROM _typed AS t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM _rejects AS r WHERE r.{ROW_ID} = t.{ROW_ID})"
+    ).fetchall()[0]
+    if not duplicates:  # the usual case: skip the window, which sorts the whole table
+        return
     has_modified = "modifiedon" in table.column_names
     order = f"modifiedon DESC NULLS LAST, {ROW_ID} DESC" if has_modified else f"{ROW_ID} DESC"
     kept = (
