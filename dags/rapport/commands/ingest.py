@@ -56,12 +56,12 @@ def ingest(args: argparse.Namespace) -> int:
             return 0
         ordered = sorted(tables, key=lambda name: bool(validation_dependencies(name)))
         for table in ordered:
-            result = validate_table(table, ds, settings, config)
+            checked = validate_table(table, ds, settings, config)
             print(
-                f"  validated {table:<24} {result.clean_rows:>10,} clean {result.quarantined_rows:>8,} quarantined "
-                f"{result.seconds:6.2f} s"
+                f"  validated {table:<24} {checked.clean_rows:>10,} clean {checked.quarantined_rows:>8,} quarantined "
+                f"{checked.seconds:6.2f} s"
             )
-            for warning in result.warnings:
+            for warning in checked.warnings:
                 print(f"    warning: {warning}")
     except RapportError as error:
         raise CommandError(str(error)) from error

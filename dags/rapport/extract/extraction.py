@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rapport.config import Config, load_config
 from rapport.contract import ACTIVITY_TABLES, Table, load_contract
@@ -27,6 +27,7 @@ from rapport.extract.landing import (
     staged_landing,
 )
 from rapport.extract.source import Source
+from rapport.results import to_jsonable
 from rapport.settings import Settings
 from rapport.validation.casting import cast_sql
 
@@ -57,6 +58,10 @@ class ExtractResult:
     converter_quarantined_rows: int
     previous_watermark: datetime | None
     seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (dates as ISO text), e.g. for an XCom return value."""
+        return to_jsonable(self)
 
 
 def extract_table(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from rapport.config import Config, load_config
 from rapport.duckdb_session import open_warehouse
+from rapport.results import to_jsonable
 from rapport.settings import Settings
 
 
@@ -44,6 +46,10 @@ class ReconciliationReport:
     @property
     def quarantined_rows(self) -> int:
         return sum(table.quarantined_rows for table in self.tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, e.g. for an XCom return value."""
+        return to_jsonable(self) | {"is_balanced": self.is_balanced}
 
     def as_text(self) -> str:
         """A fixed-width table for logs and the run summary."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as clock
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from expectations import build_suite, references
 from expectations.contract_rules import ROW_ID, SuiteContext
@@ -37,6 +37,7 @@ from rapport.extract.landing import (
     landing_folder,
     read_landing_manifest,
 )
+from rapport.results import to_jsonable
 from rapport.settings import Settings
 from rapport.validation.casting import EXPECTED, ColumnCast
 from rapport.validation.gx_runner import SuiteRunner, arrow_chunks_to_pandas, frame_select_sql
@@ -69,6 +70,10 @@ class ValidationResult:
     @property
     def is_balanced(self) -> bool:
         return self.raw_rows == self.clean_rows + self.quarantined_rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (dates as ISO text), e.g. for an XCom return value."""
+        return to_jsonable(self)
 
 
 def validate_table(

@@ -245,3 +245,32 @@ def test_converter_quarantine_rows_land_with_their_table(tmp_path: Path, setting
     folder, manifest = read_landing_manifest(settings, "email", ds)
     assert manifest.converter_quarantined_rows == 1
     assert _landed(str(folder / "quarantine.parquet"))[0]["reason"] == "message has no Date header"
+
+
+def test_waits_for_a_warehouse_another_process_holds(tmp_path: Path, settings, config: Config, ds: date, caplog):
+    import json as json_module
+    import logging
+    import subprocess
+    import sys
+
+    caplog.set_level(logging.INFO, logger="rapport.duckdb_session")
+    export = write_export(tmp_path / "export", {"account": sample_rows()["account"]})
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(3)",
+            str(settings.warehouse_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = extract_table("account", ds, _source(export, settings, config), settings, config=config)
+    finally:
+        holder.wait(timeout=30)
+    assert result.rows == 2
+    assert "is locked by another process; retrying" in caplog.text  # it waited instead of failing
+    assert json_module.loads(json_module.dumps(result.to_dict()))["ds"] == "2026-02-01"
