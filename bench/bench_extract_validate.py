@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve()
 STAGES = ("extract", "validate")
 
 
-def synthetic_export(out_dir: Path, activities: int) -> None:
+def synthetic_export(out_dir: Path, activities: int, fmt: str = "parquet") -> None:
     """A contract-shaped export of ``activities`` activities, written with DuckDB (seconds, not minutes)."""
     import duckdb
 
@@ -47,9 +47,11 @@ def synthetic_export(out_dir: Path, activities: int) -> None:
             f"substr({digest}, 17, 4) || '-' || substr({digest}, 21, 12)"
         )
 
+    options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
+
     def copy(table: str, select: str, rows: int) -> None:
         connection.execute(
-            f"COPY (SELECT {select} FROM range({rows}) t(i)) TO '{out_dir / table}.parquet' (FORMAT parquet)"
+            f"COPY (SELECT {select} FROM range({rows}) t(i)) TO '{out_dir / table}.{fmt}' ({options})"
         )
 
     copy(
@@ -119,12 +121,12 @@ def synthetic_export(out_dir: Path, activities: int) -> None:
                   CASE WHEN i % 3 = 0 THEN {ident("user", "i % 200")} ELSE {ident("contact", f"i % {contacts}")} END AS partyid,
                   CASE WHEN i % 3 = 0 THEN 'systemuser' ELSE 'contact' END AS partyobjecttypecode,
                   CAST(1 + i % 3 AS INTEGER) AS participationtypemask, FALSE AS ispartydeleted
-              FROM range({offset * 3}) t(i)) TO '{out_dir / "activityparty"}.parquet' (FORMAT parquet)"""
+              FROM range({offset * 3}) t(i)) TO '{out_dir / "activityparty"}.{fmt}' ({options})"""
     )
     connection.close()
 
 
-def make_export(out_dir: Path, activities: int, synthetic: bool) -> str:
+def make_export(out_dir: Path, activities: int, synthetic: bool, fmt: str) -> str:
     """Generate the export; returns which generator made it."""
     if not synthetic:
         try:
@@ -144,7 +146,7 @@ def make_export(out_dir: Path, activities: int, synthetic: bool) -> str:
                 activities=activities,
             )
             return "rapport.sample"
-    synthetic_export(out_dir, activities)
+    synthetic_export(out_dir, activities, fmt)
     return "synthetic"
 
 
@@ -214,6 +216,7 @@ def main() -> None:
     parser.add_argument(
         "--synthetic", action="store_true", help="build the export with DuckDB, not rapport.sample"
     )
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="export file format")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for the export and run state")
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)

@@ -19,6 +19,7 @@ from rapport.extract.landing import (
     MANIFEST_FILE,
     QUARANTINE_FILE,
     LandingManifest,
+    as_date,
     iso,
     landing_folder,
     previous_watermark,
@@ -65,7 +66,7 @@ class ExtractResult:
 
 
 def extract_table(
-    table: str, ds: date, source: Source, settings: Settings, *, config: Config | None = None
+    table: str, ds: date | str, source: Source, settings: Settings, *, config: Config | None = None
 ) -> ExtractResult:
     """Land ``table`` from ``source`` as ``var/landing/<table>/ds=<ds>/`` and record it in the manifest.
 
@@ -74,6 +75,7 @@ def extract_table(
     sources must have been prepared (:func:`rapport.extract.prepare_source`).
     """
     started = time.perf_counter()
+    ds = as_date(ds)
     config = config or load_config(settings.config_path)
     spec = load_contract().table(table)
     final = landing_folder(settings, table, ds)

@@ -67,6 +67,15 @@ class LandingManifest:
         return cls(**data)
 
 
+def as_date(ds: date | str) -> date:
+    """The run date from a ``date``/``datetime`` or ISO text (Airflow templates hand over ``ds`` as text)."""
+    if isinstance(ds, datetime):
+        return ds.date()
+    if isinstance(ds, date):
+        return ds
+    return date.fromisoformat(str(ds)[:10])
+
+
 def landing_folder(settings: Settings, table: str, ds: date) -> Path:
     return settings.landing_dir / table / f"ds={ds.isoformat()}"
 

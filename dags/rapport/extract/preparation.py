@@ -17,13 +17,16 @@ from pathlib import Path
 
 from rapport.config import Config
 from rapport.errors import ExportNotFoundError
+from rapport.extract.landing import as_date
 from rapport.extract.source import Source
 from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def prepare_source(source: Source, settings: Settings, config: Config, *, ds: date | None = None) -> Source:
+def prepare_source(
+    source: Source, settings: Settings, config: Config, *, ds: date | str | None = None
+) -> Source:
     """Make ``source`` ready to extract and return it with ``export_dir`` set for folder-based kinds.
 
     ``ds`` names the run date for the mail conversion folder (``var/mail/ds=<ds>/``); without it the folder
@@ -36,7 +39,7 @@ def prepare_source(source: Source, settings: Settings, config: Config, *, ds: da
 
         return source.with_export_dir(export_dir_of(source))
     if source.kind == "mail":
-        return source.with_export_dir(_convert_mail(source, settings, config, ds))
+        return source.with_export_dir(_convert_mail(source, settings, config, as_date(ds) if ds else None))
     if source.kind == "postgres":
         from rapport.extract.postgres import connect
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from rapport.config import Config, load_config
 from rapport.duckdb_session import open_warehouse
+from rapport.extract.landing import as_date
 from rapport.results import to_jsonable
 from rapport.settings import Settings
 
@@ -68,8 +69,11 @@ class ReconciliationReport:
         return "\n".join(lines)
 
 
-def reconciliation_report(ds: date, settings: Settings, config: Config | None = None) -> ReconciliationReport:
+def reconciliation_report(
+    ds: date | str, settings: Settings, config: Config | None = None
+) -> ReconciliationReport:
     """The reconciliation rows of ``ds`` with each table's most frequent quarantine checks."""
+    ds = as_date(ds)
     config = config or load_config(settings.config_path)
     with open_warehouse(settings, config) as connection:
         rows = connection.execute(

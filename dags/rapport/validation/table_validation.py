@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from datetime import time as clock
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from rapport.extract.landing import (
     DATA_FILE,
     QUARANTINE_FILE,
     LandingManifest,
+    as_date,
     landing_folder,
     read_landing_manifest,
 )
@@ -77,7 +78,7 @@ class ValidationResult:
 
 
 def validate_table(
-    table: str, ds: date, settings: Settings, config: Config, *, as_of: datetime | None = None
+    table: str, ds: date | str, settings: Settings, config: Config, *, as_of: datetime | None = None
 ) -> ValidationResult:
     """Validate the landing of ``table`` on ``ds`` and load it into ``raw`` and ``audit``.
 
@@ -86,6 +87,9 @@ def validate_table(
     ``activityparty`` (its ``activityid`` must resolve to them).
     """
     started = time.perf_counter()
+    ds = as_date(ds)
+    if as_of is not None and as_of.tzinfo is not None:
+        as_of = as_of.astimezone(UTC).replace(tzinfo=None)
     spec = load_contract().table(table)
     folder, manifest = read_landing_manifest(settings, table, ds)
     data_file = folder / DATA_FILE

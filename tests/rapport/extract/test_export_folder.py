@@ -247,7 +247,9 @@ def test_converter_quarantine_rows_land_with_their_table(tmp_path: Path, setting
     assert _landed(str(folder / "quarantine.parquet"))[0]["reason"] == "message has no Date header"
 
 
-def test_waits_for_a_warehouse_another_process_holds(tmp_path: Path, settings, config: Config, ds: date, caplog):
+def test_waits_for_a_warehouse_another_process_holds(
+    tmp_path: Path, settings, config: Config, ds: date, caplog
+):
     import json as json_module
     import logging
     import subprocess

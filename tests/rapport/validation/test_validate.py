@@ -280,7 +280,7 @@ def test_converter_quarantine_is_folded_in_and_reconciled(tmp_path: Path, settin
     connection.close()
     source = prepare_source(resolve_source(f"files:{export}", settings=settings), settings, config)
     extract_all(source, ds, settings, config, ["email"])
-    result = validate_table("email", ds, settings, config)
+    result = validate_table("email", ds.isoformat(), settings, config)  # Airflow's ds is text
 
     assert (
         result.raw_rows,
