@@ -232,10 +232,10 @@ def main() -> None:
         for size in sizes:
             export = workdir / f"export-{size}"
             started = time.perf_counter()
-            maker = make_export(export, size, args.synthetic)
+            maker = make_export(export, size, args.synthetic, args.format)
             size_mb = sum(path.stat().st_size for path in export.rglob("*") if path.is_file()) / 1e6
             print(
-                f"{size:>12,} export    ({maker}, {size_mb:,.0f} MB Parquet, {time.perf_counter() - started:.1f} s)"
+                f"{size:>12,} export    ({maker}, {size_mb:,.0f} MB {args.format}, {time.perf_counter() - started:.1f} s)"
             )
             runs: dict[str, list[dict]] = {stage: [] for stage in STAGES}
             for attempt in range(args.repeat):
