@@ -31,8 +31,29 @@ class SampleConfig:
 
 
 @dataclass(frozen=True)
+class ExtractConfig:
+    postgres_schema: str = "public"
+    postgres_connect_timeout_seconds: int = 10
+    allow_empty_tables: tuple[str, ...] = ()
+    duckdb_memory_limit: str = "4GB"
+
+    def validate(self) -> None:
+        if self.postgres_connect_timeout_seconds <= 0:
+            raise ConfigError(
+                f"extract.postgres_connect_timeout_seconds = {self.postgres_connect_timeout_seconds}: must be > 0"
+            )
+
+
+@dataclass(frozen=True)
 class ValidationConfig:
     future_tolerance_hours: float = 24
+    chunk_rows: int = 1_000_000
+
+    def validate(self) -> None:
+        if self.future_tolerance_hours < 0:
+            raise ConfigError(f"validation.future_tolerance_hours = {self.future_tolerance_hours}: must be >= 0")
+        if self.chunk_rows < 1000:
+            raise ConfigError(f"validation.chunk_rows = {self.chunk_rows}: must be at least 1000")
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,7 @@ class WhoKnowsWhomConfig:
 
 _SECTIONS: dict[str, type] = {
     "sample": SampleConfig,
+    "extract": ExtractConfig,
     "validation": ValidationConfig,
     "relationship": RelationshipConfig,
     "health": HealthConfig,
@@ -167,6 +189,7 @@ class Config:
     """All tunables of one installation."""
 
     sample: SampleConfig
+    extract: ExtractConfig
     validation: ValidationConfig
     relationship: RelationshipConfig
     health: HealthConfig
@@ -200,6 +223,8 @@ class Config:
             for name, section_cls in _SECTIONS.items()
         }
         config = cls(**sections)
+        config.extract.validate()
+        config.validation.validate()
         config.health.validate()
         config.scoring.validate()
         config.notes.validate()
