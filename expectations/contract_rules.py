@@ -137,8 +137,8 @@ def contract_expectations(table: Table, context: SuiteContext) -> list[Any]:
                     column=column.name,
                     max_value=context.latest_allowed,
                     meta={
-                        "reason": f"column {column.name}: value {{value}} is later than the run's as-of moment "
-                        f"{context.as_of:%Y-%m-%d %H:%M} UTC plus {context.future_tolerance_hours:g} h; timestamps "
+                        "reason": f"column {column.name}: value {{value}} is later than the moment the data was "
+                        f"extracted ({context.as_of:%Y-%m-%d %H:%M} UTC) plus {context.future_tolerance_hours:g} h; timestamps "
                         "must be UTC and not in the future"
                     },
                 )

@@ -82,8 +82,10 @@ def validate_table(
 ) -> ValidationResult:
     """Validate the landing of ``table`` on ``ds`` and load it into ``raw`` and ``audit``.
 
-    ``as_of`` is the run's as-of moment (naive UTC; default midnight of ``ds``): timestamps later than it
-    plus ``validation.future_tolerance_hours`` are quarantined. Activity tables must be validated before
+    ``as_of`` is the run's as-of moment (naive UTC; default midnight of ``ds``). Timestamps later than the
+    moment the data was extracted (or ``as_of``, whichever is later) plus ``validation.future_tolerance_hours``
+    are quarantined: a snapshot taken at time T may hold rows up to T, and the models apply the as-of cut
+    (a backfill of an older date must not quarantine what happened since). Activity tables must be validated before
     ``activityparty`` (its ``activityid`` must resolve to them).
     """
     started = time.perf_counter()
@@ -94,7 +96,7 @@ def validate_table(
     folder, manifest = read_landing_manifest(settings, table, ds)
     data_file = folder / DATA_FILE
     context = SuiteContext(
-        as_of=as_of or datetime.combine(ds, clock.min),
+        as_of=_future_bound(as_of or datetime.combine(ds, clock.min), manifest),
         future_tolerance_hours=config.validation.future_tolerance_hours,
     )
     checks = references(table)
@@ -491,3 +493,11 @@ def _update_watermark(
         [latest, ds, table.name],
     )
     return latest
+
+
+def _future_bound(as_of: datetime, manifest: LandingManifest) -> datetime:
+    """The latest moment a timestamp may legitimately have: when the data was extracted, at the earliest as_of."""
+    extracted = datetime.fromisoformat(manifest.extracted_at)
+    if extracted.tzinfo is not None:
+        extracted = extracted.astimezone(UTC).replace(tzinfo=None)
+    return max(as_of, extracted)
