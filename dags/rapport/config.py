@@ -51,7 +51,9 @@ class ValidationConfig:
 
     def validate(self) -> None:
         if self.future_tolerance_hours < 0:
-            raise ConfigError(f"validation.future_tolerance_hours = {self.future_tolerance_hours}: must be >= 0")
+            raise ConfigError(
+                f"validation.future_tolerance_hours = {self.future_tolerance_hours}: must be >= 0"
+            )
         if self.chunk_rows < 1000:
             raise ConfigError(f"validation.chunk_rows = {self.chunk_rows}: must be at least 1000")
 
@@ -132,9 +134,14 @@ class NotesConfig:
     meeting_minutes: int = 60
     call_minutes: int = 30
     timezone: str = "UTC"
+    sources: tuple[str, ...] = ("annotation", "phonecall", "appointment", "task")
 
     def validate(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        known = {"annotation", "email", "phonecall", "appointment", "task"}
+        if not set(self.sources) <= known:
+            raise ConfigError(f"notes.sources = {list(self.sources)}: allowed tables are {sorted(known)}")
 
         if self.meeting_minutes <= 0 or self.call_minutes <= 0:
             raise ConfigError("notes.meeting_minutes and notes.call_minutes must be > 0 (minutes)")

@@ -30,23 +30,25 @@ def _jsonable(value: Any) -> Any:
 
 
 # extract ------------------------------------------------------------------------------------------
-def prepare_source(run: RunContext | None = None) -> str:
-    """Resolve the run's source (and generate the sample or convert a mail archive); return its spec."""
+def prepare_source(run: RunContext | None = None) -> dict[str, Any]:
+    """Resolve the run's source (generate the sample, convert a mail archive, check a database)."""
     from rapport.extract import prepare_source as prepare
     from rapport.extract import resolve_source
 
     run = run or current_run()
-    source = prepare(resolve_source(run.source_spec), run.settings, run.config)
+    source = prepare(
+        resolve_source(run.source_spec, settings=run.settings), run.settings, run.config, ds=run.ds
+    )
     log.info("source: %s", source.description)
-    return source.spec
+    return source.to_dict()
 
 
-def extract_table(table: str, source_spec: str, run: RunContext | None = None) -> dict[str, Any]:
+def extract_table(table: str, source: dict[str, Any], run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.extract import Source
     from rapport.extract import extract_table as extract
-    from rapport.extract import resolve_source
 
     run = run or current_run()
-    result = extract(table, run.ds, resolve_source(source_spec), run.settings)
+    result = extract(table, run.ds, Source.from_dict(source), run.settings, config=run.config)
     return _jsonable(result)
 
 
@@ -55,14 +57,16 @@ def validate_table(table: str, run: RunContext | None = None) -> dict[str, Any]:
     from rapport.validation import validate_table as validate
 
     run = run or current_run()
-    return _jsonable(validate(table, run.ds, run.settings, run.config))
+    result = validate(table, run.ds, run.settings, run.config, as_of=run.as_of)
+    return _jsonable(result)
 
 
 def reconcile_counts(run: RunContext | None = None) -> dict[str, Any]:
     from rapport.validation import reconciliation_report
 
     run = run or current_run()
-    report = reconciliation_report(run.ds, run.settings)
+    report = reconciliation_report(run.ds, run.settings, run.config)
+    log.info("%s", report.as_text())
     return _jsonable(report)
 
 
@@ -71,7 +75,6 @@ def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from ml.notes.pipeline import analyze_notes as analyze
-
     from rapport import warehouse
 
     run = run or current_run()
@@ -82,7 +85,6 @@ def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
 
 def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
     from ml.notes.talking_points import detect_talking_points as detect
-
     from rapport import warehouse
 
     run = run or current_run()

@@ -162,6 +162,9 @@ def analyze_notes(
     connection.execute("BEGIN TRANSACTION")
     try:
         for source in NOTE_SOURCES:
+            if source.table not in notes_config.sources:
+                replaced += _forget_source(connection, source.table)  # switched off: its rows go
+                continue
             if source.table not in existing:
                 log.warning("raw.%s does not exist: no %s notes analysed", source.table, source.table)
                 rows_read[source.table] = 0
@@ -269,6 +272,16 @@ def _read_batches(connection: duckdb.DuckDBPyConnection, source: NoteSource, wat
             yield batch
     finally:
         cursor.close()
+
+
+def _forget_source(connection: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Remove the suggestions and watermark of a source table that ``[notes] sources`` no longer lists."""
+    (count,) = connection.execute(
+        "SELECT count(*) FROM enrich.note_suggestions WHERE source_table = ?", [table]
+    ).fetchone()
+    connection.execute("DELETE FROM enrich.note_suggestions WHERE source_table = ?", [table])
+    connection.execute("DELETE FROM enrich.note_analysis_watermarks WHERE source_table = ?", [table])
+    return int(count)
 
 
 def _delete_ids(connection: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> int:

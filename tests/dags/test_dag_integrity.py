@@ -68,9 +68,9 @@ def test_every_contract_table_is_extracted_then_validated(dag):
 
 
 def test_scoring_runs_even_when_the_gate_skips_training(dag):
-    for entity in ("lead", "opportunity"):
+    for entity, plural in (("lead", "leads"), ("opportunity", "opportunities")):
         gate = dag.get_task(f"ml.check_{entity}_readiness")
-        score = dag.get_task(f"ml.score_{entity}s")
+        score = dag.get_task(f"ml.score_{plural}")
         assert gate.ignore_downstream_trigger_rules is False
         assert str(score.trigger_rule) in {"none_failed", "TriggerRule.NONE_FAILED"}
         assert f"ml.train_{entity}_model" in score.upstream_task_ids

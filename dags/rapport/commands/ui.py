@@ -38,11 +38,17 @@ def command_for(which: str, settings: Settings, port: int | None) -> tuple[list[
     bin_dir = Path(sys.executable).parent
     env = dict(os.environ)
     if which == "airflow":
-        env["AIRFLOW__API_AUTH__JWT_SECRET"] = env.get("AIRFLOW__API_AUTH__JWT_SECRET") or jwt_secret(settings)
+        env["AIRFLOW__API_AUTH__JWT_SECRET"] = env.get("AIRFLOW__API_AUTH__JWT_SECRET") or jwt_secret(
+            settings
+        )
         env["AIRFLOW__API__PORT"] = str(port or 8080)
         # A local, single-user UI: every user is an admin (set to False and configure auth for shared use).
         env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
-        program = str(bin_dir / "airflow") if (bin_dir / "airflow").exists() else shutil.which("airflow") or "airflow"
+        program = (
+            str(bin_dir / "airflow")
+            if (bin_dir / "airflow").exists()
+            else shutil.which("airflow") or "airflow"
+        )
         return [program, "standalone"], env
     program = str(bin_dir / "mlflow") if (bin_dir / "mlflow").exists() else shutil.which("mlflow") or "mlflow"
     return [

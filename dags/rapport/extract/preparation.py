@@ -102,6 +102,8 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             export_dir,
             internal_domains=config.mail.internal_domains,
             internal_addresses=config.mail.internal_addresses,
+            default_owner=config.mail.default_owner or None,
+            progress=False,
         )
         log.info("converted mail archive %s: %s", archive, summary)
         if run_folder.exists():

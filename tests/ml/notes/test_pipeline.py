@@ -10,7 +10,7 @@ from rapport.config import NotesConfig
 
 from ml.notes.pipeline import analyze_notes
 
-CONFIG = NotesConfig(timezone="UTC")
+CONFIG = NotesConfig(timezone="UTC", sources=("annotation", "email", "phonecall", "appointment", "task"))
 RUN_AT = datetime(2026, 5, 7, 1, 0)
 
 
@@ -95,6 +95,27 @@ def test_notes_and_activities_become_suggestions(warehouse: Any, rows: Any) -> N
     assert (email[3], email[4], email[5]) == ("opp-1", "opportunity", "content_request")
     assert json.loads(email[9])["due"] == "2026-05-08T17:00:00+00:00"
     assert json.loads(by_key[("task", "t1", 0)][9])["due"] == "2026-05-31T17:00:00+00:00"
+
+
+def test_email_bodies_are_left_out_by_default_and_switching_a_source_off_removes_its_rows(
+    warehouse: Any, rows: Any
+) -> None:
+    rows(warehouse, "annotation", [note("n1", "Call Priya tomorrow at 10am.", "2026-05-06 15:20:00")])
+    rows(
+        warehouse,
+        "email",
+        [activity("e1", "Please send the brochure by Friday.", "2026-05-06 10:00:00", directioncode=False)],
+    )
+    everything = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+    assert everything.rows_read["email"] == 1
+    assert {row[0] for row in table(warehouse)} == {"annotation", "email"}
+
+    default = NotesConfig(timezone="UTC")
+    assert "email" not in default.sources
+    summary = analyze_notes(warehouse, date(2026, 5, 8), RUN_AT, notes_config=default)
+    assert "email" not in summary.rows_read
+    assert summary.suggestions_replaced == 1
+    assert {row[0] for row in table(warehouse)} == {"annotation"}
 
 
 def test_running_twice_gives_the_same_rows(warehouse: Any, rows: Any) -> None:
