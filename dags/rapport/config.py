@@ -88,6 +88,11 @@ class ScoringConfig:
     trend_dead_band: float = 5
     reasons_per_side: int = 5
     reasons_json_max_chars: int = 2000
+    validation_fraction: float = 0.2
+    max_trees: int = 300
+    max_depth: int = 4
+    learning_rate: float = 0.1
+    early_stopping_rounds: int = 30
 
     def validate(self) -> None:
         if self.training_window_days < 90:
@@ -97,9 +102,21 @@ class ScoringConfig:
         if not 0 < self.test_fraction < 1:
             raise ConfigError(f"scoring.test_fraction = {self.test_fraction}: must be between 0 and 1")
         if not 0 <= self.grade_c_from < self.grade_b_from < self.grade_a_from <= 100:
-            raise ConfigError("scoring grade cut-offs: need 0 <= grade_c_from < grade_b_from < grade_a_from <= 100")
+            raise ConfigError(
+                "scoring grade cut-offs: need 0 <= grade_c_from < grade_b_from < grade_a_from <= 100"
+            )
         if not self.ok_auc <= self.ready_auc:
             raise ConfigError("scoring: ok_auc must be <= ready_auc")
+        if not 0 < self.validation_fraction < 1:
+            raise ConfigError(
+                f"scoring.validation_fraction = {self.validation_fraction}: must be between 0 and 1"
+            )
+        if self.max_trees < 1 or not 1 <= self.max_depth <= 12:
+            raise ConfigError(
+                f"scoring: max_trees ({self.max_trees}) must be >= 1 and max_depth ({self.max_depth}) 1 to 12"
+            )
+        if self.reasons_per_side < 1 or self.reasons_json_max_chars < 2:
+            raise ConfigError("scoring: reasons_per_side must be >= 1 and reasons_json_max_chars >= 2")
 
 
 @dataclass(frozen=True)
@@ -167,8 +184,13 @@ class Config:
     def from_dict(cls, data: dict[str, Any]) -> Config:
         unknown = set(data) - set(_SECTIONS)
         if unknown:
-            raise ConfigError(f"unknown configuration section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}")
-        sections = {name: _build_section(name, section_cls, data.get(name, {})) for name, section_cls in _SECTIONS.items()}
+            raise ConfigError(
+                f"unknown configuration section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}"
+            )
+        sections = {
+            name: _build_section(name, section_cls, data.get(name, {}))
+            for name, section_cls in _SECTIONS.items()
+        }
         config = cls(**sections)
         config.health.validate()
         config.scoring.validate()
@@ -201,7 +223,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError as error:
-        raise ConfigError(f"configuration file {path} does not exist; set RAPPORT_CONFIG to an existing file") from error
+        raise ConfigError(
+            f"configuration file {path} does not exist; set RAPPORT_CONFIG to an existing file"
+        ) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"configuration file {path} is not valid TOML: {error}") from error
 
