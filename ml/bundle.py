@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import mlflow.pyfunc
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 from ml.calibration import PlattCalibrator
 from ml.features import FeatureSpec, prepare_matrix
@@ -105,7 +105,7 @@ class ModelBundle:
         )
 
 
-class ScoringModel(mlflow.pyfunc.PythonModel):
+class ScoringModel(PythonModel):  # type: ignore[misc]
     """MLflow pyfunc wrapper of a :class:`ModelBundle` (see ``ml/scoring_model_code.py``)."""
 
     bundle: ModelBundle

@@ -84,7 +84,7 @@ def representative_columns(contributions: np.ndarray, spec: FeatureSpec) -> np.n
 def cut_reasons_json(fragments: list[str], max_chars: int) -> str:
     """``[f1,f2,...]`` keeping the longest prefix of whole reasons that fits in ``max_chars``."""
     total = 2
-    kept = []
+    kept: list[str] = []
     for fragment in fragments:
         extra = len(fragment) + (1 if kept else 0)
         if total + extra > max_chars:

@@ -5,7 +5,8 @@
 * trend against the record's previous score: a change above ``scoring.trend_dead_band`` points is
   *improving* or *declining*, within it *steady*; no previous score is *not enough info*;
 * reasons are recomputed only for records whose feature values (or champion version) changed since
-  their previous scoring; the others keep their previous reasons (exact TreeSHAP is the costly part);
+  their previous scoring (exact TreeSHAP is the costly part); they are stored once, on the date they
+  were computed, and an unchanged record's row points at them (``reasons_as_of_date``);
 * without a champion every open record is stored as *not enough data* with the gate's reason.
 
 Re-running an as-of date replaces that date's rows in one transaction (idempotent).
@@ -13,7 +14,9 @@ Re-running an as-of date replaces that date's rows in one transaction (idempoten
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EXPLAIN_CHUNK = 100_000  # records explained (and their reasons inserted) at a time
 STATUS_SCORED = "scored"
 STATUS_NOT_ENOUGH_DATA = "not enough data"
 IMPROVING, STEADY, DECLINING, NOT_ENOUGH_INFO = "improving", "steady", "declining", "not enough info"
@@ -49,7 +53,7 @@ class ScoringResult:
     scored: int
     not_enough_data: int
     explained: int  # records whose reasons were computed
-    reused: int  # records whose features were unchanged: previous reasons kept
+    reused: int  # records whose features were unchanged: their earlier reasons still apply
     model_version: str | None
     reason: str
 
@@ -101,7 +105,7 @@ def _previous_scores(connection: duckdb.DuckDBPyConnection, target: ScoringTarge
         f"""
         select record_id, as_of_date as previous_as_of_date, score as previous_score,
                features_digest as previous_digest, model_version as previous_version,
-               reasons_json as previous_reasons_json
+               coalesce(reasons_as_of_date, as_of_date) as previous_reasons_as_of_date
         from {target.history_table}
         where as_of_date < ? and status = ?
         qualify row_number() over (partition by record_id order by as_of_date desc) = 1
@@ -110,58 +114,38 @@ def _previous_scores(connection: duckdb.DuckDBPyConnection, target: ScoringTarge
     ).df()
 
 
-def _replace_day(
-    connection: duckdb.DuckDBPyConnection,
-    target: ScoringTarget,
-    day: date,
-    history: pd.DataFrame,
-    reasons: pd.DataFrame | None,
-    reused: pd.DataFrame | None,
-    insights: pd.DataFrame | None,
-) -> None:
-    """Swap ``day``'s rows of the model's ``ml`` tables in one transaction."""
+@contextlib.contextmanager
+def _replacing_day(connection: duckdb.DuckDBPyConnection, target: ScoringTarget, day: date) -> Iterator[None]:
+    """One transaction that first deletes ``day``'s history and reasons rows; rolled back on error."""
     connection.begin()
     try:
         connection.execute(f"delete from {target.history_table} where as_of_date = ?", [day])
         connection.execute(f"delete from {target.reasons_table} where as_of_date = ?", [day])
-        connection.register("new_history", history)
-        connection.execute(
-            f"insert into {target.history_table} ({', '.join(HISTORY_COLUMNS)}) "
-            f"select {', '.join(HISTORY_COLUMNS)} from new_history"
-        )
-        if reasons is not None and len(reasons):
-            connection.register("new_reasons", reasons)
-            connection.execute(
-                f"insert into {target.reasons_table} ({', '.join(REASON_COLUMNS)}, as_of_date, model_version) "
-                f"select {', '.join(REASON_COLUMNS)}, as_of_date, model_version from new_reasons"
-            )
-        if reused is not None and len(reused):
-            connection.register("reused_reasons", reused)
-            connection.execute(
-                f"""
-                insert into {target.reasons_table}
-                select reasons.record_id, ?::date, reasons.direction, reasons.rank, reasons.field,
-                       reasons.column_name, reasons.value_text, reasons.contribution, reasons.population_records,
-                       reasons.population_rate, reasons.sentence, reasons.model_version
-                from {target.reasons_table} as reasons
-                inner join reused_reasons
-                    on reasons.record_id = reused_reasons.record_id
-                   and reasons.as_of_date = reused_reasons.previous_as_of_date
-                """,
-                [day],
-            )
-        if insights is not None:
-            connection.execute(f"delete from {target.insights_table}")
-            if len(insights):
-                connection.register("new_insights", insights)
-                connection.execute(f"insert into {target.insights_table} by name select * from new_insights")
+        yield
         connection.commit()
-    except Exception:
+    except BaseException:
         connection.rollback()
         raise
+
+
+def _insert(
+    connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: tuple[str, ...]
+) -> None:
+    if not len(frame):
+        return
+    connection.register("incoming_rows", frame)
+    try:
+        names = ", ".join(columns)
+        connection.execute(f"insert into {table} ({names}) select {names} from incoming_rows")
     finally:
-        for view in ("new_history", "new_reasons", "reused_reasons", "new_insights"):
-            connection.unregister(view)
+        connection.unregister("incoming_rows")
+
+
+def _replace_insights(
+    connection: duckdb.DuckDBPyConnection, target: ScoringTarget, insights: pd.DataFrame
+) -> None:
+    connection.execute(f"delete from {target.insights_table}")
+    _insert(connection, target.insights_table, insights, tuple(insights.columns))
 
 
 def _read_open(
@@ -201,7 +185,8 @@ def mark_not_enough_data(
     history["trend"] = NOT_ENOUGH_INFO
     history["scored_at"] = datetime.now(UTC).replace(tzinfo=None)
     history = history.astype({"probability": "float64", "score": "Int64", "previous_score": "Int64"})
-    _replace_day(connection, target, day, history, None, None, None)
+    with _replacing_day(connection, target, day):
+        _insert(connection, target.history_table, history, HISTORY_COLUMNS)
     log.info("%s: %d open records marked 'not enough data': %s", target.model, len(ids), reason)
     return ScoringResult(target.model, day, len(ids), 0, len(ids), 0, 0, None, reason)
 
@@ -245,45 +230,61 @@ def score_records(
     )
     changed_positions = np.flatnonzero(~unchanged)
 
-    explanations = explain_records(
-        bundle,
-        frame.iloc[changed_positions],
-        ids.iloc[changed_positions],
-        target,
-        per_side=config.reasons_per_side,
-        max_chars=config.reasons_json_max_chars,
-    )
-    reasons_json = current["previous_reasons_json"].to_numpy(dtype=object).copy()
-    reasons_json[changed_positions] = np.asarray(explanations.reasons_json, dtype=object)
-    reasons = explanations.reasons.assign(as_of_date=day, model_version=version)
-
     previous_score = current["previous_score"].to_numpy(dtype="float64", na_value=np.nan)
-    history = pd.DataFrame(
-        {
-            "record_id": ids,
-            "as_of_date": day,
-            "status": STATUS_SCORED,
-            "status_reason": pd.Series([None] * len(ids), dtype=object),
-            "probability": probabilities,
-            "score": scores,
-            "grade": [grade_for(score, config) for score in scores],
-            "trend": [
-                trend_for(s, p, config.trend_dead_band) for s, p in zip(scores, previous_score, strict=True)
-            ],
-            "previous_score": pd.array(current["previous_score"], dtype="Int64"),
-            "model_name": model_name,
-            "model_version": version,
-            "features_digest": digests,
-            "reasons_json": reasons_json,
-            "scored_at": datetime.now(UTC).replace(tzinfo=None),
-        }
+    reasons_json = np.full(len(ids), None, dtype=object)
+    reasons_as_of = (
+        pd.to_datetime(current["previous_reasons_as_of_date"])
+        .where(pd.Series(unchanged), pd.Timestamp(day))
+        .dt.date.to_numpy(dtype=object)
     )
-    reused = current.loc[unchanged, ["record_id", "previous_as_of_date"]]
     insights = pd.DataFrame(insight_rows(bundle.population, bundle.spec))
     insights.insert(0, "model_name", model_name)
     insights.insert(1, "model_version", version)
     insights.insert(2, "trained_as_of", _as_of_date(bundle))
-    _replace_day(connection, target, day, history, reasons, reused, insights)
+    with _replacing_day(connection, target, day):
+        # Exact TreeSHAP for the changed records only, in chunks (bounded memory); each chunk's reasons
+        # are inserted as soon as they are computed. Unchanged records point at their earlier reasons.
+        for start in range(0, len(changed_positions), EXPLAIN_CHUNK):
+            positions = changed_positions[start : start + EXPLAIN_CHUNK]
+            explanations = explain_records(
+                bundle,
+                frame.iloc[positions],
+                ids.iloc[positions],
+                target,
+                per_side=config.reasons_per_side,
+                max_chars=config.reasons_json_max_chars,
+            )
+            reasons_json[positions] = np.asarray(explanations.reasons_json, dtype=object)
+            _insert(
+                connection,
+                target.reasons_table,
+                explanations.reasons.assign(as_of_date=day, model_version=version),
+                (*REASON_COLUMNS, "as_of_date", "model_version"),
+            )
+        history = pd.DataFrame(
+            {
+                "record_id": ids,
+                "as_of_date": day,
+                "status": STATUS_SCORED,
+                "status_reason": pd.Series([None] * len(ids), dtype=object),
+                "probability": probabilities,
+                "score": scores,
+                "grade": [grade_for(score, config) for score in scores],
+                "trend": [
+                    trend_for(s, p, config.trend_dead_band)
+                    for s, p in zip(scores, previous_score, strict=True)
+                ],
+                "previous_score": pd.array(current["previous_score"], dtype="Int64"),
+                "model_name": model_name,
+                "model_version": version,
+                "features_digest": digests,
+                "reasons_as_of_date": reasons_as_of,
+                "reasons_json": reasons_json,
+                "scored_at": datetime.now(UTC).replace(tzinfo=None),
+            }
+        )
+        _insert(connection, target.history_table, history, HISTORY_COLUMNS)
+        _replace_insights(connection, target, insights)
     result = ScoringResult(
         model=target.model,
         as_of_date=day,

@@ -97,7 +97,8 @@ def make_feature_rows(target: ScoringTarget, as_of: datetime, options: Synthetic
     is_open[options.closed :] = True
     created[is_open] = np.array([as_of - timedelta(days=float(d)) for d in rng.uniform(1, 50, options.open)])
     gap = timedelta(days=options.decision_gap_days)
-    feature_at = np.where(is_open, as_of, np.maximum(closed_at - gap, created))
+    feature_at = np.maximum(closed_at - gap, created)
+    feature_at[is_open] = as_of
 
     frame = pd.DataFrame(
         {

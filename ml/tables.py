@@ -5,7 +5,10 @@ source ``ml`` (``dbt_project/models/marts/scoring/_ml__sources.yml``) exists eve
 scoring. Grains:
 
 * ``ml.<model>_score_history``: one row per open record per as-of date (re-running a date replaces it).
-* ``ml.<model>_score_reasons``: one row per record per as-of date per direction per rank.
+  ``reasons_as_of_date`` names the date whose scoring computed the record's reasons: reasons are stored
+  once, when computed, and later unchanged rows point at them (``reasons_json`` is null there).
+* ``ml.<model>_score_reasons``: one row per explained record per as-of date per direction per rank
+  (only records explained that date; follow ``reasons_as_of_date`` from the history).
 * ``ml.<model>_attribute_insights``: one row per value group of each feature column of the current
   champion (replaced whenever scoring runs with a champion).
 """
@@ -32,6 +35,7 @@ HISTORY_COLUMNS = (
     "model_name",
     "model_version",
     "features_digest",
+    "reasons_as_of_date",
     "reasons_json",
     "scored_at",
 )
@@ -54,7 +58,9 @@ def table_ddl(target: ScoringTarget) -> tuple[str, ...]:
             model_name varchar,                -- MLflow registered model
             model_version varchar,             -- champion version that scored
             features_digest varchar,           -- hash of the feature values (reasons are reused when unchanged)
-            reasons_json varchar,              -- msdyn_scorereasons-style JSON, at most reasons_json_max_chars
+            reasons_as_of_date date,           -- the date whose scoring computed this record's current reasons
+            reasons_json varchar,              -- msdyn_scorereasons-style JSON (<= reasons_json_max_chars),
+                                               -- stored only on reasons_as_of_date (null when reused)
             scored_at timestamp not null       -- wall-clock time of the scoring run (UTC)
         )
         """,

@@ -53,8 +53,8 @@ class TrainingParams:
     """XGBoost settings. Sized for exact TreeSHAP: cost grows with trees x leaves x depth^2."""
 
     max_trees: int = 300
-    max_depth: int = 4
-    learning_rate: float = 0.1
+    max_depth: int = 3
+    learning_rate: float = 0.2
     early_stopping_rounds: int = 30
     validation_fraction: float = 0.2
     min_child_weight: float = 1.0

@@ -90,8 +90,8 @@ class ScoringConfig:
     reasons_json_max_chars: int = 2000
     validation_fraction: float = 0.2
     max_trees: int = 300
-    max_depth: int = 4
-    learning_rate: float = 0.1
+    max_depth: int = 3
+    learning_rate: float = 0.2
     early_stopping_rounds: int = 30
 
     def validate(self) -> None:

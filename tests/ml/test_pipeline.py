@@ -100,7 +100,7 @@ def test_first_model_is_logged_registered_and_becomes_champion(installation):
     assert re.fullmatch(r"[0-9a-f]{64}", tags["data_digest"])
     assert tags["git_sha"] == "unknown"  # the temporary project is not a git checkout
     assert tags["leakage_dropped"] == "close_reason" and tags["suspect"] == "false"
-    assert params["calibration"] == "sigmoid" and params["xgb_max_depth"] == "4"
+    assert params["calibration"] == "sigmoid" and params["xgb_max_depth"] == "3"
     assert {
         "evaluation/roc.png",
         "evaluation/precision_recall.png",

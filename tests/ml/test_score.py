@@ -142,14 +142,25 @@ def test_next_day_trends_and_only_changed_records_are_explained(warehouse, train
     assert history.loc[up_id, "previous_score"] == day1.loc[up_id, "score"]
     unchanged = history.drop(index=[up_id, down_id])
     assert set(unchanged["trend"]) == {"steady"}
-    assert (unchanged["reasons_json"] == day1.loc[unchanged.index, "reasons_json"]).all()
-    # Reasons of unchanged records are carried over to the new day, those of changed ones recomputed.
-    reasons = warehouse.execute(
-        "select * from ml.lead_score_reasons where as_of_date = ?", [DAY2.date()]
-    ).df()
-    assert set(reasons["record_id"]) == set(history.index)
+    # Unchanged records keep their day-1 reasons by pointing at them; nothing is copied.
+    assert (unchanged["reasons_as_of_date"] == pd.Timestamp(AS_OF.date())).all()
+    assert unchanged["reasons_json"].isna().all()
+    assert (history.loc[[up_id, down_id], "reasons_as_of_date"] == pd.Timestamp(DAY2.date())).all()
+    assert history.loc[[up_id, down_id], "reasons_json"].notna().all()
+    reasons = warehouse.execute("select * from ml.lead_score_reasons where as_of_date = ?", [DAY2.date()]).df()
+    assert set(reasons["record_id"]) == {up_id, down_id}
     up_reasons = reasons[reasons["record_id"] == up_id]
     assert "Meetings in the last 90 days" in set(up_reasons.loc[up_reasons["direction"] == "raises", "field"])
+    # A third day with nothing changed still points at day 1 (the chain does not move).
+    day3 = day2.assign(as_of_date=(DAY2 + timedelta(days=1)).date(), feature_at=DAY2 + timedelta(days=1))
+    write_feature_table(warehouse, LEAD, pd.concat([frame, day2, day3]))
+    third = score_records(
+        warehouse, LEAD, DAY2 + timedelta(days=1), trained.bundle, "1", FAST_CONFIG, model_name="rapport_lead_scoring"
+    )
+    assert (third.explained, third.reused) == (0, 150)
+    history3 = _history(warehouse, (DAY2 + timedelta(days=1)).date()).set_index("record_id")
+    assert history3.loc[unchanged.index[0], "reasons_as_of_date"] == pd.Timestamp(AS_OF.date())
+    assert history3.loc[up_id, "reasons_as_of_date"] == pd.Timestamp(DAY2.date())
 
 
 def test_a_new_champion_version_reexplains_everything(warehouse, trained):
@@ -182,3 +193,20 @@ def test_not_enough_data_without_features_table_is_empty_not_an_error(settings):
         ensure_ml_tables(connection)
         result = mark_not_enough_data(connection, LEAD, AS_OF, FAST_CONFIG, "no features yet")
     assert result.records == 0
+
+
+def test_a_failure_while_scoring_keeps_the_days_previous_rows(warehouse, trained, monkeypatch):
+    score_records(warehouse, LEAD, AS_OF, trained.bundle, "1", FAST_CONFIG, model_name="rapport_lead_scoring")
+    before = _history(warehouse, AS_OF.date())
+    reasons_before = warehouse.execute("select count(*) from ml.lead_score_reasons").fetchone()[0]
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("injected failure while explaining")
+
+    monkeypatch.setattr("ml.score.explain_records", explode)
+    with pytest.raises(RuntimeError, match="injected"):
+        score_records(
+            warehouse, LEAD, AS_OF, trained.bundle, "2", FAST_CONFIG, model_name="rapport_lead_scoring"
+        )
+    pd.testing.assert_frame_equal(before, _history(warehouse, AS_OF.date()))
+    assert warehouse.execute("select count(*) from ml.lead_score_reasons").fetchone()[0] == reasons_before

@@ -15,14 +15,47 @@ opportunity_scores as (
 unioned as (
 
     select 'lead' as entity_type, record_id, as_of_date, status, status_reason, probability, score, grade,
-        trend, model_name, model_version, reasons_json
+        trend, model_name, model_version, reasons_as_of_date, reasons_json
     from lead_scores
 
     union all
 
     select 'opportunity' as entity_type, record_id, as_of_date, status, status_reason, probability, score, grade,
-        trend, model_name, model_version, reasons_json
+        trend, model_name, model_version, reasons_as_of_date, reasons_json
     from opportunity_scores
+
+),
+
+computed_reasons as (
+
+    select entity_type, record_id, as_of_date as reasons_as_of_date, reasons_json
+    from unioned
+    where reasons_json is not null
+
+),
+
+-- Reasons are stored once, on the date they were computed; later rows of an unchanged record point there.
+joined_to_reasons as (
+
+    select
+        unioned.entity_type,
+        unioned.record_id,
+        unioned.as_of_date,
+        unioned.status,
+        unioned.status_reason,
+        unioned.probability,
+        unioned.score,
+        unioned.grade,
+        unioned.trend,
+        unioned.model_name,
+        unioned.model_version,
+        unioned.reasons_as_of_date,
+        computed_reasons.reasons_json
+    from unioned
+    left join computed_reasons
+        on unioned.entity_type = computed_reasons.entity_type
+        and unioned.record_id = computed_reasons.record_id
+        and unioned.reasons_as_of_date = computed_reasons.reasons_as_of_date
 
 ),
 
@@ -32,7 +65,7 @@ keyed as (
         *,
         {{ dbt.hash(dbt.concat(["entity_type", "'|'", "record_id"])) }} as record_hash,
         {{ dbt.hash(dbt.concat(["entity_type", "'|'", "record_id", "'|'", "cast(as_of_date as " ~ dbt.type_string() ~ ")"])) }} as score_hash
-    from unioned
+    from joined_to_reasons
 
 ),
 
@@ -62,6 +95,7 @@ final as (
         end as msdyn_scoretrend,
         reasons_json as msdyn_scorereasons,
         as_of_date as msdyn_scoredon,
+        reasons_as_of_date,
         model_name,
         model_version,
         status as scoring_status,
