@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXPLAIN_CHUNK = 100_000  # records explained (and their reasons inserted) at a time
+EXPLAIN_CHUNK = 100_000  # records scored, explained and inserted at a time (bounds memory)
 STATUS_SCORED = "scored"
 STATUS_NOT_ENOUGH_DATA = "not enough data"
 IMPROVING, STEADY, DECLINING, NOT_ENOUGH_INFO = "improving", "steady", "declining", "not enough info"
@@ -126,6 +126,28 @@ def _replacing_day(connection: duckdb.DuckDBPyConnection, target: ScoringTarget,
     except BaseException:
         connection.rollback()
         raise
+
+
+@contextlib.contextmanager
+def _staging_tables(
+    connection: duckdb.DuckDBPyConnection, tables: tuple[str, ...]
+) -> Iterator[dict[str, str]]:
+    """Empty on-disk copies of ``tables`` (``ml._staging_<name>``), dropped afterwards.
+
+    Blocks are inserted into them one statement (one commit) at a time, so memory stays bounded:
+    DuckDB keeps the rows of an open transaction in memory, but an insert from a table in the final
+    swap transaction is written out as it goes.
+    """
+    names = {}
+    for table in tables:
+        schema, name = table.split(".", 1)
+        names[table] = f"{schema}._staging_{name}"
+        connection.execute(f"create or replace table {names[table]} as select * from {table} limit 0")
+    try:
+        yield names
+    finally:
+        for staging in names.values():
+            connection.execute(f"drop table if exists {staging}")
 
 
 def _insert(
@@ -231,60 +253,71 @@ def score_records(
     changed_positions = np.flatnonzero(~unchanged)
 
     previous_score = current["previous_score"].to_numpy(dtype="float64", na_value=np.nan)
-    reasons_json = np.full(len(ids), None, dtype=object)
+    previous_score_int = pd.array(current["previous_score"], dtype="Int64")
     reasons_as_of = (
         pd.to_datetime(current["previous_reasons_as_of_date"])
         .where(pd.Series(unchanged), pd.Timestamp(day))
         .dt.date.to_numpy(dtype=object)
     )
+    scored_at = datetime.now(UTC).replace(tzinfo=None)
     insights = pd.DataFrame(insight_rows(bundle.population, bundle.spec))
     insights.insert(0, "model_name", model_name)
     insights.insert(1, "model_version", version)
     insights.insert(2, "trained_as_of", _as_of_date(bundle))
-    with _replacing_day(connection, target, day):
-        # Exact TreeSHAP for the changed records only, in chunks (bounded memory); each chunk's reasons
-        # are inserted as soon as they are computed. Unchanged records point at their earlier reasons.
-        for start in range(0, len(changed_positions), EXPLAIN_CHUNK):
-            positions = changed_positions[start : start + EXPLAIN_CHUNK]
-            explanations = explain_records(
-                bundle,
-                frame.iloc[positions],
-                ids.iloc[positions],
-                target,
-                per_side=config.reasons_per_side,
-                max_chars=config.reasons_json_max_chars,
+    tables = (target.history_table, target.reasons_table)
+    with _staging_tables(connection, tables) as staging:
+        # Records go in blocks (bounded memory): exact TreeSHAP for the block's changed records, their
+        # reasons, then the block's history rows, into staging tables. Unchanged records point at their
+        # earlier reasons. The day's rows are then swapped in one transaction.
+        for start in range(0, len(ids), EXPLAIN_CHUNK):
+            block = slice(start, start + EXPLAIN_CHUNK)
+            changed = np.flatnonzero(~unchanged[block]) + start
+            reasons_json = np.full(len(ids[block]), None, dtype=object)
+            if len(changed):
+                explanations = explain_records(
+                    bundle,
+                    frame.iloc[changed],
+                    ids.iloc[changed],
+                    target,
+                    per_side=config.reasons_per_side,
+                    max_chars=config.reasons_json_max_chars,
+                )
+                reasons_json[changed - start] = np.asarray(explanations.reasons_json, dtype=object)
+                _insert(
+                    connection,
+                    staging[target.reasons_table],
+                    explanations.reasons.assign(as_of_date=day, model_version=version),
+                    (*REASON_COLUMNS, "as_of_date", "model_version"),
+                )
+                del explanations
+            block_scores = scores[block]
+            history = pd.DataFrame(
+                {
+                    "record_id": ids[block].to_numpy(dtype=object),
+                    "as_of_date": day,
+                    "status": STATUS_SCORED,
+                    "status_reason": pd.Series([None] * len(block_scores), dtype=object),
+                    "probability": probabilities[block],
+                    "score": block_scores,
+                    "grade": [grade_for(score, config) for score in block_scores],
+                    "trend": [
+                        trend_for(s, p, config.trend_dead_band)
+                        for s, p in zip(block_scores, previous_score[block], strict=True)
+                    ],
+                    "previous_score": previous_score_int[block],
+                    "model_name": model_name,
+                    "model_version": version,
+                    "features_digest": digests[block],
+                    "reasons_as_of_date": reasons_as_of[block],
+                    "reasons_json": reasons_json,
+                    "scored_at": scored_at,
+                }
             )
-            reasons_json[positions] = np.asarray(explanations.reasons_json, dtype=object)
-            _insert(
-                connection,
-                target.reasons_table,
-                explanations.reasons.assign(as_of_date=day, model_version=version),
-                (*REASON_COLUMNS, "as_of_date", "model_version"),
-            )
-        history = pd.DataFrame(
-            {
-                "record_id": ids,
-                "as_of_date": day,
-                "status": STATUS_SCORED,
-                "status_reason": pd.Series([None] * len(ids), dtype=object),
-                "probability": probabilities,
-                "score": scores,
-                "grade": [grade_for(score, config) for score in scores],
-                "trend": [
-                    trend_for(s, p, config.trend_dead_band)
-                    for s, p in zip(scores, previous_score, strict=True)
-                ],
-                "previous_score": pd.array(current["previous_score"], dtype="Int64"),
-                "model_name": model_name,
-                "model_version": version,
-                "features_digest": digests,
-                "reasons_as_of_date": reasons_as_of,
-                "reasons_json": reasons_json,
-                "scored_at": datetime.now(UTC).replace(tzinfo=None),
-            }
-        )
-        _insert(connection, target.history_table, history, HISTORY_COLUMNS)
-        _replace_insights(connection, target, insights)
+            _insert(connection, staging[target.history_table], history, HISTORY_COLUMNS)
+        with _replacing_day(connection, target, day):
+            for table in tables:
+                connection.execute(f"insert into {table} select * from {staging[table]}")
+            _replace_insights(connection, target, insights)
     result = ScoringResult(
         model=target.model,
         as_of_date=day,
