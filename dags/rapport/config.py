@@ -112,6 +112,11 @@ class ScoringConfig:
     trend_dead_band: float = 5
     reasons_per_side: int = 5
     reasons_json_max_chars: int = 2000
+    validation_fraction: float = 0.2
+    max_trees: int = 300
+    max_depth: int = 3
+    learning_rate: float = 0.2
+    early_stopping_rounds: int = 30
 
     def validate(self) -> None:
         if self.training_window_days < 90:
@@ -126,6 +131,16 @@ class ScoringConfig:
             )
         if not self.ok_auc <= self.ready_auc:
             raise ConfigError("scoring: ok_auc must be <= ready_auc")
+        if not 0 < self.validation_fraction < 1:
+            raise ConfigError(
+                f"scoring.validation_fraction = {self.validation_fraction}: must be between 0 and 1"
+            )
+        if self.max_trees < 1 or not 1 <= self.max_depth <= 12:
+            raise ConfigError(
+                f"scoring: max_trees ({self.max_trees}) must be >= 1 and max_depth ({self.max_depth}) 1 to 12"
+            )
+        if self.reasons_per_side < 1 or self.reasons_json_max_chars < 2:
+            raise ConfigError("scoring: reasons_per_side must be >= 1 and reasons_json_max_chars >= 2")
 
 
 @dataclass(frozen=True)
