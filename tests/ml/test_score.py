@@ -147,7 +147,9 @@ def test_next_day_trends_and_only_changed_records_are_explained(warehouse, train
     assert unchanged["reasons_json"].isna().all()
     assert (history.loc[[up_id, down_id], "reasons_as_of_date"] == pd.Timestamp(DAY2.date())).all()
     assert history.loc[[up_id, down_id], "reasons_json"].notna().all()
-    reasons = warehouse.execute("select * from ml.lead_score_reasons where as_of_date = ?", [DAY2.date()]).df()
+    reasons = warehouse.execute(
+        "select * from ml.lead_score_reasons where as_of_date = ?", [DAY2.date()]
+    ).df()
     assert set(reasons["record_id"]) == {up_id, down_id}
     up_reasons = reasons[reasons["record_id"] == up_id]
     assert "Meetings in the last 90 days" in set(up_reasons.loc[up_reasons["direction"] == "raises", "field"])
@@ -155,7 +157,13 @@ def test_next_day_trends_and_only_changed_records_are_explained(warehouse, train
     day3 = day2.assign(as_of_date=(DAY2 + timedelta(days=1)).date(), feature_at=DAY2 + timedelta(days=1))
     write_feature_table(warehouse, LEAD, pd.concat([frame, day2, day3]))
     third = score_records(
-        warehouse, LEAD, DAY2 + timedelta(days=1), trained.bundle, "1", FAST_CONFIG, model_name="rapport_lead_scoring"
+        warehouse,
+        LEAD,
+        DAY2 + timedelta(days=1),
+        trained.bundle,
+        "1",
+        FAST_CONFIG,
+        model_name="rapport_lead_scoring",
     )
     assert (third.explained, third.reused) == (0, 150)
     history3 = _history(warehouse, (DAY2 + timedelta(days=1)).date()).set_index("record_id")
