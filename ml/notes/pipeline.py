@@ -276,9 +276,9 @@ def _read_batches(connection: duckdb.DuckDBPyConnection, source: NoteSource, wat
 
 def _forget_source(connection: duckdb.DuckDBPyConnection, table: str) -> int:
     """Remove the suggestions and watermark of a source table that ``[notes] sources`` no longer lists."""
-    (count,) = connection.execute(
+    count = connection.execute(
         "SELECT count(*) FROM enrich.note_suggestions WHERE source_table = ?", [table]
-    ).fetchone()
+    ).fetchall()[0][0]
     connection.execute("DELETE FROM enrich.note_suggestions WHERE source_table = ?", [table])
     connection.execute("DELETE FROM enrich.note_analysis_watermarks WHERE source_table = ?", [table])
     return int(count)
