@@ -66,6 +66,8 @@ def load_export(export_dir: Path | str, warehouse_path: Path | str) -> LoadSumma
             relation = f"{reader}('{path.as_posix()}')"
             described = connection.execute(f"select * from {relation} limit 0").description
             present = {item[0].lower() for item in described}
-            connection.execute(f"create or replace table {target} as select {_select_list(table, present)} from {relation}")
+            connection.execute(
+                f"create or replace table {target} as select {_select_list(table, present)} from {relation}"
+            )
             rows[table.name] = connection.execute(f"select count(*) from {target}").fetchone()[0]
     return LoadSummary(rows=rows)

@@ -209,13 +209,17 @@ paired as (
                 by_message_id.activity_id,
                 case when ordered.pairing_key is not null then ordered.previous_activity_id end
             )
-            when ordered.previous_activity_id is not null and not ordered.previous_is_connected_call
+            when ordered.pairing_key is not null
+                and ordered.previous_activity_id is not null
+                and not ordered.previous_is_connected_call
                 then ordered.previous_activity_id
         end as answered_activity_id,
         case
             when ordered.activity_type = 'phonecall' then
                 case
-                    when ordered.previous_activity_id is not null and not ordered.previous_is_connected_call
+                    when ordered.pairing_key is not null
+                        and ordered.previous_activity_id is not null
+                        and not ordered.previous_is_connected_call
                         then 'call-back'
                 end
             when by_parent.activity_id is not null then 'parent e-mail'
