@@ -296,11 +296,11 @@ def attribute(
     ].rename(columns={"side": "starter_side"})
     out = activities.merge(first, on="activity_id", how="left")
     users = tables["systemuser"].set_index("systemuserid").fullname
-    by_owner = out.activity_type.isin(["appointment", "task"]) | (out.is_outgoing == True)  # noqa: E712
+    by_owner = out.activity_type.isin(["appointment", "task"]) | out.is_outgoing.eq(True)
     direction_side = np.where(
-        out.is_outgoing == True,
+        out.is_outgoing.eq(True),
         "ours",
-        np.where(out.is_outgoing == False, "theirs", None),  # noqa: E712
+        np.where(out.is_outgoing.eq(False), "theirs", None),
     )
     fallback = np.where(out.activity_type.isin(["appointment", "task"]), "ours", None)
     out["initiator_side"] = out.starter_side.where(
@@ -592,7 +592,7 @@ def pair_replies(activities: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame
     grouped = calls.groupby("pair", dropna=True)
     calls["previous"] = grouped.activity_id.shift(1)
     calls["previous_connected"] = grouped.is_connected_call.shift(1)
-    missed = calls.pair.notna() & calls.previous.notna() & (calls.previous_connected == False)  # noqa: E712
+    missed = calls.pair.notna() & calls.previous.notna() & calls.previous_connected.eq(False)
     calls["answered"] = calls.previous.where(missed)
     calls["method"] = np.where(missed, "call-back", None)
 
