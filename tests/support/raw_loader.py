@@ -53,6 +53,7 @@ def load_export(export_dir: Path | str, warehouse_path: Path | str) -> LoadSumma
         raise FileNotFoundError(f"export folder {export_dir} does not exist; generate one first")
     rows: dict[str, int] = {}
     with warehouse.connect(warehouse_path) as connection:
+        connection.execute("set enable_progress_bar = false")
         connection.execute("create schema if not exists raw")
         for table in load_contract().tables:
             path = _source_file(export_dir, table.name)

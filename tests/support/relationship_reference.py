@@ -767,8 +767,10 @@ def compute_kpis(
     )
     involved = involved[involved.person_key != involved.record_type + ":" + involved.record_id]
     counts = involved.groupby([*keys, "side", "person_key"], as_index=False).agg(
-        person_name=("person_name", "max"), activities=("activity_id", "nunique")
+        activities=("activity_id", "nunique")
     )
+    names = people[people.person_key.notna()].groupby("person_key").person_name.max()
+    counts["person_name"] = counts.person_key.map(names)
     counts["negative"] = -counts.activities
     counts = counts.sort_values(["negative", "person_name", "person_key"])
     top = counts.groupby([*keys, "side"]).head(1).set_index(keys)

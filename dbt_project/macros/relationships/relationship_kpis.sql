@@ -71,41 +71,58 @@
 
     ),
 
-    last_ranked as (
+    last_moments as (
 
         select
             record_type,
             record_id,
             as_of_at,
             initiator_side,
-            activity_id,
-            activity_type,
-            initiator_name,
-            occurred_at,
-            row_number() over (
-                partition by record_type, record_id, as_of_at, initiator_side
-                order by occurred_at desc, activity_id desc
-            ) as recency_rank
+            max(occurred_at) as last_at
         from done
         where initiator_side is not null
+        group by record_type, record_id, as_of_at, initiator_side
+
+    ),
+
+    last_ids as (
+
+        -- ties on the moment: the greatest activity id, so the result is deterministic
+        select
+            done.record_type,
+            done.record_id,
+            done.as_of_at,
+            done.initiator_side,
+            max(done.activity_id) as activity_id
+        from done
+        inner join last_moments
+            on done.record_type = last_moments.record_type
+            and done.record_id = last_moments.record_id
+            and done.as_of_at = last_moments.as_of_at
+            and done.initiator_side = last_moments.initiator_side
+            and done.occurred_at = last_moments.last_at
+        group by done.record_type, done.record_id, done.as_of_at, done.initiator_side
 
     ),
 
     last_activities as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
-            max(case when initiator_side = 'ours' then occurred_at end) as last_activity_ours_at,
-            max(case when initiator_side = 'ours' then activity_type end) as last_activity_ours_type,
-            max(case when initiator_side = 'ours' then initiator_name end) as last_activity_ours_by,
-            max(case when initiator_side = 'theirs' then occurred_at end) as last_activity_theirs_at,
-            max(case when initiator_side = 'theirs' then activity_type end) as last_activity_theirs_type,
-            max(case when initiator_side = 'theirs' then initiator_name end) as last_activity_theirs_by
-        from last_ranked
-        where recency_rank = 1
-        group by record_type, record_id, as_of_at
+            last_ids.record_type,
+            last_ids.record_id,
+            last_ids.as_of_at,
+            max(case when last_ids.initiator_side = 'ours' then activities.occurred_at end) as last_activity_ours_at,
+            max(case when last_ids.initiator_side = 'ours' then activities.activity_type end) as last_activity_ours_type,
+            max(case when last_ids.initiator_side = 'ours' then activities.initiator_name end) as last_activity_ours_by,
+            max(case when last_ids.initiator_side = 'theirs' then activities.occurred_at end) as last_activity_theirs_at,
+            max(case when last_ids.initiator_side = 'theirs' then activities.activity_type end)
+                as last_activity_theirs_type,
+            max(case when last_ids.initiator_side = 'theirs' then activities.initiator_name end)
+                as last_activity_theirs_by
+        from last_ids
+        inner join {{ ref('int_activities_attributed') }} as activities
+            on last_ids.activity_id = activities.activity_id
+        group by last_ids.record_type, last_ids.record_id, last_ids.as_of_at
 
     ),
 
@@ -210,24 +227,61 @@
 
     ),
 
-    people_counts as (
+    people_taking_part as (
+
+        -- one row per activity and person (a person can hold several parties of one activity)
+        select distinct
+            activity_id,
+            side,
+            person_key
+        from {{ ref('int_activity_participants_resolved') }}
+        where takes_part
+            and person_key is not null
+            and side is not null
+
+    ),
+
+    people_activity_counts as (
 
         select
             done.record_type,
             done.record_id,
             done.as_of_at,
-            participants.side,
-            participants.person_key,
-            max(participants.person_name) as person_name,
-            count(distinct done.activity_id) as activity_count
+            people_taking_part.side,
+            people_taking_part.person_key,
+            count(*) as activity_count
         from done
-        inner join {{ ref('int_activity_participants_resolved') }} as participants
-            on done.activity_id = participants.activity_id
-        where participants.takes_part
-            and participants.person_key is not null
-            and participants.side is not null
-            and participants.person_key <> {{ dbt.concat(['done.record_type', "':'", 'done.record_id']) }}
-        group by done.record_type, done.record_id, done.as_of_at, participants.side, participants.person_key
+        inner join people_taking_part
+            on done.activity_id = people_taking_part.activity_id
+        where people_taking_part.person_key <> {{ dbt.concat(['done.record_type', "':'", 'done.record_id']) }}
+        group by
+            done.record_type,
+            done.record_id,
+            done.as_of_at,
+            people_taking_part.side,
+            people_taking_part.person_key
+
+    ),
+
+    people_names as (
+
+        select
+            person_key,
+            max(person_name) as person_name
+        from {{ ref('int_activity_participants_resolved') }}
+        where person_key is not null
+        group by person_key
+
+    ),
+
+    people_counts as (
+
+        select
+            people_activity_counts.*,
+            people_names.person_name
+        from people_activity_counts
+        left join people_names
+            on people_activity_counts.person_key = people_names.person_key
 
     ),
 

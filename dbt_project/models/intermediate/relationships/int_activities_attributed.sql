@@ -34,8 +34,10 @@ batch_participants as (
 
     select participants.*
     from participants
+    {%- if is_incremental() %}
     inner join activities
         on participants.activity_id = activities.activity_id
+    {%- endif %}
 
 ),
 
@@ -63,19 +65,34 @@ initiators as (
 
 ),
 
+people_flags as (
+
+    -- one row per activity and person: a person can hold several parties (to and cc, ...)
+    select
+        activity_id,
+        side,
+        person_key,
+        max(case when takes_part then 1 else 0 end) as takes_part,
+        max(case when is_recipient and not is_initiator then 1 else 0 end) as is_recipient,
+        max(case when is_attendee then 1 else 0 end) as is_attendee
+    from batch_participants
+    where person_key is not null
+        and side is not null
+    group by activity_id, side, person_key
+
+),
+
 people_counts as (
 
     select
         activity_id,
-        count(distinct case when takes_part and side = 'ours' then person_key end) as our_participant_count,
-        count(distinct case when takes_part and side = 'theirs' then person_key end) as customer_participant_count,
-        count(distinct case when is_recipient and not is_initiator and side = 'ours' then person_key end)
-            as our_recipient_count,
-        count(distinct case when is_recipient and not is_initiator and side = 'theirs' then person_key end)
-            as customer_recipient_count,
-        count(distinct case when is_attendee and side = 'ours' then person_key end) as our_attendee_count,
-        count(distinct case when is_attendee and side = 'theirs' then person_key end) as customer_attendee_count
-    from batch_participants
+        sum(case when side = 'ours' then takes_part else 0 end) as our_participant_count,
+        sum(case when side = 'theirs' then takes_part else 0 end) as customer_participant_count,
+        sum(case when side = 'ours' then is_recipient else 0 end) as our_recipient_count,
+        sum(case when side = 'theirs' then is_recipient else 0 end) as customer_recipient_count,
+        sum(case when side = 'ours' then is_attendee else 0 end) as our_attendee_count,
+        sum(case when side = 'theirs' then is_attendee else 0 end) as customer_attendee_count
+    from people_flags
     group by activity_id
 
 ),

@@ -147,37 +147,49 @@ regarding_links as (
 
 ),
 
+customer_contacts_of_interest as (
+
+    select
+        contacts_of_interest.record_type,
+        contacts_of_interest.record_id,
+        contacts_of_interest.person_key,
+        coalesce(contacts_of_interest.valid_from_at, {{ epoch }}) as valid_from_at,
+        -- through people, an activity counts for a lead or an opportunity only from the record's
+        -- creation (an e-mail with the same contact a year before the deal existed is not about it)
+        case
+            when contacts_of_interest.record_type in ('lead', 'opportunity') then records.created_at
+            else {{ epoch }}
+        end as counts_from_at
+    from contacts_of_interest
+    inner join records
+        on contacts_of_interest.record_type = records.record_type
+        and contacts_of_interest.record_id = records.record_id
+    where contacts_of_interest.side = 'theirs'
+
+),
+
 customer_people_taking_part as (
 
     -- driven from the customer's side: a contact is of interest to few records, a colleague to many
     select
         batch_activities.activity_id,
         batch_activities.our_participant_count,
-        contacts_of_interest.record_type,
-        contacts_of_interest.record_id,
-        min(coalesce(contacts_of_interest.valid_from_at, {{ epoch }})) as customer_from_at
+        customer_contacts_of_interest.record_type,
+        customer_contacts_of_interest.record_id,
+        min(customer_contacts_of_interest.valid_from_at) as customer_from_at
     from batch_activities
     inner join participants
         on batch_activities.activity_id = participants.activity_id
-    inner join contacts_of_interest
-        on participants.person_key = contacts_of_interest.person_key
-    inner join records
-        on contacts_of_interest.record_type = records.record_type
-        and contacts_of_interest.record_id = records.record_id
+    inner join customer_contacts_of_interest
+        on participants.person_key = customer_contacts_of_interest.person_key
     where participants.side = 'theirs'
-        and contacts_of_interest.side = 'theirs'
-        -- through people, an activity counts for a lead or an opportunity only from the record's
-        -- creation (an e-mail with the same contact a year before the deal existed is not about it)
-        and (
-            records.record_type in ('account', 'contact')
-            or coalesce(batch_activities.occurred_at, batch_activities.planned_at, batch_activities.created_at)
-                >= records.created_at
-        )
+        and coalesce(batch_activities.occurred_at, batch_activities.planned_at, batch_activities.created_at)
+            >= customer_contacts_of_interest.counts_from_at
     group by
         batch_activities.activity_id,
         batch_activities.our_participant_count,
-        contacts_of_interest.record_type,
-        contacts_of_interest.record_id
+        customer_contacts_of_interest.record_type,
+        customer_contacts_of_interest.record_id
 
 ),
 
