@@ -297,38 +297,96 @@ HISTORIES = {
 }
 
 
+def _add_stakeholder_to_past_activity(warehouse: Warehouse, moment: datetime) -> tuple[str, str]:
+    """Connect, as a stakeholder added at ``moment``, a contact who met an opportunity's owner before
+    without the activities counting for the opportunity; returns (opportunity id, contact id)."""
+    from rapport import warehouse as rapport_warehouse
+
+    pair = _read(
+        warehouse,
+        f"""
+        with together as (
+            select customer.activity_id, customer.person_id as contact_id, colleague.person_id as user_id
+            from intermediate.int_activity_participants_resolved as customer
+            inner join intermediate.int_activity_participants_resolved as colleague
+                on customer.activity_id = colleague.activity_id
+            where customer.person_type = 'contact' and customer.takes_part
+                and colleague.person_type = 'systemuser' and colleague.takes_part
+        )
+        select opportunities.opportunity_id, together.contact_id, count(*) as activities
+        from staging.stg_crm__opportunities as opportunities
+        inner join together on together.user_id = opportunities.owner_id
+        inner join intermediate.int_activities_attributed as activities
+            on activities.activity_id = together.activity_id
+            and activities.occurred_at > opportunities.created_at
+            and activities.occurred_at < '{EARLIER:%Y-%m-%d}'
+        where not exists (
+            select 1 from intermediate.int_record_contacts_of_interest as interest
+            where interest.record_id = opportunities.opportunity_id
+                and interest.person_key = 'contact:' || together.contact_id)
+        group by all
+        order by activities desc, opportunity_id, contact_id
+        limit 1
+    """,
+    )
+    opportunity_id, contact_id = pair.opportunity_id[0], pair.contact_id[0]
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        connection.execute(
+            """
+            insert into raw.connection (connectionid, record1id, record1idobjecttypecode, record1roleid, record2id,
+                record2idobjecttypecode, record2roleid, ismaster, statecode, statuscode, createdon, modifiedon)
+            select 'test-stakeholder', ?, 'opportunity', null, ?, 'contact', connectionroleid, true, 0, 1, ?, ?
+            from raw.connectionrole where category = 1000 order by connectionroleid limit 1
+            """,
+            [opportunity_id, contact_id, moment.replace(tzinfo=None), moment.replace(tzinfo=None)],
+        )
+    return opportunity_id, contact_id
+
+
 def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
-    built: Warehouse, export_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    export_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     home = tmp_path_factory.mktemp("incremental")
     path = home / "warehouse.duckdb"
     warehouse = Warehouse(path=path, settings=_settings(home / "var", path), config=load_config())
     load_export(export_dir, path)
     _restrict_to_before(path, EARLIER)
-    _build(warehouse, EARLIER)  # yesterday's state, built in full
-    load_export(export_dir, path)  # a week of new and changed rows arrives
-    _build(warehouse, AS_OF)  # incremental
+    _build(warehouse, EARLIER)  # a week ago, built in full
+    load_export(export_dir, path)  # a week of new and changed rows arrives...
+    stakeholder_added = datetime(2026, 10, 30, tzinfo=UTC)
+    opportunity_id, contact_id = _add_stakeholder_to_past_activity(warehouse, stakeholder_added)
+    _build(warehouse, AS_OF)  # ...and the run is incremental
 
-    def table(target: Warehouse, name: str, key: str, where: str = "") -> pd.DataFrame:
-        frame = _read(target, f"select * from {name} {where} order by {key}")
-        return frame.reset_index(drop=True)
+    def table(name: str, key: str, where: str = "") -> pd.DataFrame:
+        return _read(warehouse, f"select * from {name} {where} order by {key}").reset_index(drop=True)
 
-    for name, key in INCREMENTAL_TABLES.items():
-        pd.testing.assert_frame_equal(table(warehouse, name, key), table(built, name, key), check_dtype=False)
     today = f"where as_of_date = '{AS_OF.date()}'"
+    incremental = {name: table(name, key) for name, key in INCREMENTAL_TABLES.items()}
+    incremental |= {name: table(name, key, today) for name, key in HISTORIES.items()}
+    incremental["daily"] = table("marts.fct_relationship_activity_daily", "record_day_activity_key")
+    # the new stakeholder re-linked past activities that were not linked before (an incremental path)
+    relinked = _read(
+        warehouse,
+        f"""
+        select count(*) as links from intermediate.int_activities_linked_to_records
+        where record_id = '{opportunity_id}' and linked_from_at = '{stakeholder_added:%Y-%m-%d}'
+    """,
+    )
+    assert relinked.links[0] >= 1, (opportunity_id, contact_id)
+
+    histories = {name: table(name, key) for name, key in HISTORIES.items()}
+    assert all(len(frame.as_of_date.unique()) == 2 for frame in histories.values())  # both days kept
+    _build(warehouse, AS_OF)  # the same day again changes nothing
     for name, key in HISTORIES.items():
-        pd.testing.assert_frame_equal(
-            table(warehouse, name, key, today), table(built, name, key, today), check_dtype=False
-        )
+        pd.testing.assert_frame_equal(table(name, key), histories[name])
+
+    _build(warehouse, AS_OF, full_refresh=True)  # and a full refresh gives the same rows
+    for name, key in INCREMENTAL_TABLES.items():
+        pd.testing.assert_frame_equal(table(name, key), incremental[name], check_dtype=False)
+    for name, key in HISTORIES.items():
+        pd.testing.assert_frame_equal(table(name, key, today), incremental[name], check_dtype=False)
     pd.testing.assert_frame_equal(
-        table(warehouse, "marts.fct_relationship_activity_daily", "record_day_activity_key"),
-        table(built, "marts.fct_relationship_activity_daily", "record_day_activity_key"),
+        table("marts.fct_relationship_activity_daily", "record_day_activity_key"),
+        incremental["daily"],
         check_dtype=False,
     )
-
-    histories_before = {name: table(warehouse, name, key) for name, key in HISTORIES.items()}
-    dates = _read(warehouse, "select distinct as_of_date from marts.fct_relationship_health_daily")
-    assert len(dates) == 2  # the history keeps both days
-    _build(warehouse, AS_OF)  # the same day again
-    for name, key in HISTORIES.items():
-        pd.testing.assert_frame_equal(table(warehouse, name, key), histories_before[name])

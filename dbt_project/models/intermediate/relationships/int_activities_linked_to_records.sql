@@ -15,8 +15,8 @@
 
     Incremental: a run re-links (delete+insert on activity_id)
       - the activities changed since the newest one already linked (the watermark),
-      - every activity in which a person takes part whose contact-of-interest rows changed since then
-        (a new stakeholder, a new owner, a contact moved to another account, ...),
+      - every activity in which a customer-side contact of interest of a record whose contacts of
+        interest changed since then takes part (a new stakeholder, a new owner, a contact moved, ...),
       - every activity already linked to a record whose contacts of interest changed (links that must go).
     Full refresh gives the same rows (tested).
 -#}
@@ -83,15 +83,21 @@ records_changed as (
 
 people_changed as (
 
+    -- a link through people needs one of the record's customer contacts of interest taking part, so the
+    -- activities that can gain a link are those of the changed records' customer-side people (never
+    -- all the activities of a colleague who owns many records)
     select contacts_of_interest.person_key
     from contacts_of_interest
     inner join records_changed
         on contacts_of_interest.record_type = records_changed.record_type
         and contacts_of_interest.record_id = records_changed.record_id
+    where contacts_of_interest.side = 'theirs'
     union
     select {{ dbt.concat(['record1_type', "':'", 'record1_id']) }} from connections_changed
+    where record1_type <> 'systemuser'
     union
     select {{ dbt.concat(['record2_type', "':'", 'record2_id']) }} from connections_changed
+    where record2_type <> 'systemuser'
 
 ),
 
