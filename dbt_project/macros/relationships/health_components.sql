@@ -27,7 +27,13 @@
 
     health_moments as (
 
-        select distinct record_type, record_id, as_of_at from {{ moments }}
+        -- an integer per moment: the aggregates below group by it instead of three wide columns
+        select
+            record_type,
+            record_id,
+            as_of_at,
+            row_number() over (order by record_type, record_id, as_of_at) as moment_id
+        from (select distinct record_type, record_id, as_of_at from {{ moments }}) as distinct_moments
 
     ),
 
@@ -39,7 +45,7 @@
 
     activities_at as (
 
-        {{ relationship_activities_at('health_moments') | indent(8) }}
+        {{ relationship_activities_at('health_moments', moment_key='moment_id') | indent(8) }}
 
     ),
 
@@ -52,6 +58,7 @@
     windowed as (
 
         select
+            health_moments.moment_id,
             health_moments.record_type,
             health_moments.record_id,
             health_moments.as_of_at,
@@ -71,9 +78,7 @@
     volume as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             count(*) as activity_count,
             sum(case when occurred_at >= {{ dbt.dateadd('day', -recent_days, 'as_of_at') }} then 1 else 0 end)
                 as recent_activity_count,
@@ -108,7 +113,7 @@
                 end
             ) as recent_initiated_theirs_count
         from done
-        group by record_type, record_id, as_of_at
+        group by moment_id
 
     ),
 
@@ -128,9 +133,7 @@
     our_recent_emails as (
 
         select
-            done.record_type,
-            done.record_id,
-            done.as_of_at,
+            done.moment_id,
             done.activity_id,
             min(case when customer_replies.responded_at < done.as_of_at then customer_replies.response_hours end)
                 as first_reply_hours
@@ -140,21 +143,19 @@
         where done.activity_type = 'email'
             and done.initiator_side = 'ours'
             and done.occurred_at >= {{ dbt.dateadd('day', -recent_days, 'done.as_of_at') }}
-        group by done.record_type, done.record_id, done.as_of_at, done.activity_id
+        group by done.moment_id, done.activity_id
 
     ),
 
     responsiveness as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             count(*) as recent_our_emails_count,
             count(first_reply_hours) as recent_our_emails_replied_count,
             avg(first_reply_hours) as recent_customer_reply_hours
         from our_recent_emails
-        group by record_type, record_id, as_of_at
+        group by moment_id
 
     ),
 
@@ -183,13 +184,9 @@
             responsiveness.recent_customer_reply_hours
         from windowed
         left join volume
-            on windowed.record_type = volume.record_type
-            and windowed.record_id = volume.record_id
-            and windowed.as_of_at = volume.as_of_at
+            on windowed.moment_id = volume.moment_id
         left join responsiveness
-            on windowed.record_type = responsiveness.record_type
-            and windowed.record_id = responsiveness.record_id
-            and windowed.as_of_at = responsiveness.as_of_at
+            on windowed.moment_id = responsiveness.moment_id
 
     ),
 

@@ -12,10 +12,14 @@
                    it, and not canceled before it (a cancellation after the moment is unknown then)
     Links from connections count only from the connection's creation (`linked_from_at`).
     `occurred_since` (optional SQL timestamp expression) drops activities that happened earlier, so a
-    caller that needs only a recent window reads less.
+    caller that needs only a recent window reads less. `moment_key` (optional) names a column of
+    `moments` to carry along (an integer id per moment makes the callers' group-bys cheap).
 -#}
-{% macro relationship_activities_at(moments, occurred_since=none) -%}
+{% macro relationship_activities_at(moments, occurred_since=none, moment_key=none) -%}
     select
+        {%- if moment_key is not none %}
+        moments.{{ moment_key }},
+        {%- endif %}
         moments.record_type,
         moments.record_id,
         moments.as_of_at,

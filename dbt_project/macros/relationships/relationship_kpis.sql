@@ -18,13 +18,19 @@
 
     kpi_moments as (
 
-        select distinct record_type, record_id, as_of_at from {{ moments }}
+        -- an integer per moment: every aggregate below groups by it instead of three wide columns
+        select
+            record_type,
+            record_id,
+            as_of_at,
+            row_number() over (order by record_type, record_id, as_of_at) as moment_id
+        from (select distinct record_type, record_id, as_of_at from {{ moments }}) as distinct_moments
 
     ),
 
     activities_at as (
 
-        {{ relationship_activities_at('kpi_moments') | indent(8) }}
+        {{ relationship_activities_at('kpi_moments', moment_key='moment_id') | indent(8) }}
 
     ),
 
@@ -43,9 +49,7 @@
     counted as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             {%- for name, condition in relationship_measures() %}
             sum(case when {{ condition }} then 1 else 0 end) as {{ name }}_count,
             sum(case when {{ condition }} and occurred_at >= {{ year_start }} then 1 else 0 end)
@@ -67,21 +71,19 @@
             min(occurred_at) as first_activity_at,
             count(*) as activity_count
         from done
-        group by record_type, record_id, as_of_at
+        group by moment_id
 
     ),
 
     last_moments as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             initiator_side,
             max(occurred_at) as last_at
         from done
         where initiator_side is not null
-        group by record_type, record_id, as_of_at, initiator_side
+        group by moment_id, initiator_side
 
     ),
 
@@ -89,28 +91,22 @@
 
         -- ties on the moment: the greatest activity id, so the result is deterministic
         select
-            done.record_type,
-            done.record_id,
-            done.as_of_at,
+            done.moment_id,
             done.initiator_side,
             max(done.activity_id) as activity_id
         from done
         inner join last_moments
-            on done.record_type = last_moments.record_type
-            and done.record_id = last_moments.record_id
-            and done.as_of_at = last_moments.as_of_at
+            on done.moment_id = last_moments.moment_id
             and done.initiator_side = last_moments.initiator_side
             and done.occurred_at = last_moments.last_at
-        group by done.record_type, done.record_id, done.as_of_at, done.initiator_side
+        group by done.moment_id, done.initiator_side
 
     ),
 
     last_activities as (
 
         select
-            last_ids.record_type,
-            last_ids.record_id,
-            last_ids.as_of_at,
+            last_ids.moment_id,
             max(case when last_ids.initiator_side = 'ours' then activities.occurred_at end) as last_activity_ours_at,
             max(case when last_ids.initiator_side = 'ours' then activities.activity_type end) as last_activity_ours_type,
             max(case when last_ids.initiator_side = 'ours' then activities.initiator_name end) as last_activity_ours_by,
@@ -122,24 +118,19 @@
         from last_ids
         inner join {{ ref('int_activities_attributed') }} as activities
             on last_ids.activity_id = activities.activity_id
-        group by last_ids.record_type, last_ids.record_id, last_ids.as_of_at
+        group by last_ids.moment_id
 
     ),
 
     next_ranked as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             activity_type,
             initiator_name,
             subject,
             planned_at,
-            row_number() over (
-                partition by record_type, record_id, as_of_at
-                order by planned_at, activity_id
-            ) as next_rank
+            row_number() over (partition by moment_id order by planned_at, activity_id) as next_rank
         from upcoming
         where initiator_side = 'ours'
 
@@ -148,9 +139,7 @@
     next_activities as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             planned_at as next_activity_ours_at,
             activity_type as next_activity_ours_type,
             initiator_name as next_activity_ours_by,
@@ -163,9 +152,7 @@
     responses as (
 
         select
-            done.record_type,
-            done.record_id,
-            done.as_of_at,
+            done.moment_id,
             pairs.channel,
             pairs.responder_side,
             pairs.response_hours
@@ -179,9 +166,7 @@
     response_times as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             avg(case when responder_side = 'ours' then response_hours end) as avg_response_hours_ours,
             avg(case when responder_side = 'theirs' then response_hours end) as avg_response_hours_theirs,
             avg(case when responder_side = 'ours' and channel = 'email' then response_hours end)
@@ -191,7 +176,7 @@
             sum(case when responder_side = 'ours' then 1 else 0 end) as responses_ours_count,
             sum(case when responder_side = 'theirs' then 1 else 0 end) as responses_theirs_count
         from responses
-        group by record_type, record_id, as_of_at
+        group by moment_id
 
     ),
 
@@ -211,9 +196,7 @@
     response_rates as (
 
         select
-            done.record_type,
-            done.record_id,
-            done.as_of_at,
+            done.moment_id,
             count(*) as our_emails_count,
             sum(
                 case when customer_replies.first_customer_reply_at < done.as_of_at then 1 else 0 end
@@ -223,7 +206,7 @@
             on done.activity_id = customer_replies.answered_activity_id
         where done.activity_type = 'email'
             and done.initiator_side = 'ours'
-        group by done.record_type, done.record_id, done.as_of_at
+        group by done.moment_id
 
     ),
 
@@ -244,9 +227,7 @@
     people_activity_counts as (
 
         select
-            done.record_type,
-            done.record_id,
-            done.as_of_at,
+            done.moment_id,
             people_taking_part.side,
             people_taking_part.person_key,
             count(*) as activity_count
@@ -255,9 +236,7 @@
             on done.activity_id = people_taking_part.activity_id
         where people_taking_part.person_key <> {{ dbt.concat(['done.record_type', "':'", 'done.record_id']) }}
         group by
-            done.record_type,
-            done.record_id,
-            done.as_of_at,
+            done.moment_id,
             people_taking_part.side,
             people_taking_part.person_key
 
@@ -290,7 +269,7 @@
         select
             people_counts.*,
             row_number() over (
-                partition by record_type, record_id, as_of_at, side
+                partition by moment_id, side
                 order by activity_count desc, person_name, person_key
             ) as people_rank
         from people_counts
@@ -300,9 +279,7 @@
     top_people as (
 
         select
-            record_type,
-            record_id,
-            as_of_at,
+            moment_id,
             max(case when side = 'theirs' and people_rank = 1 then person_name end) as most_contacted_name,
             max(case when side = 'theirs' and people_rank = 1 then activity_count end) as most_contacted_activity_count,
             {{ dbt.listagg(
@@ -323,7 +300,7 @@
             ) }} as most_contacted_by_top
         from people_ranked
         where people_rank <= {{ top_people }}
-        group by record_type, record_id, as_of_at
+        group by moment_id
 
     ),
 
@@ -384,29 +361,17 @@
             counted.first_activity_at
         from kpi_moments
         left join counted
-            on kpi_moments.record_type = counted.record_type
-            and kpi_moments.record_id = counted.record_id
-            and kpi_moments.as_of_at = counted.as_of_at
+            on kpi_moments.moment_id = counted.moment_id
         left join last_activities
-            on kpi_moments.record_type = last_activities.record_type
-            and kpi_moments.record_id = last_activities.record_id
-            and kpi_moments.as_of_at = last_activities.as_of_at
+            on kpi_moments.moment_id = last_activities.moment_id
         left join next_activities
-            on kpi_moments.record_type = next_activities.record_type
-            and kpi_moments.record_id = next_activities.record_id
-            and kpi_moments.as_of_at = next_activities.as_of_at
+            on kpi_moments.moment_id = next_activities.moment_id
         left join response_times
-            on kpi_moments.record_type = response_times.record_type
-            and kpi_moments.record_id = response_times.record_id
-            and kpi_moments.as_of_at = response_times.as_of_at
+            on kpi_moments.moment_id = response_times.moment_id
         left join response_rates
-            on kpi_moments.record_type = response_rates.record_type
-            and kpi_moments.record_id = response_rates.record_id
-            and kpi_moments.as_of_at = response_rates.as_of_at
+            on kpi_moments.moment_id = response_rates.moment_id
         left join top_people
-            on kpi_moments.record_type = top_people.record_type
-            and kpi_moments.record_id = top_people.record_id
-            and kpi_moments.as_of_at = top_people.as_of_at
+            on kpi_moments.moment_id = top_people.moment_id
 
     )
 
