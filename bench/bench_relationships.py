@@ -79,10 +79,29 @@ def query_parameters() -> dict:
     }
 
 
+def bench_profiles_dir(home: Path, memory_limit: str) -> Path:
+    """The committed dbt profile plus a DuckDB memory limit and a spill folder for this benchmark.
+
+    DuckDB's default limit is 80 % of the machine's memory; on a shared machine other processes take
+    part of it and the kernel kills the build, so the benchmark states its limit.
+    """
+    import yaml
+
+    profile = yaml.safe_load((ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8"))
+    options = profile["rapport"]["outputs"]["duckdb"]["config_options"]
+    options["memory_limit"] = memory_limit
+    options["temp_directory"] = str(home / "duckdb_spill")
+    folder = home / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "profiles.yml").write_text(yaml.safe_dump(profile), encoding="utf-8")
+    return folder
+
+
 def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
     """Run one measured task in this (child) process and return its figures."""
     os.environ["RAPPORT_HOME"] = home
     os.environ["RAPPORT_WAREHOUSE"] = warehouse
+    memory_limit = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT", "10GB")
     from rapport.settings import apply_runtime_environment
 
     apply_runtime_environment()
@@ -92,6 +111,7 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
         from rapport.transform import run_dbt
 
         settings = Settings.from_env()
+        profiles = bench_profiles_dir(Path(home), memory_limit)
         started = time.perf_counter()
         summary = run_dbt(
             "build",
@@ -99,7 +119,13 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
             config=load_config(),
             as_of=AS_OF,
             select=SELECTION,
-            extra=["--quiet", *(["--full-refresh"] if task == "dbt_build" else [])],
+            # the last --profiles-dir wins over the one rapport.transform passes
+            extra=[
+                "--quiet",
+                "--profiles-dir",
+                str(profiles),
+                *(["--full-refresh"] if task == "dbt_build" else []),
+            ],
         )
         seconds = time.perf_counter() - started
         results = json.loads((settings.dbt_target_dir / "run_results.json").read_text())["results"]
@@ -110,9 +136,15 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
         }
         return {"seconds": seconds, "models": models, "tests": summary.tests_passed}
     if task == "duckdb_query":
-        from rapport import warehouse as rapport_warehouse
+        import duckdb
+        from rapport.warehouse import DUCKDB_CONFIG
 
-        with rapport_warehouse.connect(warehouse, read_only=True) as connection:
+        config = {
+            **DUCKDB_CONFIG,
+            "memory_limit": memory_limit,
+            "temp_directory": str(Path(home) / "duckdb_spill"),
+        }
+        with duckdb.connect(warehouse, read_only=True, config=config) as connection:
             started = time.perf_counter()
             rows = connection.execute(hand_written_query(), query_parameters()).fetchall()
             seconds = time.perf_counter() - started
@@ -310,7 +342,9 @@ def main() -> int:
         help="do not run pandas above this many activities",
     )
     parser.add_argument("--no-check", action="store_true", help="skip comparing the query with the mart")
+    parser.add_argument("--memory-limit", default="10GB", help="DuckDB memory_limit for dbt and the query")
     args = parser.parse_args()
+    os.environ["BENCH_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     print(
