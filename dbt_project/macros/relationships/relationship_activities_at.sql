@@ -6,7 +6,8 @@
     `as_of_at` (timestamp, UTC). Each moment is exclusive: what happened at or after it is unknown.
 
     Returns one row per moment per linked activity that had happened (`is_done`) or was scheduled
-    (`is_upcoming`) at that moment:
+    (`is_upcoming`) at that moment, with the activity's numeric and flag columns (join
+    int_activities_attributed on activity_id for texts such as subject or initiator_name):
       is_done      completed and it happened (`occurred_at`) before the moment
       is_upcoming  created before the moment, planned (`planned_at`) at or after it, not completed before
                    it, and not canceled before it (a cancellation after the moment is unknown then)
@@ -25,12 +26,8 @@
         moments.as_of_at,
         activities.activity_id,
         activities.activity_type,
-        activities.subject,
         activities.initiator_side,
         activities.direction,
-        activities.initiator_person_type,
-        activities.initiator_person_id,
-        activities.initiator_name,
         activities.our_participant_count,
         activities.customer_participant_count,
         activities.our_recipient_count,

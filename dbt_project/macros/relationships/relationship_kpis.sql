@@ -126,9 +126,7 @@
 
         select
             moment_id,
-            activity_type,
-            initiator_name,
-            subject,
+            activity_id,
             planned_at,
             row_number() over (partition by moment_id order by planned_at, activity_id) as next_rank
         from upcoming
@@ -139,13 +137,15 @@
     next_activities as (
 
         select
-            moment_id,
-            planned_at as next_activity_ours_at,
-            activity_type as next_activity_ours_type,
-            initiator_name as next_activity_ours_by,
-            subject as next_activity_ours_subject
+            next_ranked.moment_id,
+            next_ranked.planned_at as next_activity_ours_at,
+            activities.activity_type as next_activity_ours_type,
+            activities.initiator_name as next_activity_ours_by,
+            activities.subject as next_activity_ours_subject
         from next_ranked
-        where next_rank = 1
+        inner join {{ ref('int_activities_attributed') }} as activities
+            on next_ranked.activity_id = activities.activity_id
+        where next_ranked.next_rank = 1
 
     ),
 

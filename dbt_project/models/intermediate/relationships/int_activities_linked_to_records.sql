@@ -24,32 +24,45 @@
 -- depends_on: {{ ref('stg_crm__connections') }}
 
 {%- set epoch = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
+{#- Large relations are referenced directly, never through a CTE used several times: an engine may
+    materialise such a CTE in memory (DuckDB does), which at 10 M activities does not fit. -#}
+{%- set participants = ref('int_activity_participants_resolved') %}
+{%- set batch_activities = 'batch_activities' if is_incremental() else ref('int_activities_attributed') %}
 
 with
 
 activities as (
 
-    select * from {{ ref('int_activities_attributed') }}
-
-),
-
-participants as (
-
-    select * from {{ ref('int_activity_participants_resolved') }}
-    where takes_part
-        and person_key is not null
+    -- only the columns linking needs: this CTE is read several times and large tables are wide
+    select
+        activity_id,
+        regarding_type,
+        regarding_id,
+        our_participant_count,
+        occurred_at,
+        planned_at,
+        created_at,
+        modified_at
+    from {{ ref('int_activities_attributed') }}
 
 ),
 
 contacts_of_interest as (
 
-    select * from {{ ref('int_record_contacts_of_interest') }}
+    select
+        record_type,
+        record_id,
+        person_key,
+        side,
+        valid_from_at,
+        source_modified_at
+    from {{ ref('int_record_contacts_of_interest') }}
 
 ),
 
 records as (
 
-    select * from {{ ref('int_records_unioned') }}
+    select record_type, record_id, created_at from {{ ref('int_records_unioned') }}
 
 ),
 
@@ -107,9 +120,10 @@ batch as (
     where modified_at >= (select modified_at from watermark)
     union
     select participants.activity_id
-    from participants
+    from {{ participants }} as participants
     inner join people_changed
         on participants.person_key = people_changed.person_key
+    where participants.takes_part
     union
     select linked.activity_id
     from {{ this }} as linked
@@ -118,16 +132,6 @@ batch as (
         and linked.record_id = records_changed.record_id
 
 ),
-
-{% else %}
-
-batch as (
-
-    select activity_id from activities
-
-),
-
-{% endif %}
 
 batch_activities as (
 
@@ -138,20 +142,7 @@ batch_activities as (
 
 ),
 
-regarding_links as (
-
-    select
-        regarding_type as record_type,
-        regarding_id as record_id,
-        activity_id,
-        1 as is_regarding,
-        0 as is_via_contact_of_interest,
-        cast(null as {{ dbt.type_timestamp() }}) as linked_from_at
-    from batch_activities
-    where regarding_type in ('lead', 'opportunity', 'account', 'contact')
-        and regarding_id is not null
-
-),
+{% endif %}
 
 customer_contacts_of_interest as (
 
@@ -174,124 +165,147 @@ customer_contacts_of_interest as (
 
 ),
 
-customer_people_taking_part as (
+candidates as (
 
-    -- driven from the customer's side: a contact is of interest to few records, a colleague to many
+    -- driven from the customer's side (a contact is of interest to few records, a colleague to many):
+    -- each customer contact of interest taking part, and each regarding record, is a candidate link
     select
-        batch_activities.activity_id,
-        batch_activities.our_participant_count,
+        activities.activity_id,
         customer_contacts_of_interest.record_type,
         customer_contacts_of_interest.record_id,
-        min(customer_contacts_of_interest.valid_from_at) as customer_from_at
-    from batch_activities
-    inner join participants
-        on batch_activities.activity_id = participants.activity_id
+        activities.our_participant_count,
+        activities.modified_at as activity_modified_at,
+        1 as is_customer,
+        0 as is_regarding,
+        customer_contacts_of_interest.valid_from_at as customer_from_at
+    from {{ batch_activities }} as activities
+    inner join {{ participants }} as participants
+        on activities.activity_id = participants.activity_id
     inner join customer_contacts_of_interest
         on participants.person_key = customer_contacts_of_interest.person_key
-    where participants.side = 'theirs'
-        and coalesce(batch_activities.occurred_at, batch_activities.planned_at, batch_activities.created_at)
+    where participants.takes_part
+        and participants.side = 'theirs'
+        and coalesce(activities.occurred_at, activities.planned_at, activities.created_at)
             >= customer_contacts_of_interest.counts_from_at
-    group by
-        batch_activities.activity_id,
-        batch_activities.our_participant_count,
-        customer_contacts_of_interest.record_type,
-        customer_contacts_of_interest.record_id
+
+    union all
+
+    select
+        activity_id,
+        regarding_type as record_type,
+        regarding_id as record_id,
+        our_participant_count,
+        modified_at as activity_modified_at,
+        0 as is_customer,
+        1 as is_regarding,
+        cast(null as {{ dbt.type_timestamp() }}) as customer_from_at
+    from {{ batch_activities }} as activities
+    where regarding_type in ('lead', 'opportunity', 'account', 'contact')
+        and regarding_id is not null
+
+),
+
+pairs as (
+
+    select
+        activity_id,
+        record_type,
+        record_id,
+        max(our_participant_count) as our_participant_count,
+        max(activity_modified_at) as activity_modified_at,
+        max(is_customer) as is_customer,
+        max(is_regarding) as is_regarding,
+        min(customer_from_at) as customer_from_at
+    from candidates
+    group by activity_id, record_type, record_id
 
 ),
 
 internal_people_taking_part as (
 
+    -- leads and opportunities need one of their own colleagues (owner, sales team) to take part too
     select
-        customer_people_taking_part.activity_id,
-        customer_people_taking_part.record_type,
-        customer_people_taking_part.record_id,
+        lead_or_opportunity.activity_id,
+        lead_or_opportunity.record_type,
+        lead_or_opportunity.record_id,
         min(coalesce(contacts_of_interest.valid_from_at, {{ epoch }})) as internal_from_at
-    from customer_people_taking_part
-    inner join participants
-        on customer_people_taking_part.activity_id = participants.activity_id
+    from (
+        select distinct
+            activities.activity_id,
+            customer_contacts_of_interest.record_type,
+            customer_contacts_of_interest.record_id
+        from {{ batch_activities }} as activities
+        inner join {{ participants }} as participants
+            on activities.activity_id = participants.activity_id
+        inner join customer_contacts_of_interest
+            on participants.person_key = customer_contacts_of_interest.person_key
+        where participants.takes_part
+            and participants.side = 'theirs'
+            and customer_contacts_of_interest.record_type in ('lead', 'opportunity')
+            and coalesce(activities.occurred_at, activities.planned_at, activities.created_at)
+                >= customer_contacts_of_interest.counts_from_at
+    ) as lead_or_opportunity
+    inner join {{ participants }} as colleagues
+        on lead_or_opportunity.activity_id = colleagues.activity_id
     inner join contacts_of_interest
-        on customer_people_taking_part.record_type = contacts_of_interest.record_type
-        and customer_people_taking_part.record_id = contacts_of_interest.record_id
-        and participants.person_key = contacts_of_interest.person_key
-    where participants.side = 'ours'
+        on lead_or_opportunity.record_type = contacts_of_interest.record_type
+        and lead_or_opportunity.record_id = contacts_of_interest.record_id
+        and colleagues.person_key = contacts_of_interest.person_key
+    where colleagues.takes_part
+        and colleagues.side = 'ours'
         and contacts_of_interest.side = 'ours'
     group by
-        customer_people_taking_part.activity_id,
-        customer_people_taking_part.record_type,
-        customer_people_taking_part.record_id
-
-),
-
-interest_links as (
-
-    select
-        customer_people_taking_part.record_type,
-        customer_people_taking_part.record_id,
-        customer_people_taking_part.activity_id,
-        0 as is_regarding,
-        1 as is_via_contact_of_interest,
-        -- the link holds once both a customer and an internal contact of interest were linked
-        case
-            when internal_people_taking_part.internal_from_at is null
-                or customer_people_taking_part.customer_from_at > internal_people_taking_part.internal_from_at
-                then customer_people_taking_part.customer_from_at
-            else internal_people_taking_part.internal_from_at
-        end as linked_from_at
-    from customer_people_taking_part
-    left join internal_people_taking_part
-        on customer_people_taking_part.activity_id = internal_people_taking_part.activity_id
-        and customer_people_taking_part.record_type = internal_people_taking_part.record_type
-        and customer_people_taking_part.record_id = internal_people_taking_part.record_id
-    where internal_people_taking_part.activity_id is not null
-        -- accounts and contacts: any colleague is an internal contact of interest
-        or (
-            customer_people_taking_part.record_type in ('account', 'contact')
-            and customer_people_taking_part.our_participant_count > 0
-        )
+        lead_or_opportunity.activity_id,
+        lead_or_opportunity.record_type,
+        lead_or_opportunity.record_id
 
 ),
 
 links as (
 
-    select * from regarding_links
-    union all
-    select * from interest_links
-
-),
-
-merged as (
-
     select
-        record_type,
-        record_id,
-        activity_id,
-        max(is_regarding) = 1 as is_regarding,
-        max(is_via_contact_of_interest) = 1 as is_via_contact_of_interest,
-        min(linked_from_at) as linked_from_at
-    from links
-    group by record_type, record_id, activity_id
+        pairs.record_type,
+        pairs.record_id,
+        pairs.activity_id,
+        pairs.is_regarding = 1 as is_regarding,
+        pairs.is_customer = 1 and (
+            internal_people_taking_part.activity_id is not null
+            -- accounts and contacts: any colleague is an internal contact of interest
+            or (pairs.record_type in ('account', 'contact') and pairs.our_participant_count > 0)
+        ) as is_via_contact_of_interest,
+        -- the link holds once both a customer and an internal contact of interest were linked
+        case
+            when internal_people_taking_part.internal_from_at is null
+                or pairs.customer_from_at > internal_people_taking_part.internal_from_at
+                then pairs.customer_from_at
+            else internal_people_taking_part.internal_from_at
+        end as linked_from_at,
+        pairs.activity_modified_at
+    from pairs
+    left join internal_people_taking_part
+        on pairs.activity_id = internal_people_taking_part.activity_id
+        and pairs.record_type = internal_people_taking_part.record_type
+        and pairs.record_id = internal_people_taking_part.record_id
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat(['merged.record_type', "':'", 'merged.record_id', "'|'", 'merged.activity_id']) }}
-            as record_activity_key,
-        merged.record_type,
-        merged.record_id,
-        merged.activity_id,
-        merged.is_regarding,
-        merged.is_via_contact_of_interest,
+        {{ dbt.concat(['record_type', "':'", 'record_id', "'|'", 'activity_id']) }} as record_activity_key,
+        record_type,
+        record_id,
+        activity_id,
+        is_regarding,
+        is_via_contact_of_interest,
         -- null: the link holds at every moment (regarding, or attribute-based contacts of interest)
         case
-            when merged.is_regarding or merged.linked_from_at = {{ epoch }} then null
-            else merged.linked_from_at
+            when is_regarding or linked_from_at = {{ epoch }} then null
+            else linked_from_at
         end as linked_from_at,
-        batch_activities.modified_at as activity_modified_at
-    from merged
-    inner join batch_activities
-        on merged.activity_id = batch_activities.activity_id
+        activity_modified_at
+    from links
+    where is_regarding or is_via_contact_of_interest
 
 )
 

@@ -25,13 +25,29 @@ with
 
 activities as (
 
-    select * from {{ ref('int_activities_attributed') }}
+    select
+        activity_id,
+        activity_type,
+        initiator_side,
+        initiator_person_type,
+        initiator_person_id,
+        is_completed,
+        is_connected_call,
+        parent_email_id,
+        message_id,
+        in_reply_to_message_id,
+        conversation_id,
+        occurred_at,
+        modified_at
+    from {{ ref('int_activities_attributed') }}
+    where activity_type in ('email', 'phonecall')
 
 ),
 
 participants as (
 
-    select * from {{ ref('int_activity_participants_resolved') }}
+    select activity_id, person_key, side, takes_part
+    from {{ ref('int_activity_participants_resolved') }}
 
 ),
 
