@@ -91,6 +91,7 @@ def bench_profiles_dir(home: Path, memory_limit: str) -> Path:
     options = profile["rapport"]["outputs"]["duckdb"]["config_options"]
     options["memory_limit"] = memory_limit
     options["temp_directory"] = str(home / "duckdb_spill")
+    options["preserve_insertion_order"] = False  # lets large inserts stream and spill
     folder = home / "profiles"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "profiles.yml").write_text(yaml.safe_dump(profile), encoding="utf-8")
@@ -143,6 +144,7 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
             **DUCKDB_CONFIG,
             "memory_limit": memory_limit,
             "temp_directory": str(Path(home) / "duckdb_spill"),
+            "preserve_insertion_order": False,
         }
         with duckdb.connect(warehouse, read_only=True, config=config) as connection:
             started = time.perf_counter()
