@@ -64,6 +64,7 @@ class RelationshipConfig:
     email_write_minutes: float = 5.0
     email_read_minutes: float = 2.5
     top_people: int = 3
+    callback_window_days: float = 7
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,22 @@ class HealthConfig:
     activity_weights: dict[str, float] = field(default_factory=dict)
     component_weights: dict[str, float] = field(default_factory=dict)
 
+    ACTIVITY_TYPES = ("email", "appointment", "phonecall", "task")
+    COMPONENTS = ("volume", "recency", "reciprocity", "responsiveness")
+
     def validate(self) -> None:
+        unknown = set(self.activity_weights) - set(self.ACTIVITY_TYPES)
+        if unknown:
+            raise ConfigError(
+                f"health.activity_weights: unknown activity type(s) {sorted(unknown)}; "
+                f"known: {', '.join(self.ACTIVITY_TYPES)}"
+            )
+        unknown = set(self.component_weights) - set(self.COMPONENTS)
+        if unknown:
+            raise ConfigError(
+                f"health.component_weights: unknown component(s) {sorted(unknown)}; "
+                f"known: {', '.join(self.COMPONENTS)}"
+            )
         for activity, weight in self.activity_weights.items():
             if not 0.5 <= weight <= 1.5:
                 raise ConfigError(

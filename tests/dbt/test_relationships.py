@@ -1,0 +1,392 @@
+"""Relationship analytics end to end: dbt on a generated tiny CRM against an independent pandas implementation.
+
+One tiny CRM is generated and loaded into a temporary DuckDB warehouse per module; dbt builds the staging,
+intermediate and mart models of relationship analytics through ``rapport.transform.run_dbt`` (which also
+runs their data tests and unit tests). The marts are then compared with
+``tests.support.relationship_reference``, a pandas implementation written from the documented rules, for a
+few hundred records; the macros are evaluated at per-record moments; and an incremental history is shown
+to equal a full refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from rapport.config import Config, load_config
+from rapport.settings import Settings
+from rapport.transform import run_dbt
+
+from tests.support.dbt_inline import query_inline
+from tests.support.raw_loader import load_export
+from tests.support.relationship_reference import Prepared, compute_health, compute_kpis, load_tables, prepare
+
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
+SELECTION = "path:models/staging path:models/intermediate/relationships path:models/marts/relationships"
+KPI_COLUMNS = [
+    *(
+        f"{measure}{window}_count"
+        for measure in (
+            "emails_sent",
+            "emails_received",
+            "meetings_sent",
+            "meetings_received",
+            "calls_made",
+            "calls_received",
+            "tasks",
+        )
+        for window in ("", "_this_year", "_previous_years", "_last_n_days")
+    ),
+    "activity_count",
+    "customer_initiated_count",
+    "hours_ours",
+    "hours_theirs",
+    "last_activity_ours_at",
+    "last_activity_ours_type",
+    "last_activity_ours_by",
+    "last_activity_theirs_at",
+    "last_activity_theirs_type",
+    "last_activity_theirs_by",
+    "next_activity_ours_at",
+    "next_activity_ours_type",
+    "avg_response_hours_ours",
+    "avg_response_hours_theirs",
+    "avg_email_response_hours_ours",
+    "avg_email_response_hours_theirs",
+    "our_emails_replied_count",
+    "customer_response_rate",
+    "emails_sent_to_received_ratio",
+    "most_contacted_name",
+    "most_contacted_by_name",
+    "first_activity_at",
+]
+HEALTH_COMPONENTS = ("volume", "recency", "reciprocity", "responsiveness")
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A warehouse dbt built, and how to run dbt against it."""
+
+    path: Path
+    settings: Settings
+    config: Config
+
+
+def _settings(home: Path, warehouse: Path) -> Settings:
+    return Settings.from_env({"RAPPORT_HOME": str(home), "RAPPORT_WAREHOUSE": str(warehouse)})
+
+
+def _build(warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
+        patch.setenv("RAPPORT_HOME", str(warehouse.settings.var_dir))
+        summary = run_dbt(
+            "build",
+            settings=warehouse.settings,
+            config=warehouse.config,
+            as_of=as_of,
+            select=SELECTION,
+            extra=["--full-refresh"] if full_refresh else None,
+        )
+    assert summary.succeeded and summary.tests_passed > 50, summary
+
+
+def _read(warehouse: Warehouse, sql: str) -> pd.DataFrame:
+    from rapport import warehouse as rapport_warehouse
+
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        return connection.execute(sql).df()
+
+
+def _query_macro(warehouse: Warehouse, sql: str) -> pd.DataFrame:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
+        return query_inline(sql, settings=warehouse.settings, config=warehouse.config, as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from rapport.sample import generate
+
+    out = tmp_path_factory.mktemp("crm")
+    generate(out, scale="tiny", seed=42, end_date=AS_OF.date(), progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(export_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The tiny CRM loaded and built in full at AS_OF."""
+    home = tmp_path_factory.mktemp("full")
+    path = home / "warehouse.duckdb"
+    load_export(export_dir, path)
+    warehouse = Warehouse(path=path, settings=_settings(home / "var", path), config=load_config())
+    _build(warehouse, AS_OF)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def reference(export_dir: Path) -> Prepared:
+    return prepare(load_tables(export_dir))
+
+
+def _sample_records(reference: Prepared, per_type: dict[str, int], before: pd.Timestamp) -> pd.DataFrame:
+    linked = set(zip(reference.links.record_type, reference.links.record_id, strict=True))
+    records = reference.records[reference.records.created_at < before]
+    records = records[[key in linked for key in zip(records.record_type, records.record_id, strict=True)]]
+    return pd.concat(
+        [records[records.record_type == kind].sample(n=n, random_state=7) for kind, n in per_type.items()],
+        ignore_index=True,
+    )
+
+
+def _assert_same(actual: pd.DataFrame, expected: pd.DataFrame, columns: list[str], keys: list[str]) -> None:
+    merged = actual.merge(expected, on=keys, suffixes=("_dbt", "_pandas"), validate="one_to_one")
+    assert len(merged) == len(expected) == len(actual)
+    for column in columns:
+        left, right = merged[f"{column}_dbt"], merged[f"{column}_pandas"]
+        if pd.api.types.is_numeric_dtype(right) and not pd.api.types.is_bool_dtype(right):
+            same = np.isclose(left.astype(float), right.astype(float), equal_nan=True, rtol=0, atol=1e-6)
+        else:
+            same = (left.astype(object) == right.astype(object)) | (left.isna() & right.isna())
+        assert same.all(), (
+            f"{column}: {merged.loc[~same, [*keys, f'{column}_dbt', f'{column}_pandas']].head()}"
+        )
+
+
+def test_kpis_equal_an_independent_pandas_computation(built: Warehouse, reference: Prepared) -> None:
+    as_of = pd.Timestamp(AS_OF.replace(tzinfo=None))
+    sample = _sample_records(
+        reference, {"opportunity": 100, "contact": 100, "lead": 60, "account": 40}, as_of
+    )
+    expected = compute_kpis(
+        reference, sample.assign(as_of_at=as_of)[["record_type", "record_id", "as_of_at"]]
+    )
+    marts = _read(built, f"select * from marts.fct_relationship_kpis where as_of_date = '{AS_OF.date()}'")
+    actual = marts.merge(sample[["record_type", "record_id"]], on=["record_type", "record_id"])
+
+    _assert_same(actual, expected, KPI_COLUMNS, ["record_type", "record_id"])
+    # the comparison is not vacuous: the sample has activity of every kind and both sides
+    for column in (
+        "emails_sent_count",
+        "emails_received_count",
+        "meetings_sent_count",
+        "calls_received_count",
+        "tasks_count",
+        "customer_response_rate",
+        "avg_response_hours_theirs",
+        "next_activity_ours_at",
+    ):
+        assert expected[column].fillna(0).astype(bool).sum() >= 5, column
+    assert (expected.hours_ours > expected.hours_theirs).mean() > 0.5
+
+
+def test_health_equals_the_documented_formula(built: Warehouse, reference: Prepared) -> None:
+    health = _read(
+        built, f"select * from marts.fct_relationship_health_daily where as_of_date = '{AS_OF.date()}'"
+    )
+    moments = health[["record_type", "record_id"]].assign(as_of_at=pd.Timestamp(AS_OF.replace(tzinfo=None)))
+    expected = compute_health(reference, moments)
+    merged = health.merge(expected, on=["record_type", "record_id"], suffixes=("", "_pandas"))
+    assert len(merged) == len(health) > 300
+    for name in HEALTH_COMPONENTS:
+        assert np.allclose(
+            merged[f"{name}_component"].astype(float), merged[name].astype(float), equal_nan=True
+        )
+    assert np.allclose(
+        merged.health_score.astype(float),
+        merged.health_score_pandas.astype(float),
+        equal_nan=True,
+        atol=0.051,
+    )
+    scored = health[health.health_score.notna()]
+    assert set(scored.health_band) == {"good", "fair", "poor"}
+    assert health[health.health_score.isna()].no_score_reason.notna().all()
+    assert {"improving", "steady", "declining"} <= set(scored.health_trend)
+
+
+def test_per_record_moments_use_nothing_after_the_moment(built: Warehouse, reference: Prepared) -> None:
+    """The macros at a moment per record (closed opportunities 14 days before close, contacts at their
+    own moments) equal the reference at those moments; an activity exactly at the moment is left out and
+    counts one second later."""
+    opportunities = _read(
+        built,
+        """
+        select 'opportunity' as record_type, opportunity_id as record_id,
+               cast(actual_close_date as timestamp) - interval 14 day as as_of_at
+        from staging.stg_crm__opportunities
+        where not is_open and created_at < cast(actual_close_date as timestamp) - interval 14 day
+        order by opportunity_id limit 80
+    """,
+    )
+    done = reference.activities[reference.activities.occurred_at.notna()][["activity_id", "occurred_at"]]
+    contact_links = reference.links[reference.links.record_type == "contact"].merge(done, on="activity_id")
+    picked = contact_links.sort_values(["record_id", "occurred_at"]).groupby("record_id").nth(2).head(60)
+    at_activity = picked[["record_type", "record_id", "occurred_at"]].rename(
+        columns={"occurred_at": "as_of_at"}
+    )
+    just_after = at_activity.assign(as_of_at=at_activity.as_of_at + pd.Timedelta(seconds=1))
+    moments = pd.concat([opportunities, at_activity, just_after], ignore_index=True)
+    values = ",\n".join(
+        f"('{row.record_type}', '{row.record_id}', cast('{row.as_of_at}' as timestamp))"
+        for row in moments.itertuples()
+    )
+    moments_cte = f"moments as (select * from (values {values}) as m(record_type, record_id, as_of_at))"
+
+    kpis = _query_macro(
+        built, f"with {moments_cte}, kpis as ({{{{ relationship_kpis('moments') }}}}) select * from kpis"
+    )
+    expected = compute_kpis(reference, moments)
+    _assert_same(kpis, expected, KPI_COLUMNS, ["record_type", "record_id", "as_of_at"])
+
+    health = _query_macro(
+        built, f"with {moments_cte}, health as ({{{{ health_components('moments') }}}}) select * from health"
+    )
+    expected_health = compute_health(reference, moments)
+    merged = health.merge(
+        expected_health, on=["record_type", "record_id", "as_of_at"], suffixes=("", "_pandas")
+    )
+    assert len(merged) == len(moments)
+    assert np.allclose(
+        merged.health_score.astype(float),
+        merged.health_score_pandas.astype(float),
+        equal_nan=True,
+        atol=0.051,
+    )
+
+    before = kpis.merge(at_activity, on=["record_type", "record_id", "as_of_at"])
+    after = kpis.merge(just_after, on=["record_type", "record_id", "as_of_at"])
+    paired = before.merge(after, on=["record_type", "record_id"], suffixes=("_at", "_after"))
+    assert len(paired) == len(at_activity) > 20
+    assert (paired.activity_count_after > paired.activity_count_at).all()
+    assert (paired.last_activity_ours_at_at.fillna(pd.Timestamp.min) < paired.as_of_at_at).all()
+    assert (paired.last_activity_theirs_at_at.fillna(pd.Timestamp.min) < paired.as_of_at_at).all()
+
+
+def _restrict_to_before(warehouse: Path, moment: datetime) -> None:
+    """Make the raw layer look as it did at ``moment``: later activities, records and connections removed."""
+    from rapport import warehouse as rapport_warehouse
+
+    cut = moment.strftime("%Y-%m-%d %H:%M:%S")
+    with rapport_warehouse.connect(warehouse) as connection:
+        for table in ("email", "phonecall", "appointment", "task"):
+            connection.execute(f"delete from raw.{table} where modifiedon >= '{cut}'")
+        for table in ("lead", "opportunity", "contact", "account", "connection"):
+            connection.execute(f"delete from raw.{table} where createdon >= '{cut}'")
+        connection.execute("""
+            delete from raw.activityparty where activityid not in (
+                select activityid from raw.email union all select activityid from raw.phonecall
+                union all select activityid from raw.appointment union all select activityid from raw.task)
+        """)
+
+
+INCREMENTAL_TABLES = {
+    "intermediate.int_activities_unioned": "activity_id",
+    "intermediate.int_activity_participants_resolved": "participant_id",
+    "intermediate.int_activities_attributed": "activity_id",
+    "intermediate.int_activities_linked_to_records": "record_activity_key",
+    "intermediate.int_activity_responses_paired": "activity_id",
+}
+HISTORIES = {
+    "marts.fct_relationship_kpis": "record_kpi_key",
+    "marts.fct_relationship_health_daily": "record_health_key",
+}
+
+
+def _add_stakeholder_to_past_activity(warehouse: Warehouse, moment: datetime) -> tuple[str, str]:
+    """Connect, as a stakeholder added at ``moment``, a contact who met an opportunity's owner before
+    without the activities counting for the opportunity; returns (opportunity id, contact id)."""
+    from rapport import warehouse as rapport_warehouse
+
+    pair = _read(
+        warehouse,
+        f"""
+        with together as (
+            select customer.activity_id, customer.person_id as contact_id, colleague.person_id as user_id
+            from intermediate.int_activity_participants_resolved as customer
+            inner join intermediate.int_activity_participants_resolved as colleague
+                on customer.activity_id = colleague.activity_id
+            where customer.person_type = 'contact' and customer.takes_part
+                and colleague.person_type = 'systemuser' and colleague.takes_part
+        )
+        select opportunities.opportunity_id, together.contact_id, count(*) as activities
+        from staging.stg_crm__opportunities as opportunities
+        inner join together on together.user_id = opportunities.owner_id
+        inner join intermediate.int_activities_attributed as activities
+            on activities.activity_id = together.activity_id
+            and activities.occurred_at > opportunities.created_at
+            and activities.occurred_at < '{EARLIER:%Y-%m-%d}'
+        where not exists (
+            select 1 from intermediate.int_record_contacts_of_interest as interest
+            where interest.record_id = opportunities.opportunity_id
+                and interest.person_key = 'contact:' || together.contact_id)
+        group by all
+        order by activities desc, opportunity_id, contact_id
+        limit 1
+    """,
+    )
+    opportunity_id, contact_id = pair.opportunity_id[0], pair.contact_id[0]
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        connection.execute(
+            """
+            insert into raw.connection (connectionid, record1id, record1idobjecttypecode, record1roleid, record2id,
+                record2idobjecttypecode, record2roleid, ismaster, statecode, statuscode, createdon, modifiedon)
+            select 'test-stakeholder', ?, 'opportunity', null, ?, 'contact', connectionroleid, true, 0, 1, ?, ?
+            from raw.connectionrole where category = 1000 order by connectionroleid limit 1
+            """,
+            [opportunity_id, contact_id, moment.replace(tzinfo=None), moment.replace(tzinfo=None)],
+        )
+    return opportunity_id, contact_id
+
+
+def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
+    export_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    home = tmp_path_factory.mktemp("incremental")
+    path = home / "warehouse.duckdb"
+    warehouse = Warehouse(path=path, settings=_settings(home / "var", path), config=load_config())
+    load_export(export_dir, path)
+    _restrict_to_before(path, EARLIER)
+    _build(warehouse, EARLIER)  # a week ago, built in full
+    load_export(export_dir, path)  # a week of new and changed rows arrives...
+    stakeholder_added = datetime(2026, 10, 30, tzinfo=UTC)
+    opportunity_id, contact_id = _add_stakeholder_to_past_activity(warehouse, stakeholder_added)
+    _build(warehouse, AS_OF)  # ...and the run is incremental
+
+    def table(name: str, key: str, where: str = "") -> pd.DataFrame:
+        return _read(warehouse, f"select * from {name} {where} order by {key}").reset_index(drop=True)
+
+    today = f"where as_of_date = '{AS_OF.date()}'"
+    incremental = {name: table(name, key) for name, key in INCREMENTAL_TABLES.items()}
+    incremental |= {name: table(name, key, today) for name, key in HISTORIES.items()}
+    incremental["daily"] = table("marts.fct_relationship_activity_daily", "record_day_activity_key")
+    # the new stakeholder re-linked past activities that were not linked before (an incremental path)
+    relinked = _read(
+        warehouse,
+        f"""
+        select count(*) as links from intermediate.int_activities_linked_to_records
+        where record_id = '{opportunity_id}' and linked_from_at = '{stakeholder_added:%Y-%m-%d}'
+    """,
+    )
+    assert relinked.links[0] >= 1, (opportunity_id, contact_id)
+
+    histories = {name: table(name, key) for name, key in HISTORIES.items()}
+    assert all(len(frame.as_of_date.unique()) == 2 for frame in histories.values())  # both days kept
+    _build(warehouse, AS_OF)  # the same day again changes nothing
+    for name, key in HISTORIES.items():
+        pd.testing.assert_frame_equal(table(name, key), histories[name])
+
+    _build(warehouse, AS_OF, full_refresh=True)  # and a full refresh gives the same rows
+    for name, key in INCREMENTAL_TABLES.items():
+        pd.testing.assert_frame_equal(table(name, key), incremental[name], check_dtype=False)
+    for name, key in HISTORIES.items():
+        pd.testing.assert_frame_equal(table(name, key, today), incremental[name], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        table("marts.fct_relationship_activity_daily", "record_day_activity_key"),
+        incremental["daily"],
+        check_dtype=False,
+    )
