@@ -22,6 +22,7 @@ class RunSummary:
     tests_passed: int
     tests_warned: int
     scores: dict[str, int]
+    champions: tuple[str, ...] = ()
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -29,6 +30,30 @@ def _fetch(connection, query: str, parameters: list) -> list[tuple]:
         return connection.execute(query, parameters).fetchall()
     except Exception:  # a table a failed or partial run never created
         return []
+
+
+_PLURAL = {"lead": "leads", "opportunity": "opportunities"}
+
+
+def _champions(settings: Settings) -> tuple[str, ...]:
+    """One line per registered model: the champion's version, band and test AUC (empty when unreadable)."""
+    try:
+        from ml.registry import list_versions
+        from ml.tracking import mlflow_store
+
+        with mlflow_store(settings) as client:
+            versions = list_versions(client)
+    except Exception:  # no store yet (a run that failed before training): the summary says nothing of models
+        return ()
+    lines = []
+    for version in versions:
+        if "champion" not in version.aliases:
+            continue
+        auc = "-" if version.test_auc is None else f"{version.test_auc:.3f}"
+        lines.append(
+            f"{version.name} v{version.version} (trained as of {version.as_of_date}, test AUC {auc}, {version.band})"
+        )
+    return tuple(lines)
 
 
 def collect_summary(settings: Settings, ds: date) -> RunSummary:
@@ -70,6 +95,7 @@ def collect_summary(settings: Settings, ds: date) -> RunSummary:
         tests_passed=int(passed),
         tests_warned=int(warned),
         scores=scores,
+        champions=_champions(settings),
     )
 
 
@@ -80,7 +106,7 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         if not summary.unbalanced_tables
         else f"counts DO NOT reconcile for {', '.join(summary.unbalanced_tables)}"
     )
-    scored = ", ".join(f"{count:,} {entity}s" for entity, count in summary.scores.items()) or "nothing"
+    scored = ", ".join(f"{count:,} {_PLURAL.get(entity, entity + 's')}" for entity, count in summary.scores.items()) or "nothing"
     lines = [
         f"Rapport run for {summary.ds.isoformat()}",
         f"  extracted    {summary.rows_extracted:,} rows from {summary.tables_extracted} tables",
@@ -89,6 +115,7 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         f"  dbt          {summary.models_built} models built, {summary.tests_passed} tests passed"
         + (f", {summary.tests_warned} warned" if summary.tests_warned else ""),
         f"  scored       {scored}",
+        f"  champions    {'; '.join(summary.champions) or 'none yet (see the ml.check_*_readiness task logs)'}",
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",

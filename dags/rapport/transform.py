@@ -89,12 +89,19 @@ def run_dbt(
     extra: list[str] | None = None,
     raise_on_failure: bool = True,
 ) -> DbtRunSummary:
-    """Invoke ``dbt <command>`` in process and summarise what it built and tested."""
+    """Invoke ``dbt <command>`` in process and summarise what it built and tested.
+
+    With a selection, tests run only when every model they read is selected or already built upstream
+    (dbt's ``buildable`` indirect selection): dbt's default, ``eager``, would also pick a relationships
+    test between a selected model and an unselected one, and fail it on a table that was never built.
+    """
     from dbt.cli.main import dbtRunner
 
     args = list(extra or [])
     if select:
         args += ["--select", select]
+        if "--indirect-selection" not in args:
+            args += ["--indirect-selection", "buildable"]
     if exclude:
         args += ["--exclude", exclude]
     args += ["--vars", json.dumps(dbt_vars(config, as_of))]
