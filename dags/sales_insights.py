@@ -27,11 +27,10 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, chain, dag, task, task_group
 from rapport.contract import load_contract
+from rapport.validation import validation_dependencies
 
 TABLES = load_contract().table_names
-# activityparty's references are checked against the clean activity tables, so it is validated last.
-PARTY_TABLES = tuple(table.name for table in load_contract().tables if table.kind == "party")
-SCORED_ENTITIES = ("lead", "opportunity")
+SCORED_ENTITIES = {"lead": "leads", "opportunity": "opportunities"}  # entity -> plural for task ids
 
 # Bad input is not fixed by retrying: fail at once with the message. Anything else retries.
 RETRY_POLICY = ExceptionRetryPolicy(
@@ -77,13 +76,13 @@ def sales_insights():
         """Land every contract table as Parquet for the logical date (re-runs replace, never duplicate)."""
 
         @task
-        def prepare_source() -> str:
+        def prepare_source() -> dict:
             from rapport.pipeline import prepare_source
 
             return prepare_source()
 
         @task
-        def extract_table(table: str, source: str) -> dict:
+        def extract_table(table: str, source: dict) -> dict:
             from rapport.pipeline import extract_table
 
             return extract_table(table, source)
@@ -108,13 +107,12 @@ def sales_insights():
 
             return reconcile_counts()
 
-        record_tasks = [
-            validate_table.override(task_id=f"validate_{table}")(table)
-            for table in TABLES
-            if table not in PARTY_TABLES
-        ]
-        party_tasks = [validate_table.override(task_id=f"validate_{table}")(table) for table in PARTY_TABLES]
-        chain(record_tasks, *party_tasks, reconcile_counts())
+        validations = {table: validate_table.override(task_id=f"validate_{table}")(table) for table in TABLES}
+        for table, validation in validations.items():
+            # e.g. activityparty's references are checked against the clean activity tables
+            for dependency in validation_dependencies(table):
+                validations[dependency] >> validation
+        list(validations.values()) >> reconcile_counts()
 
     @task_group
     def analyze_text():
@@ -149,7 +147,7 @@ def sales_insights():
     @task_group
     def ml():
         """Per model: readiness gate → retraining decision → train and publish → score open records."""
-        for entity in SCORED_ENTITIES:
+        for entity, plural in SCORED_ENTITIES.items():
 
             @task.short_circuit(task_id=f"check_{entity}_readiness", ignore_downstream_trigger_rules=False)
             def check_readiness(entity: str = entity) -> bool:
@@ -169,7 +167,7 @@ def sales_insights():
 
                 return train_model(entity)
 
-            @task(task_id=f"score_{entity}s", trigger_rule="none_failed")
+            @task(task_id=f"score_{plural}", trigger_rule="none_failed")
             def score_records(entity: str = entity) -> dict:
                 from rapport.pipeline import score_records
 

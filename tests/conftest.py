@@ -7,6 +7,7 @@ tests never write into the source tree or ``~/airflow`` and never reach the netw
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -35,10 +36,18 @@ def session_home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory):
-    """A real PostgreSQL server on a free port, started for this test session and stopped after it."""
-    with running_postgres(tmp_path_factory.mktemp("postgres")) as server:
-        yield server
+def postgres_server():
+    """A real PostgreSQL server on a free port, started for this test session and stopped after it.
+
+    Its folder is not under pytest's tmp_path: another pytest session on the machine may reset that tree's
+    permissions, which a server running as another user (postgres) would not survive.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="rapport-postgres-"))
+    try:
+        with running_postgres(folder) as server:
+            yield server
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

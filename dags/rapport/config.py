@@ -31,8 +31,31 @@ class SampleConfig:
 
 
 @dataclass(frozen=True)
+class ExtractConfig:
+    postgres_schema: str = "public"
+    postgres_connect_timeout_seconds: int = 10
+    allow_empty_tables: tuple[str, ...] = ()
+    duckdb_memory_limit: str = "4GB"
+
+    def validate(self) -> None:
+        if self.postgres_connect_timeout_seconds <= 0:
+            raise ConfigError(
+                f"extract.postgres_connect_timeout_seconds = {self.postgres_connect_timeout_seconds}: must be > 0"
+            )
+
+
+@dataclass(frozen=True)
 class ValidationConfig:
     future_tolerance_hours: float = 24
+    chunk_rows: int = 1_000_000
+
+    def validate(self) -> None:
+        if self.future_tolerance_hours < 0:
+            raise ConfigError(
+                f"validation.future_tolerance_hours = {self.future_tolerance_hours}: must be >= 0"
+            )
+        if self.chunk_rows < 1000:
+            raise ConfigError(f"validation.chunk_rows = {self.chunk_rows}: must be at least 1000")
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,11 @@ class ScoringConfig:
     trend_dead_band: float = 5
     reasons_per_side: int = 5
     reasons_json_max_chars: int = 2000
+    validation_fraction: float = 0.2
+    max_trees: int = 300
+    max_depth: int = 3
+    learning_rate: float = 0.2
+    early_stopping_rounds: int = 30
 
     def validate(self) -> None:
         if self.training_window_days < 90:
@@ -119,11 +147,43 @@ class ScoringConfig:
             )
         if not self.ok_auc <= self.ready_auc:
             raise ConfigError("scoring: ok_auc must be <= ready_auc")
+        if not 0 < self.validation_fraction < 1:
+            raise ConfigError(
+                f"scoring.validation_fraction = {self.validation_fraction}: must be between 0 and 1"
+            )
+        if self.max_trees < 1 or not 1 <= self.max_depth <= 12:
+            raise ConfigError(
+                f"scoring: max_trees ({self.max_trees}) must be >= 1 and max_depth ({self.max_depth}) 1 to 12"
+            )
+        if self.reasons_per_side < 1 or self.reasons_json_max_chars < 2:
+            raise ConfigError("scoring: reasons_per_side must be >= 1 and reasons_json_max_chars >= 2")
 
 
 @dataclass(frozen=True)
 class NotesConfig:
     languages: tuple[str, ...] = ("en", "zh")
+    meeting_minutes: int = 60
+    call_minutes: int = 30
+    timezone: str = "UTC"
+    sources: tuple[str, ...] = ("annotation", "phonecall", "appointment", "task")
+
+    def validate(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        known = {"annotation", "email", "phonecall", "appointment", "task"}
+        if not set(self.sources) <= known:
+            raise ConfigError(f"notes.sources = {list(self.sources)}: allowed tables are {sorted(known)}")
+
+        if self.meeting_minutes <= 0 or self.call_minutes <= 0:
+            raise ConfigError("notes.meeting_minutes and notes.call_minutes must be > 0 (minutes)")
+        if not self.languages:
+            raise ConfigError('notes.languages is empty: list at least one language code, e.g. ["en", "zh"]')
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ConfigError(
+                f'notes.timezone = {self.timezone!r} is not an IANA time zone (e.g. "Asia/Shanghai")'
+            ) from error
 
 
 @dataclass(frozen=True)
@@ -139,6 +199,7 @@ class TalkingPointsConfig:
 class MailConfig:
     internal_domains: tuple[str, ...] = ()
     internal_addresses: tuple[str, ...] = ()
+    default_owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +210,7 @@ class WhoKnowsWhomConfig:
 
 _SECTIONS: dict[str, type] = {
     "sample": SampleConfig,
+    "extract": ExtractConfig,
     "validation": ValidationConfig,
     "relationship": RelationshipConfig,
     "health": HealthConfig,
@@ -165,6 +227,7 @@ class Config:
     """All tunables of one installation."""
 
     sample: SampleConfig
+    extract: ExtractConfig
     validation: ValidationConfig
     relationship: RelationshipConfig
     health: HealthConfig
@@ -198,8 +261,11 @@ class Config:
             for name, section_cls in _SECTIONS.items()
         }
         config = cls(**sections)
+        config.extract.validate()
+        config.validation.validate()
         config.health.validate()
         config.scoring.validate()
+        config.notes.validate()
         return config
 
     def dbt_vars(self) -> dict[str, Any]:

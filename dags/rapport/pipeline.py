@@ -30,23 +30,25 @@ def _jsonable(value: Any) -> Any:
 
 
 # extract ------------------------------------------------------------------------------------------
-def prepare_source(run: RunContext | None = None) -> str:
-    """Resolve the run's source (and generate the sample or convert a mail archive); return its spec."""
+def prepare_source(run: RunContext | None = None) -> dict[str, Any]:
+    """Resolve the run's source (generate the sample, convert a mail archive, check a database)."""
     from rapport.extract import prepare_source as prepare
     from rapport.extract import resolve_source
 
     run = run or current_run()
-    source = prepare(resolve_source(run.source_spec), run.settings, run.config)
+    source = prepare(
+        resolve_source(run.source_spec, settings=run.settings), run.settings, run.config, ds=run.ds
+    )
     log.info("source: %s", source.description)
-    return source.spec
+    return source.to_dict()
 
 
-def extract_table(table: str, source_spec: str, run: RunContext | None = None) -> dict[str, Any]:
+def extract_table(table: str, source: dict[str, Any], run: RunContext | None = None) -> dict[str, Any]:
+    from rapport.extract import Source
     from rapport.extract import extract_table as extract
-    from rapport.extract import resolve_source
 
     run = run or current_run()
-    result = extract(table, run.ds, resolve_source(source_spec), run.settings)
+    result = extract(table, run.ds, Source.from_dict(source), run.settings, config=run.config)
     return _jsonable(result)
 
 
@@ -55,14 +57,16 @@ def validate_table(table: str, run: RunContext | None = None) -> dict[str, Any]:
     from rapport.validation import validate_table as validate
 
     run = run or current_run()
-    return _jsonable(validate(table, run.ds, run.settings, run.config))
+    result = validate(table, run.ds, run.settings, run.config, as_of=run.as_of)
+    return _jsonable(result)
 
 
 def reconcile_counts(run: RunContext | None = None) -> dict[str, Any]:
     from rapport.validation import reconciliation_report
 
     run = run or current_run()
-    report = reconciliation_report(run.ds, run.settings)
+    report = reconciliation_report(run.ds, run.settings, run.config)
+    log.info("%s", report.as_text())
     return _jsonable(report)
 
 
@@ -71,7 +75,6 @@ def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from ml.notes.pipeline import analyze_notes as analyze
-
     from rapport import warehouse
 
     run = run or current_run()
@@ -82,7 +85,6 @@ def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
 
 def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
     from ml.notes.talking_points import detect_talking_points as detect
-
     from rapport import warehouse
 
     run = run or current_run()
@@ -94,9 +96,11 @@ def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
 # dbt ----------------------------------------------------------------------------------------------
 def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
     """Build and test everything but the score marts (they need this run's scores)."""
+    from ml.pipeline import prepare_ml_tables
     from rapport.transform import record_dbt_run, run_dbt
 
     run = run or current_run()
+    prepare_ml_tables(settings=run.settings)  # the ml source tables exist before any model reads them
     summary = run_dbt(
         "build", settings=run.settings, config=run.config, as_of=run.as_of, exclude="tag:scores"
     )
@@ -106,35 +110,42 @@ def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
 
 # ml -----------------------------------------------------------------------------------------------
 def check_training_readiness(entity: str, run: RunContext | None = None) -> bool:
+    """The readiness gate: enough positive and negative records created and closed in the window?"""
     from ml.pipeline import check_training_readiness as check
 
     run = run or current_run()
-    readiness = check(entity, run.as_of)
+    readiness = check(entity, run.as_of, settings=run.settings, config=run.config.scoring)
     log.info("%s readiness: %s", entity, readiness.reason)
     return bool(readiness.is_ready)
 
 
 def decide_retraining(entity: str, run: RunContext | None = None) -> bool:
+    """Retrain when forced, when there is no champion, or when the champion is too old."""
     from ml.pipeline import decide_retraining as decide
 
     run = run or current_run()
-    decision = decide(entity, run.as_of, force=run.force_retrain)
+    decision = decide(entity, run.as_of, run.force_retrain, settings=run.settings, config=run.config.scoring)
     log.info("%s retraining: %s", entity, decision.reason)
-    return bool(decision.should_retrain)
+    return bool(decision.retrain)
 
 
 def train_model(entity: str, run: RunContext | None = None) -> dict[str, Any]:
     from ml.pipeline import train_and_publish
 
     run = run or current_run()
-    return _jsonable(train_and_publish(entity, run.as_of))
+    result = train_and_publish(
+        entity, run.as_of, run.force_retrain, settings=run.settings, config=run.config.scoring
+    )
+    log.info("%s training: %s", entity, result.reason)
+    return _jsonable(result)
 
 
 def score_records(entity: str, run: RunContext | None = None) -> dict[str, Any]:
     from ml.pipeline import score_open_records
 
     run = run or current_run()
-    return _jsonable(score_open_records(entity, run.as_of))
+    result = score_open_records(entity, run.as_of, settings=run.settings, config=run.config.scoring)
+    return _jsonable(result)
 
 
 # write back ---------------------------------------------------------------------------------------
@@ -148,10 +159,17 @@ def build_score_marts(run: RunContext | None = None) -> dict[str, Any]:
 
 
 def export_scores(run: RunContext | None = None) -> dict[str, Any]:
+    """The day's scores as Parquet and CSV under var/exports/scores/ds=<date>/ for import into the CRM."""
+    from rapport import warehouse
+    from rapport.writeback import check_mart_is_current
     from rapport.writeback import export_scores as export
 
     run = run or current_run()
-    return _jsonable(export(run.ds, run.settings))
+    with warehouse.connect(run.settings.warehouse_path) as connection:
+        rows = check_mart_is_current(connection, run.ds)
+        folder, files = export(connection, run.ds, run.settings.exports_dir)
+    log.info("%d scores of %s exported to %s", rows, run.ds, folder)
+    return {"rows": rows, "folder": str(folder), "files": [str(path) for path in files]}
 
 
 def check_writeback_target(run: RunContext | None = None) -> bool:
@@ -165,11 +183,21 @@ def check_writeback_target(run: RunContext | None = None) -> bool:
 
 
 def upsert_scores(run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.writeback import upsert_scores_postgres
+    """Upsert the day's scores into PostgreSQL in one transaction (a failure leaves yesterday's rows)."""
+    from rapport import warehouse
+    from rapport.writeback import read_day_rows
+    from rapport.writeback import upsert_scores as upsert
 
     run = run or current_run()
-    assert run.settings.writeback_uri  # guarded by check_writeback_target
-    return _jsonable(upsert_scores_postgres(run.settings.writeback_uri, run.ds, run.settings))
+    if not run.settings.writeback_uri:
+        raise RuntimeError(
+            "upsert_scores needs RAPPORT_WRITEBACK_URI (check_writeback_target guards this task)"
+        )
+    with warehouse.connect(run.settings.warehouse_path) as connection:
+        rows = read_day_rows(connection, run.ds)
+    written = upsert(run.settings.writeback_uri, rows)
+    log.info("%d scores upserted into PostgreSQL", written)
+    return {"rows": written}
 
 
 def publish_marts(run: RunContext | None = None) -> dict[str, Any]:

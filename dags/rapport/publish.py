@@ -73,7 +73,7 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
                 connection.execute(
                     f"COPY (SELECT * FROM {source}) TO '{staging_parquet / (table + '.parquet')}' (FORMAT parquet)"
                 )
-                rows += connection.execute(f'SELECT count(*) FROM published.main."{table}"').fetchone()[0]
+                rows += connection.execute(f'SELECT count(*) FROM published.main."{table}"').fetchall()[0][0]
             connection.execute(
                 "CREATE TABLE published.main._publication AS "
                 "SELECT ?::DATE AS ds, now()::TIMESTAMP AS published_at, ?::VARCHAR[] AS tables",

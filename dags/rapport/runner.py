@@ -117,25 +117,26 @@ class _ProgressPrinter(threading.Thread):
 
 
 def _task_states(logical_date: datetime) -> list[tuple[str, str, float | None]]:
-    from airflow import settings as airflow_settings
-    from sqlalchemy import text
+    """(task id, state, seconds) of the run for ``logical_date``, in the order the tasks finished."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
 
-    query = text(
-        """
-        select ti.task_id, ti.state, ti.start_date, ti.end_date
-        from task_instance ti
-        join dag_run dr on dr.dag_id = ti.dag_id and dr.run_id = ti.run_id
-        where ti.dag_id = :dag_id and dr.logical_date = :logical_date
-        order by ti.end_date
-        """
-    )
-    with airflow_settings.engine.connect() as connection:
-        rows = connection.execute(query, {"dag_id": DAG_ID, "logical_date": logical_date}).fetchall()
-    out = []
-    for task_id, state, start, end in rows:
-        seconds = (end - start).total_seconds() if start is not None and end is not None else None
-        out.append((task_id, state, seconds))
-    return out
+    with create_session() as session:
+        runs = DagRun.find(dag_id=DAG_ID, logical_date=logical_date, session=session)
+        if not runs:
+            return []
+        instances = runs[-1].get_task_instances(session=session)
+        rows = [
+            (
+                ti.task_id,
+                str(getattr(ti.state, "value", ti.state)),
+                (ti.end_date - ti.start_date).total_seconds() if ti.start_date and ti.end_date else None,
+                ti.end_date,
+            )
+            for ti in instances
+        ]
+    rows.sort(key=lambda row: (row[3] is None, row[3] or 0))
+    return [(task_id, state, seconds) for task_id, state, seconds, _ in rows]
 
 
 @contextlib.contextmanager
@@ -188,11 +189,11 @@ def run_dag(
     out: TextIO = sys.stdout,
 ) -> RunOutcome:
     """Run the DAG once for ``logical_date`` with ``conf`` in this process and report every task."""
-    ensure_airflow_database(settings, out)
-    dag = load_dag(settings)
     log_path = None if verbose else settings.var_dir / "logs" / f"run-{logical_date.date().isoformat()}.log"
     started = time.monotonic()
     with _captured_output(log_path) as terminal:
+        ensure_airflow_database(settings, terminal)
+        dag = load_dag(settings)
         printer = _ProgressPrinter(logical_date, len(dag.task_dict), terminal)
         printer.start()
         try:

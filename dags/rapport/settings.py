@@ -121,6 +121,8 @@ class Settings:
                 "DBT_PROFILES_DIR": str(self.dbt_project_dir),
                 "DBT_TARGET_PATH": str(self.dbt_target_dir),
                 "DBT_LOG_PATH": str(self.dbt_log_dir),
+                # matplotlib (MLflow's evaluation plots) keeps its font cache here, not in ~/.cache
+                "MPLCONFIGDIR": str(self.var_dir / "cache" / "matplotlib"),
             }
         )
         return env

@@ -95,7 +95,7 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         f"               duckdb -readonly {published_database(settings)}  or",
         f"               python -c \"import duckdb; print(duckdb.connect('{published_database(settings)}', "
         "read_only=True).sql('select * from dim_opportunities limit 5'))\"",
-        f"  MLflow UI    .venv/bin/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri} --workers 1",
-        "  Airflow UI   .venv/bin/rapport ui   (airflow standalone on http://localhost:8080)",
+        "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
+        "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
     ]
     return "\n".join(lines)

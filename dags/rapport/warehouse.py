@@ -27,11 +27,17 @@ AUDIT_DDL = (
     CREATE TABLE IF NOT EXISTS audit.extract_manifest (
         ds DATE NOT NULL,             -- the run's logical date
         table_name VARCHAR NOT NULL,  -- contract table
-        source VARCHAR NOT NULL,      -- e.g. files:/path, postgres://host/db, sample, mail:/path
+        source VARCHAR NOT NULL,      -- e.g. files:/path, postgres:postgresql://user@host/db, sample, mail:/path
         load_type VARCHAR NOT NULL,   -- full (a snapshot: replaces raw) | incremental (merged by key)
-        rows BIGINT NOT NULL,
+        rows BIGINT NOT NULL,         -- rows landed
         bytes BIGINT NOT NULL,        -- size of the landed Parquet file
-        watermark TIMESTAMP,          -- max(modifiedon) landed, the next incremental run starts after it
+        watermark TIMESTAMP,          -- max(modifiedon) of the rows that passed validation (set by validate);
+                                      -- the next incremental run starts after it
+        previous_watermark TIMESTAMP, -- the watermark this (incremental) extraction started after
+        source_rows BIGINT,           -- rows read from the source, before Synapse version handling
+        superseded_rows BIGINT,       -- Synapse append-only rows dropped: a later version of the key exists
+        deleted_rows BIGINT,          -- Synapse append-only keys dropped: their latest version is isDeleted
+        converter_quarantined_rows BIGINT, -- rows the mail converter could not convert (folded into quarantine)
         landed_path VARCHAR NOT NULL,
         extracted_at TIMESTAMP NOT NULL,
         PRIMARY KEY (ds, table_name)

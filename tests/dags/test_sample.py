@@ -305,6 +305,18 @@ def test_nothing_is_created_after_the_end_date_and_modified_follows_created(db) 
         )
         == 0
     )
+    # activities about a lead or opportunity do not predate it
+    for kind, key in (("lead", "leadid"), ("opportunity", "opportunityid")):
+        assert (
+            scalar(
+                db,
+                f"""
+            select count(*) from activity a join {kind} r on r.{key} = a.regardingobjectid
+            where a.createdon < r.createdon
+        """,
+            )
+            == 0
+        ), kind
     # closed records: modified at (leads) or after (opportunities) their close
     assert (
         scalar(db, "select count(*) from opportunity where statecode > 0 and modifiedon < actualclosedate")

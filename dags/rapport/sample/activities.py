@@ -518,7 +518,9 @@ def _emails(
 
     regarding_id, regarding_type = _regarding(rng, world, e, customer, start)
     created = np.where(
-        outgoing, sent - rng.integers(1, 15, n) * MINUTE, _clock(sent + rng.integers(5, 120, n), timeline)
+        outgoing,
+        np.clip(sent - rng.integers(1, 15, n) * MINUTE, np.minimum(ep.start[te], sent), sent),
+        _clock(sent + rng.integers(5, 120, n), timeline),
     )
     modified = np.maximum(created, _clock(sent + rng.integers(1, 30, n), timeline))
     sink(
@@ -689,7 +691,7 @@ def _meetings(
     duration = rng.choice([30, 45, 60, 60, 90, 120], size=n)
     past_end = np.minimum(ep.end[e], timeline.end - duration * MINUTE - HOUR)
     past = _times_in(rng, ep.start[e], np.maximum(past_end, ep.start[e] + HOUR), _shape(ep, e))
-    past = past - past % (30 * MINUTE)
+    past = past + (-past) % (30 * MINUTE)  # on the half hour, not before the episode starts
     at = np.where(future, _future_moment(rng, n, timeline), past)
     clock = np.minimum(at, timeline.end - 1)
     customer = _customer(rng, world, e, clock)

@@ -203,11 +203,11 @@ def build_ties(
         + (rng.random(len(extra_contact)) * sizes[team[extra_contact]]).astype(np.int64)
     ]
     add(extra_contact, extra_user, rng.gamma(1.5, 0.5, len(extra_contact)))
-    hidden = np.flatnonzero(rng.random(n_contacts) < 0.15)
+    hidden = np.flatnonzero(rng.random(n_contacts) < HIDDEN_TIE_SHARE)
     hidden_user = flat_members[
         starts[team[hidden]] + (rng.random(len(hidden)) * sizes[team[hidden]]).astype(np.int64)
     ]
-    add(hidden, hidden_user, rng.uniform(3.0, 7.0, len(hidden)))
+    add(hidden, hidden_user, rng.uniform(4.0, 9.0, len(hidden)))
 
     contact = np.concatenate(parts_contact)
     user = np.concatenate(parts_user)
@@ -257,6 +257,7 @@ MAX_THREAD = 10
 REPLY_DECAY = 0.8
 THREAD_RATE, CALL_RATE, TASK_RATE = 0.22, 0.15, 0.14  # per activity unit; meetings: Episodes.meeting_share
 TIME_CAP_LOSS = 1.03  # threads cut short by the end of the window or a close: measured, compensated
+HIDDEN_TIE_SHARE = 0.2  # contacts whose strongest colleague may be someone other than the account owner
 KIND_RATE = np.array([1.0, 1.6, 0.09, 0.5])  # activities per active day, before the scale factor
 
 

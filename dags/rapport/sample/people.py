@@ -55,13 +55,12 @@ def person_names(rng: np.random.Generator, lang: np.ndarray) -> Names:
 
 def occurrence(values: pa.Array) -> np.ndarray:
     """For each value, how many equal values came before it (0 for the first occurrence)."""
-    as_numpy = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
-    if len(as_numpy) == 0:
+    if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    _, inverse = np.unique(as_numpy.astype(str), return_inverse=True)
-    order = np.argsort(inverse, kind="stable")
-    sorted_groups = inverse[order]
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_groups)) + 1))
+    codes = np.asarray(pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_codes)) + 1))
     counts = np.diff(np.concatenate((starts, [len(order)])))
     within = np.arange(len(order)) - np.repeat(starts, counts)
     result = np.empty(len(order), dtype=np.int64)

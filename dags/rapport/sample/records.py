@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rapport.sample import model, names
-from rapport.sample.arrays import DAY, HOUR, business_time, guids, sigmoid, take, to_weekday
+from rapport.sample.arrays import DAY, HOUR, business_time, guids, segment_choice, sigmoid, take, to_weekday
 from rapport.sample.people import Names, emails, make_unique, person_names, phones
 from rapport.sample.scales import Scale
 
@@ -549,15 +549,9 @@ def pick_contact(
 ) -> np.ndarray:
     """A contact of each company, weighted by how much they talk; falls back to the primary if not yet created."""
     ordered_weight = contacts.weight[contacts.company_order]
-    position = contacts.company_order[_segment(rng, company, contacts.company_offsets, ordered_weight)]
+    position = contacts.company_order[segment_choice(rng, company, contacts.company_offsets, ordered_weight)]
     primary = contacts.company_order[contacts.company_offsets[company]]
     return np.where(contacts.created[position] <= at, position, primary)
-
-
-def _segment(rng, segments, offsets, weights):
-    from rapport.sample.arrays import segment_choice
-
-    return segment_choice(rng, segments, offsets, weights)
 
 
 # --- leads -------------------------------------------------------------------------------------------
@@ -861,7 +855,7 @@ def build_opportunities(
         14 * DAY + np.exp(rng.normal(np.log(55 * DAY), 0.6, n)),
         14 * DAY + np.exp(rng.normal(np.log(40 * DAY), 0.7, n)),
     ).astype(np.int64)
-    stale = ~success & (rng.random(n) < 0.05)
+    stale = rng.random(n) < np.where(success, 0.03, 0.12)  # deals left open and forgotten
     close_at = np.maximum(_in_business_hours(rng, created + duration, timeline), created + 14 * DAY)
     closed = ~stale & (close_at < timeline.end)
     close_at = np.where(closed, close_at, NEVER)

@@ -14,8 +14,8 @@ import numpy as np  # noqa: TID253  (generator-only module, imported lazily by r
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rapport.sample import names, text
-from rapport.sample.arrays import DAY, HOUR, guids, masked, take
+from rapport.sample import names
+from rapport.sample.arrays import DAY, HOUR, dates, guids, masked, take, timestamps
 from rapport.sample.episodes import SALES_TEAM_ROLES, STAKEHOLDER_ROLES, Stakeholders
 from rapport.sample.records import (
     LEAD_QUALIFIED,
@@ -262,8 +262,6 @@ def lead_rows(
 
 
 def _date_column(seconds: np.ndarray, valid: np.ndarray) -> pa.Array:
-    from rapport.sample.arrays import dates
-
     return dates(np.where(valid, seconds, 0), valid)
 
 
@@ -348,11 +346,8 @@ def sales_process_rows(
     stage_now = opps.stage
     started = opps.stage_started[np.arange(n), stage_now]
     started = np.minimum(started, timeline.end - 1)
-    paths = [
-        pc.binary_join_element_wise(*[stage_ids[i] for i in range(k + 1)], ",") if k else stage_ids[0]
-        for k in range(4)
-    ]
-    traversed = take(pa.array([p.as_py() for p in paths]), stage_now)
+    ids = stage_ids.to_pylist()
+    traversed = take(pa.array([",".join(ids[: k + 1]) for k in range(4)]), stage_now)
     modified = np.where(closed, np.minimum(opps.close_at, timeline.end - 1), started)
     return {
         "businessprocessflowinstanceid": guids(rng, n),
@@ -361,9 +356,7 @@ def sales_process_rows(
         "activestageid": take(stage_ids, stage_now),
         "activestagename": take(pa.array(list(names.STAGE_NAMES)), stage_now),
         "activestagestartedon": started,
-        "completedon": masked(np.where(closed, opps.close_at, 0) * 1_000_000, closed, pa.int64()).cast(
-            pa.timestamp("us")
-        ),
+        "completedon": timestamps(np.where(closed, opps.close_at, 0), closed),
         "traversedpath": traversed,
         "statecode": closed.astype(np.int32),
         "statuscode": np.select([opps.state == OPP_WON, closed], [2, 3], 1).astype(np.int32),
@@ -452,7 +445,6 @@ def connection_rows(
     m = len(all_role)
     role_id = take(role_ids, all_role)
     none = pa.nulls(m, pa.string())
-    from rapport.sample.arrays import dates
 
     def half(rec1, rec1_type, rec1_role, rec2, rec2_type, rec2_role, master: bool) -> Columns:
         return {
@@ -482,6 +474,3 @@ def connection_rows(
         )
         for key in master
     }
-
-
-_ = text  # the sentence bank is used through render_sentences

@@ -1,0 +1,422 @@
+"""Reading an export folder: ``DIR/<table>.parquet``, ``DIR/<table>.csv`` or a folder ``DIR/<table>/``.
+
+A table folder (Synapse Link style) holds Parquet or CSV files, possibly in partition sub-folders; files
+and folders whose name starts with ``_`` or ``.`` are skipped. CSV files are read as text (all VARCHAR) so
+each value lands exactly as written; Parquet keeps its types. Whether Synapse Link CSV files carry a header
+row is not documented, so both are accepted: a first line that names contract columns is a header;
+otherwise the column order comes from the CDM ``model.json`` beside the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rapport.contract import Table
+from rapport.duckdb_session import sql_ident, sql_list, sql_string
+from rapport.errors import ExportReadError, MissingTableError
+from rapport.extract.columns import ColumnMapping, known_column_names, map_columns
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet",)
+FILE_COLUMN = "_rapport_file"  # the source file of each row, added while reading
+MAX_CSV_LINE_BYTES = 64 * 1024 * 1024  # e-mail bodies can be long
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    """The files holding one table in an export folder."""
+
+    table: str
+    format: str  # parquet | csv
+    paths: tuple[Path, ...]
+
+    @property
+    def display(self) -> str:
+        if len(self.paths) == 1:
+            return str(self.paths[0])
+        return f"{self.paths[0].parent} ({len(self.paths)} {self.format} files)"
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How the CSV files of one table are laid out."""
+
+    header: bool
+    names: tuple[str, ...] = ()  # column order from model.json when there is no header
+    model_json: Path | None = None
+    # header mode: groups of files sharing one header (schema drift adds columns to later files)
+    groups: tuple[tuple[tuple[str, ...], tuple[Path, ...]], ...] = ()
+
+
+def _suffix_format(name: str) -> str | None:
+    lower = name.lower()
+    if lower.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if lower.endswith(CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def _stem(name: str) -> str:
+    lower = name.lower()
+    for suffix in (*PARQUET_SUFFIXES, *CSV_SUFFIXES):
+        if lower.endswith(suffix):
+            return lower[: -len(suffix)]
+    return lower
+
+
+def locate_table_files(export_dir: Path, table: str) -> TableFiles | None:
+    """The files of ``table`` in ``export_dir`` (names match case-insensitively), or None when absent."""
+    candidates = [
+        entry
+        for entry in sorted(export_dir.iterdir())
+        if not entry.name.startswith((".", "_"))
+        and (
+            (entry.is_file() and _suffix_format(entry.name) and _stem(entry.name) == table)
+            or (entry.is_dir() and entry.name.lower() == table)
+        )
+    ]
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        names = ", ".join(entry.name for entry in candidates)
+        raise ExportReadError(
+            f"table {table} appears more than once in {export_dir} ({names}): keep one file or one folder per table"
+        )
+    (entry,) = candidates
+    if entry.is_file():
+        return TableFiles(table=table, format=_suffix_format(entry.name) or "", paths=(entry,))
+    if (entry / "_delta_log").is_dir():
+        raise ExportReadError(
+            f"{entry} is a Delta Lake table (it has _delta_log/): Rapport reads plain Parquet or CSV files and does "
+            "not interpret Delta logs (the folder may hold removed file versions); export a Parquet snapshot instead"
+        )
+    files = sorted(
+        path
+        for path in entry.rglob("*")
+        if path.is_file()
+        and _suffix_format(path.name)
+        and not any(part.startswith((".", "_")) for part in path.relative_to(entry).parts)
+    )
+    formats = {_suffix_format(path.name) for path in files}
+    if not files:
+        raise ExportReadError(
+            f"folder {entry} holds no .parquet or .csv files for table {table}: put the table's files in it or remove it"
+        )
+    if len(formats) > 1:
+        raise ExportReadError(f"folder {entry} mixes Parquet and CSV files: keep one format per table")
+    return TableFiles(table=table, format=formats.pop() or "", paths=tuple(files))
+
+
+def first_csv_record(path: Path) -> list[str]:
+    """The first record of a CSV file (BOM removed), or [] for an empty file."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:  # type: ignore[operator]
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ExportReadError(f"cannot read {path}: {error}; check that it is a UTF-8 CSV file") from error
+
+
+def csv_layout(files: TableFiles, table: Table, export_dir: Path) -> CsvLayout:
+    """Decide whether the CSV files have a header row; without one, take the column order from model.json.
+
+    A first line is a header when it names the primary key or when at least half of its fields are known
+    column names of the table (contract names, aliases, Synapse system columns).
+    """
+    records = (first_csv_record(path) for path in files.paths)
+    first = [field.strip().lower() for field in next((record for record in records if record), [])]
+    if not first:  # every file is empty: no rows, whatever the layout
+        return CsvLayout(header=True)
+    known = known_column_names(table)
+    if table.primary_key in first or sum(field in known for field in first) * 2 >= len(first):
+        return CsvLayout(header=True, groups=_header_groups(files))
+    model = find_model_json(files, export_dir)
+    if model is None:
+        raise ExportReadError(
+            f"{files.paths[0]} has no header row (its first line does not name the columns of {table.name}, "
+            f"e.g. {table.primary_key}) and there is no CDM model.json next to it or in {export_dir} giving the "
+            "column order: export the CSV with a header row, or copy the export's model.json into the folder"
+        )
+    return CsvLayout(header=False, names=model_json_columns(model, table.name), model_json=model)
+
+
+def _header_groups(files: TableFiles) -> tuple[tuple[tuple[str, ...], tuple[Path, ...]], ...]:
+    """Files grouped by their header row (empty files, which hold no rows, are left out)."""
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for path in files.paths:
+        header = tuple(field.strip() for field in first_csv_record(path))
+        if not header:
+            continue
+        lowered = [name.lower() for name in header]
+        duplicated = sorted({name for name in lowered if lowered.count(name) > 1})
+        if duplicated:
+            raise ExportReadError(
+                f"{path}: the header names column(s) {', '.join(duplicated)} more than once (names match "
+                "case-insensitively); give every column one name"
+            )
+        groups.setdefault(header, []).append(path)
+    return tuple((header, tuple(paths)) for header, paths in groups.items())
+
+
+def find_model_json(files: TableFiles, export_dir: Path) -> Path | None:
+    """The nearest ``model.json``: beside the table's files, then in its table folder, then the export folder."""
+    folders = [files.paths[0].parent, *files.paths[0].parent.parents]
+    for folder in folders:
+        candidate = folder / "model.json"
+        if candidate.is_file():
+            return candidate
+        if folder == export_dir:
+            break
+    return None
+
+
+def model_json_columns(path: Path, table: str) -> tuple[str, ...]:
+    """Column names of ``table`` from a CDM model.json (``entities[].attributes[].name``, in order)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as error:
+        raise ExportReadError(f"cannot read the CDM model {path}: {error}; it must be a JSON file") from error
+    for entity in document.get("entities", []):
+        if str(entity.get("name", "")).lower() == table:
+            names = tuple(
+                str(attribute["name"]) for attribute in entity.get("attributes", []) if "name" in attribute
+            )
+            if not names:
+                break
+            return names
+    raise ExportReadError(
+        f"the CDM model {path} describes no entity {table!r} with attributes, so the header-less CSV files of "
+        f"{table} cannot be read: export them with a header row or use the model.json of the same export"
+    )
+
+
+def relation_sql(files: TableFiles, layout: CsvLayout | None) -> str | None:
+    """A DuckDB table expression reading the files, with the column ``_rapport_file`` (source file).
+
+    CSV files are read with an explicit dialect and column list (no sniffing), so a broken quote is
+    reported at the line where it opens. None when every CSV file is empty.
+    """
+    if files.format == "parquet":
+        paths = sql_list(tuple(str(path) for path in files.paths))
+        return (
+            f"read_parquet({paths}, union_by_name = true, hive_partitioning = false, "
+            f"filename = {sql_string(FILE_COLUMN)})"
+        )
+    assert layout is not None
+    options = [
+        "auto_detect = false",
+        "all_varchar = true",
+        "delim = ','",
+        "quote = '\"'",
+        "escape = '\"'",
+        "allow_quoted_nulls = false",
+        "strict_mode = true",
+        "hive_partitioning = false",
+        f"max_line_size = {MAX_CSV_LINE_BYTES}",
+        f"filename = {sql_string(FILE_COLUMN)}",
+    ]
+    if not layout.header:
+        # Synapse appends new columns at the end: older rows have fewer fields (null_padding). DuckDB's
+        # parallel reader cannot pad rows when values contain quoted line breaks, so read serially.
+        paths = sql_list(tuple(str(path) for path in files.paths))
+        options += ["header = false", f"columns = {_varchar_columns(layout.names)}", "null_padding = true"]
+        return f"read_csv({paths}, {', '.join([*options, 'parallel = false'])})"
+    if not layout.groups:
+        return None
+    reads = [
+        f"SELECT * FROM read_csv({sql_list(tuple(str(path) for path in paths))}, "
+        f"{', '.join([*options, 'header = true', f'columns = {_varchar_columns(header)}'])})"
+        for header, paths in layout.groups
+    ]
+    return (
+        reads[0].removeprefix("SELECT * FROM ")
+        if len(reads) == 1
+        else "(" + " UNION ALL BY NAME ".join(reads) + ")"
+    )
+
+
+def _varchar_columns(names: tuple[str, ...]) -> str:
+    return "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in names) + "}"
+
+
+def describe_error(error: Exception, files: TableFiles) -> ExportReadError:
+    """Turn a DuckDB reading error into a message naming the file, the line and the fix."""
+    text = str(error)
+    line = _after(text, "CSV Error on Line:")
+    file_name = _after(text, "file =") or files.display
+    reason = _csv_reason(text)
+    original = _original_line(text)
+    shown = f" (the line reads: {original})" if original else ""
+    if "unterminated quote" in text:
+        return ExportReadError(
+            f"{file_name}, line {line}: a value opens a double quote that is never closed{shown}; fix the "
+            'quoting there (a quote inside a quoted value is written twice: "") and export again'
+        )
+    if line:
+        return ExportReadError(
+            f"{file_name}, line {line}: {reason}{shown}; fix the file there and export again"
+        )
+    return ExportReadError(f"cannot read {files.display}: {text.strip().splitlines()[0]}")
+
+
+def _csv_reason(text: str) -> str:
+    """DuckDB's explanation in a CSV error: the paragraph after the header and the original line."""
+    body = text.split("Possible fixes:")[0].split("  file =")[0]
+    paragraphs = [part.strip() for part in body.split("\n\n") if part.strip()]
+    kept = []
+    for paragraph in paragraphs:
+        first = paragraph.splitlines()[0]
+        if "CSV Error on Line" in first:
+            rest = paragraph.splitlines()[1:]
+            if rest and not rest[0].startswith("Original Line"):
+                kept.append(" ".join(item.strip() for item in rest))
+            continue
+        kept.append(" ".join(item.strip() for item in paragraph.splitlines()))
+    return " ".join(kept) or "the CSV file is malformed"
+
+
+def _after(text: str, marker: str) -> str:
+    for line in text.splitlines():
+        if marker in line:
+            return line.split(marker, 1)[1].strip()
+    return ""
+
+
+def _original_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("Original Line:"):
+            value = line.split(":", 1)[1].strip()
+            return value if len(value) <= 200 else value[:200] + "..."
+    return ""
+
+
+def quoted_columns(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(sql_ident(name) for name in names)
+
+
+@dataclass(frozen=True)
+class FolderLanding:
+    """What :func:`land_export_table` wrote."""
+
+    files: TableFiles | None  # None: the table is absent and landed empty
+    mapping: ColumnMapping | None
+    layout: CsvLayout | None
+    source_rows: int
+    superseded_rows: int
+    deleted_rows: int
+
+
+def land_export_table(
+    table: Table,
+    export_dir: Path,
+    scratch: duckdb.DuckDBPyConnection,
+    out_file: Path,
+    *,
+    allow_missing: bool,
+) -> FolderLanding:
+    """Write ``table`` from the export folder to ``out_file`` (Parquet) with contract column names.
+
+    Synapse Link append-only exports (``versionnumber`` / ``isDeleted`` / ``SinkModifiedOn`` columns) keep
+    the latest version of each key and drop keys whose latest version is deleted; both are counted.
+    """
+    import duckdb
+
+    files = locate_table_files(export_dir, table.name)
+    if files is None:
+        if not allow_missing:
+            raise MissingTableError(
+                f"the export {export_dir} has no {table.name} table, which the contract requires: expected "
+                f"{export_dir / (table.name + '.parquet')}, {export_dir / (table.name + '.csv')} or a folder "
+                f"{export_dir / table.name}/ of such files (see docs/contract.md)"
+            )
+        write_empty_table(table, scratch, out_file)
+        return FolderLanding(None, None, None, 0, 0, 0)
+    layout = csv_layout(files, table, export_dir) if files.format == "csv" else None
+    relation = relation_sql(files, layout)
+    if relation is None:  # CSV files without a single line
+        write_empty_table(table, scratch, out_file)
+        return FolderLanding(files, map_columns(table, table.column_names), layout, 0, 0, 0)
+    try:
+        described = scratch.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    except duckdb.Error as error:
+        raise describe_error(error, files) from error
+    columns = [row[0] for row in described if row[0] != FILE_COLUMN]
+    mapping = map_columns(table, columns)
+    if not mapping.selected:
+        raise ExportReadError(
+            f"none of the columns of {files.display} ({', '.join(columns[:8])}{', ...' if len(columns) > 8 else ''}) "
+            f"is a column of the contract table {table.name}: check that this is the right file and that its "
+            "column names are Dataverse logical names (docs/contract.md)"
+        )
+    if mapping.ignored:
+        log.info("%s: ignoring columns not in the contract: %s", files.display, ", ".join(mapping.ignored))
+    select_list = ", ".join(f"{sql_ident(src)} AS {sql_ident(name)}" for src, name in mapping.selected)
+    key = mapping.source_column(table.primary_key)
+    superseded = deleted = 0
+    try:
+        if mapping.is_synapse_append_only and key is not None:
+            ranked = _synapse_ranked_sql(relation, mapping, key)
+            total, superseded, deleted = scratch.execute(
+                "SELECT count(*), count(*) FILTER (WHERE _rapport_rank > 1), "
+                f"count(*) FILTER (WHERE _rapport_rank = 1 AND _rapport_deleted) FROM ({ranked})"
+            ).fetchall()[0]
+            query = f"SELECT {select_list} FROM ({ranked}) WHERE _rapport_rank = 1 AND NOT _rapport_deleted"
+            log.info(
+                "%s: Synapse append-only export: %d rows read, %d older versions and %d deleted keys dropped",
+                files.display, total, superseded, deleted,
+            )  # fmt: skip
+        else:
+            query = f"SELECT {select_list} FROM {relation}"
+            total = None
+        scratch.execute(f"COPY ({query}) TO {sql_string(str(out_file))} (FORMAT parquet, COMPRESSION zstd)")
+    except duckdb.Error as error:
+        raise describe_error(error, files) from error
+    if total is None:
+        total = scratch.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(out_file))})").fetchall()[
+            0
+        ][0]
+    return FolderLanding(files, mapping, layout, int(total), int(superseded), int(deleted))
+
+
+def _synapse_ranked_sql(relation: str, mapping: ColumnMapping, key: str) -> str:
+    version = mapping.system_column("versionnumber")
+    sink = mapping.system_column("sinkmodifiedon")
+    flag = mapping.system_column("isdeleted")
+    version_sql = f"try_cast({sql_ident(version)} AS BIGINT)" if version else "NULL"
+    sink_text = f"CAST({sql_ident(sink)} AS VARCHAR)" if sink else None
+    sink_sql = (
+        f"coalesce(try_strptime({sink_text}, '%m/%d/%Y %I:%M:%S %p'), try_cast({sink_text} AS TIMESTAMP))"
+        if sink_text
+        else "NULL"
+    )
+    deleted_sql = (
+        f"coalesce(lower(trim(CAST({sql_ident(flag)} AS VARCHAR))) IN ('true', '1', 't'), FALSE)"
+        if flag
+        else "FALSE"
+    )
+    return (
+        f"SELECT *, CASE WHEN {sql_ident(key)} IS NULL THEN 1 ELSE row_number() OVER ("
+        f"PARTITION BY {sql_ident(key)} ORDER BY {version_sql} DESC NULLS LAST, {sink_sql} DESC NULLS LAST, "
+        f"{sql_ident(FILE_COLUMN)} DESC) END AS _rapport_rank, {deleted_sql} AS _rapport_deleted FROM {relation}"
+    )
+
+
+def write_empty_table(table: Table, scratch: duckdb.DuckDBPyConnection, out_file: Path) -> None:
+    """An empty Parquet file with the contract's columns and types (an absent optional table)."""
+    columns = ", ".join(
+        f"CAST(NULL AS {column.duckdb_type}) AS {sql_ident(column.name)}" for column in table.columns
+    )
+    scratch.execute(f"COPY (SELECT {columns} WHERE FALSE) TO {sql_string(str(out_file))} (FORMAT parquet)")

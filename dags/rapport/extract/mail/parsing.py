@@ -1,0 +1,250 @@
+"""One message's bytes -> a parsed message, or a problem that sends it to quarantine.
+
+Parsing uses the standard library: ``email.parser.BytesParser`` with the ``compat32`` policy for the
+message structure (it never raises on header access and is about five times faster than
+``email.policy.default`` on this corpus: 0.3 against 1.5 ms per message), header values decoded by
+:mod:`rapport.extract.mail.decoding` (RFC 2047, raw 8-bit bytes, unknown charsets) and addresses by
+:mod:`rapport.extract.mail.addresses` (``getaddresses``, re-parsed with ``email.policy.default`` where
+that result is doubtful). Nothing here raises on bad mail: a message that
+cannot become an e-mail activity comes back as a :class:`Problem` with a check name and a reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+
+from rapport.extract.mail.addresses import Mailbox, normalise_address, parse_address_header
+from rapport.extract.mail.decoding import decode_header_text, extract_body, message_charsets
+
+# Headers of which at least one must be present for a file to count as an e-mail.
+KNOWN_HEADERS = frozenset({"from", "to", "date", "subject", "message-id", "received", "return-path", "cc"})
+# Dates before this are a broken clock or a zero timestamp, not a real sending time.
+EARLIEST_PLAUSIBLE = datetime(1971, 1, 1)
+SYNTHETIC_ID_DOMAIN = "rapport.invalid"
+
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_MESSAGE_ID_HEADER = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_ANGLE_ID = re.compile(r"<([^<>]*)>")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_PARSER = BytesParser(policy=policy.compat32)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """What the importer keeps of one message (ids are Message-ID keys: no angle brackets)."""
+
+    key: str
+    synthetic_id: bool
+    subject: str
+    body: str
+    sent_at: datetime  # UTC, naive
+    sender: Mailbox
+    to: tuple[Mailbox, ...]
+    cc: tuple[Mailbox, ...]
+    bcc: tuple[Mailbox, ...]
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    priority: int
+    list_posts: tuple[str, ...]
+    list_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a message goes to quarantine, with the headers that could be read."""
+
+    check_name: str
+    reason: str
+    key: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def header_block(data: bytes) -> bytes:
+    """The bytes before the first empty line (the whole message when it has no body)."""
+    match = _HEADER_END.search(data)
+    return data[: match.start() + 1] if match else data
+
+
+def id_tokens(value: str | None) -> tuple[str, ...]:
+    """Message-ID keys in a Message-ID / In-Reply-To / References value, in order, without repeats.
+
+    Ids are the ``<...>`` tokens with white space removed; a value without angle brackets contributes
+    its words that contain ``@``.
+    """
+    if not value:
+        return ()
+    tokens = [re.sub(r"\s+", "", t) for t in _ANGLE_ID.findall(value)]
+    if not tokens:
+        tokens = [t.strip("<>,;") for t in value.split() if "@" in t]
+    return tuple(dict.fromkeys(t for t in tokens if t))
+
+
+def quick_message_id(data: bytes) -> str | None:
+    """The Message-ID key read straight from the header bytes (cheap: used to skip duplicates unparsed)."""
+    match = _MESSAGE_ID_HEADER.search(header_block(data))
+    if not match:
+        return None
+    ids = id_tokens(match.group(1).decode("latin-1"))
+    return ids[0] if ids else None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A Date header as naive UTC; a date without a zone (or ``-0000``) is read as UTC; None if unparseable."""
+    if not value:
+        return None
+    text = re.sub(r"\s+", " ", value).strip()
+    parsed: datetime | None = None
+    for candidate in (text, re.sub(r"\s*\([^)]*\)\s*$", "", text)):
+        try:
+            parsed = parsedate_to_datetime(candidate)
+            break
+        except Exception:
+            continue
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _priority(headers: dict[str, list[str]]) -> int:
+    """Dataverse prioritycode: 0 Low, 1 Normal, 2 High, from X-Priority, Importance or Priority."""
+    x_priority = (headers.get("x-priority") or [""])[0].strip()
+    if x_priority[:1] in {"1", "2"}:
+        return 2
+    if x_priority[:1] in {"4", "5"}:
+        return 0
+    importance = ((headers.get("importance") or headers.get("priority") or [""])[0]).strip().lower()
+    if importance in {"high", "urgent"}:
+        return 2
+    if importance in {"low", "non-urgent"}:
+        return 0
+    return 1
+
+
+def _snapshot(headers: dict[str, list[str]], hints: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The first readable headers, decoded and shortened, for a quarantine row."""
+    wanted = ("message-id", "date", "from", "to", "cc", "subject", "in-reply-to", "content-type")
+    out = []
+    for name in wanted:
+        for value in headers.get(name, [])[:1]:
+            out.append((name, decode_header_text(value, hints)[:300]))
+    return tuple(out)
+
+
+def synthetic_key(date_raw: str, from_raw: str, subject_raw: str, body: bytes) -> str:
+    """A stable id for a message without Message-ID: a hash of its Date, From, Subject and body bytes.
+
+    Header values are unfolded and white space is collapsed; the body's line ends are normalised and
+    trailing white space dropped, so the same message read from an mbox or a maildir gets the same id.
+    """
+    digest = hashlib.sha256()
+    for value in (date_raw, from_raw, subject_raw):
+        digest.update(re.sub(r"\s+", " ", value).strip().encode("utf-8", "surrogateescape") + b"\n")
+    digest.update(body.replace(b"\r\n", b"\n").rstrip())
+    return f"synthetic-{digest.hexdigest()[:32]}@{SYNTHETIC_ID_DOMAIN}"
+
+
+def body_bytes(data: bytes) -> bytes:
+    """The raw bytes after the header block."""
+    match = _HEADER_END.search(data)
+    return data[match.end() :] if match else b""
+
+
+def parse_message(data: bytes, key: str | None) -> ParsedMessage | Problem:
+    """Parse one message (``key``: its Message-ID key from :func:`quick_message_id`, if any)."""
+    if not data.strip():
+        return Problem("empty_file", "the file (or mbox entry) is empty", key)
+    if not _HEADER_LINE.match(data.lstrip(b"\r\n")):
+        return Problem("not_an_email", "does not start with a mail header line (Name: value)", key)
+    message = _PARSER.parsebytes(data)
+    headers: dict[str, list[str]] = {}
+    for name, value in message.raw_items():
+        headers.setdefault(name.lower(), []).append(str(value))
+    if not KNOWN_HEADERS & headers.keys():
+        return Problem(
+            "not_an_email", "has header-like lines but none of From, To, Date, Subject, Message-ID", key
+        )
+    hints = message_charsets(message)
+    snapshot = _snapshot(headers, hints)
+
+    from_raw = (headers.get("from") or [""])[0]
+    senders = parse_address_header("From", from_raw, hints)
+    if not from_raw.strip():
+        return Problem("missing_from", "no From header", key, snapshot)
+    if not senders:
+        return Problem(
+            "missing_from",
+            f"the From header holds no usable address: {from_raw.strip()[:200]!r}",
+            key,
+            snapshot,
+        )
+    date_raw = (headers.get("date") or [""])[0]
+    if not date_raw.strip():
+        return Problem("missing_date", "no Date header: the sending time is unknown", key, snapshot)
+    sent_at = parse_date(date_raw)
+    if sent_at is None:
+        return Problem(
+            "unparseable_date",
+            f"the Date header cannot be read as a date: {date_raw.strip()[:100]!r}",
+            key,
+            snapshot,
+        )
+    if sent_at < EARLIEST_PLAUSIBLE:
+        return Problem(
+            "implausible_date", f"the Date header {date_raw.strip()[:100]!r} is before 1971", key, snapshot
+        )
+
+    subject_raw = (headers.get("subject") or [""])[0]
+    subject = decode_header_text(subject_raw, hints)
+    body = extract_body(message, hints)
+    synthetic = key is None
+    if key is None:
+        key = synthetic_key(date_raw, from_raw, subject_raw, body_bytes(data))
+
+    def addresses(name: str) -> tuple[Mailbox, ...]:
+        found: list[Mailbox] = []
+        for value in headers.get(name.lower(), []):
+            found.extend(m for m in parse_address_header(name, value, hints) if m not in found)
+        return tuple(found)
+
+    list_posts = tuple(
+        address
+        for value in headers.get("list-post", []) + headers.get("x-mailing-list", [])
+        for address in [normalise_address(t) for t in re.findall(r"<([^<>]+)>", value) or value.split()[:1]]
+        if address
+    )
+    list_ids = tuple(
+        token.strip().lower()
+        for value in headers.get("list-id", [])
+        for token in (re.findall(r"<([^<>]+)>", value) or [value])
+        if token.strip()
+    )
+    return ParsedMessage(
+        key=key,
+        synthetic_id=synthetic,
+        subject=subject,
+        body=body,
+        sent_at=sent_at,
+        sender=senders[0],
+        to=addresses("To"),
+        cc=addresses("Cc"),
+        bcc=addresses("Bcc"),
+        in_reply_to=tuple(t for v in headers.get("in-reply-to", []) for t in id_tokens(v)),
+        references=tuple(t for v in headers.get("references", []) for t in id_tokens(v)),
+        priority=_priority(headers),
+        list_posts=tuple(dict.fromkeys(list_posts)),
+        list_ids=tuple(dict.fromkeys(list_ids)),
+    )

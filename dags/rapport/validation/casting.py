@@ -1,0 +1,140 @@
+"""Casting landed columns to their contract types in DuckDB, strictly, with a reason for each failure.
+
+A landed column may be text (CSV, read as VARCHAR so values land exactly as written) or typed (Parquet,
+PostgreSQL). Every value goes through a ``try_cast``-style expression that yields NULL when the value does
+not fit; a non-null value that yields NULL is a cast failure and its row is quarantined with a reason that
+names the column and quotes the value. The casts are stricter than DuckDB's own: ``3.5`` is not an
+integer (DuckDB would round it), ``yes`` or ``2`` is not a boolean, ``NaN`` is not a number.
+Timestamps with an offset are converted to UTC; timestamps without one are taken as UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapport.contract import Column
+from rapport.duckdb_session import sql_ident
+
+TEXT_TYPES = ("guid", "string", "memo", "entityname")
+_INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
+_INTEGRAL_DECIMAL_TEXT = r"^\s*[+-]?[0-9]+\.0*\s*$"
+
+# What a failing value should have looked like, per contract type.
+EXPECTED = {
+    "picklist": "is not an integer option-set code; Dataverse exports codes, not labels",
+    "integer": "is not a whole number",
+    "boolean": "is not a boolean; expected 1/0 or true/false",
+    "money": "is not a number; write plain decimals with a dot, no currency symbol or thousands separator",
+    "double": "is not a number; write plain decimals with a dot, no thousands separator",
+    "datetime": "is not an ISO 8601 timestamp; expected e.g. 2024-05-01T13:45:00Z (UTC)",
+    "date": "is not a date; expected YYYY-MM-DD",
+}
+
+
+@dataclass(frozen=True)
+class ColumnCast:
+    """How one contract column is produced from the landed data."""
+
+    column: Column
+    landed_type: str | None  # DuckDB type of the landed column; None when the column was not landed
+
+    @property
+    def source(self) -> str:
+        return sql_ident(self.column.name)
+
+    @property
+    def can_fail(self) -> bool:
+        return self.landed_type is not None and self.column.type not in TEXT_TYPES
+
+    def value_sql(self) -> str:
+        """The typed value (NULL when missing or not castable)."""
+        target = self.column.duckdb_type
+        if self.landed_type is None:
+            return f"CAST(NULL AS {target})"
+        return cast_sql(self.source, self.landed_type, self.column.type)
+
+    def failed_sql(self) -> str:
+        """TRUE when the landed value is present but does not cast."""
+        if not self.can_fail:
+            return "FALSE"
+        present = self.source if not _is_text(self.landed_type) else f"nullif(trim({self.source}), '')"
+        return f"({present} IS NOT NULL AND ({self.value_sql()}) IS NULL)"
+
+    def reason_sql(self) -> str:
+        """The human reason for a failing row: column, quoted value as it arrived, what was expected."""
+        raw = f"CAST({self.source} AS VARCHAR)"
+        quoted = (
+            f"'''' || CASE WHEN length({raw}) > 200 THEN left({raw}, 200) || '...' ELSE {raw} END || ''''"
+        )
+        expected = EXPECTED[self.column.type].replace("'", "''")
+        return f"'column {self.column.name}: value ' || {quoted} || ' {expected}'"
+
+
+def _is_text(duckdb_type: str | None) -> bool:
+    return duckdb_type is not None and duckdb_type.upper().startswith("VARCHAR")
+
+
+def _is_integer(duckdb_type: str) -> bool:
+    return duckdb_type.upper() in (
+        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+    )  # fmt: skip
+
+
+def _is_fractional(duckdb_type: str) -> bool:
+    upper = duckdb_type.upper()
+    return upper in ("FLOAT", "DOUBLE", "REAL") or upper.startswith("DECIMAL")
+
+
+def _is_timestamp(duckdb_type: str) -> bool:
+    return duckdb_type.upper().startswith("TIMESTAMP")
+
+
+def cast_sql(expression: str, landed_type: str, contract_type: str) -> str:
+    """SQL turning ``expression`` (of DuckDB type ``landed_type``) into the contract type, NULL if it does not fit."""
+    if contract_type in TEXT_TYPES:
+        return f"CAST({expression} AS VARCHAR)"
+    text = _is_text(landed_type)
+    value = f"nullif(trim({expression}), '')" if text else expression
+    target = {"picklist": "INTEGER", "integer": "BIGINT"}.get(contract_type)
+    if target is not None:
+        if text:
+            return (
+                f"CASE WHEN regexp_matches({value}, '{_INTEGER_TEXT}') THEN try_cast({value} AS {target}) "
+                f"WHEN regexp_matches({value}, '{_INTEGRAL_DECIMAL_TEXT}') "
+                f"THEN try_cast(split_part(trim({value}), '.', 1) AS {target}) END"
+            )
+        if _is_fractional(landed_type):
+            return f"CASE WHEN isfinite({value}) AND {value} = trunc({value}) THEN try_cast({value} AS {target}) END"
+        if _is_integer(landed_type) or landed_type.upper() == "BOOLEAN":
+            return f"try_cast({value} AS {target})"
+        return f"CAST(NULL AS {target})"
+    if contract_type == "boolean":
+        if text:
+            return (
+                f"CASE lower({value}) WHEN '1' THEN TRUE WHEN 'true' THEN TRUE WHEN 't' THEN TRUE "
+                f"WHEN '0' THEN FALSE WHEN 'false' THEN FALSE WHEN 'f' THEN FALSE END"
+            )
+        if landed_type.upper() == "BOOLEAN":
+            return value
+        if _is_integer(landed_type) or _is_fractional(landed_type):
+            return f"CASE WHEN {value} = 1 THEN TRUE WHEN {value} = 0 THEN FALSE END"
+        return "CAST(NULL AS BOOLEAN)"
+    if contract_type in ("money", "double"):
+        if text or _is_integer(landed_type) or _is_fractional(landed_type):
+            return f"CASE WHEN isfinite(try_cast({value} AS DOUBLE)) THEN try_cast({value} AS DOUBLE) END"
+        return "CAST(NULL AS DOUBLE)"
+    if contract_type == "datetime":
+        if text:
+            return f"CAST(try_cast({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
+        if landed_type.upper() in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+            return f"CAST({value} AS TIMESTAMP)"  # the session time zone is UTC
+        if _is_timestamp(landed_type) or landed_type.upper() == "DATE":
+            return f"CAST({value} AS TIMESTAMP)"
+        return "CAST(NULL AS TIMESTAMP)"
+    if contract_type == "date":
+        if text:
+            return f"coalesce(try_cast({value} AS DATE), CAST(try_cast({value} AS TIMESTAMP) AS DATE))"
+        if _is_timestamp(landed_type) or landed_type.upper() == "DATE":
+            return f"CAST({value} AS DATE)"
+        return "CAST(NULL AS DATE)"
+    raise ValueError(f"unknown contract type {contract_type!r}")

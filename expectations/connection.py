@@ -1,0 +1,25 @@
+"""Expectations for ``raw.connection``.
+
+Connections between records (optional table): the contract's rules only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from expectations.contract_rules import (
+    SuiteContext,
+    contract_expectations,
+    contract_table,
+    new_suite,
+)
+
+TABLE = "connection"
+REFERENCES = ()  # no lookup of this table must resolve at validation time (dbt tests warn on them)
+
+
+def build_suite(context: SuiteContext) -> Any:
+    """The Great Expectations suite of ``raw.connection`` for one run."""
+    table = contract_table(TABLE)
+    expectations = contract_expectations(table, context)
+    return new_suite(TABLE, expectations)

@@ -1,0 +1,454 @@
+"""The features interface: which columns of ``marts.fct_<model>_features`` are features, and their rows.
+
+The dbt models ``fct_lead_features`` / ``fct_opportunity_features`` hold one row per record per as-of
+date with ``<id>``, ``as_of_date``, ``feature_at``, ``created_at``, ``closed_at``, ``label`` and the
+feature columns. A column is a feature when its YAML ``meta`` says so::
+
+    columns:
+      - name: industry
+        meta:
+          feature: {field: "Industry", kind: categorical}
+      - name: emails_received_90d
+        meta:
+          feature: {field: "E-mails", kind: numeric, label: "E-mails received in the last 90 days"}
+
+``field`` is the human name of the source field (reasons are summed per field; several columns may
+share one), ``kind`` is ``categorical`` or ``numeric``, and the optional ``label`` names the column in
+sentences (default: the field). Dates and times enter only as derived durations (numeric).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ml.targets import ScoringTarget
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+FEATURE_KINDS = ("categorical", "numeric")
+RECORD_COLUMNS = ("as_of_date", "feature_at", "created_at", "closed_at", "label")
+# A categorical column keeps at most this many levels (the most frequent); the rest become OTHER_LEVEL.
+MAX_LEVELS = 100
+OTHER_LEVEL = "(other)"
+
+
+class FeatureSpecError(ValueError):
+    """The feature spec (YAML meta or a constructed spec) is missing, inconsistent or invalid."""
+
+
+class FeaturesMissingError(LookupError):
+    """The features table does not exist in the warehouse yet."""
+
+
+class PointInTimeError(ValueError):
+    """A features row describes a moment after its outcome or after the run's as-of moment."""
+
+
+@dataclass(frozen=True)
+class FeatureColumn:
+    """One feature column: its table column name, source field, kind and sentence label."""
+
+    name: str
+    field: str
+    kind: str
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEATURE_KINDS:
+            raise FeatureSpecError(
+                f"feature column {self.name!r}: kind {self.kind!r} is not one of {FEATURE_KINDS}; "
+                "dates and times enter only as derived durations (kind numeric)"
+            )
+        if not self.name or not self.field:
+            raise FeatureSpecError(
+                f"feature column {self.name!r}: both a column name and a field are required"
+            )
+
+    @property
+    def display(self) -> str:
+        """How a sentence names this column: its label, else its field."""
+        return self.label or self.field
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The feature columns of one model, in a fixed order."""
+
+    model: str
+    columns: tuple[FeatureColumn, ...]
+    source: str = field(default="constructed", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            raise FeatureSpecError(
+                f"feature spec for {self.model!r} ({self.source}) lists no feature columns"
+            )
+        duplicates = [name for name, count in Counter(c.name for c in self.columns).items() if count > 1]
+        if duplicates:
+            raise FeatureSpecError(
+                f"feature spec for {self.model!r} ({self.source}): duplicate columns {duplicates}"
+            )
+        clash = {c.name for c in self.columns} & set(RECORD_COLUMNS)
+        if clash:
+            raise FeatureSpecError(
+                f"feature spec for {self.model!r}: {sorted(clash)} are record columns, not features; remove their meta"
+            )
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def fields(self) -> list[str]:
+        """Source fields in first-seen order."""
+        return list(dict.fromkeys(column.field for column in self.columns))
+
+    def column(self, name: str) -> FeatureColumn:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def without(self, names: set[str] | frozenset[str]) -> FeatureSpec:
+        """The same spec minus the columns ``names`` (e.g. dropped by the leakage screen)."""
+        kept = tuple(column for column in self.columns if column.name not in names)
+        if not kept:
+            raise FeatureSpecError(
+                f"feature spec for {self.model!r}: every feature column was removed ({sorted(names)}); "
+                "nothing is left to train on"
+            )
+        return FeatureSpec(model=self.model, columns=kept, source=self.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "source": self.source,
+            "columns": [
+                {"name": c.name, "field": c.field, "kind": c.kind, "label": c.label} for c in self.columns
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
+        columns = tuple(
+            FeatureColumn(name=c["name"], field=c["field"], kind=c["kind"], label=c.get("label"))
+            for c in data["columns"]
+        )
+        return cls(model=data["model"], columns=columns, source=data.get("source", "constructed"))
+
+
+def feature_spec_path(target: ScoringTarget, project_dir: Path) -> Path:
+    """Where the features model's YAML lives: ``models/marts/scoring/fct_<model>_features.yml``."""
+    return project_dir / "models" / "marts" / "scoring" / f"{target.features_model}.yml"
+
+
+def load_feature_spec(target: ScoringTarget, project_dir: Path) -> FeatureSpec:
+    """Read the feature spec from the dbt model's column ``meta.feature`` (or ``config.meta.feature``)."""
+    path = feature_spec_path(target, project_dir)
+    if not path.exists():
+        raise FeatureSpecError(
+            f"feature spec {path} does not exist: the dbt model {target.features_model} must declare its "
+            "feature columns with meta: {feature: {field: ..., kind: categorical|numeric}}"
+        )
+    document = yaml.safe_load(path.read_text()) or {}
+    for model in document.get("models", []):
+        if model.get("name") != target.features_model:
+            continue
+        columns = []
+        for column in model.get("columns", []):
+            meta = column.get("meta") or (column.get("config") or {}).get("meta") or {}
+            feature = meta.get("feature")
+            if not feature:
+                continue
+            if not isinstance(feature, dict) or "field" not in feature or "kind" not in feature:
+                raise FeatureSpecError(
+                    f"{path}: column {column.get('name')!r} meta.feature must be a mapping with field and kind, "
+                    f"got {feature!r}"
+                )
+            columns.append(
+                FeatureColumn(
+                    name=column["name"],
+                    field=str(feature["field"]),
+                    kind=feature["kind"],
+                    label=feature.get("label"),
+                )
+            )
+        return FeatureSpec(model=target.model, columns=tuple(columns), source=str(path))
+    raise FeatureSpecError(f"{path} does not describe the model {target.features_model}")
+
+
+# Reading rows --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+def training_window(as_of: datetime, days: int) -> Window:
+    """The training window: the ``days`` days before the as-of moment."""
+    return Window(start=as_of - timedelta(days=days), end=as_of)
+
+
+def table_exists(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> bool:
+    schema, name = qualified_name.split(".", 1)
+    row = connection.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _table_columns(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> set[str]:
+    rows = connection.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        qualified_name.split(".", 1),
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _check_table(
+    connection: duckdb.DuckDBPyConnection, target: ScoringTarget, spec: FeatureSpec | None
+) -> None:
+    if not table_exists(connection, target.features_table):
+        raise FeaturesMissingError(
+            f"{target.features_table} does not exist yet: build the dbt model {target.features_model} "
+            "(dbt build) before checking readiness, training or scoring"
+        )
+    present = _table_columns(connection, target.features_table)
+    needed = [target.id_column, *RECORD_COLUMNS, *(spec.names if spec else [])]
+    missing = [name for name in needed if name not in present]
+    if missing:
+        raise FeatureSpecError(
+            f"{target.features_table} lacks the columns {missing}; the feature spec ({spec.source if spec else '-'}) "
+            "and the table must agree: rebuild the dbt model or fix its YAML meta"
+        )
+
+
+def _latest_snapshots_sql(target: ScoringTarget, columns: list[str] | None) -> str:
+    """Each record's newest row at or before the as-of date (closed records' features never change).
+
+    ``columns`` None selects every column of the table.
+    """
+    selected = (
+        "*"
+        if columns is None
+        else ", ".join(f'"{name}"' for name in [target.id_column, *RECORD_COLUMNS, *columns])
+    )
+    return f"""
+        with snapshots as (
+            select {selected},
+                   row_number() over (partition by "{target.id_column}" order by as_of_date desc) as snapshot_rank
+            from {target.features_table}
+            where as_of_date <= ?
+        )
+        select * exclude (snapshot_rank) from snapshots where snapshot_rank = 1
+    """
+
+
+def count_closed(
+    connection: duckdb.DuckDBPyConnection, target: ScoringTarget, window: Window
+) -> tuple[int, int]:
+    """(positives, negatives) among records created and closed in ``window`` (as of its end)."""
+    _check_table(connection, target, None)
+    row = connection.execute(
+        f"""
+        select count(*) filter (where label = 1), count(*) filter (where label = 0)
+        from ({_latest_snapshots_sql(target, [])})
+        where label is not null and closed_at is not null
+          and created_at >= ? and closed_at >= ? and closed_at < ?
+        """,
+        [window.end.date(), window.start, window.start, window.end],
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def read_closed_rows(
+    connection: duckdb.DuckDBPyConnection, target: ScoringTarget, spec: FeatureSpec, window: Window
+) -> pd.DataFrame:
+    """Closed records created and closed in ``window``: the training rows, ordered by close moment.
+
+    Every column of the table is returned (``spec`` is checked to be present): the champion is
+    re-scored on these rows with its own, possibly different, feature columns. Only ``feature_at`` and
+    ``closed_at`` decide which rows are used; a row whose features describe a moment after its close or
+    after the as-of moment raises :class:`PointInTimeError`.
+    """
+    _check_table(connection, target, spec)
+    frame = connection.execute(
+        f"""
+        select * from ({_latest_snapshots_sql(target, None)})
+        where label is not null and closed_at is not null
+          and created_at >= ? and closed_at >= ? and closed_at < ?
+        order by closed_at, "{target.id_column}"
+        """,
+        [window.end.date(), window.start, window.start, window.end],
+    ).df()
+    late = frame[(frame["feature_at"] > frame["closed_at"]) | (frame["feature_at"] >= window.end)]
+    if len(late):
+        example = late.iloc[0]
+        raise PointInTimeError(
+            f"{target.features_table}: {len(late)} closed record(s) have feature_at after their close or after "
+            f"the as-of moment {window.end:%Y-%m-%d %H:%M} (e.g. {example[target.id_column]}: feature_at "
+            f"{example['feature_at']}, closed_at {example['closed_at']}); features must describe the moment "
+            "close minus scoring.decision_gap_days: fix the features model"
+        )
+    bad_labels = set(frame["label"].unique()) - {0, 1}
+    if bad_labels:
+        raise FeatureSpecError(
+            f"{target.features_table}: label holds {sorted(bad_labels)}; only 0, 1 or null"
+        )
+    frame["label"] = frame["label"].astype("int8")
+    return frame
+
+
+def read_open_rows(
+    connection: duckdb.DuckDBPyConnection,
+    target: ScoringTarget,
+    spec: FeatureSpec | None,
+    as_of: datetime,
+    scoring_window_days: int,
+) -> pd.DataFrame:
+    """Open records created in the scoring window, from the run's own as-of date snapshot.
+
+    With ``spec`` None only the id and record columns are read (to mark records not scored). A spec
+    column the table no longer has (a champion older than a features change) is read as missing,
+    with a warning: retraining fixes it.
+    """
+    _check_table(connection, target, None)
+    present = _table_columns(connection, target.features_table)
+    names = [name for name in (spec.names if spec else []) if name in present]
+    absent = [name for name in (spec.names if spec else []) if name not in present]
+    if absent:
+        log.warning(
+            "%s lacks the champion's feature columns %s; they are scored as missing until the model is retrained",
+            target.features_table,
+            absent,
+        )
+    selected = ", ".join(f'"{name}"' for name in [target.id_column, *RECORD_COLUMNS, *names])
+    frame = connection.execute(
+        f"""
+        select {selected} from {target.features_table}
+        where as_of_date = ? and label is null and closed_at is null
+          and created_at >= ? and created_at < ?
+        order by "{target.id_column}"
+        """,
+        [as_of.date(), as_of - timedelta(days=scoring_window_days), as_of],
+    ).df()
+    late = frame[frame["feature_at"] > as_of]
+    if len(late):
+        raise PointInTimeError(
+            f"{target.features_table}: {len(late)} open record(s) of as_of_date {as_of:%Y-%m-%d} have feature_at "
+            f"after the as-of moment {as_of:%Y-%m-%d %H:%M}; fix the features model"
+        )
+    return frame
+
+
+# Model matrix -------------------------------------------------------------------------------------
+
+
+def _canonical_strings(series: pd.Series) -> pd.Series:
+    """Categorical values as stripped strings; empty strings become missing."""
+    import pandas as pd
+
+    text = series.astype("string").str.strip()
+    return text.mask(text == "", pd.NA)
+
+
+def build_levels(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, str]]:
+    """For each categorical column: casefolded value -> display level (its most frequent spelling).
+
+    Values that differ only in case or surrounding spaces are one level (``Google`` / ``google``).
+    At most :data:`MAX_LEVELS` levels are kept per column, the most frequent; the others map to
+    :data:`OTHER_LEVEL`.
+    """
+    levels: dict[str, dict[str, str]] = {}
+    for column in spec.columns:
+        if column.kind != "categorical":
+            continue
+        text = _canonical_strings(frame[column.name]).dropna()
+        spellings = text.value_counts()
+        by_key: dict[str, tuple[int, str]] = {}
+        totals: Counter[str] = Counter()
+        for spelling, count in spellings.items():
+            key = str(spelling).casefold()
+            totals[key] += int(count)
+            if key not in by_key or count > by_key[key][0]:
+                by_key[key] = (int(count), str(spelling))
+        kept = [key for key, _ in totals.most_common(MAX_LEVELS)]
+        mapping = {key: by_key[key][1] for key in kept}
+        for key in totals:
+            if key not in mapping:
+                mapping[key] = OTHER_LEVEL
+        levels[column.name] = mapping
+    return levels
+
+
+def level_names(levels: dict[str, str]) -> list[str]:
+    """The distinct display levels of one column, in a stable order."""
+    return sorted(set(levels.values()))
+
+
+def categorical_values(series: pd.Series, levels: dict[str, str]) -> pd.Series:
+    """Display levels of ``series`` (unseen values become missing)."""
+    return _canonical_strings(series).str.casefold().map(levels)
+
+
+def unseen_mask(series: pd.Series, levels: dict[str, str]) -> pd.Series:
+    """True where a categorical value is filled in but was never seen in training."""
+    text = _canonical_strings(series)
+    return (text.notna() & text.str.casefold().map(levels).isna()).fillna(False).astype(bool)
+
+
+def prepare_matrix(frame: pd.DataFrame, spec: FeatureSpec, levels: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The model matrix: categoricals as pandas ``category`` with the training levels, numerics as float.
+
+    A spec column absent from ``frame`` (an old champion scoring newer features) is all missing.
+    """
+    import numpy as np
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+    for column in spec.columns:
+        if column.name not in frame.columns:
+            if column.kind == "categorical":
+                out[column.name] = pd.Categorical(
+                    [None] * len(frame), categories=level_names(levels[column.name])
+                )
+            else:
+                out[column.name] = np.full(len(frame), np.nan)
+            continue
+        series = frame[column.name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            raise FeatureSpecError(
+                f"feature column {column.name!r} is a date/time; dates enter only as derived durations "
+                "(e.g. days since created): change the features model"
+            )
+        if column.kind == "categorical":
+            values = categorical_values(series, levels[column.name])
+            out[column.name] = pd.Categorical(
+                values.astype(object), categories=level_names(levels[column.name])
+            )
+        else:
+            try:
+                out[column.name] = pd.to_numeric(series, errors="raise").astype("float64").to_numpy()
+            except (TypeError, ValueError) as error:
+                raise FeatureSpecError(
+                    f"numeric feature column {column.name!r} holds non-numeric values ({error}); "
+                    "declare it kind: categorical or cast it in the features model"
+                ) from error
+    return pd.DataFrame(out, index=frame.index)

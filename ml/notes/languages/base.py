@@ -1,0 +1,117 @@
+"""The contract a language fulfils (:class:`LanguageAnalyzer`) and a regex-table implementation of
+most of it (:class:`PatternLanguage`), so that a new language is mostly word lists and a date grammar."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from typing import Protocol, runtime_checkable
+
+from ml.notes.timeexpr import TimeAtom
+
+# Trigger strengths: "strong" always counts; "weak" (schedule, arrange, book ...) counts as a task only
+# when nothing stronger is in the clause; "cue" (remind, please ...) never makes a suggestion alone.
+STRONG = "strong"
+WEAK = "weak"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A word or phrase that asks for a record of ``type`` at ``[start, end)`` of the clause."""
+
+    start: int
+    end: int
+    type: str
+    strength: str = STRONG
+    default_time: time | None = None
+
+
+@dataclass(frozen=True)
+class Cues:
+    """What a clause says about its own actions."""
+
+    past: bool = False  # told as done ("we met", "打了电话")
+    future: bool = False  # told as to do ("will", "need to", "明天", "改到")
+    negated: bool = False  # "no need to call", "不用", "cancelled"
+
+
+@runtime_checkable
+class LanguageAnalyzer(Protocol):
+    """What the notes engine needs from a language. Register an implementation with
+    :func:`ml.notes.languages.register_language`."""
+
+    code: str
+
+    def detect(self, text: str) -> float:
+        """How strongly ``text`` is in this language, 0 to 1 (scripts and stop words)."""
+        ...
+
+    def clauses(self, sentence: str) -> list[tuple[int, int, bool]]:
+        """``(start, end, starts_with_connector)`` of the clauses of one sentence."""
+        ...
+
+    def time_atoms(self, clause: str) -> list[TimeAtom]:
+        """Time-expression atoms in ``clause`` (offsets within it)."""
+        ...
+
+    def is_connector(self, gap: str) -> bool:
+        """Whether ``gap`` may stand between two atoms of one time expression ("at", "on", ", ")."""
+        ...
+
+    def is_superseded(self, clause: str, start: int, end: int, later_starts: list[int]) -> bool:
+        """Whether the time expression at ``[start, end)`` is replaced by a later one ("from X to Y")."""
+        ...
+
+    def triggers(self, clause: str, masked: str) -> list[Trigger]:
+        """Triggers in ``clause``; ``masked`` is the clause with time expressions blanked out."""
+        ...
+
+    def cues(self, clause: str) -> Cues: ...
+
+    def content_items(self, clause: str) -> list[tuple[int, int]]:
+        """Spans of collateral asked for or to be sent (brochure, case study, 白皮书 ...)."""
+        ...
+
+    def has_delivery(self, clause: str) -> bool:
+        """A verb of sending/sharing collateral in the imperative (send, share, 发, 寄)."""
+        ...
+
+    def has_request(self, clause: str) -> bool:
+        """Someone asks for or needs something (asked for, wants, needs, 要, 需要)."""
+        ...
+
+    def has_deal_document(self, clause: str) -> bool:
+        """A deal document we prepare (quote, contract, NDA, 报价, 合同) is named."""
+        ...
+
+    def issue_span(self, clause: str) -> tuple[int, int] | None:
+        """Span of a problem the customer has (not negated, not resolved), or ``None``."""
+        ...
+
+    def attendees(self, clause: str) -> list[str]: ...
+
+    def contact_name(self, sentence: str, anchor: int) -> tuple[int, int] | None:
+        """Span of the person's name nearest before ``anchor`` (an e-mail or phone) in ``sentence``."""
+        ...
+
+    def job_title(self, sentence: str) -> tuple[int, int] | None: ...
+
+    def has_contact_cue(self, sentence: str) -> bool:
+        """The sentence introduces a person ("new contact", "intro", "新联系人", "对接人")."""
+        ...
+
+
+def overlapping(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start < other_end and end > other_start for other_start, other_end in spans)
+
+
+@dataclass(frozen=True)
+class PatternTrigger:
+    """A compiled trigger pattern (the whole match is the trigger)."""
+
+    pattern: re.Pattern[str]
+    type: str
+    strength: str = STRONG
+    default_time: time | None = None
+    imperative: bool = False  # counts only in imperative position (tasks, "ring", "phone")

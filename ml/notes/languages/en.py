@@ -1,0 +1,490 @@
+"""English: date grammar, trigger words and cues for notes analysis."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from ml.notes.languages.base import STRONG, WEAK, Cues, PatternTrigger, Trigger, overlapping
+from ml.notes.suggestion import APPOINTMENT, PHONE_CALL, TASK
+from ml.notes.text import script_counts
+from ml.notes.timeexpr import TimeAtom
+
+_I = re.IGNORECASE
+
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple of": 2, "a couple of": 2, "few": 3, "a few": 3,
+    "half an": 0.5, "half a": 0.5,
+}  # fmt: skip
+_NUMBER = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a )?couple of|(?:a )?few|half an?)"
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_WEEKDAY = (
+    r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|saturday|sunday)"
+)
+_CLOCK_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+_HOUR_WORD = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_MER = r"(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
+
+_TODAYISH = re.compile(
+    r"\b(?P<w>today|tonight|tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw|tmr|2moro|day after tomorrow|yesterday|yday|yest)\b",
+    _I,
+)
+_WEEKDAY_RE = re.compile(
+    rf"\b(?:(?P<mod>next|this|coming|this coming|last|past)\s+)?(?P<day>{_WEEKDAY})\b\.?", _I
+)
+_ABS_MD = re.compile(
+    rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<year>20\d\d))?", _I
+)
+_ABS_DM = re.compile(
+    rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})(?:,?\s*(?P<year>20\d\d))?(?![a-z])",
+    _I,
+)
+_ISO = re.compile(r"\b(?P<year>20\d\d)-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b")
+_SLASH = re.compile(r"(?<![\d/])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>(?:20)?\d\d))?(?![\d/])")
+_ORDINAL = re.compile(r"\b(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?" + _MONTH + ")", _I)
+_WEEK = re.compile(
+    r"\b(?:(?:by\s+)?(?:the\s+)?(?P<end>end of|eo)\s*(?:the\s+)?(?P<mod1>this\s+|next\s+)?(?:week|wk)\b|eow\b|by the weekend"
+    r"|(?P<early>early\s+)?(?P<mod2>next|this|last|the following)\s+week(?:'s|’s)?\b|(?P<mod3>this|next)\s+weekend\b)",
+    _I,
+)
+_MONTH_REL = re.compile(
+    rf"\b(?:(?:by\s+)?(?:the\s+)?(?P<end>end|beginning|start|middle|mid)(?:\s+of|-)\s*(?:the\s+)?(?:(?P<mod1>this|next)\s+)?(?:month|(?P<name>{_MONTH}))\b|eom\b"
+    r"|(?P<mod2>next|this|last)\s+month\b)",
+    _I,
+)
+_OFFSET = re.compile(
+    rf"\b(?:(?P<within>within|in|after)\s+(?:the\s+next\s+)?(?P<n1>{_NUMBER})\s+(?P<u1>min(?:ute)?s?|hours?|hrs?|days?|weeks?|wks?|months?)\b"
+    rf"|(?P<n2>{_NUMBER})\s+(?P<u2>days?|weeks?|months?)\s+(?P<dir>from now|later|out|ago|back)\b"
+    rf"|(?P<n3>a|one)\s+week\s+from\s+(?P<base>today|tomorrow))",
+    _I,
+)
+_CLOCK = re.compile(
+    rf"(?<![\d:/.$€£-])(?P<h>\d{{1,2}})(?::(?P<m>\d{{2}})|\.(?P<m2>\d{{2}})(?=\s*{_MER}))?\s*(?P<mer>{_MER})?"
+    rf"(?:\s*(?:-|–|—|to|till|until)\s*(?P<h2>\d{{1,2}})(?::(?P<n2>\d{{2}}))?\s*(?P<mer2>{_MER})?)?(?![\d%])",
+    _I,
+)
+_AT_HOUR = re.compile(
+    rf"\b(?:at|@|around|by|from|after|before)\s+(?P<h>{_HOUR_WORD})(?![\d:%/]|\.\d)(?:\s*(?:o'?clock|sharp))?\b",
+    _I,
+)
+_HALF = re.compile(rf"\b(?:(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>{_HOUR_WORD}))\b", _I)
+_PART = re.compile(
+    r"\b(?P<this>this\s+|in the\s+|tomorrow\s+|early\s+|late\s+)?(?P<part>morning|afternoon|evening|tonight|night|noon|midday|lunchtime|lunch time"
+    r"|eod|end of (?:the )?(?:business )?day|end of business|cob|close of business|first thing)\b",
+    _I,
+)
+_PARTS = {
+    "morning": "morning", "first thing": "morning", "noon": "noon", "midday": "noon", "lunchtime": "noon", "lunch time": "noon",
+    "afternoon": "afternoon", "evening": "evening", "tonight": "evening", "night": "evening",
+}  # fmt: skip
+
+# Cheap gate: a clause without a digit or any of these stems has no time expression.
+_MAY_HAVE_TIME = re.compile(
+    r"\d|\b(?:to|tmr|tmrw|2moro|yday|yest|mon|tue|wed|thu|fri|sat|sun|week|wk|eow|eom|month|end|beginning|start|middle|mid|next|this|in|within"
+    r"|after|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an|half|quarter|noon|midday|midnight|morning|afternoon"
+    r"|evening|tonight|night|lunch|eod|cob|close|first|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    _I,
+)
+_CONNECTOR = re.compile(
+    r"[\s,]*(?:(?:at|on|@|around|about|by|from|for|in|in the|the|of|-|–|—|,|\(|\)|before|after|between)[\s,]*)*",
+    _I,
+)
+_FROM_BEFORE = re.compile(r"\bfrom\s+$", _I)
+_TO_BEFORE = re.compile(r"\b(?:to|until|till|into)\s+$", _I)
+
+# --- triggers ------------------------------------------------------------------------------------
+_APPOINTMENT_WORDS = (
+    r"meet(?:ing|ings|up)?(?!\s+room)|meetting|meting|metting|mtg|catch[- ]?up|get[- ]together|lunch|dinner|breakfast|coffee|drinks|happy hour"
+    r"|demo(?:nstration)?|presentation|present|workshop|kick[- ]?off|on[- ]?site|site visit|visit|session|deep[- ]dive|walk[- ]?through"
+    r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
+    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour"
+)
+_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:\w+\s+){1,2}a (?:call|ring|buzz|shout)|try (?:him|her|them) again"
+_PHONE_VERBS = r"ring|phone|dial|call"
+_TASK_VERBS = (
+    r"follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
+    r"|renew|reply|respond|get back|get|share|reissue|order|organi[sz]e|ask|sign|fix|create|write|put together|compile|calculate|look into"
+    r"|find out|close out|close|reach out|contact|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
+    r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|todo|to-do|action item"
+    r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder"
+)
+_WEAK_VERBS = frozenset(
+    {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask"}
+)
+_IMPERATIVE_PREFIX = re.compile(
+    r"^[\s\-*•·>:.)(\d]*(?:(?:pls|please|plz|kindly|also|and|then|so|now|todo|to-do|to do|reminder|remember to|don'?t forget to|do not forget to"
+    r"|need to|needs to|we need to|i need to|we must|i must|must|should|we should|i should|will|i will|i'll|we will|we'll|have to|we have to"
+    r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|ns|ai|asap|urgent|me|self|note to self|reminder to self"
+    r"|can you|could you|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
+    _I,
+)
+_INFINITIVE_BEFORE = re.compile(r"\bto\s+$", _I)
+# "threatened to escalate", "they plan to review": an infinitive that is someone else's intention.
+_NOT_OUR_INFINITIVE = re.compile(
+    r"\b(?:wants?|wanted|going|plans?|planning|planned|like|threaten(?:s|ed)?|promised|agreed|decided|tried|hoping|hopes?|expects?|expected"
+    r"|likely|used|able|about|due|supposed|happy|keen|willing|ready|started|began|continues?|seems?)\s+to\s+$",
+    _I,
+)
+_THIRD_PARTY_BEFORE = re.compile(
+    r"\b(?:they|he|she|it|the customer|the client|customer|client|their \w+)\s+(?:will|'ll|would|is going to|are going to|plans? to|might|may|should|can|could|shall)?\s*(?:also\s+)?$",
+    _I,
+)
+
+_TRIGGERS = (
+    PatternTrigger(re.compile(r"\b(?:lunch|lunchtime)\b", _I), APPOINTMENT, STRONG, time(12, 0)),
+    PatternTrigger(re.compile(r"\bdinner\b", _I), APPOINTMENT, STRONG, time(19, 0)),
+    PatternTrigger(re.compile(r"\bbreakfast(?: meeting)?\b", _I), APPOINTMENT, STRONG, time(8, 0)),
+    PatternTrigger(re.compile(rf"\b(?:{_APPOINTMENT_WORDS})\b", _I), APPOINTMENT),
+    PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b", _I), PHONE_CALL),
+    PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b", _I), PHONE_CALL, STRONG, None, True),
+    PatternTrigger(re.compile(rf"\b(?:{_TASK_VERBS})\b", _I), TASK, STRONG, None, True),
+)
+
+# --- cues ------------------------------------------------------------------------------------------
+_PAST = re.compile(
+    r"(?<!\bthe )(?<!\bour )(?<!\btheir )(?<!\ban )(?<!\ba )(?<!\bthis )(?<!\bthat )(?<!\byour )\b(?:met|called|spoke|talked|chatted|discussed|had|went|was|were|did|visited|attended|happened|sent|emailed|presented|demoed"
+    r"|walked|signed|approved|received|gave|showed|left|tried|sat|finished|completed|delivered|held|ran|took place|loved|liked"
+    r"|enjoyed|agreed|reviewed|shared|mentioned|told|asked|joined|hosted|caught up)\b",
+    _I,
+)
+_FUTURE = re.compile(
+    r"\b(?:will|'ll|going to|need|needs|must|should|let'?s|please|pls|schedule|set up|arrange|book|plan|wants?|would like|'d like"
+    r"|moved to|rescheduled|postponed to|pushed to|todo|to-do|remind|reminder|next|tomorrow|tmrw|upcoming|don'?t forget|asap)\b|'ll\b",
+    _I,
+)
+_NEGATION = re.compile(
+    r"\b(?:no need|not needed|not necessary|don'?t(?! forget)|do not(?! forget)|never|cancel(?:l?ed|s)?|called off|won'?t|will not|no longer"
+    r"|not going to|no action|nothing to do|nothing actionable|hold off|on hold|until (?:legal|they|we|he|she))\b",
+    _I,
+)
+_CONTENT = re.compile(
+    r"\b(?:(?:product |sales |marketing )?brochures?|leaflets?|flyers?|case stud(?:y|ies)|white ?papers?|data ?sheets?|one[- ]pagers?"
+    r"|price ?lists?|pricing sheets?|price sheets?|rate cards?|catalog(?:ue)?s?|(?:slide )?decks?|slides|(?:\w+ )?guides?|manuals?"
+    r"|documentation|docs|(?:soc ?2 |security |analyst |test )?reports?|references|testimonials?|videos?|recordings?|checklists?"
+    r"|templates?|samples?|spec(?:ification)?s?(?: sheets?)?|faqs?|e-?books?|infographics?|(?:roi )?calculators?|literature|collateral"
+    r"|copy of)\b",
+    _I,
+)
+_DELIVERY = re.compile(
+    r"\b(?:send|resend|share|forward|email|e-mail|mail|provide|give|ship|post|get)\b(?:\s+(?:over|across|out))?",
+    _I,
+)
+_REQUEST = re.compile(
+    r"\b(?:asked (?:for|about)|ask(?:s|ed)? for|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    _I,
+)
+_DEAL_DOCUMENT = re.compile(
+    r"\b(?:quotes?|quotations?|proposals?|contracts?|msa|sow|nda|redlines?|order forms?|po|purchase orders?|invoices?|agreements?|paperwork|sla)\b",
+    _I,
+)
+_ISSUE = re.compile(
+    r"\b(?:complain(?:s|ed|ing|t|ts)?|problems?|issues? (?:with|on|in)|(?:an|the|this|that|big|major|open) issue|bugs?|broken|not working"
+    r"|doesn'?t work|does not work|isn'?t working|stopped working|can'?t|cannot|unable to|crash(?:es|ed|ing)?|outage|(?:is|are|been|went) down"
+    r"|downtime|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
+    r"|wrong|incorrect|missing|damaged|defect(?:s|ive)?|unhappy|dissatisfied|frustrated|angry|upset|annoyed|escalat\w*|refund"
+    r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint|furious|glitch(?:es)?|bugged|keeps? crashing)\b",
+    _I,
+)
+_ISSUE_NEGATION = re.compile(
+    r"\b(?:no (?:issues?|problems?|errors?|complaints?)|without (?:issues?|problems?|any)|resolved|fixed|all good|works now|not an issue|no longer)\b",
+    _I,
+)
+_NOT_CUSTOMER_ISSUE = re.compile(r"\b(?:flight|train|traffic|weather|my|our own)\b", _I)
+_ATTENDEE = re.compile(
+    r"\b(?:with|meet|w/)\s+(?:the\s+)?(?P<name>(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’-]+){0,2})"
+)
+_NAME = re.compile(r"(?<![\w@.])(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){1,2}\b")
+_TITLE = re.compile(
+    r"\b(?:c[eftoi]o|cmo|ciso|cro|chief \w+ officer|(?:senior |executive )?vice president(?: of \w+)?|svp(?: \w+)?|evp(?: \w+)?|vp(?: of)?(?: (?-i:[A-Z])\w+)?"
+    r"|head of [A-Za-z]+(?: (?-i:[A-Z])\w+)?|(?:(?:[A-Za-z]+ ){0,2})(?:manager|director|lead|officer|engineer|architect|buyer|analyst|consultant"
+    r"|specialist|administrator|admin|coordinator|founder|owner|partner|president|controller|counsel))\b",
+    _I,
+)
+_NAME_STOP = frozenset(
+    {"new", "contact", "intro", "introduction", "from", "call", "meet", "send", "email", "the", "their", "our", "head", "vp", "procurement",
+     "manager", "director", "operations", "finance", "support", "lead", "details", "decision", "maker", "spoke", "with", "tel", "mobile",
+     "phone", "it", "at", "of", "and"}
+)  # fmt: skip
+_CONTACT_CUE = re.compile(
+    r"\b(?:new (?:contact|decision[- ]maker|stakeholder|champion|buyer)|contact (?:details|info)|intro(?:duction)?(?: from| to)?|introduced"
+    r"|decision[- ]maker|day-to-day contact|point of contact|poc|reach (?:him|her) at|his (?:e-?mail|number|mobile)|her (?:e-?mail|number|mobile)"
+    r"|mobile|cell|direct line)\b",
+    _I,
+)
+_CLAUSE_SPLIT = re.compile(
+    r"\s*(?:;|,|\s-\s|\s–\s)\s*(?:(?P<conn>and then|and also|then|and|also|plus|but)\b\s*)?|\s+(?P<conn2>and then|then|and also)\s+",
+    _I,
+)
+
+
+class English:
+    """English notes: see the module docstring of :mod:`ml.notes.timeexpr` for date conventions."""
+
+    code = "en"
+
+    def detect(self, text: str) -> float:
+        han, latin = script_counts(text)
+        han_words = han / 1.7
+        total = han_words + latin
+        return latin / total if total else 0.0
+
+    def clauses(self, sentence: str) -> list[tuple[int, int, bool]]:
+        out: list[tuple[int, int, bool]] = []
+        start, connector = 0, False
+        for match in _CLAUSE_SPLIT.finditer(sentence):
+            if match.start() > start:
+                out.append((start, match.start(), connector))
+            start = match.end()
+            connector = bool(match.group("conn") or match.group("conn2"))
+        if start < len(sentence):
+            out.append((start, len(sentence), connector))
+        return out
+
+    def is_connector(self, gap: str) -> bool:
+        return _CONNECTOR.fullmatch(gap) is not None
+
+    def is_superseded(self, clause: str, start: int, end: int, later_starts: list[int]) -> bool:
+        if not _FROM_BEFORE.search(clause[:start]):
+            return False
+        return any(_TO_BEFORE.search(clause[:later]) for later in later_starts if later > end)
+
+    def time_atoms(self, clause: str) -> list[TimeAtom]:
+        if _MAY_HAVE_TIME.search(clause) is None:
+            return []
+        atoms: list[TimeAtom] = []
+        for m in _TODAYISH.finditer(clause):
+            word = m.group("w").lower()
+            days = (
+                0
+                if word in ("today", "tonight")
+                else -1
+                if word in ("yesterday", "yday", "yest")
+                else 2
+                if word.startswith("day after")
+                else 1
+            )
+            atoms.append(TimeAtom(m.start(), m.end(), "rel_day", (days,)))
+            if word == "tonight":
+                atoms.append(TimeAtom(m.end(), m.end(), "part", ("evening", True)))
+        for m in _WEEKDAY_RE.finditer(clause):
+            mod = (m.group("mod") or "").lower()
+            modifier = {"next": "next", "this": "this", "last": "last", "past": "last"}.get(mod, "")
+            atoms.append(
+                TimeAtom(m.start(), m.end(), "weekday", (_WEEKDAYS[m.group("day")[:3].lower()], modifier))
+            )
+        for regex in (_ABS_MD, _ABS_DM, _ISO, _SLASH):
+            for m in regex.finditer(clause):
+                month_text = m.group("month")
+                month = int(month_text) if month_text.isdigit() else _MONTHS[month_text[:3].lower()]
+                day = int(m.group("day"))
+                year = m.group("year")
+                if year and len(year) == 2:
+                    year = "20" + year
+                if 1 <= month <= 12 and 1 <= day <= 31:
+                    atoms.append(
+                        TimeAtom(m.start(), m.end(), "abs_date", (int(year) if year else None, month, day))
+                    )
+        for m in _ORDINAL.finditer(clause):
+            if 1 <= int(m.group("day")) <= 31:
+                atoms.append(TimeAtom(m.start(), m.end(), "day_of_month", (int(m.group("day")),)))
+        for m in _WEEK.finditer(clause):
+            text = m.group(0).lower()
+            offset = 1 if "next" in text or "following" in text else -1 if "last" in text else 0
+            if m.group("end") or text.startswith("eow") or "by the weekend" in text:
+                sub = "end"
+            elif "weekend" in text:
+                sub = "weekend"
+            else:
+                sub = ""
+            if m.group("early"):
+                atoms.append(TimeAtom(m.start(), m.end(), "weekday", (0, "next" if offset == 1 else "this")))
+            else:
+                atoms.append(TimeAtom(m.start(), m.end(), "week", (offset, sub)))
+        for m in _MONTH_REL.finditer(clause):
+            text = m.group(0).lower()
+            offset = 1 if "next" in text else -1 if "last" in text else 0
+            pos = (m.group("end") or "").lower()
+            sub = {"end": "end", "beginning": "start", "start": "start", "middle": "mid", "mid": "mid"}.get(
+                pos, ""
+            )
+            if text.startswith("eom"):
+                sub = "end"
+            name = m.group("name")
+            atoms.append(
+                TimeAtom(
+                    m.start(), m.end(), "month", (offset, _MONTHS[name[:3].lower()] if name else None, sub)
+                )
+            )
+        for m in _OFFSET.finditer(clause):
+            if m.group("n3"):
+                atoms.append(
+                    TimeAtom(
+                        m.start(),
+                        m.end(),
+                        "offset",
+                        (7 + (1 if m.group("base").lower() == "tomorrow" else 0), "days", False),
+                    )
+                )
+                continue
+            number = m.group("n1") or m.group("n2")
+            unit = (m.group("u1") or m.group("u2")).lower()
+            amount = _number(number)
+            unit_name = (
+                "minutes"
+                if unit.startswith("min")
+                else "hours"
+                if unit.startswith("h")
+                else "days"
+                if unit.startswith("d")
+                else "weeks"
+                if unit.startswith("w")
+                else "months"
+            )
+            direction = (m.group("dir") or "").lower()
+            if direction in ("ago", "back"):
+                amount = -amount
+            within = (m.group("within") or "").lower() == "within"
+            atoms.append(TimeAtom(m.start(), m.end(), "offset", (amount, unit_name, within)))
+        taken: list[tuple[int, int]] = [(a.start, a.end) for a in atoms if a.kind in ("abs_date", "offset")]
+        for m in _CLOCK.finditer(clause):
+            if overlapping(taken, m.start(), m.end()):
+                continue
+            has_minutes = m.group("m") or m.group("m2")
+            if not (has_minutes or m.group("mer") or (m.group("h2") and m.group("mer2"))):
+                continue
+            hour = int(m.group("h"))
+            if hour > 24:
+                continue
+            minute = int(has_minutes or 0)
+            end_hour = int(m.group("h2")) if m.group("h2") else -1
+            end_minute = int(m.group("n2") or 0)
+            mer2 = _meridiem(m.group("mer2"))
+            mer = _meridiem(m.group("mer")) or (mer2 if end_hour >= 0 and end_hour >= hour else "")
+            atoms.append(
+                TimeAtom(m.start(), m.end(), "clock", (hour, minute, mer, end_hour, end_minute, mer2))
+            )
+        clock_spans = [(a.start, a.end) for a in atoms if a.kind == "clock"]
+        for m in _AT_HOUR.finditer(clause):
+            if overlapping(clock_spans, m.start("h"), m.end("h")):
+                continue
+            at_hour = _clock_number(m.group("h"))
+            if at_hour is not None and at_hour <= 24:
+                atoms.append(TimeAtom(m.start(), m.end(), "clock", (at_hour, 0, "", -1, 0, "")))
+        for m in _HALF.finditer(clause):
+            half_hour = _clock_number(m.group("h"))
+            if half_hour is None:
+                continue
+            hour = half_hour
+            minute = 30 if m.group("q").lower() == "half" else 15
+            if m.group("rel").lower() == "to":
+                hour, minute = hour - 1, 60 - minute
+            atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, minute, "", -1, 0, "")))
+        for m in _PART.finditer(clause):
+            word = m.group("part").lower()
+            part = _PARTS.get(word, "eod")
+            prefix = (m.group("this") or "").strip().lower()
+            is_today = prefix == "this" or word == "tonight"
+            if prefix == "tomorrow":
+                atoms.append(TimeAtom(m.start(), m.start("part"), "rel_day", (1,)))
+                atoms.append(TimeAtom(m.start("part"), m.end(), "part", (part, False)))
+            else:
+                atoms.append(TimeAtom(m.start(), m.end(), "part", (part, is_today)))
+        return atoms
+
+    def triggers(self, clause: str, masked: str) -> list[Trigger]:
+        found: list[Trigger] = []
+        for spec in _TRIGGERS:
+            for m in spec.pattern.finditer(masked):
+                if spec.imperative and not self._imperative(masked, m.start()):
+                    continue
+                strength = spec.strength
+                if spec.type == TASK and m.group(0).lower() in _WEAK_VERBS:
+                    strength = WEAK
+                found.append(Trigger(m.start(), m.end(), spec.type, strength, spec.default_time))
+        return found
+
+    def _imperative(self, masked: str, start: int) -> bool:
+        before = masked[:start]
+        if _THIRD_PARTY_BEFORE.search(before):
+            return False
+        if _INFINITIVE_BEFORE.search(before):
+            return _NOT_OUR_INFINITIVE.search(before) is None
+        return _IMPERATIVE_PREFIX.match(before) is not None
+
+    def cues(self, clause: str) -> Cues:
+        return Cues(
+            past=_PAST.search(clause) is not None,
+            future=_FUTURE.search(clause) is not None,
+            negated=_NEGATION.search(clause) is not None,
+        )
+
+    def content_items(self, clause: str) -> list[tuple[int, int]]:
+        return [m.span() for m in _CONTENT.finditer(clause)]
+
+    def has_delivery(self, clause: str) -> bool:
+        return any(self._imperative(clause, m.start()) for m in _DELIVERY.finditer(clause))
+
+    def has_request(self, clause: str) -> bool:
+        return _REQUEST.search(clause) is not None
+
+    def has_deal_document(self, clause: str) -> bool:
+        return _DEAL_DOCUMENT.search(clause) is not None
+
+    def issue_span(self, clause: str) -> tuple[int, int] | None:
+        m = _ISSUE.search(clause)
+        if m is None or _ISSUE_NEGATION.search(clause) or _NOT_CUSTOMER_ISSUE.search(clause):
+            return None
+        return m.span()
+
+    def attendees(self, clause: str) -> list[str]:
+        names = []
+        for m in _ATTENDEE.finditer(clause):
+            name = m.group("name").rstrip(".")
+            if name.split()[0].lower() not in _NAME_STOP and _WEEKDAY_RE.fullmatch(name) is None:
+                names.append(name)
+        return names
+
+    def contact_name(self, sentence: str, anchor: int) -> tuple[int, int] | None:
+        best = None
+        for m in _NAME.finditer(sentence[:anchor]):
+            words = [w.lower().rstrip(".") for w in m.group(0).split()]
+            if any(w in _NAME_STOP for w in words) or _TITLE.fullmatch(m.group(0)):
+                # drop a leading stop word ("Spoke Rafael" cannot happen: names need two capitals)
+                continue
+            best = m.span()
+        return best
+
+    def job_title(self, sentence: str) -> tuple[int, int] | None:
+        m = _TITLE.search(sentence)
+        return m.span() if m else None
+
+    def has_contact_cue(self, sentence: str) -> bool:
+        return _CONTACT_CUE.search(sentence) is not None
+
+
+def _number(text: str) -> float:
+    text = text.lower().strip()
+    if text in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[text])
+    try:
+        return float(text)
+    except ValueError:
+        return 1.0
+
+
+def _clock_number(text: str) -> int | None:
+    text = text.lower()
+    if text.isdigit():
+        return int(text)
+    return _CLOCK_WORDS.get(text)
+
+
+def _meridiem(text: str | None) -> str:
+    if not text:
+        return ""
+    return "pm" if text.lower().startswith("p") else "am"

@@ -1,0 +1,423 @@
+"""DAG-facing functions: one thin, explicit call per task.
+
+Each function reads the installation from ``Settings.from_env()`` and ``load_config().scoring`` unless
+given them, opens the warehouse and the MLflow store only for as long as it needs them, and returns a
+frozen result whose ``reason`` is worth logging. Heavy libraries are imported inside functions, so
+importing this module is cheap (the DAG file may import it at top level).
+
+=====================  ===========================================================================
+function               reads -> writes
+=====================  ===========================================================================
+prepare_ml_tables      - -> ``ml.*`` tables (created if missing; call before ``dbt build``)
+check_training_readiness  ``marts.fct_<model>_features`` -> nothing
+decide_retraining      MLflow registry (champion's as-of tag) -> nothing
+train_and_publish      features table, feature spec YAML -> MLflow run, registered version, aliases
+score_open_records     features table, ``models:/<name>@champion`` -> ``ml.<model>_score_history``,
+                       ``ml.<model>_score_reasons``, ``ml.<model>_attribute_insights``
+write_back_scores      ``marts.fct_predictive_scores`` -> exports/scores/ds=.../, PostgreSQL (optional)
+=====================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ml.as_of import AsOf, to_as_of
+from ml.readiness import Readiness, check_readiness
+from ml.registry import Decision, PromotionDecision
+from ml.score import ScoringResult
+from ml.targets import get_target
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from rapport.config import ScoringConfig
+    from rapport.settings import Settings
+    from rapport.writeback import WriteBackResult
+
+    from ml.train import TrainedModel
+
+log = logging.getLogger(__name__)
+
+SCORING_MODEL_CODE = Path(__file__).with_name("scoring_model_code.py")
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What ``train_and_publish`` did: skipped (with the reason) or trained, registered, maybe promoted."""
+
+    model: str
+    as_of_date: date
+    status: str  # trained | skipped
+    reason: str
+    run_id: str | None = None
+    version: str | None = None
+    band: str | None = None
+    test_auc: float | None = None
+    is_suspect: bool = False
+    dropped_features: tuple[str, ...] = ()
+    promotion: PromotionDecision | None = None
+
+    @property
+    def is_champion(self) -> bool:
+        return bool(self.promotion and self.promotion.promoted)
+
+
+def _environment(settings: Settings | None, config: ScoringConfig | None) -> tuple[Settings, ScoringConfig]:
+    from rapport.config import load_config
+    from rapport.settings import Settings
+
+    settings = settings or Settings.from_env()
+    return settings, config or load_config(settings.config_path).scoring
+
+
+def prepare_ml_tables(*, settings: Settings | None = None) -> None:
+    """Create the ``ml`` schema's tables (the dbt source ``ml``) if they do not exist yet."""
+    from rapport.settings import Settings
+    from rapport.warehouse import connect
+
+    from ml.tables import ensure_ml_tables
+
+    settings = settings or Settings.from_env()
+    with connect(settings.warehouse_path) as connection:
+        ensure_ml_tables(connection)
+
+
+def check_training_readiness(
+    model: str, as_of: AsOf, *, settings: Settings | None = None, config: ScoringConfig | None = None
+) -> Readiness:
+    """The readiness gate for ``model`` at ``as_of`` (the DAG's ds or logical date)."""
+    from rapport.warehouse import connect
+
+    settings, config = _environment(settings, config)
+    with connect(settings.warehouse_path) as connection:
+        return check_readiness(connection, model, as_of, config)
+
+
+def decide_retraining(
+    model: str,
+    as_of: AsOf,
+    force: bool = False,
+    *,
+    settings: Settings | None = None,
+    config: ScoringConfig | None = None,
+) -> Decision:
+    """Retrain ``model`` now? (forced, no champion, or champion older than ``retrain_after_days``)."""
+    from ml.registry import should_retrain
+
+    settings, config = _environment(settings, config)
+    decision = should_retrain(model, as_of, config, force, settings=settings)
+    log.info("%s", decision.reason)
+    return decision
+
+
+def train_and_publish(
+    model: str,
+    as_of: AsOf,
+    force: bool = False,
+    *,
+    settings: Settings | None = None,
+    config: ScoringConfig | None = None,
+) -> TrainingResult:
+    """Gate, train, log to MLflow, register as challenger and promote when the rules allow.
+
+    Skips (status ``skipped``) when the gate is closed or no retraining is due (unless ``force``).
+    Any failure during training raises after the MLflow run is marked failed; aliases are untouched.
+    """
+    import mlflow
+    from rapport.warehouse import connect
+
+    from ml.features import load_feature_spec, read_closed_rows, training_window
+    from ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
+    from ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
+    from ml.train import TrainingParams, train_model
+
+    settings, config = _environment(settings, config)
+    target = get_target(model)
+    moment = to_as_of(as_of)
+    with connect(settings.warehouse_path) as connection:
+        readiness = check_readiness(connection, model, moment, config)
+        if not readiness.is_ready:
+            return TrainingResult(model, moment.date(), "skipped", readiness.reason)
+        spec = load_feature_spec(target, settings.dbt_project_dir)
+        window = training_window(moment, config.training_window_days)
+        rows = read_closed_rows(connection, target, spec, window)
+
+    with mlflow_store(settings) as client:
+        decision = should_retrain(model, moment, config, force, client=client)
+        if not decision.retrain:
+            return TrainingResult(model, moment.date(), "skipped", decision.reason)
+        experiment_id = ensure_experiment(client, target.registered_model, settings.mlflow_artifacts_dir)
+        params = TrainingParams.from_config(config)
+        run_name = f"{model} {moment:%Y-%m-%d}"
+        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+            dirty = git_is_dirty(settings.project_root)
+            mlflow.set_tags(
+                {
+                    "model": model,
+                    "as_of_date": moment.date().isoformat(),
+                    "window_start": window.start.date().isoformat(),
+                    "window_end": window.end.date().isoformat(),
+                    "git_sha": git_sha(settings.project_root),
+                    "git_dirty": "unknown" if dirty is None else str(dirty).lower(),
+                    "retrain_reason": decision.reason,
+                    "readiness": readiness.reason,
+                    "feature_spec": spec.source,
+                }
+            )
+            mlflow.log_params(
+                {
+                    **{f"xgb_{key}": value for key, value in asdict(params).items()},
+                    "training_window_days": config.training_window_days,
+                    "test_fraction": config.test_fraction,
+                    "decision_gap_days": config.decision_gap_days,
+                    "leakage_feature_auc": config.leakage_feature_auc,
+                    "calibration": "sigmoid",
+                    "feature_columns": len(spec.columns),
+                }
+            )
+            trained = train_model(rows, target, spec, config, window=window, params=params)
+            band = band_for(trained.evaluation.auc, config)
+            _log_training(trained, band, readiness)
+            version = _log_and_register(client, target.registered_model, trained)
+            client.set_registered_model_alias(target.registered_model, CHALLENGER, version)
+            _tag_version(
+                client, target.registered_model, version, trained, band, run.info.run_id, moment.date()
+            )
+            promotion = promote_if_better(
+                client, target.registered_model, version, trained.evaluation.auc, trained.test_frame, config
+            )
+            mlflow.set_tag("promotion", promotion.reason)
+    result = TrainingResult(
+        model=model,
+        as_of_date=moment.date(),
+        status="trained",
+        reason=promotion.reason,
+        run_id=run.info.run_id,
+        version=version,
+        band=band,
+        test_auc=trained.evaluation.auc,
+        is_suspect=trained.is_suspect,
+        dropped_features=trained.leakage.dropped,
+        promotion=promotion,
+    )
+    log.info(
+        "%s trained: version %s, band %s, AUC %.3f; %s",
+        model,
+        version,
+        band,
+        trained.evaluation.auc,
+        promotion.reason,
+    )
+    return result
+
+
+def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> None:
+    """Metrics, tags and artifacts of the active MLflow run."""
+    import mlflow
+
+    from ml import evaluate
+    from ml.population import insight_rows
+
+    split = trained.split
+    mlflow.log_metrics(
+        {
+            **trained.evaluation.metrics(),
+            "train_positives": readiness.positives,
+            "train_negatives": readiness.negatives,
+            "fit_records": split.fit,
+            "fit_positives": split.fit_positives,
+            "validation_records": split.validation,
+            "validation_positives": split.validation_positives,
+            "test_records": split.test,
+            "test_positives_count": split.test_positives,
+            "best_iteration": trained.best_iteration,
+            "features_used": len(trained.bundle.spec.columns),
+            "features_dropped": len(trained.leakage.dropped),
+        }
+    )
+    mlflow.set_tags(
+        {
+            "data_digest": trained.data_digest,
+            "band": band,
+            "suspect": str(trained.is_suspect).lower(),
+            "leakage_dropped": ",".join(trained.leakage.dropped) or "none",
+            "leakage_summary": trained.leakage.summary()[:5000],
+            "test_starts_at": split.test_starts_at.isoformat(),
+        }
+    )
+    labels = trained.test_labels
+    probabilities = trained.test_probabilities
+    model = trained.bundle.model
+    with tempfile.TemporaryDirectory(prefix="rapport-run-") as folder:
+        out = Path(folder)
+        evaluate.plot_roc(labels, probabilities, out / "roc.png", f"{model}: ROC (test set)")
+        evaluate.plot_precision_recall(
+            labels, probabilities, out / "precision_recall.png", f"{model}: precision-recall"
+        )
+        evaluate.plot_calibration(
+            labels, probabilities, out / "calibration.png", f"{model}: calibration (test set)"
+        )
+        evaluate.plot_feature_influence(
+            trained.influence, out / "feature_influence.png", f"{model}: influence per source field"
+        )
+        _write_json(out / "leakage_screen.json", trained.leakage.to_records())
+        _write_json(
+            out / "confusion_matrix.json",
+            {**trained.evaluation.confusion(), "threshold": trained.evaluation.threshold},
+        )
+        _write_json(
+            out / "feature_influence.json", dict(sorted(trained.influence.items(), key=lambda kv: -kv[1]))
+        )
+        _write_json(out / "feature_spec.json", trained.bundle.spec.to_dict())
+        _write_csv(
+            out / "attribute_insights.csv", insight_rows(trained.bundle.population, trained.bundle.spec)
+        )
+        mlflow.log_artifacts(folder, artifact_path="evaluation")
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    path.write_text(json.dumps(payload, indent=1, default=str))
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        if not rows:
+            return
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _pip_requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("mlflow", "xgboost-cpu", "pandas", "numpy", "pyarrow")]
+
+
+def _signature(trained: TrainedModel) -> Any:
+    """Inputs: the feature columns (all optional: a missing one is scored as missing); outputs: probability, score."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = Schema(
+        [
+            ColSpec("string" if column.kind == "categorical" else "double", column.name, required=False)
+            for column in trained.bundle.spec.columns
+        ]
+    )
+    outputs = Schema([ColSpec("double", "probability"), ColSpec("long", "score")])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def _input_example(trained: TrainedModel) -> Any:
+    """One made-up row built from the population figures (no real record is stored with the model):
+    the most common level of each categorical column, a middle bin edge of each numeric one."""
+    import pandas as pd
+
+    row: dict[str, Any] = {}
+    for column in trained.bundle.spec.columns:
+        population = trained.bundle.population.columns[column.name]
+        if column.kind == "categorical":
+            groups = [g for g in population.groups if g.code >= 0 and g.records]
+            row[column.name] = max(groups, key=lambda g: g.records).text if groups else None
+        else:
+            row[column.name] = population.edges[len(population.edges) // 2] if population.edges else 0.0
+    return pd.DataFrame([row])
+
+
+def _log_and_register(client: MlflowClient, name: str, trained: TrainedModel) -> str:
+    """Log the bundle as a pyfunc model and register it; returns the new version."""
+    import mlflow.pyfunc
+
+    with tempfile.TemporaryDirectory(prefix="rapport-bundle-") as folder:
+        artifacts = trained.bundle.save(Path(folder))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(SCORING_MODEL_CODE),
+            artifacts=artifacts,
+            pip_requirements=_pip_requirements(),
+            signature=_signature(trained),
+            input_example=_input_example(trained),
+            registered_model_name=name,
+        )
+    if info.registered_model_version is None:
+        raise RuntimeError(f"MLflow did not register {name}: check the registry at the tracking URI")
+    return str(info.registered_model_version)
+
+
+def _tag_version(
+    client: MlflowClient, name: str, version: str, trained: TrainedModel, band: str, run_id: str, day: date
+) -> None:
+    evaluation = trained.evaluation
+    tags = {
+        "band": band,
+        "as_of_date": day.isoformat(),
+        "test_auc": f"{evaluation.auc:.4f}",
+        "test_pr_auc": f"{evaluation.pr_auc:.4f}",
+        "test_brier": f"{evaluation.brier:.4f}",
+        "test_ece": f"{evaluation.ece:.4f}",
+        "test_records": str(evaluation.records),
+        "suspect": str(trained.is_suspect).lower(),
+        "leakage_dropped": ",".join(trained.leakage.dropped) or "none",
+        "data_digest": trained.data_digest,
+        "run_id": run_id,
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def score_open_records(
+    model: str, as_of: AsOf, *, settings: Settings | None = None, config: ScoringConfig | None = None
+) -> ScoringResult:
+    """Score every open record created in the scoring window with ``models:/<name>@champion``.
+
+    Without a champion, records are stored as *not enough data* with the readiness gate's reason.
+    """
+    from rapport.warehouse import connect
+
+    from ml.registry import CHAMPION, get_version_by_alias, load_bundle
+    from ml.score import mark_not_enough_data, score_records
+    from ml.tables import ensure_ml_tables
+    from ml.tracking import mlflow_store
+
+    settings, config = _environment(settings, config)
+    target = get_target(model)
+    moment = to_as_of(as_of)
+    with mlflow_store(settings) as client:
+        champion = get_version_by_alias(client, target.registered_model, CHAMPION)
+        bundle = load_bundle(target.registered_model, str(champion.version)) if champion is not None else None
+    with connect(settings.warehouse_path) as connection:
+        ensure_ml_tables(connection)
+        if champion is None or bundle is None:
+            readiness = check_readiness(connection, model, moment, config)
+            reason = readiness.reason
+            if readiness.is_ready:
+                reason = (
+                    f"{model}: no champion model yet for {target.registered_model} "
+                    "(training has not produced a model in band 'ok' or better)"
+                )
+            return mark_not_enough_data(connection, target, moment, config, reason)
+        return score_records(
+            connection,
+            target,
+            moment,
+            bundle,
+            str(champion.version),
+            config,
+            model_name=target.registered_model,
+        )
+
+
+def write_back_scores(as_of: AsOf, *, settings: Settings | None = None) -> WriteBackResult:
+    """Export the day's scores (Parquet + CSV) and upsert them into PostgreSQL when configured."""
+    from rapport.writeback import write_back_scores as write_back
+
+    return write_back(as_of, settings=settings)

@@ -1,0 +1,281 @@
+"""Training: a time-ordered, leakage-screened, calibrated XGBoost model from the closed records.
+
+Protocol (docs/scoring.md has the why):
+
+1. The rows are the records created and closed in the training window, sorted by close moment.
+2. The most recent ``scoring.test_fraction`` of them is the **test set**; it is only used to evaluate.
+3. The most recent ``validation_fraction`` of the older part is the **validation slice**: early stopping
+   watches its log-loss, and the sigmoid calibrator is fitted on its predictions. The rest is the **fit part**.
+4. The **leakage screen** scores every feature alone on the older part (fit + validation) and drops any
+   reaching ``scoring.leakage_feature_auc``.
+5. XGBoost (hist, native categoricals) trains on the fit part; the booster is cut at the best iteration.
+6. The calibrated model is evaluated on the test set; a test AUC >= ``scoring.suspect_model_auc`` marks
+   the model *suspect* (too good to be true: look for leakage).
+
+This module does no MLflow or warehouse I/O: :func:`train_model` takes a DataFrame and returns a
+:class:`TrainedModel`. ``ml.pipeline`` wires it to the warehouse and MLflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ml.bundle import ModelBundle
+from ml.calibration import fit_platt
+from ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
+from ml.explain import field_contributions
+from ml.features import FeatureSpec, Window, build_levels, prepare_matrix
+from ml.leakage import LeakageReport, screen_features
+from ml.population import compute_population
+from ml.targets import ScoringTarget
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from rapport.config import ScoringConfig
+
+log = logging.getLogger(__name__)
+
+INFLUENCE_ROWS = 5_000  # test rows explained for the feature influence plot
+
+
+class TrainingError(RuntimeError):
+    """Training could not produce a model (too few rows in a split, every feature leaked, ...)."""
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """XGBoost settings. Sized for exact TreeSHAP: cost grows with trees x leaves x depth^2."""
+
+    max_trees: int = 300
+    max_depth: int = 3
+    learning_rate: float = 0.2
+    early_stopping_rounds: int = 30
+    validation_fraction: float = 0.2
+    min_child_weight: float = 1.0
+    subsample: float = 0.9
+    colsample_bytree: float = 0.9
+    seed: int = 42
+    threads: int = 0  # 0: all cores
+
+    @classmethod
+    def from_config(cls, config: ScoringConfig) -> TrainingParams:
+        return cls(
+            max_trees=config.max_trees,
+            max_depth=config.max_depth,
+            learning_rate=config.learning_rate,
+            early_stopping_rounds=config.early_stopping_rounds,
+            validation_fraction=config.validation_fraction,
+        )
+
+    def xgboost_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "objective": "binary:logistic",
+            "eval_metric": "logloss",
+            "tree_method": "hist",
+            "max_depth": self.max_depth,
+            "eta": self.learning_rate,
+            "min_child_weight": self.min_child_weight,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "seed": self.seed,
+        }
+        if self.threads:
+            params["nthread"] = self.threads
+        return params
+
+
+@dataclass(frozen=True)
+class SplitSizes:
+    """How many records each time-ordered part holds, and where the test set starts."""
+
+    fit: int
+    validation: int
+    test: int
+    test_starts_at: datetime
+    fit_positives: int
+    validation_positives: int
+    test_positives: int
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """The outcome of :func:`train_model`: the bundle and everything measured while making it."""
+
+    bundle: ModelBundle
+    evaluation: Evaluation
+    leakage: LeakageReport
+    influence: dict[str, float]
+    split: SplitSizes
+    data_digest: str
+    best_iteration: int
+    is_suspect: bool
+    params: TrainingParams
+    test_frame: pd.DataFrame = field(repr=False)
+    test_probabilities: np.ndarray = field(repr=False)
+
+    @property
+    def test_labels(self) -> np.ndarray:
+        return self.test_frame["label"].to_numpy()
+
+
+def data_digest(frame: pd.DataFrame, target: ScoringTarget, spec: FeatureSpec) -> str:
+    """SHA-256 of the training rows (id, times, label and feature values, in close order)."""
+    import pandas as pd
+
+    columns = [target.id_column, "created_at", "closed_at", "feature_at", "label", *spec.names]
+    hashed = pd.util.hash_pandas_object(frame[columns].astype(str), index=False)
+    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
+
+
+def split_by_close(
+    frame: pd.DataFrame, test_fraction: float, validation_fraction: float
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(fit, validation, test) of ``frame``, sorted by ``closed_at``: the most recent rows are tested."""
+    ordered = frame.sort_values(["closed_at"], kind="stable").reset_index(drop=True)
+    n_test = math.ceil(len(ordered) * test_fraction)
+    older = ordered.iloc[: len(ordered) - n_test]
+    n_validation = math.ceil(len(older) * validation_fraction)
+    fit = older.iloc[: len(older) - n_validation]
+    validation = older.iloc[len(older) - n_validation :]
+    test = ordered.iloc[len(ordered) - n_test :]
+    for name, part in (("fit", fit), ("validation", validation), ("test", test)):
+        if part.empty:
+            raise TrainingError(
+                f"the {name} part of {len(ordered)} closed records is empty; more closed records are needed"
+            )
+    return fit, validation, test
+
+
+def _fit_booster(
+    fit: pd.DataFrame,
+    fit_labels: np.ndarray,
+    validation: pd.DataFrame,
+    validation_labels: np.ndarray,
+    params: TrainingParams,
+) -> Any:
+    import xgboost as xgb
+
+    train_matrix = xgb.DMatrix(fit, label=fit_labels, enable_categorical=True)
+    validation_matrix = xgb.DMatrix(validation, label=validation_labels, enable_categorical=True)
+    booster = xgb.train(
+        params.xgboost_params(),
+        train_matrix,
+        num_boost_round=params.max_trees,
+        evals=[(validation_matrix, "validation")],
+        early_stopping_rounds=params.early_stopping_rounds,
+        verbose_eval=False,
+    )
+    best = int(getattr(booster, "best_iteration", params.max_trees - 1))
+    return booster[: best + 1], best
+
+
+def train_model(
+    frame: pd.DataFrame,
+    target: ScoringTarget,
+    spec: FeatureSpec,
+    config: ScoringConfig,
+    *,
+    window: Window,
+    params: TrainingParams | None = None,
+) -> TrainedModel:
+    """Train, screen, calibrate and evaluate one model on closed rows (see the module docstring)."""
+    import numpy as np
+    import pandas as pd
+    import xgboost as xgb
+
+    params = params or TrainingParams.from_config(config)
+    fit, validation, test = split_by_close(frame, config.test_fraction, params.validation_fraction)
+    older = pd.concat([fit, validation])
+
+    levels = build_levels(older, spec)
+    leakage = screen_features(
+        prepare_matrix(older, spec, levels), older["label"].to_numpy(), spec, config.leakage_feature_auc
+    )
+    if leakage.dropped:
+        log.warning("%s leakage screen: %s", target.model, leakage.summary())
+    screened = spec.without(set(leakage.dropped))
+    levels = {name: mapping for name, mapping in levels.items() if name in screened.names}
+
+    fit_labels = fit["label"].to_numpy()
+    validation_labels = validation["label"].to_numpy()
+    booster, best_iteration = _fit_booster(
+        prepare_matrix(fit, screened, levels),
+        fit_labels,
+        prepare_matrix(validation, screened, levels),
+        validation_labels,
+        params,
+    )
+    validation_margin = booster.predict(
+        xgb.DMatrix(prepare_matrix(validation, screened, levels), enable_categorical=True), output_margin=True
+    )
+    calibrator = fit_platt(validation_margin, validation_labels)
+    population = compute_population(
+        prepare_matrix(frame, screened, levels), frame["label"].to_numpy(), screened
+    )
+    split = SplitSizes(
+        fit=len(fit),
+        validation=len(validation),
+        test=len(test),
+        test_starts_at=test["closed_at"].iloc[0].to_pydatetime(),
+        fit_positives=int(fit_labels.sum()),
+        validation_positives=int(validation_labels.sum()),
+        test_positives=int(test["label"].sum()),
+    )
+    digest = data_digest(frame, target, spec)
+    bundle = ModelBundle(
+        model=target.model,
+        booster=booster,
+        spec=screened,
+        levels=levels,
+        calibrator=calibrator,
+        population=population,
+        metadata={
+            "as_of": window.end.isoformat(),
+            "window_start": window.start.isoformat(),
+            "window_end": window.end.isoformat(),
+            "data_digest": digest,
+            "best_iteration": best_iteration,
+            "params": asdict(params),
+            "split": {k: str(v) if isinstance(v, datetime) else v for k, v in asdict(split).items()},
+            "dropped_features": list(leakage.dropped),
+            "features_spec_source": spec.source,
+        },
+    )
+
+    test_matrix = bundle.matrix(test)
+    test_probabilities = calibrator.apply(bundle.margin(test_matrix))
+    try:
+        evaluation = evaluate_predictions(test["label"].to_numpy(), test_probabilities)
+    except EvaluationError as error:
+        raise TrainingError(f"{target.model}: {error}") from error
+    sample = test_matrix.iloc[:INFLUENCE_ROWS]
+    per_field = field_contributions(bundle.contributions(sample), screened)
+    influence = {name: float(np.abs(per_field[:, i]).mean()) for i, name in enumerate(screened.fields)}
+    is_suspect = evaluation.auc >= config.suspect_model_auc
+    if is_suspect:
+        log.warning(
+            "%s model is suspect: test AUC %.3f >= %.2f; look for a field filled after the outcome (top fields: %s)",
+            target.model,
+            evaluation.auc,
+            config.suspect_model_auc,
+            ", ".join(sorted(influence, key=lambda name: -influence[name])[:3]),
+        )
+    return TrainedModel(
+        bundle=bundle,
+        evaluation=evaluation,
+        leakage=leakage,
+        influence=influence,
+        split=split,
+        data_digest=digest,
+        best_iteration=best_iteration,
+        is_suspect=is_suspect,
+        params=params,
+        test_frame=test.reset_index(drop=True),
+        test_probabilities=test_probabilities,
+    )

@@ -1,0 +1,156 @@
+"""Several suggestions per note, spans, languages, contacts, issues and the language registry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from ml.notes import (
+    Suggestion,
+    UnknownLanguageError,
+    analyze,
+    available_languages,
+    get_language,
+    register_language,
+)
+from ml.notes.contacts import phones
+from ml.notes.languages.en import English
+
+CREATED = datetime(2026, 5, 6, 15, 20)
+
+
+def test_several_suggestions_in_one_note_with_spans_on_the_right_text() -> None:
+    note = (
+        "Send them the data sheet. Also, their VPN connection to our portal is broken again. "
+        "And set up a demo with their architects next Wednesday at 11."
+    )
+    suggestions = analyze(note, CREATED)
+    assert [s.type for s in suggestions] == ["content_request", "issue", "appointment"]
+    for suggestion in suggestions:
+        assert note[suggestion.span[0] : suggestion.span[1]] == suggestion.text
+    content, issue, demo = suggestions
+    assert "data sheet" in content.text and content.fields["content"] == "data sheet"
+    assert "broken" in issue.text
+    assert demo.text.startswith("demo") and demo.text.endswith("next Wednesday at 11")
+    assert demo.fields["start"] == "2026-05-13T11:00:00"
+
+
+def test_chinese_note_with_task_and_meeting() -> None:
+    note = "提醒小刘明天更新销售预测。另外约CFO下周五上午9:30开会。"
+    suggestions = analyze(note, CREATED)
+    assert [(s.type, s.fields.get("due") or s.fields.get("start")) for s in suggestions] == [
+        ("task", "2026-05-07T17:00:00"),
+        ("appointment", "2026-05-15T09:30:00"),
+    ]
+    assert all(note[s.span[0] : s.span[1]] == s.text for s in suggestions)
+    assert "更新" in suggestions[0].text
+
+
+def test_spans_index_the_original_full_width_text() -> None:
+    note = "備註：請安排下週一上午１０：３０和趙女士見面。"
+    (suggestion,) = analyze(note, CREATED)
+    assert note[suggestion.span[0] : suggestion.span[1]] == suggestion.text
+    assert "１０：３０" in suggestion.text
+
+
+def test_mixed_language_sentences() -> None:
+    (meeting,) = analyze("明天上午10点 meeting with 王总 at their Shanghai office.", CREATED)
+    assert (meeting.type, meeting.fields["start"]) == ("appointment", "2026-05-07T10:00:00")
+    (call,) = analyze("明天10点call一下Jenny", CREATED)
+    assert (call.type, call.fields["start"], call.language) == ("phone_call", "2026-05-07T10:00:00", "zh")
+    per_sentence = analyze("Call Priya tomorrow at 9am. 客户投诉发票错误。", CREATED)
+    assert [(s.type, s.language) for s in per_sentence] == [("phone_call", "en"), ("issue", "zh")]
+
+
+def test_contacts_are_read_with_name_title_email_and_phone() -> None:
+    note = "Intro from Mike: Julia Becker, Head of Operations at Tailspin, julia.becker@tailspin.de, mobile +49 151 2345 6789."
+    (contact,) = [s for s in analyze(note, CREATED) if s.type == "contact"]
+    assert contact.fields["name"] == "Julia Becker"
+    assert contact.fields["job_title"] == "Head of Operations"
+    assert contact.fields["email"] == "julia.becker@tailspin.de"
+    assert contact.fields["phone"] == "+49 151 2345 6789"
+    zh = [
+        s
+        for s in analyze("新联系人：陈静，采购经理，chenjing@fabrikam.cn，电话 138 1234 5678", CREATED)
+        if s.type == "contact"
+    ]
+    assert [(c.fields["name"], c.fields["job_title"], c.fields["phone"]) for c in zh] == [
+        ("陈静", "采购经理", "138 1234 5678")
+    ]
+
+
+def test_shared_mailboxes_and_call_numbers_are_not_contacts() -> None:
+    suggestions = analyze("Send the corrected invoice copy to ap@contoso.com by Friday.", CREATED)
+    assert [s.type for s in suggestions] == ["task"]
+    (call,) = analyze("Call back +44 20 7946 0958 after 3pm tomorrow", CREATED)
+    assert (call.type, call.fields["phone"]) == ("phone_call", "+44 20 7946 0958")
+
+
+def test_phone_pattern_skips_dates_and_times() -> None:
+    assert phones("Kick-off 2026-05-19 09:30, 10:00-12:00, invoice 4471") == []
+    assert [p.value for p in phones("tel 555-201-7788 or 021-5555-0198 or 13812345678")] == [
+        "555-201-7788",
+        "021-5555-0198",
+        "13812345678",
+    ]
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "No need to call them this week, they are on holiday.",
+        "这周不用给他们打电话，他们在休假。",
+        "All good, no issues reported after go-live.",
+        "上线后一切正常，没有问题。",
+        "Sent the brochure and the price list on Friday.",
+        "上周五已经把宣传册和价格表发过去了。",
+        "We discussed the pilot scope on Monday. They will send feedback.",
+        "提醒一下：我们的内部支持者劳拉6月底离职。",
+        "",
+        "   ",
+    ],
+)
+def test_notes_with_nothing_to_do(note: str) -> None:
+    assert analyze(note, CREATED) == []
+
+
+def test_issue_and_content_request_fields() -> None:
+    (issue,) = analyze("Customer complained that the last two invoices were charged twice.", CREATED)
+    assert issue.type == "issue" and issue.fields["issue"].startswith("Customer complained")
+    (request,) = analyze("客户想要物流项目的成功案例。", CREATED)
+    assert (request.type, request.fields["content"]) == ("content_request", "成功案例")
+
+
+def test_forced_language_and_unknown_language() -> None:
+    assert analyze("明天上午给李经理打电话。", CREATED, "en") == []  # forced English reads no Chinese
+    assert [s.type for s in analyze("明天上午给李经理打电话。", CREATED, "zh-CN")] == ["phone_call"]
+    with pytest.raises(UnknownLanguageError, match="registered: en, zh"):
+        analyze("Appelez Marie demain.", CREATED, "fr")
+
+
+def test_a_new_language_is_a_registered_module() -> None:
+    class Pirate(English):
+        code = "xp"  # a made-up code so the test leaves en/zh untouched
+
+    register_language(Pirate())
+    assert "xp" in available_languages()
+    assert isinstance(get_language("xp"), Pirate)
+    (call,) = analyze("Call the captain tomorrow at 9am.", CREATED, "xp")
+    assert isinstance(call, Suggestion) and call.language == "xp"
+    with pytest.raises(TypeError, match="LanguageAnalyzer"):
+        register_language(object())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("Ping Sam about the renewal on Thursday.", [("task", "2026-05-07T17:00:00")]),
+        ("下周找时间和李总吃个饭，顺便聊聊续约。", [("appointment", "2026-05-11T09:00:00")]),
+        ("王经理说他们的系统上周又崩了两次，很恼火。", [("issue", None)]),
+        ("The CIO asked whether we support SSO; send the security whitepaper.", [("content_request", None)]),
+    ],
+)
+def test_phrasings_outside_the_evaluation_sets(note: str, expected: list[tuple[str, str | None]]) -> None:
+    found = [(s.type, s.fields.get("start") or s.fields.get("due")) for s in analyze(note, CREATED)]
+    assert found == expected

@@ -1,0 +1,183 @@
+"""The warehouse batch: enrich.note_suggestions from raw notes and activity descriptions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from rapport.config import NotesConfig
+
+from ml.notes.pipeline import analyze_notes
+
+CONFIG = NotesConfig(timezone="UTC", sources=("annotation", "email", "phonecall", "appointment", "task"))
+RUN_AT = datetime(2026, 5, 7, 1, 0)
+
+
+def note(
+    annotationid: str, text: str, created: str, modified: str | None = None, objectid: str = "acc-1"
+) -> dict[str, Any]:
+    return {
+        "annotationid": annotationid,
+        "objectid": objectid,
+        "objecttypecode": "account",
+        "notetext": text,
+        "ownerid": "user-1",
+        "createdon": created,
+        "modifiedon": modified or created,
+    }
+
+
+def activity(
+    activityid: str, text: str, created: str, regarding: str = "opp-1", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "activityid": activityid,
+        "description": text,
+        "regardingobjectid": regarding,
+        "regardingobjecttypecode": "opportunity",
+        "statecode": 0,
+        "ownerid": "user-1",
+        "createdon": created,
+        "modifiedon": created,
+        **extra,
+    }
+
+
+def table(connection: Any) -> list[tuple[Any, ...]]:
+    return connection.execute(
+        """
+        SELECT source_table, source_id, suggestion_index, regarding_id, regarding_type, suggestion_type,
+               span_start, span_end, matched_text, CAST(fields AS VARCHAR), confidence, language, ds
+        FROM enrich.note_suggestions ORDER BY ALL
+        """
+    ).fetchall()
+
+
+def test_notes_and_activities_become_suggestions(warehouse: Any, rows: Any) -> None:
+    rows(warehouse, "annotation", [
+        note("n1", "Call Priya tomorrow at 10am. Customer complained about the invoices.", "2026-05-06 15:20:00"),
+        note("n2", "下周二上午10点给采购部门做产品演示。", "2026-05-06 07:20:00", objectid="lead-9"),
+        note("n3", "Nothing new, still negotiating.", "2026-05-06 08:00:00"),
+    ])  # fmt: skip
+    rows(
+        warehouse,
+        "email",
+        [
+            activity(
+                "e1", "<p>Please send the brochure by Friday.</p>", "2026-05-06 10:00:00", directioncode=False
+            )
+        ],
+    )
+    rows(
+        warehouse,
+        "task",
+        [activity("t1", "Prepare the renewal quote by end of month.", "2026-05-06 10:00:00")],
+    )
+
+    summary = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+
+    assert summary.rows_read == {"annotation": 3, "email": 1, "phonecall": 0, "appointment": 0, "task": 1}
+    assert summary.suggestions_written == 5 and summary.rows_with_suggestions == 4
+    assert summary.by_type == {"phone_call": 1, "issue": 1, "appointment": 1, "content_request": 1, "task": 1}
+    result = table(warehouse)
+    by_key = {(r[0], r[1], r[2]): r for r in result}
+    call = by_key[("annotation", "n1", 0)]
+    assert call[3:6] == ("acc-1", "account", "phone_call")
+    assert json.loads(call[9])["start"] == "2026-05-07T10:00:00+00:00"
+    assert "Call Priya tomorrow at 10am".startswith(call[8].rstrip("."))  # span text is the note's own words
+    text = "Call Priya tomorrow at 10am. Customer complained about the invoices."
+    issue = by_key[("annotation", "n1", 1)]
+    assert text[issue[6] : issue[7]] == issue[8] == "Customer complained about the invoices"
+    demo = by_key[("annotation", "n2", 0)]
+    assert (demo[3], demo[5], demo[11]) == ("lead-9", "appointment", "zh")
+    email = by_key[("email", "e1", 0)]
+    assert (email[3], email[4], email[5]) == ("opp-1", "opportunity", "content_request")
+    assert json.loads(email[9])["due"] == "2026-05-08T17:00:00+00:00"
+    assert json.loads(by_key[("task", "t1", 0)][9])["due"] == "2026-05-31T17:00:00+00:00"
+
+
+def test_email_bodies_are_left_out_by_default_and_switching_a_source_off_removes_its_rows(
+    warehouse: Any, rows: Any
+) -> None:
+    rows(warehouse, "annotation", [note("n1", "Call Priya tomorrow at 10am.", "2026-05-06 15:20:00")])
+    rows(
+        warehouse,
+        "email",
+        [activity("e1", "Please send the brochure by Friday.", "2026-05-06 10:00:00", directioncode=False)],
+    )
+    everything = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+    assert everything.rows_read["email"] == 1
+    assert {row[0] for row in table(warehouse)} == {"annotation", "email"}
+
+    default = NotesConfig(timezone="UTC")
+    assert "email" not in default.sources
+    summary = analyze_notes(warehouse, date(2026, 5, 8), RUN_AT, notes_config=default)
+    assert "email" not in summary.rows_read
+    assert summary.suggestions_replaced == 1
+    assert {row[0] for row in table(warehouse)} == {"annotation"}
+
+
+def test_running_twice_gives_the_same_rows(warehouse: Any, rows: Any) -> None:
+    rows(warehouse, "annotation", [note("n1", "Call Priya tomorrow at 10am.", "2026-05-06 15:20:00")])
+    analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+    first = table(warehouse)
+    again = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+    assert again.notes_analysed == 0  # nothing changed since the watermark
+    assert table(warehouse) == first
+    full = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG, full=True)
+    assert full.notes_analysed == 1 and full.suggestions_replaced == 1
+    assert table(warehouse) == first
+
+
+def test_changed_note_replaces_its_rows_and_vanished_notes_lose_theirs(warehouse: Any, rows: Any) -> None:
+    rows(warehouse, "annotation", [
+        note("n1", "Call Priya tomorrow at 10am. Send her the case study.", "2026-05-06 15:20:00"),
+        note("n2", "Lunch with Sarah Friday.", "2026-05-06 15:20:00"),
+        note("n3", "Demo for the IT team next Tuesday at 10am.", "2026-05-06 15:20:00"),
+    ])  # fmt: skip
+    analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+    assert [(r[1], r[5]) for r in table(warehouse)] == [
+        ("n1", "phone_call"), ("n1", "content_request"), ("n2", "appointment"), ("n3", "appointment"),
+    ]  # fmt: skip
+
+    warehouse.execute(
+        "UPDATE raw.annotation SET notetext = 'Spoke with Priya, all sorted.', modifiedon = '2026-05-07 09:00:00' WHERE annotationid = 'n1'"
+    )
+    warehouse.execute(
+        "UPDATE raw.annotation SET notetext = 'Dinner with Sarah on Friday at 8pm.', modifiedon = '2026-05-07 09:00:00' WHERE annotationid = 'n2'"
+    )
+    warehouse.execute("DELETE FROM raw.annotation WHERE annotationid = 'n3'")
+    summary = analyze_notes(warehouse, date(2026, 5, 8), datetime(2026, 5, 8, 1, 0), notes_config=CONFIG)
+
+    assert summary.rows_read["annotation"] == 2
+    assert summary.suggestions_replaced == 4  # n1's two rows, n2's row, vanished n3's row
+    result = table(warehouse)
+    assert [(r[1], r[5]) for r in result] == [("n2", "appointment")]
+    assert json.loads(result[0][9])["start"] == "2026-05-08T20:00:00+00:00"
+    assert result[0][12] == date(2026, 5, 8)
+
+
+def test_notes_are_read_in_the_sellers_time_zone(warehouse: Any, rows: Any) -> None:
+    # 23:30 UTC on 6 May is 07:30 on 7 May in Shanghai: "明天" is 8 May there.
+    rows(warehouse, "annotation", [note("n1", "明天上午10点给王总打电话。", "2026-05-06 23:30:00")])
+    analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=NotesConfig(timezone="Asia/Shanghai"))
+    (row,) = table(warehouse)
+    assert json.loads(row[9])["start"] == "2026-05-08T10:00:00+08:00"
+
+
+def test_missing_raw_tables_are_skipped(tmp_path: Any) -> None:
+    from rapport.warehouse import connect
+
+    with connect(tmp_path / "empty.duckdb") as connection:
+        summary = analyze_notes(connection, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+        assert summary.notes_analysed == 0
+        tables = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'enrich' ORDER BY 1"
+        ).fetchall()
+        assert [t[0] for t in tables] == [
+            "note_analysis_watermarks",
+            "note_suggestions",
+            "talking_point_mentions",
+            "talking_point_watermarks",
+        ]

@@ -1,0 +1,108 @@
+"""Readers are never locked out: they read a published copy that a run swaps in atomically."""
+
+import subprocess
+import sys
+import textwrap
+from datetime import date
+
+import duckdb
+import pytest
+
+from rapport import warehouse
+from rapport.publish import publish_marts, published_database, published_parquet_dir
+from rapport.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings.from_env({"RAPPORT_HOME": str(tmp_path / "var")})
+
+
+def build_marts(settings: Settings, value: int) -> None:
+    with warehouse.connect(settings.warehouse_path) as connection:
+        connection.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        connection.execute("CREATE OR REPLACE TABLE marts.dim_things AS SELECT range AS thing_id, ? AS version FROM range(3)", [value])
+
+
+def test_publish_copies_every_mart_to_duckdb_and_parquet(settings):
+    build_marts(settings, 1)
+    result = publish_marts(settings, date(2026, 11, 1))
+    assert result.tables == ("dim_things",) and result.rows == 3
+    with duckdb.connect(str(published_database(settings)), read_only=True) as reader:
+        assert reader.execute("select count(*), max(version) from dim_things").fetchone() == (3, 1)
+        assert reader.execute("select ds from _publication").fetchone()[0] == date(2026, 11, 1)
+    parquet = published_parquet_dir(settings) / "dim_things.parquet"
+    assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == 3
+
+
+def test_readers_keep_reading_while_another_process_writes_the_warehouse(settings, tmp_path):
+    build_marts(settings, 1)
+    publish_marts(settings, date(2026, 11, 1))
+    # Another process holds the warehouse open for writing, as a running DAG does.
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, duckdb
+                connection = duckdb.connect({str(settings.warehouse_path)!r})
+                connection.execute("insert into marts.dim_things values (99, 2)")
+                print("holding", flush=True)
+                sys.stdin.readline()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "holding"
+        # The warehouse itself is locked for any other process ...
+        probe = subprocess.run(
+            [sys.executable, "-c", f"import duckdb; duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)"],
+            capture_output=True,
+            text=True,
+        )
+        assert probe.returncode != 0 and "lock" in probe.stderr.lower()
+        # ... but the published copy opens read-only and serves the last good marts.
+        with duckdb.connect(str(published_database(settings)), read_only=True) as reader:
+            assert reader.execute("select count(*) from dim_things").fetchall()[0][0] == 3
+    finally:
+        writer.stdin.write("\n")
+        writer.stdin.close()
+        writer.wait(timeout=30)
+
+
+def test_a_reader_with_the_old_copy_open_is_not_disturbed_by_the_swap(settings):
+    build_marts(settings, 1)
+    publish_marts(settings, date(2026, 11, 1))
+    old_reader = duckdb.connect(str(published_database(settings)), read_only=True)
+    try:
+        build_marts(settings, 2)
+        publish_marts(settings, date(2026, 11, 2))
+        assert old_reader.execute("select max(version) from dim_things").fetchone()[0] == 1
+        # A new reader (another process: DuckDB shares one instance per file within a process) sees the new copy.
+        new_reader = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb; print(duckdb.connect({str(published_database(settings))!r}, read_only=True)"
+                ".execute('select max(version) from dim_things').fetchone()[0])",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert new_reader.stdout.strip() == "2"
+    finally:
+        old_reader.close()
+    with duckdb.connect(str(published_database(settings)), read_only=True) as reopened:
+        assert reopened.execute("select max(version) from dim_things").fetchone()[0] == 2
+    parquet_versions = duckdb.sql(
+        f"select max(version) from '{published_parquet_dir(settings) / 'dim_things.parquet'}'"
+    ).fetchall()[0][0]
+    assert parquet_versions == 2
+    leftovers = [p.name for p in settings.published_dir.iterdir() if p.name.startswith(".")]
+    assert len(leftovers) == 1  # only the folder the parquet link points to
