@@ -64,7 +64,9 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
     archive.write_text("From x@y Thu Jan  1 00:00:00 2026\n\n")
     calls = []
 
-    def convert_archive(path, out_dir, *, internal_domains, internal_addresses=()):
+    def convert_archive(path, out_dir, *, internal_domains, internal_addresses=(), default_owner=None, progress=True):
+        # same keyword-only signature as rapport.extract.mail.convert_archive
+        assert progress is False, "the DAG task must not draw a progress bar into the task log"
         calls.append((Path(path), Path(out_dir), tuple(internal_domains), tuple(internal_addresses)))
         rows = sample_rows()
         write_export(
@@ -108,3 +110,13 @@ def test_ingest_command_extracts_and_validates_one_date(tmp_path: Path, monkeypa
     assert (tmp_path / "var" / "warehouse.duckdb").is_file()
     assert main(["ingest", "--source", f"files:{tmp_path}/none", "--table", "account"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_mail_fake_keeps_the_real_converters_keywords():
+    """The fake above stands in for the mail converter; it must not drift from the real signature."""
+    import inspect
+
+    from rapport.extract.mail import convert_archive
+
+    passed = {"internal_domains", "internal_addresses", "default_owner", "progress"}
+    assert passed <= set(inspect.signature(convert_archive).parameters)

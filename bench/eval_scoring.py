@@ -1,0 +1,310 @@
+"""Lead and opportunity scoring on the generated CRM: the figures of the closing note.
+
+Generates the sample CRM (default: small scale, seed 42, end date 2025-06-01) into a temporary
+RAPPORT_HOME and runs what the DAG runs up to training, through the same functions: extract and validate
+every contract table (``rapport.pipeline``), dbt build of the scoring features and their ancestors (with
+their data and unit tests), the readiness gate and ``ml.pipeline.train_and_publish`` for both models
+(MLflow run, registered version, aliases). Then, per model, it prints the training window, class counts,
+test-set AUC (with a bootstrap 95 % interval, recomputed from the registered model), PR-AUC, Brier score,
+expected calibration error, F1 and its threshold, what the leakage screen dropped (and the columns closest
+to the threshold), the MLflow run id, version and aliases, and the influence per source field; and the AUC
+of relationship health a decision gap before the close.
+
+Prospective check (``--prospective-days``, default 90): the features are also built as of an earlier date D,
+a model is trained on what was closed by D (``ml.train.train_model``, not logged), and the records open at
+D are scored and compared with how they closed by the end date. This is the deployment question the
+time-ordered test set cannot answer: records scored mid-life, not a week before their close.
+
+    .venv/bin/python bench/eval_scoring.py [--scale small] [--seed 42] [--end-date 2025-06-01]
+                                           [--prospective-days 90] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "dags"))
+
+MODELS = ("lead", "opportunity")
+FEATURES_SELECTION = "+fct_lead_features +fct_opportunity_features assert_scoring_features_are_point_in_time"
+
+
+def _auc(labels, scores) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores))
+
+
+def _bootstrap_auc(labels, scores, rounds: int = 1000, seed: int = 7) -> tuple[float, float]:
+    """95 % percentile interval of the AUC over bootstrap resamples of the test set."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    labels, scores = np.asarray(labels), np.asarray(scores)
+    values = []
+    for _ in range(rounds):
+        index = rng.integers(0, len(labels), len(labels))
+        if labels[index].min() == labels[index].max():
+            continue
+        values.append(_auc(labels[index], scores[index]))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _validation_order(tables: list[str]) -> list[str]:
+    from rapport.validation import validation_dependencies
+
+    done: list[str] = []
+    pending = list(tables)
+    while pending:
+        ready = [t for t in pending if all(d in done or d not in tables for d in validation_dependencies(t))]
+        if not ready:
+            raise RuntimeError(f"validation dependencies form a cycle among {pending}")
+        done += ready
+        pending = [t for t in pending if t not in ready]
+    return done
+
+
+def _ingest(run, crm: Path) -> dict[str, float]:
+    """Extract and validate every contract table, as the DAG's task bodies do."""
+    from rapport import pipeline
+    from rapport.contract import load_contract
+
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    source = pipeline.prepare_source(run)
+    tables = list(load_contract().table_names)
+    for table in tables:
+        pipeline.extract_table(table, source, run)
+    seconds["extract"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for table in _validation_order(tables):
+        pipeline.validate_table(table, run)
+    report = pipeline.reconcile_counts(run)
+    seconds["validate"] = time.perf_counter() - started
+    print(
+        f"  ingest: source {crm}, {len(tables)} tables, reconciliation balanced: {all(table['is_balanced'] for table in report['tables'])}"
+    )
+    return seconds
+
+
+def _build_features(run, as_of: datetime) -> float:
+    from rapport.transform import run_dbt
+
+    from ml.pipeline import prepare_ml_tables
+
+    started = time.perf_counter()
+    prepare_ml_tables(settings=run.settings)
+    summary = run_dbt(
+        "build",
+        settings=run.settings,
+        config=run.config,
+        as_of=as_of,
+        select=FEATURES_SELECTION,
+        extra=["--indirect-selection", "cautious"],
+    )
+    print(
+        f"  dbt build as of {as_of:%Y-%m-%d}: {summary.models_built} models, {summary.tests_passed} tests passed "
+        f"({summary.seconds:.1f} s)"
+    )
+    return time.perf_counter() - started
+
+
+def _report_model(run, model: str, as_of: datetime) -> dict:
+    """Gate, train and publish one model; print its figures."""
+    import mlflow
+    from rapport.warehouse import connect
+
+    from ml.features import load_feature_spec, read_closed_rows, training_window
+    from ml.pipeline import check_training_readiness, train_and_publish
+    from ml.registry import load_bundle
+    from ml.targets import get_target
+    from ml.tracking import mlflow_store
+    from ml.train import split_by_close
+
+    target = get_target(model)
+    scoring = run.config.scoring
+    readiness = check_training_readiness(model, as_of, settings=run.settings, config=scoring)
+    started = time.perf_counter()
+    result = train_and_publish(model, as_of, force=True, settings=run.settings, config=scoring)
+    train_seconds = time.perf_counter() - started
+    print(f"\n{model}")
+    print(f"  gate: {readiness.reason}")
+    if result.status != "trained":
+        print(f"  not trained: {result.reason}")
+        return {"model": model, "status": result.status}
+
+    with mlflow_store(run.settings) as client:
+        mlflow_run = client.get_run(result.run_id)
+        metrics, tags = mlflow_run.data.metrics, mlflow_run.data.tags
+        version = client.get_model_version(target.registered_model, result.version)
+        aliases = sorted(version.aliases)
+        folder = Path(tempfile.mkdtemp(prefix="rapport-eval-"))
+        evaluation = Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=result.run_id, artifact_path="evaluation", dst_path=str(folder)
+            )
+        )
+        influence = json.loads((evaluation / "feature_influence.json").read_text())
+        screen = json.loads((evaluation / "leakage_screen.json").read_text())
+        bundle = load_bundle(target.registered_model, str(result.version))
+        shutil.rmtree(folder, ignore_errors=True)
+
+    with connect(run.settings.warehouse_path) as connection:
+        spec = load_feature_spec(target, run.settings.dbt_project_dir)
+        window = training_window(as_of, scoring.training_window_days)
+        rows = read_closed_rows(connection, target, spec, window)
+        health = connection.execute(
+            f"select label, health_score from {target.features_table} "
+            "where as_of_date = ? and label is not null and health_score is not null",
+            [as_of.date()],
+        ).df()
+    _, _, test = split_by_close(rows, scoring.test_fraction, scoring.validation_fraction)
+    probabilities = bundle.predict_proba(test)
+    test_auc = _auc(test["label"], probabilities)
+    low, high = _bootstrap_auc(test["label"].to_numpy(), probabilities)
+
+    print(
+        f"  training window {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d}: {len(rows)} closed records, "
+        f"{int(rows.label.sum())} {target.positive_label} / {int((rows.label == 0).sum())} {target.negative_label}"
+    )
+    print(
+        f"  split (by close moment): fit {int(metrics['fit_records'])} ({int(metrics['fit_positives'])} pos), "
+        f"validation {int(metrics['validation_records'])} ({int(metrics['validation_positives'])} pos), "
+        f"test {int(metrics['test_records'])} ({int(metrics['test_positives_count'])} pos), test from {tags['test_starts_at'][:10]}"
+    )
+    print(
+        f"  test AUC {metrics['test_auc']:.3f} (registered model re-scored: {test_auc:.3f}, bootstrap 95 % {low:.3f}-{high:.3f})"
+        f"  PR-AUC {metrics['test_pr_auc']:.3f}  Brier {metrics['test_brier']:.3f}  ECE {metrics['test_ece']:.3f}"
+    )
+    print(
+        f"  F1 {metrics['test_f1']:.3f} at threshold {metrics['test_threshold']:.3f} "
+        f"(precision {metrics['test_precision']:.3f}, recall {metrics['test_recall']:.3f}); "
+        f"positive rate in test {metrics['test_conversion_rate']:.3f}"
+    )
+    print(
+        f"  band {tags['band']}, suspect {tags['suspect']}, trees {int(metrics['best_iteration']) + 1}, "
+        f"features used {int(metrics['features_used'])}"
+    )
+    print(f"  leakage screen dropped: {', '.join(result.dropped_features) or 'nothing'}")
+    closest = sorted(screen, key=lambda r: -max(r["auc_all"], r["auc_present"] or 0))[:3]
+    print(
+        "  closest to the screen's threshold: "
+        + "; ".join(f"{r['column']} {max(r['auc_all'], r['auc_present'] or 0):.3f}" for r in closest)
+    )
+    print(
+        f"  MLflow run {result.run_id}, {target.registered_model} version {result.version} "
+        f"aliases {','.join(aliases)}; {result.reason}"
+    )
+    top = list(influence.items())[:8]
+    print(
+        "  influence (mean |SHAP| per source field, test set): " + ", ".join(f"{k} {v:.3f}" for k, v in top)
+    )
+    health_auc = _auc(health.label, health.health_score)
+    print(
+        f"  relationship health {scoring.decision_gap_days} days before the close: AUC {health_auc:.3f} "
+        f"({len(health)} closed records with a score)"
+    )
+    print(f"  train_and_publish {train_seconds:.1f} s")
+    return {
+        "model": model,
+        "test_auc": metrics["test_auc"],
+        "ece": metrics["test_ece"],
+        "run_id": result.run_id,
+    }
+
+
+def _prospective(run, model: str, as_of: datetime, end: datetime) -> None:
+    """Train on what was closed by ``as_of``, score the records open then, compare with their outcome by ``end``."""
+    import numpy as np
+    from rapport.warehouse import connect
+
+    from ml.evaluate import expected_calibration_error
+    from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
+    from ml.targets import get_target
+    from ml.train import train_model
+
+    target = get_target(model)
+    scoring = run.config.scoring
+    with connect(run.settings.warehouse_path) as connection:
+        spec = load_feature_spec(target, run.settings.dbt_project_dir)
+        window = training_window(as_of, scoring.training_window_days)
+        rows = read_closed_rows(connection, target, spec, window)
+        open_rows = read_open_rows(connection, target, spec, as_of, scoring.scoring_window_days)
+        outcome = connection.execute(
+            f"select {target.id_column}, label as later_label from {target.features_table} "
+            "where as_of_date = ? and label is not null",
+            [end.date()],
+        ).df()
+    trained = train_model(rows, target, spec, scoring, window=window)
+    scored = open_rows.merge(outcome, on=target.id_column)
+    p = trained.bundle.predict_proba(scored)
+    y = scored.later_label.to_numpy()
+    print(
+        f"  {model}: trained as of {as_of:%Y-%m-%d} on {len(rows)} (test AUC {trained.evaluation.auc:.3f}); "
+        f"{len(open_rows)} open then, {len(scored)} closed by {end:%Y-%m-%d} ({int(y.sum())} {target.positive_label}): "
+        f"AUC {_auc(y, p):.3f}, mean score {np.mean(p):.2f} vs rate {np.mean(y):.2f}, "
+        f"ECE {expected_calibration_error(y, p):.3f}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 6, 1))
+    parser.add_argument("--prospective-days", type=int, default=90, help="0 skips the prospective check")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the run state in this folder (default: a temporary one)"
+    )
+    args = parser.parse_args()
+
+    home = args.keep or Path(tempfile.mkdtemp(prefix="rapport-eval-scoring-"))
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["RAPPORT_HOME"] = str(home / "var")
+    os.environ.pop("RAPPORT_WAREHOUSE", None)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    from rapport.run_context import make_run_context
+    from rapport.sample import generate
+
+    crm = home / "crm"
+    started = time.perf_counter()
+    summary = generate(crm, scale=args.scale, seed=args.seed, end_date=args.end_date, progress=False)
+    print(
+        f"sample CRM: {args.scale}, seed {args.seed}, end {args.end_date}: {summary.total_rows:,} rows, "
+        f"{summary.activities:,} activities ({time.perf_counter() - started:.1f} s) in {home}"
+    )
+    run = make_run_context(args.end_date, {"source": f"files:{crm}"})
+    end = run.as_of.replace(tzinfo=None)
+    seconds = _ingest(run, crm)
+    seconds["dbt"] = _build_features(run, end)
+    started = time.perf_counter()
+    for model in MODELS:
+        _report_model(run, model, end)
+    seconds["gate + train + publish"] = time.perf_counter() - started
+    if args.prospective_days:
+        earlier = end - timedelta(days=args.prospective_days)
+        print(f"\nprospective check: features as of {earlier:%Y-%m-%d}, outcomes by {end:%Y-%m-%d}")
+        seconds["dbt (earlier date)"] = _build_features(run, earlier)
+        for model in MODELS:
+            _prospective(run, model, earlier, end)
+    print("\nseconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    if not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
