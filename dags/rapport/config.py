@@ -241,7 +241,7 @@ class WhoKnowsWhomConfig:
             if not isinstance(entry, str) or not entry.strip():
                 raise ConfigError(
                     f"who_knows_whom.opt_out: {entry!r} is not an e-mail address or systemuser id; "
-                    "list strings such as \"anna@example.org\""
+                    'list strings such as "anna@example.org"'
                 )
 
 
