@@ -226,10 +226,10 @@ def _company_subject(connection: duckdb.DuckDBPyConnection, company_key: str, to
 def _unknown_message(connection: duckdb.DuckDBPyConnection, text: str, database: Path) -> str:
     """Why nothing matched, with near matches and how to list the known addresses."""
     lowered = text.lower()
-    is_colleague = connection.execute(
+    colleague_rows = connection.execute(
         f"select count(*) from {PERSON_MART} where colleague_email = ?", [lowered]
-    ).fetchone()[0]
-    if is_colleague:
+    ).fetchall()
+    if colleague_rows[0][0]:
         return f"{text} is one of our colleagues; give the address or id of someone at the customer"
     hint = lowered.split("@")[-1] if "@" in lowered else lowered
     near = [
