@@ -204,8 +204,45 @@ class MailConfig:
 
 @dataclass(frozen=True)
 class WhoKnowsWhomConfig:
+    """Who-knows-whom strength (formula: docs/who_knows_whom.md)."""
+
     half_life_days: float = 90
     opt_out: tuple[str, ...] = ()
+    strength_half_at: float = 10.0
+    email_sent_weight: float = 1.0
+    email_received_weight: float = 2.0
+    meeting_weight: float = 3.0
+    call_answered_weight: float = 3.0
+    call_unanswered_weight: float = 0.5
+    free_mail_domains: tuple[str, ...] = ()
+
+    WEIGHTS = (
+        "email_sent_weight",
+        "email_received_weight",
+        "meeting_weight",
+        "call_answered_weight",
+        "call_unanswered_weight",
+    )
+
+    def validate(self) -> None:
+        if self.half_life_days <= 0:
+            raise ConfigError(
+                f"who_knows_whom.half_life_days = {self.half_life_days}: must be a positive number of days"
+            )
+        if self.strength_half_at <= 0:
+            raise ConfigError(
+                f"who_knows_whom.strength_half_at = {self.strength_half_at}: must be positive (the weighted, "
+                "decayed interaction total that gives strength 50)"
+            )
+        for name in self.WEIGHTS:
+            if getattr(self, name) < 0:
+                raise ConfigError(f"who_knows_whom.{name} = {getattr(self, name)}: weights must be >= 0")
+        for entry in self.opt_out:
+            if not isinstance(entry, str) or not entry.strip():
+                raise ConfigError(
+                    f"who_knows_whom.opt_out: {entry!r} is not an e-mail address or systemuser id; "
+                    'list strings such as "anna@example.org"'
+                )
 
 
 _SECTIONS: dict[str, type] = {
@@ -266,6 +303,7 @@ class Config:
         config.health.validate()
         config.scoring.validate()
         config.notes.validate()
+        config.who_knows_whom.validate()
         return config
 
     def dbt_vars(self) -> dict[str, Any]:

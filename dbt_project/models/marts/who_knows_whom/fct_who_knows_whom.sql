@@ -1,0 +1,170 @@
+{#-
+    Who knows whom: per colleague per external person, the interactions before the as-of moment, each
+    weighted by kind and share and decayed by age, summed and turned into a 0-100 strength
+    (docs/who_knows_whom.md). A table of the latest run.
+-#}
+
+{%- set weights = {
+    'email_sent': var('who_knows_whom_email_sent_weight', 1.0),
+    'email_received': var('who_knows_whom_email_received_weight', 2.0),
+    'meeting': var('who_knows_whom_meeting_weight', 3.0),
+    'call_answered': var('who_knows_whom_call_answered_weight', 3.0),
+    'call_unanswered': var('who_knows_whom_call_unanswered_weight', 0.5),
+} -%}
+
+with
+
+interactions as (
+
+    select * from {{ ref('int_colleague_interactions_paired') }}
+    where occurred_at < {{ relationship_as_of() }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_crm__users') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+leads as (
+
+    select * from {{ ref('stg_crm__leads') }}
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_crm__accounts') }}
+
+),
+
+weighted as (
+
+    select
+        interactions.*,
+        case interaction_kind
+            {%- for kind, weight in weights.items() %}
+            when '{{ kind }}' then {{ weight | float }}
+            {%- endfor %}
+        end * share * {{ who_knows_whom_decay('occurred_at', relationship_as_of()) }} as decayed_weight
+    from interactions
+
+),
+
+pairs as (
+
+    select
+        colleague_id,
+        person_key,
+        max(person_type) as person_type,
+        max(person_id) as person_id,
+        count(distinct case when interaction_kind = 'email_sent' then activity_id end) as emails_sent,
+        count(distinct case when interaction_kind = 'email_received' then activity_id end) as emails_received,
+        count(distinct case when interaction_kind = 'meeting' then activity_id end) as meetings_together,
+        count(distinct case when activity_type = 'phonecall' then activity_id end) as calls,
+        count(distinct case when interaction_kind = 'call_answered' then activity_id end) as calls_answered,
+        count(distinct activity_id) as interaction_count,
+        min(occurred_at) as first_interaction_at,
+        max(occurred_at) as last_interaction_at,
+        sum(decayed_weight) as weighted_interactions
+    from weighted
+    group by colleague_id, person_key
+
+),
+
+people as (
+
+    select
+        {{ dbt.concat(["'contact:'", 'contact_id']) }} as person_key,
+        full_name as person_name,
+        email_address as person_email,
+        account_id
+    from contacts
+
+    union all
+
+    select
+        {{ dbt.concat(["'lead:'", 'lead_id']) }} as person_key,
+        full_name as person_name,
+        email_address as person_email,
+        account_id
+    from leads
+
+),
+
+described as (
+
+    select
+        pairs.*,
+        coalesce(people.person_name, case when pairs.person_type = 'address' then pairs.person_id end) as person_name,
+        coalesce(people.person_email, case when pairs.person_type = 'address' then pairs.person_id end) as person_email,
+        people.account_id
+    from pairs
+    left join people
+        on pairs.person_key = people.person_key
+
+),
+
+companies as (
+
+    select
+        described.*,
+        nullif(lower(trim({{ dbt.split_part('described.person_email', "'@'", 2) }})), '') as email_domain,
+        accounts.account_name
+    from described
+    left join accounts
+        on described.account_id = accounts.account_id
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['companies.colleague_id', "'|'", 'companies.person_key']) }} as who_knows_whom_key,
+        companies.colleague_id,
+        users.full_name as colleague_name,
+        users.email_address as colleague_email,
+        companies.person_key,
+        companies.person_type,
+        companies.person_id,
+        companies.person_name,
+        companies.person_email,
+        companies.account_id,
+        case
+            when companies.account_id is not null then {{ dbt.concat(["'account:'", 'companies.account_id']) }}
+            when companies.email_domain is not null
+                and companies.email_domain not in {{ who_knows_whom_literal_list(var('who_knows_whom_free_mail_domains', [])) }}
+                then {{ dbt.concat(["'domain:'", 'companies.email_domain']) }}
+        end as company_key,
+        coalesce(companies.account_name, companies.email_domain) as company_name,
+        companies.email_domain,
+        companies.emails_sent,
+        companies.emails_received,
+        companies.meetings_together,
+        companies.calls,
+        companies.calls_answered,
+        companies.interaction_count,
+        companies.first_interaction_at,
+        companies.last_interaction_at,
+        companies.weighted_interactions,
+        {{ who_knows_whom_strength('companies.weighted_interactions') }} as strength,
+        row_number() over (
+            partition by companies.person_key
+            order by companies.weighted_interactions desc, companies.last_interaction_at desc, companies.colleague_id
+        ) as rank,
+        {{ relationship_as_of() }} as as_of_at,
+        {{ relationship_as_of_date() }} as as_of_date
+    from companies
+    inner join users
+        on companies.colleague_id = users.user_id
+
+)
+
+select * from final
