@@ -46,7 +46,7 @@ RETRY_POLICY = ExceptionRetryPolicy(
 
 @dag(
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),  # backfills of old archives; catchup is off
     catchup=False,
     max_active_runs=1,
     max_active_tasks=1,

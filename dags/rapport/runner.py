@@ -204,6 +204,12 @@ def run_dag(
     seconds = time.monotonic() - started
     tasks = tuple(TaskOutcome(task_id, state, secs) for task_id, state, secs in _task_states(logical_date))
     state = str(getattr(dag_run.state, "value", dag_run.state))
+    if not any(task.state in {"success", "failed", "skipped", "upstream_failed"} for task in tasks):
+        raise RunFailed(
+            f"the DAG run for {logical_date.date().isoformat()} ended {state!r} without running a task. "
+            f"Is the date before the DAG's start_date ({dag.start_date:%Y-%m-%d})? "
+            f"Airflow's log: {log_path or 'above'}"
+        )
     errors = _errors_from_log(log_path) if state != "success" else ()
     return RunOutcome(
         dag_run_id=dag_run.run_id,

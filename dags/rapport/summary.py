@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from rapport import warehouse
 from rapport.publish import published_database, published_parquet_dir
@@ -37,6 +38,9 @@ _PLURAL = {"lead": "leads", "opportunity": "opportunities"}
 
 def _champions(settings: Settings) -> tuple[str, ...]:
     """One line per registered model: the champion's version, band and test AUC (empty when unreadable)."""
+    uri = settings.mlflow_tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        return ()  # no model was ever trained here; do not create the store just to say so
     try:
         from ml.registry import list_versions
         from ml.tracking import mlflow_store
@@ -102,7 +106,9 @@ def collect_summary(settings: Settings, ds: date) -> RunSummary:
 def render_summary(summary: RunSummary, settings: Settings) -> str:
     """The text ``rapport run`` prints at the end of a run."""
     balance = (
-        "counts reconcile (raw = clean + quarantined) for every table"
+        "nothing was validated"
+        if not summary.tables_extracted
+        else "counts reconcile (raw = clean + quarantined) for every table"
         if not summary.unbalanced_tables
         else f"counts DO NOT reconcile for {', '.join(summary.unbalanced_tables)}"
     )
