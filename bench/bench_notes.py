@@ -81,10 +81,10 @@ def run_parallel(notes: list[tuple[str, str, datetime]], workers: int) -> tuple[
 def run_pipeline(notes: list[tuple[str, str, datetime]]) -> dict[str, float]:
     """In a child process: load raw.annotation, run analyze_notes, report time and peak RSS."""
     import pyarrow as pa
-    from rapport.config import NotesConfig
-    from rapport.warehouse import connect
 
     from ml.notes.pipeline import analyze_notes
+    from rapport.config import NotesConfig
+    from rapport.warehouse import connect
 
     with tempfile.TemporaryDirectory() as folder:
         connection = connect(Path(folder) / "bench.duckdb")

@@ -138,6 +138,7 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
         return {"seconds": seconds, "models": models, "tests": summary.tests_passed}
     if task == "duckdb_query":
         import duckdb
+
         from rapport.warehouse import DUCKDB_CONFIG
 
         config = {
@@ -239,6 +240,7 @@ def check_query_equals_mart(warehouse: Path) -> str:
     """Compare the hand-written query with fct_relationship_kpis on every column it has."""
     import numpy as np
     import pandas as pd
+
     from rapport import warehouse as rapport_warehouse
 
     with rapport_warehouse.connect(warehouse, read_only=True) as connection:

@@ -53,8 +53,6 @@ def measure(scale: int, runs: int, changed: float, threads: int) -> dict[str, ob
     """All figures of one scale (runs in a child process)."""
     import numpy as np
     import pandas as pd
-    from rapport.config import load_config
-    from rapport.warehouse import connect
 
     from ml.explain import explain_records
     from ml.features import training_window
@@ -63,6 +61,8 @@ def measure(scale: int, runs: int, changed: float, threads: int) -> dict[str, ob
     from ml.tables import ensure_ml_tables
     from ml.targets import get_target
     from ml.train import TrainingParams, train_model
+    from rapport.config import load_config
+    from rapport.warehouse import connect
 
     config = load_config(ROOT / "rapport.toml").scoring
     target = get_target("lead")

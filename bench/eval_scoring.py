@@ -99,9 +99,8 @@ def _ingest(run, crm: Path) -> dict[str, float]:
 
 
 def _build_features(run, as_of: datetime) -> float:
-    from rapport.transform import run_dbt
-
     from ml.pipeline import prepare_ml_tables
+    from rapport.transform import run_dbt
 
     started = time.perf_counter()
     prepare_ml_tables(settings=run.settings)
@@ -123,7 +122,6 @@ def _build_features(run, as_of: datetime) -> float:
 def _report_model(run, model: str, as_of: datetime) -> dict:
     """Gate, train and publish one model; print its figures."""
     import mlflow
-    from rapport.warehouse import connect
 
     from ml.features import load_feature_spec, read_closed_rows, training_window
     from ml.pipeline import check_training_readiness, train_and_publish
@@ -131,6 +129,7 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
     from ml.targets import get_target
     from ml.tracking import mlflow_store
     from ml.train import split_by_close
+    from rapport.warehouse import connect
 
     target = get_target(model)
     scoring = run.config.scoring
@@ -227,12 +226,12 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
 def _prospective(run, model: str, as_of: datetime, end: datetime) -> None:
     """Train on what was closed by ``as_of``, score the records open then, compare with their outcome by ``end``."""
     import numpy as np
-    from rapport.warehouse import connect
 
     from ml.evaluate import expected_calibration_error
     from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
     from ml.targets import get_target
     from ml.train import train_model
+    from rapport.warehouse import connect
 
     target = get_target(model)
     scoring = run.config.scoring

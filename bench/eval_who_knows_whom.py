@@ -56,7 +56,6 @@ def _build(settings, config, as_of: datetime, select: str) -> float:
 def _reference_check(warehouse_path: Path, export_dir: Path, as_of: datetime, config) -> str:
     """Largest difference between the mart and the pandas reference, over every pair."""
     from rapport import warehouse
-
     from tests.support.who_knows_whom_reference import reference_pairs
 
     started = time.monotonic()
@@ -103,7 +102,6 @@ def main() -> int:
     from rapport.config import load_config
     from rapport.sample import generate
     from rapport.settings import Settings, apply_runtime_environment
-
     from tests.support.raw_loader import load_export
     from tests.support.who_knows_whom_reference import evaluate_ranking
 

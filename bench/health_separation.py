@@ -71,7 +71,6 @@ def main() -> int:
     from rapport.sample import generate
     from rapport.settings import Settings, apply_runtime_environment
     from rapport.transform import run_dbt
-
     from tests.support.dbt_inline import query_inline
     from tests.support.raw_loader import load_export
 

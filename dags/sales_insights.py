@@ -26,6 +26,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, chain, dag, task, task_group
+
 from rapport.contract import load_contract
 from rapport.validation import validation_dependencies
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rapport.contract import ACTIVITY_TABLES
-
 from expectations.contract_rules import (
     ReferenceCheck,
     SuiteContext,
@@ -19,6 +17,7 @@ from expectations.contract_rules import (
     new_suite,
     reference_expectation,
 )
+from rapport.contract import ACTIVITY_TABLES
 
 TABLE = "activityparty"
 

@@ -36,11 +36,11 @@ from ml.targets import get_target
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+    from ml.train import TrainedModel
     from rapport.config import ScoringConfig
     from rapport.settings import Settings
     from rapport.writeback import WriteBackResult
-
-    from ml.train import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,9 @@ def _environment(settings: Settings | None, config: ScoringConfig | None) -> tup
 
 def prepare_ml_tables(*, settings: Settings | None = None) -> None:
     """Create the ``ml`` schema's tables (the dbt source ``ml``) if they do not exist yet."""
+    from ml.tables import ensure_ml_tables
     from rapport.settings import Settings
     from rapport.warehouse import connect
-
-    from ml.tables import ensure_ml_tables
 
     settings = settings or Settings.from_env()
     with connect(settings.warehouse_path) as connection:
@@ -130,12 +129,12 @@ def train_and_publish(
     Any failure during training raises after the MLflow run is marked failed; aliases are untouched.
     """
     import mlflow
-    from rapport.warehouse import connect
 
     from ml.features import load_feature_spec, read_closed_rows, training_window
     from ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
     from ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
     from ml.train import TrainingParams, train_model
+    from rapport.warehouse import connect
 
     settings, config = _environment(settings, config)
     target = get_target(model)
@@ -381,12 +380,11 @@ def score_open_records(
 
     Without a champion, records are stored as *not enough data* with the readiness gate's reason.
     """
-    from rapport.warehouse import connect
-
     from ml.registry import CHAMPION, get_version_by_alias, load_bundle
     from ml.score import mark_not_enough_data, score_records
     from ml.tables import ensure_ml_tables
     from ml.tracking import mlflow_store
+    from rapport.warehouse import connect
 
     settings, config = _environment(settings, config)
     target = get_target(model)

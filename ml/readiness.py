@@ -18,6 +18,7 @@ from ml.targets import get_target
 
 if TYPE_CHECKING:
     import duckdb
+
     from rapport.config import ScoringConfig
 
 log = logging.getLogger(__name__)

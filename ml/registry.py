@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
-    from rapport.config import ScoringConfig
-    from rapport.settings import Settings
 
     from ml.bundle import ModelBundle
+    from rapport.config import ScoringConfig
+    from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,8 @@ def should_retrain(
     (re-running a day is idempotent). Without ``client`` the installation's store is opened.
     """
     if client is None:
-        from rapport.settings import Settings
-
         from ml.tracking import mlflow_store
+        from rapport.settings import Settings
 
         with mlflow_store(settings or Settings.from_env()) as store_client:
             return should_retrain(model, as_of, config, force, client=store_client)

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     import duckdb
     import numpy as np
     import pandas as pd
-    from rapport.config import ScoringConfig
 
     from ml.bundle import ModelBundle
+    from rapport.config import ScoringConfig
 
 log = logging.getLogger(__name__)
 

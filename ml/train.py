@@ -37,6 +37,7 @@ from ml.targets import ScoringTarget
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
     from rapport.config import ScoringConfig
 
 log = logging.getLogger(__name__)

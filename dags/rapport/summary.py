@@ -112,7 +112,12 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         if not summary.unbalanced_tables
         else f"counts DO NOT reconcile for {', '.join(summary.unbalanced_tables)}"
     )
-    scored = ", ".join(f"{count:,} {_PLURAL.get(entity, entity + 's')}" for entity, count in summary.scores.items()) or "nothing"
+    scored = (
+        ", ".join(
+            f"{count:,} {_PLURAL.get(entity, entity + 's')}" for entity, count in summary.scores.items()
+        )
+        or "nothing"
+    )
     lines = [
         f"Rapport run for {summary.ds.isoformat()}",
         f"  extracted    {summary.rows_extracted:,} rows from {summary.tables_extracted} tables",

@@ -89,7 +89,9 @@ def test_parsing_the_dag_does_not_import_heavy_libraries():
         f"runpy.run_path({str(DAGS / 'sales_insights.py')!r})\n"
         f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1:] in ([""], []), result.stdout
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from rapport.cli import main
 
 ARGS = ["--scale", "tiny", "--activities", "2000", "--end-date", "2025-06-01", "--quiet"]

@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
 from rapport.contract import ACTIVITY_TABLES, load_contract
 from rapport.sample import SCALES, GenerationSummary, ScaleError, generate, resolve_scale
 from rapport.sample.writer import ARROW_TYPES

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from rapport.config import Config, load_config
 from rapport.settings import Settings
 from rapport.transform import run_dbt
-
 from tests.support.dbt_inline import query_inline
 from tests.support.raw_loader import load_export
 from tests.support.relationship_reference import Prepared, compute_health, compute_kpis, load_tables, prepare

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from rapport.cli import CommandError
 from rapport.config import Config, load_config
 from rapport.settings import Settings
 from rapport.transform import run_dbt
-
 from tests.support.raw_loader import load_export
 from tests.support.who_knows_whom_reference import evaluate_ranking, reference_pairs
 

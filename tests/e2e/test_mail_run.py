@@ -60,7 +60,9 @@ def mail_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 @pytest.fixture(scope="module")
 def independent(tmp_path_factory):
-    return read_independently(maildir_view(corpus_dir() / "lkml", tmp_path_factory.mktemp("view")), maildir=True)
+    return read_independently(
+        maildir_view(corpus_dir() / "lkml", tmp_path_factory.mktemp("view")), maildir=True
+    )
 
 
 def _rows(home: Path, sql: str) -> list[tuple]:

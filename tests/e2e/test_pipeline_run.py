@@ -87,7 +87,9 @@ def rapport(installation: Installation, *args: str, timeout: float = 900) -> sub
 
 
 def _fail_with_output(result: subprocess.CompletedProcess) -> None:
-    pytest.fail(f"rapport exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
+    pytest.fail(
+        f"rapport exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
 
 
 def _query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
@@ -221,8 +223,10 @@ def test_rerun_of_the_same_date_changes_nothing_and_readers_keep_reading(install
     def read_published_marts() -> None:
         while not stop.is_set():
             try:
-                reads.append(_query(installation.published, "select count(*) from fct_relationship_kpis")[0][0])
-            except BaseException as error:  # noqa: BLE001 - collected and reported below
+                reads.append(
+                    _query(installation.published, "select count(*) from fct_relationship_kpis")[0][0]
+                )
+            except BaseException as error:
                 errors.append(error)
             time.sleep(0.2)
 

@@ -7,12 +7,12 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from rapport.contract import load_contract
-from rapport.validation.casting import cast_sql
-from rapport.validation.gx_runner import SuiteRunner
 
 from expectations import build_suite, references, suite_module
 from expectations.contract_rules import ROW_ID, SuiteContext
+from rapport.contract import load_contract
+from rapport.validation.casting import cast_sql
+from rapport.validation.gx_runner import SuiteRunner
 from tests.support.export import sample_rows
 
 CONTEXT = SuiteContext(as_of=datetime(2026, 2, 1), future_tolerance_hours=24)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rapport.settings import Settings
 
+from rapport.settings import Settings
 from tests.ml.support import make_settings
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from rapport.config import ScoringConfig
-from rapport.settings import PROJECT_ROOT, Settings
 
 from ml.features import FeatureColumn, FeatureSpec
 from ml.targets import ScoringTarget
+from rapport.config import ScoringConfig
+from rapport.settings import PROJECT_ROOT, Settings
 
 # The shared reference data sits beside the project checkout (``../shared/data``), or two levels up
 # from a worktree (``/work/wt/<branch>``).

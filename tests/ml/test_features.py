@@ -7,7 +7,6 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 import yaml
-from rapport.warehouse import connect
 
 from ml.features import (
     FeatureColumn,
@@ -23,6 +22,7 @@ from ml.features import (
 )
 from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
 from ml.targets import get_target
+from rapport.warehouse import connect
 from tests.ml.support import AS_OF, write_spec_yaml
 
 LEAD = get_target("lead")

@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from rapport.config import Config, load_config
-from rapport.settings import PROJECT_ROOT, Settings
-from rapport.transform import run_dbt
 
 from ml.features import load_feature_spec
 from ml.readiness import check_readiness
 from ml.targets import get_target
+from rapport.config import Config, load_config
+from rapport.settings import PROJECT_ROOT, Settings
+from rapport.transform import run_dbt
 from tests.support.raw_loader import load_export
 
 AS_OF = datetime(2026, 11, 1)

@@ -14,8 +14,6 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
-from rapport.settings import PROJECT_ROOT
-from rapport.warehouse import connect
 
 from ml import pipeline
 from ml.features import load_feature_spec, read_closed_rows, training_window
@@ -24,6 +22,8 @@ from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, wr
 from ml.targets import get_target
 from ml.tracking import git_sha, mlflow_store
 from ml.train import split_by_close
+from rapport.settings import PROJECT_ROOT
+from rapport.warehouse import connect
 from tests.ml.support import AS_OF, FAST_CONFIG, auc, write_spec_yaml
 
 LEAD = get_target("lead")

@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from rapport.config import ScoringConfig
-from rapport.warehouse import connect
 
 from ml.readiness import check_readiness
 from ml.synthetic import SyntheticOptions, make_feature_rows, write_feature_table
 from ml.targets import get_target
+from rapport.config import ScoringConfig
+from rapport.warehouse import connect
 from tests.ml.support import AS_OF
 
 

@@ -8,8 +8,6 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from rapport.config import ScoringConfig
-from rapport.warehouse import connect
 
 from ml.features import training_window
 from ml.score import grade_for, mark_not_enough_data, score_records, to_score, trend_for
@@ -17,6 +15,8 @@ from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, wr
 from ml.tables import ensure_ml_tables
 from ml.targets import get_target
 from ml.train import train_model
+from rapport.config import ScoringConfig
+from rapport.warehouse import connect
 from tests.ml.support import AS_OF, FAST_CONFIG
 
 LEAD = get_target("lead")

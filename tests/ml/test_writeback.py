@@ -11,9 +11,6 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from rapport.settings import PROJECT_ROOT
-from rapport.warehouse import connect
-from rapport.writeback import POSTGRES_TABLE, WriteBackError, write_back_scores
 
 from ml.features import training_window
 from ml.score import score_records
@@ -21,6 +18,9 @@ from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, wr
 from ml.tables import ensure_ml_tables
 from ml.targets import get_target
 from ml.train import train_model
+from rapport.settings import PROJECT_ROOT
+from rapport.warehouse import connect
+from rapport.writeback import POSTGRES_TABLE, WriteBackError, write_back_scores
 from tests.ml.support import AS_OF, FAST_CONFIG
 
 LEAD, OPPORTUNITY = get_target("lead"), get_target("opportunity")

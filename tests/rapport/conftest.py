@@ -6,9 +6,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from rapport.config import Config
 from rapport.settings import Settings
-
 from tests.support.export import DS
 from tests.support.pipeline import isolated_settings
 

@@ -24,7 +24,9 @@ def test_defaults_load_with_documented_values():
 
 
 def test_user_file_overrides_only_its_keys(tmp_path):
-    user = write(tmp_path, "mine.toml", "[health]\ncadence_days = 14\n[health.activity_weights]\nemail = 1.5\n")
+    user = write(
+        tmp_path, "mine.toml", "[health]\ncadence_days = 14\n[health.activity_weights]\nemail = 1.5\n"
+    )
     config = Config.load(user)
     assert config.health.cadence_days == 14
     assert config.health.activity_weights["email"] == 1.5
@@ -58,7 +60,14 @@ def test_load_config_reads_rapport_config_from_the_environment(tmp_path, monkeyp
     ],
 )
 def test_bad_values_are_refused_with_a_clear_message(tmp_path, text, message):
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):
+    with pytest.raises(
+        ConfigError,
+        match=message.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("[", r"\[")
+        .replace("]", r"\]")
+        .replace("+", r"\+"),
+    ):
         Config.load(write(tmp_path, "bad.toml", text))
 
 

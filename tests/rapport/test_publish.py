@@ -21,7 +21,10 @@ def settings(tmp_path):
 def build_marts(settings: Settings, value: int) -> None:
     with warehouse.connect(settings.warehouse_path) as connection:
         connection.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        connection.execute("CREATE OR REPLACE TABLE marts.dim_things AS SELECT range AS thing_id, ? AS version FROM range(3)", [value])
+        connection.execute(
+            "CREATE OR REPLACE TABLE marts.dim_things AS SELECT range AS thing_id, ? AS version FROM range(3)",
+            [value],
+        )
 
 
 def test_publish_copies_every_mart_to_duckdb_and_parquet(settings):
@@ -61,7 +64,11 @@ def test_readers_keep_reading_while_another_process_writes_the_warehouse(setting
         assert writer.stdout.readline().strip() == "holding"
         # The warehouse itself is locked for any other process ...
         probe = subprocess.run(
-            [sys.executable, "-c", f"import duckdb; duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)"],
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb; duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)",
+            ],
             capture_output=True,
             text=True,
         )

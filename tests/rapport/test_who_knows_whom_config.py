@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from rapport.config import Config, ConfigError, load_config
 
 

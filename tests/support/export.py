@@ -359,6 +359,7 @@ def write_parquet(path: Path, table: str, rows: list[dict[str, str | None]]) -> 
     """Write one table as typed Parquet (contract types; extra columns as text)."""
     import duckdb
     import pyarrow as pa
+
     from rapport.contract import DUCKDB_TYPES
 
     spec = load_contract().table(table)

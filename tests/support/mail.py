@@ -18,6 +18,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
+
 from rapport.contract import load_contract
 from rapport.settings import PROJECT_ROOT
 

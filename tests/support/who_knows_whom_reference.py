@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rapport.config import WhoKnowsWhomConfig
-
 from tests.support.relationship_reference import build_activities, load_tables
 
 if TYPE_CHECKING:

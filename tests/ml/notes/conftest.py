@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from rapport.contract import load_contract
 from rapport.warehouse import connect
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rapport.config import NotesConfig
-from rapport.settings import PROJECT_ROOT
 
 from ml.notes.pipeline import analyze_notes
 from ml.notes.talking_points import detect_talking_points
+from rapport.config import NotesConfig
+from rapport.settings import PROJECT_ROOT
 
 
 @pytest.mark.slow

@@ -6,9 +6,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from rapport.config import NotesConfig
-
 from ml.notes.pipeline import analyze_notes
+from rapport.config import NotesConfig
 
 CONFIG = NotesConfig(timezone="UTC", sources=("annotation", "email", "phonecall", "appointment", "task"))
 RUN_AT = datetime(2026, 5, 7, 1, 0)

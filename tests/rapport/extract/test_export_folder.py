@@ -9,12 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from rapport.config import Config
 from rapport.contract import load_contract
 from rapport.errors import EmptyTableError, ExportNotFoundError, ExportReadError, MissingTableError
 from rapport.extract import extract_table, prepare_source, resolve_source
 from rapport.extract.landing import read_landing_manifest
-
 from tests.support.export import guid, sample_rows, write_csv, write_export, write_parquet
 from tests.support.pipeline import extract_all, query
 

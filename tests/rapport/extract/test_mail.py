@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from rapport.extract.mail import ConversionSummary, convert_archive
 
+from rapport.extract.mail import ConversionSummary, convert_archive
 from tests.support.mail import (
     contract_problems,
     corpus_dir,

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from rapport.extract.mail import MailImportError, MissingInternalDomainError, convert_archive
 
+from rapport.extract.mail import MailImportError, MissingInternalDomainError, convert_archive
 from tests.support.mail import contract_problems, corpus_dir
 
 INTERNAL = ["example.org"]

@@ -8,6 +8,7 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
+
 from rapport.extract.mail.addresses import (
     InternalSide,
     Mailbox,
@@ -20,7 +21,6 @@ from rapport.extract.mail.addresses import (
 from rapport.extract.mail.decoding import decode_bytes, decode_header_text, html_to_text
 from rapport.extract.mail.parsing import id_tokens, parse_date, quick_message_id
 from rapport.extract.mail.replies import Envelope, link_replies
-
 from tests.support.mail import corpus_dir
 
 

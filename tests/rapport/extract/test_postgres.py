@@ -8,11 +8,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from rapport.config import Config
 from rapport.contract import ACTIVITY_TABLES, load_contract
 from rapport.errors import MissingTableError, SourceConnectionError
 from rapport.extract import extract_table, prepare_source, resolve_source
-
 from tests.support.export import clone, guid, insert_rows, load_into_postgres, sample_rows, write_export
 from tests.support.pipeline import extract_all, isolated_settings, query, raw_table, validate_all
 

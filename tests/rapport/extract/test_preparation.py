@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from rapport.config import Config
 from rapport.errors import ExportNotFoundError
 from rapport.extract import extract_table, prepare_source, resolve_source
-
 from tests.support.export import sample_rows, write_export
 
 
@@ -64,7 +64,9 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
     archive.write_text("From x@y Thu Jan  1 00:00:00 2026\n\n")
     calls = []
 
-    def convert_archive(path, out_dir, *, internal_domains, internal_addresses=(), default_owner=None, progress=True):
+    def convert_archive(
+        path, out_dir, *, internal_domains, internal_addresses=(), default_owner=None, progress=True
+    ):
         # same keyword-only signature as rapport.extract.mail.convert_archive
         assert progress is False, "the DAG task must not draw a progress bar into the task log"
         calls.append((Path(path), Path(out_dir), tuple(internal_domains), tuple(internal_addresses)))

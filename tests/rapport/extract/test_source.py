@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from rapport.errors import SourceSpecError
 from rapport.extract.source import Source, parse_source_spec, postgres_uri, resolve_source
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from rapport.config import Config
 from rapport.errors import ContractViolationError, LandingNotFoundError, ValidationOrderError
 from rapport.extract import prepare_source, resolve_source
 from rapport.validation import reconciliation_report, validate_table, validation_dependencies
-
 from tests.support.export import clone, guid, sample_rows, write_export
 from tests.support.pipeline import (
     extract_all,
