@@ -347,8 +347,15 @@ def main() -> int:
     )
     parser.add_argument("--no-check", action="store_true", help="skip comparing the query with the mart")
     parser.add_argument("--memory-limit", default="10GB", help="DuckDB memory_limit for dbt and the query")
+    parser.add_argument(
+        "--dbt-threads",
+        type=int,
+        default=2,
+        help="models dbt builds at once (RAPPORT_DBT_THREADS); 1 at 10M so two large models do not share the limit",
+    )
     args = parser.parse_args()
     os.environ["BENCH_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+    os.environ["RAPPORT_DBT_THREADS"] = str(args.dbt_threads)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     print(

@@ -62,16 +62,20 @@ def dbt_vars(config: Config, as_of: datetime) -> dict[str, Any]:
     return variables
 
 
+_NO_TARGET_PATH = frozenset({"debug", "deps", "init"})
+
+
 def dbt_arguments(command: str, settings: Settings, extra: list[str] | None = None) -> list[str]:
     """The command line for ``dbtRunner.invoke`` (paths from settings; vars added by :func:`run_dbt`)."""
+    # dbt debug, deps and init take no --target-path (they write no artefacts there)
+    target = [] if command in _NO_TARGET_PATH else ["--target-path", str(settings.dbt_target_dir)]
     return [
         command,
         "--project-dir",
         str(settings.dbt_project_dir),
         "--profiles-dir",
         str(settings.dbt_project_dir),
-        "--target-path",
-        str(settings.dbt_target_dir),
+        *target,
         "--log-path",
         str(settings.dbt_log_dir),
         *(extra or []),
