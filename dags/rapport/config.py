@@ -28,6 +28,13 @@ class SampleConfig:
     seed: int = 42
     history_days: int = 800
     format: str = "parquet"
+    defect_rows: int = 2
+
+    def validate(self) -> None:
+        if self.defect_rows < 0:
+            raise ConfigError(
+                f"[sample] defect_rows must be 0 or more (bad rows of each kind planted), not {self.defect_rows}"
+            )
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,7 @@ class Config:
             for name, section_cls in _SECTIONS.items()
         }
         config = cls(**sections)
+        config.sample.validate()
         config.extract.validate()
         config.validation.validate()
         config.health.validate()

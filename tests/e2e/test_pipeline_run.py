@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from rapport.config import load_config
 from rapport.contract import load_contract
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -168,6 +169,12 @@ def test_every_contract_table_reconciles(installation, first_run):
     for table, raw, clean, quarantined in rows:
         assert raw == clean + quarantined, table
         assert raw > 0, f"the tiny sample has rows in every table, {table} has none"
+    planted = load_config().sample.defect_rows  # bad rows the sample carries on purpose (rapport.sample.defects)
+    assert {table: quarantined for table, _, _, quarantined in rows if quarantined} == {
+        "account": planted,
+        "task": planted,
+        "activityparty": planted,
+    }
 
 
 def test_marts_are_built_and_published(installation, first_run):

@@ -43,6 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--force", action="store_true", help="empty the folder first, even if it holds other files"
     )
+    parser.add_argument(
+        "--defects",
+        type=int,
+        metavar="N",
+        help="bad rows of each kind to plant, quarantined by validation (default: [sample] defect_rows; 0 = none)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -93,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             fmt=args.fmt or defaults.format,
             progress=not args.quiet,
             activities=args.activities,
+            defects=defaults.defect_rows if args.defects is None else args.defects,
         )
     except GenerationError as error:
         raise CommandError(str(error)) from error

@@ -106,6 +106,7 @@ def _ensure_sample(settings, logical: date) -> None:
         end_date=logical,
         fmt=sample.format,
         progress=True,
+        defects=sample.defect_rows,
     )
     print(f"  {sum(summary.rows.values()):,} rows in {summary.seconds:.1f} s", file=sys.stdout, flush=True)
 

@@ -71,6 +71,7 @@ def _ensure_sample(settings: Settings, config: Config) -> Path:
             seed=config.sample.seed,
             fmt=config.sample.format,
             progress=True,
+            defects=config.sample.defect_rows,
         )
         if target.exists():
             shutil.rmtree(target)

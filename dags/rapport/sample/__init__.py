@@ -36,6 +36,7 @@ def generate(
     fmt: str = "parquet",
     progress: bool = True,
     activities: int | None = None,
+    defects: int = 0,
 ) -> GenerationSummary:
     """Write a sample CRM export into ``out_dir`` and return what was written.
 
@@ -43,14 +44,15 @@ def generate(
     activities) or a whole number of accounts as text. ``end_date`` (default: today, UTC): nothing is
     created at or after its 00:00 UTC except scheduled future activities; the history starts
     ``[sample] history_days`` before it. ``fmt``: ``parquet`` or ``csv``. ``activities`` overrides the
-    scale's activity target. Same arguments, same bytes. Files this generator wrote before (contract
+    scale's activity target. ``defects``: bad rows of each kind to plant (:mod:`rapport.sample.defects`;
+    counted in ``rows``). Same arguments, same bytes. Files this generator wrote before (contract
     tables in either format and ``_truth/``) are replaced; other files in ``out_dir`` are left alone.
     """
     from rapport.config import load_config
     from rapport.sample.generator import run
 
     history_days = load_config().sample.history_days
-    return run(
+    summary = run(
         Path(out_dir),
         scale=scale,
         seed=seed,
@@ -60,3 +62,12 @@ def generate(
         activities_target=activities,
         history_days=history_days,
     )
+    if not defects:
+        return summary
+    from dataclasses import replace
+
+    from rapport.sample.defects import plant_defects
+
+    planted = plant_defects(Path(out_dir), fmt, defects)
+    rows = {table: count + planted.get(table, 0) for table, count in summary.rows.items()}
+    return replace(summary, rows=rows)

@@ -25,9 +25,16 @@ from tests.support.export import sample_rows, write_export
 def fake_generator(monkeypatch):
     calls = []
 
-    def generate(out_dir, *, scale, seed, fmt, progress):
+    def generate(out_dir, *, scale, seed, fmt, progress, defects=0):
         calls.append(
-            {"out_dir": Path(out_dir), "scale": scale, "seed": seed, "fmt": fmt, "progress": progress}
+            {
+                "out_dir": Path(out_dir),
+                "scale": scale,
+                "seed": seed,
+                "fmt": fmt,
+                "progress": progress,
+                "defects": defects,
+            }
         )
         write_export(Path(out_dir), sample_rows(), fmt=fmt)
 
@@ -45,6 +52,7 @@ def test_sample_is_generated_once_then_reused(fake_generator, settings, config: 
     assert len(fake_generator) == 1
     call = fake_generator[0]
     assert (call["scale"], call["seed"], call["fmt"], call["progress"]) == ("small", 7, "parquet", True)
+    assert call["defects"] == config.sample.defect_rows
     assert call["out_dir"] != settings.sample_dir  # generated aside, then renamed into place
     assert prepared.export_dir == again.export_dir == str(settings.sample_dir)
     assert (settings.sample_dir / "account.parquet").is_file()
