@@ -24,7 +24,14 @@ from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_SCHEMAS = ("marts",)
+# marts keep their names; tables of the other schemas are published as <schema>_<table> (audit_quarantine,
+# audit_reconciliation, ...) so data engineers can read them while a run holds the warehouse too
+PUBLISHED_SCHEMAS = ("marts", "audit")
+
+
+def published_name(schema: str, table: str) -> str:
+    """The name of ``schema.table`` in the published copy."""
+    return table if schema == "marts" else f"{schema}_{table}"
 
 
 @dataclass(frozen=True)
@@ -64,16 +71,17 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
             """,
             [list(PUBLISHED_SCHEMAS)],
         ).fetchall()
-        tables = tuple(name for _, name in relations)
+        tables = tuple(published_name(schema, name) for schema, name in relations)
         connection.execute(f"ATTACH '{staging_db}' AS published")
         try:
             for schema, table in relations:
                 source = f'{schema}."{table}"'
-                connection.execute(f'CREATE TABLE published.main."{table}" AS SELECT * FROM {source}')
+                name = published_name(schema, table)
+                connection.execute(f'CREATE TABLE published.main."{name}" AS SELECT * FROM {source}')
                 connection.execute(
-                    f"COPY (SELECT * FROM {source}) TO '{staging_parquet / (table + '.parquet')}' (FORMAT parquet)"
+                    f"COPY (SELECT * FROM {source}) TO '{staging_parquet / (name + '.parquet')}' (FORMAT parquet)"
                 )
-                rows += connection.execute(f'SELECT count(*) FROM published.main."{table}"').fetchall()[0][0]
+                rows += connection.execute(f'SELECT count(*) FROM published.main."{name}"').fetchall()[0][0]
             connection.execute(
                 "CREATE TABLE published.main._publication AS "
                 "SELECT ?::DATE AS ds, now()::TIMESTAMP AS published_at, ?::VARCHAR[] AS tables",

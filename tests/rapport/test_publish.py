@@ -38,6 +38,23 @@ def test_publish_copies_every_mart_to_duckdb_and_parquet(settings):
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == 3
 
 
+def test_audit_tables_are_published_with_their_schema_as_prefix(settings):
+    build_marts(settings, 1)
+    with warehouse.connect(settings.warehouse_path) as connection:
+        warehouse.ensure_audit_tables(connection)
+        connection.execute(
+            "insert into audit.quarantine values "
+            "('2026-11-01', 'task', 'k1', 'a_check', 'why it was refused', '{}', now())"
+        )
+    result = publish_marts(settings, date(2026, 11, 1))
+    assert {"dim_things", "audit_quarantine", "audit_reconciliation"} <= set(result.tables)
+    with duckdb.connect(str(published_database(settings)), read_only=True) as reader:
+        assert reader.execute("select record_key, reason from audit_quarantine").fetchall() == [
+            ("k1", "why it was refused")
+        ]
+    assert (published_parquet_dir(settings) / "audit_quarantine.parquet").is_file()
+
+
 def test_readers_keep_reading_while_another_process_writes_the_warehouse(settings, tmp_path):
     build_marts(settings, 1)
     publish_marts(settings, date(2026, 11, 1))
