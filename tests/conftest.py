@@ -27,12 +27,26 @@ apply_runtime_environment()
 import pytest  # noqa: E402
 
 from tests.support.postgres import PostgresServer, running_postgres  # noqa: E402
+from tests.support.warehouses import TINY_CRM_END_DATE  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def session_home() -> Path:
     """The per-session folder that holds RAPPORT_HOME (var/) and AIRFLOW_HOME."""
     return _SESSION_HOME
+
+
+@pytest.fixture(scope="session")
+def tiny_crm_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny generated CRM (seed 42, history up to TINY_CRM_END_DATE), written once per session.
+
+    Shared by the dbt test modules; read only (tests that change data change their own warehouse).
+    """
+    from rapport.sample import generate
+
+    out = tmp_path_factory.mktemp("tiny-crm")
+    generate(out, scale="tiny", seed=42, end_date=TINY_CRM_END_DATE, progress=False)
+    return out
 
 
 @pytest.fixture(scope="session")

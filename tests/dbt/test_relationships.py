@@ -10,7 +10,6 @@ to equal a full refresh.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rapport.config import Config, load_config
-from rapport.settings import Settings
+from rapport.config import load_config
 from rapport.transform import run_dbt
 from tests.support.dbt_inline import query_inline
 from tests.support.raw_loader import load_export
 from tests.support.relationship_reference import Prepared, compute_health, compute_kpis, load_tables, prepare
+from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
@@ -68,19 +67,6 @@ KPI_COLUMNS = [
 HEALTH_COMPONENTS = ("volume", "recency", "reciprocity", "responsiveness")
 
 
-@dataclass(frozen=True)
-class Warehouse:
-    """A warehouse dbt built, and how to run dbt against it."""
-
-    path: Path
-    settings: Settings
-    config: Config
-
-
-def _settings(home: Path, warehouse: Path) -> Settings:
-    return Settings.from_env({"RAPPORT_HOME": str(home), "RAPPORT_WAREHOUSE": str(warehouse)})
-
-
 def _build(warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
@@ -110,21 +96,16 @@ def _query_macro(warehouse: Warehouse, sql: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rapport.sample import generate
-
-    out = tmp_path_factory.mktemp("crm")
-    generate(out, scale="tiny", seed=42, end_date=AS_OF.date(), progress=False)
-    return out
+def export_dir(tiny_crm_export: Path) -> Path:
+    assert AS_OF.date() == TINY_CRM_END_DATE
+    return tiny_crm_export
 
 
 @pytest.fixture(scope="module")
 def built(export_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The tiny CRM loaded and built in full at AS_OF."""
-    home = tmp_path_factory.mktemp("full")
-    path = home / "warehouse.duckdb"
-    load_export(export_dir, path)
-    warehouse = Warehouse(path=path, settings=_settings(home / "var", path), config=load_config())
+    warehouse = warehouse_in(tmp_path_factory.mktemp("full"), load_config())
+    load_export(export_dir, warehouse.path)
     _build(warehouse, AS_OF)
     return warehouse
 
@@ -346,9 +327,8 @@ def _add_stakeholder_to_past_activity(warehouse: Warehouse, moment: datetime) ->
 def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     export_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    home = tmp_path_factory.mktemp("incremental")
-    path = home / "warehouse.duckdb"
-    warehouse = Warehouse(path=path, settings=_settings(home / "var", path), config=load_config())
+    warehouse = warehouse_in(tmp_path_factory.mktemp("incremental"), load_config())
+    path = warehouse.path
     load_export(export_dir, path)
     _restrict_to_before(path, EARLIER)
     _build(warehouse, EARLIER)  # a week ago, built in full

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,22 +19,16 @@ import pandas as pd
 import pytest
 
 from rapport.cli import CommandError
-from rapport.config import Config, load_config
+from rapport.config import load_config
 from rapport.settings import Settings
 from rapport.transform import run_dbt
 from tests.support.raw_loader import load_export
+from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 from tests.support.who_knows_whom_reference import evaluate_ranking, reference_pairs
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 FULL_SELECTION = "+fct_who_knows_whom +fct_company_connections"
 OWN_SELECTION = "path:models/intermediate/who_knows_whom path:models/marts/who_knows_whom"
-
-
-@dataclass(frozen=True)
-class Warehouse:
-    path: Path
-    settings: Settings
-    config: Config
 
 
 def _build(warehouse: Warehouse, select: str) -> None:
@@ -59,24 +53,15 @@ def _read(path: Path, sql: str) -> pd.DataFrame:
         return connection.execute(sql).df()
 
 
-def _warehouse(home: Path, config: Config) -> Warehouse:
-    path = home / "warehouse.duckdb"
-    settings = Settings.from_env({"RAPPORT_HOME": str(home / "var"), "RAPPORT_WAREHOUSE": str(path)})
-    return Warehouse(path=path, settings=settings, config=config)
-
-
 @pytest.fixture(scope="module")
-def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rapport.sample import generate
-
-    out = tmp_path_factory.mktemp("crm")
-    generate(out, scale="tiny", seed=42, end_date=AS_OF.date(), progress=False)
-    return out
+def export_dir(tiny_crm_export: Path) -> Path:
+    assert AS_OF.date() == TINY_CRM_END_DATE
+    return tiny_crm_export
 
 
 @pytest.fixture(scope="module")
 def built(export_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = _warehouse(tmp_path_factory.mktemp("full"), load_config())
+    warehouse = warehouse_in(tmp_path_factory.mktemp("full"), load_config())
     load_export(export_dir, warehouse.path)
     _build(warehouse, FULL_SELECTION)
     return warehouse
@@ -149,7 +134,7 @@ def opted_out(built: Warehouse, mart: pd.DataFrame, tmp_path_factory: pytest.Tem
     opt_out = (f"  {by_email.upper()} ", by_id.upper())
     home = tmp_path_factory.mktemp("opted")
     config = replace(built.config, who_knows_whom=replace(built.config.who_knows_whom, opt_out=opt_out))
-    warehouse = _warehouse(home, config)
+    warehouse = warehouse_in(home, config)
     shutil.copy(built.path, warehouse.path)
     _build(warehouse, OWN_SELECTION)
     return warehouse, {by_email_id, by_id}

@@ -169,7 +169,9 @@ def test_every_contract_table_reconciles(installation, first_run):
     for table, raw, clean, quarantined in rows:
         assert raw == clean + quarantined, table
         assert raw > 0, f"the tiny sample has rows in every table, {table} has none"
-    planted = load_config().sample.defect_rows  # bad rows the sample carries on purpose (rapport.sample.defects)
+    planted = (
+        load_config().sample.defect_rows
+    )  # bad rows the sample carries on purpose (rapport.sample.defects)
     assert {table: quarantined for table, _, _, quarantined in rows if quarantined} == {
         "account": planted,
         "task": planted,

@@ -8,7 +8,7 @@ Tests that change raw data work on a copy of that warehouse.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from rapport.config import Config, load_config
 from rapport.settings import PROJECT_ROOT, Settings
 from rapport.transform import run_dbt
 from tests.support.raw_loader import load_export
+from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse
 
 AS_OF = datetime(2026, 11, 1)
 GAP = timedelta(days=7)
@@ -49,15 +50,6 @@ POST_OUTCOME = {
     "relationship_type",
     "customertypecode",
 }
-
-
-@dataclass(frozen=True)
-class Warehouse:
-    """A warehouse dbt built, and the settings that point at it."""
-
-    path: Path
-    settings: Settings
-    config: Config
 
 
 def _settings(home: Path, warehouse: Path, project_root: Path = PROJECT_ROOT) -> Settings:
@@ -115,12 +107,9 @@ def _copy(built: Warehouse, folder: Path) -> Warehouse:
 
 
 @pytest.fixture(scope="module")
-def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rapport.sample import generate
-
-    out = tmp_path_factory.mktemp("crm")
-    generate(out, scale="tiny", seed=42, end_date=AS_OF.date(), progress=False)
-    return out
+def export_dir(tiny_crm_export: Path) -> Path:
+    assert AS_OF.date() == TINY_CRM_END_DATE
+    return tiny_crm_export
 
 
 @pytest.fixture(scope="module")
