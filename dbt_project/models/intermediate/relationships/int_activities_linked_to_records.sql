@@ -31,7 +31,7 @@
 
 with
 
-activities as (
+activities as (  -- noqa: ST03 (read only in the incremental branch)
 
     -- only the columns linking needs: this CTE is read several times and large tables are wide
     select
@@ -199,7 +199,7 @@ candidates as (
         0 as is_customer,
         1 as is_regarding,
         cast(null as {{ dbt.type_timestamp() }}) as customer_from_at
-    from {{ batch_activities }} as activities
+    from {{ batch_activities }}
     where regarding_type in ('lead', 'opportunity', 'account', 'contact')
         and regarding_id is not null
 
