@@ -78,5 +78,7 @@ def run(args: argparse.Namespace) -> int:
     except DbtRunError as error:
         raise CommandError(str(error)) from error
     if command == "docs generate" and summary.succeeded:
-        print(f"dbt docs written to {settings.dbt_target_dir / 'index.html'}; `rapport dbt docs serve` shows them")
+        print(
+            f"dbt docs written to {settings.dbt_target_dir / 'index.html'}; `rapport dbt docs serve` shows them"
+        )
     return 0 if summary.succeeded else 1
