@@ -42,11 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rapport.cli import CommandError
+    from rapport.config import load_config
     from rapport.runner import RunFailed, run_dag
     from rapport.settings import Settings
     from rapport.summary import collect_summary, render_summary
-
-    from rapport.config import load_config
 
     settings = Settings.from_env()
     config = load_config(settings.config_path)  # a bad value stops here, as one line
