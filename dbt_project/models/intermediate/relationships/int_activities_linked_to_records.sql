@@ -31,7 +31,8 @@
 
 with
 
-activities as (  -- noqa: ST03 (read only in the incremental branch)
+-- read only in the incremental branch, hence the noqa
+activities as (  -- noqa: ST03
 
     -- only the columns linking needs: this CTE is read several times and large tables are wide
     select
