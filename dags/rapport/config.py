@@ -304,7 +304,8 @@ class Config:
             return cls.from_dict(merged)
         except ConfigError as error:
             # name the file that set the offending section (the last one that touched it)
-            section, key = getattr(error, "section", None), getattr(error, "key", None)
+            section: str = getattr(error, "section", "")
+            key: str | None = getattr(error, "key", None)
             file = origins.get((section, key)) or origins.get((section, None)) or DEFAULTS_PATH
             raise ConfigError(f"{file}: {error}") from None
 
