@@ -29,10 +29,11 @@ run: setup  ## run the whole DAG once on the generated sample CRM (pass ARGS="--
 test: setup  ## run the test suite
 	$(VENV)/bin/pytest $(ARGS)
 
-lint: setup  ## ruff, mypy and sqlfluff
+lint: setup  ## ruff (check and format), mypy and sqlfluff (dbt templater, vars from rapport.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/rapport sqlfluff lint dbt_project/models
 
 bench: setup  ## run the benchmarks at their default scale
 	for script in bench/bench_*.py; do $(VENV)/bin/python $$script || exit 1; done

@@ -15,7 +15,10 @@ Re-running a date replaces that date's results. The source comes from the run's 
 Set `force_retrain` to retrain both models regardless of the champion's age.
 
 DuckDB allows one writer process, so tasks run one at a time (`max_active_tasks=1`) and runs never
-overlap (`max_active_runs=1`). Tasks are thin: the logic lives in `dags/rapport/` and `ml/`.
+overlap (`max_active_runs=1`); every task takes the one slot of the `rapport_warehouse` pool, so DAGs
+that share the pool never write the warehouse at the same time. `publish_marts` updates one Asset per
+published mart (`rapport://published/<mart>`) and the score tasks `rapport://scores/<entity>`: other DAGs
+can be scheduled on them. Tasks are thin: the logic lives in `dags/rapport/` and `ml/`.
 See README.md and docs/ for the details.
 """
 
@@ -25,13 +28,38 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, chain, dag, task, task_group
+from airflow.sdk import (
+    Asset,
+    ExceptionRetryPolicy,
+    Param,
+    RetryAction,
+    RetryRule,
+    chain,
+    dag,
+    task,
+    task_group,
+)
 
 from rapport.contract import load_contract
+from rapport.settings import PROJECT_ROOT, WAREHOUSE_POOL
 from rapport.validation import validation_dependencies
 
 TABLES = load_contract().table_names
 SCORED_ENTITIES = {"lead": "leads", "opportunity": "opportunities"}  # entity -> plural for task ids
+
+# Assets other DAGs can schedule on: one per published mart (updated when publish_marts swaps the copy in)
+# and the scores of each model (updated by its score task).
+PUBLISHED_MARTS = sorted(
+    path.stem for path in (PROJECT_ROOT / "dbt_project" / "models" / "marts").rglob("*.sql")
+)
+MART_ASSETS = [
+    Asset(name=f"rapport_{mart}", uri=f"rapport://published/{mart}", group="rapport")
+    for mart in PUBLISHED_MARTS
+]
+SCORE_ASSETS = {
+    entity: Asset(name=f"rapport_{entity}_scores", uri=f"rapport://scores/{entity}", group="rapport")
+    for entity in SCORED_ENTITIES
+}
 
 # Bad input is not fixed by retrying: fail at once with the message. Anything else retries.
 RETRY_POLICY = ExceptionRetryPolicy(
@@ -57,6 +85,8 @@ RETRY_POLICY = ExceptionRetryPolicy(
         "retries": int(os.environ.get("RAPPORT_TASK_RETRIES", "2")),
         "retry_delay": timedelta(minutes=5),
         "retry_policy": RETRY_POLICY,
+        # one writer across DAGs: every task that may write the DuckDB warehouse takes the one slot
+        "pool": WAREHOUSE_POOL,
     },
     params={
         "source": Param(
@@ -168,7 +198,7 @@ def sales_insights():
 
                 return train_model(entity)
 
-            @task(task_id=f"score_{plural}", trigger_rule="none_failed")
+            @task(task_id=f"score_{plural}", trigger_rule="none_failed", outlets=[SCORE_ASSETS[entity]])
             def score_records(entity: str = entity) -> dict:
                 from rapport.pipeline import score_records
 
@@ -204,7 +234,7 @@ def sales_insights():
 
             return upsert_scores()
 
-        @task(trigger_rule="none_failed")
+        @task(trigger_rule="none_failed", outlets=MART_ASSETS)
         def publish_marts() -> dict:
             from rapport.pipeline import publish_marts
 

@@ -147,6 +147,33 @@ def plot_roc(labels: np.ndarray, probabilities: np.ndarray, path: Path, title: s
     return path
 
 
+def plot_confusion_matrix(confusion: dict[str, int], threshold: float, path: Path, title: str) -> Path:
+    """The 2x2 confusion matrix at ``threshold`` as an image (counts in the cells)."""
+    import numpy as np
+
+    cells = np.array(
+        [
+            [confusion["true_negatives"], confusion["false_positives"]],
+            [confusion["false_negatives"], confusion["true_positives"]],
+        ]
+    )
+    figure, axes = _figure()
+    axes.imshow(cells, cmap="Blues")
+    for (row, column), count in np.ndenumerate(cells):
+        color = "white" if count > cells.max() / 2 else "black"
+        axes.text(column, row, f"{count:,}", ha="center", va="center", color=color, fontsize=14)
+    axes.set(
+        xticks=[0, 1],
+        yticks=[0, 1],
+        xticklabels=["predicted 0", "predicted 1"],
+        yticklabels=["actual 0", "actual 1"],
+        title=f"{title} (threshold {threshold:.2f})",
+    )
+    figure.tight_layout()
+    figure.savefig(path)
+    return path
+
+
 def plot_precision_recall(labels: np.ndarray, probabilities: np.ndarray, path: Path, title: str) -> Path:
     from sklearn.metrics import average_precision_score, precision_recall_curve
 

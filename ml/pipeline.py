@@ -181,6 +181,7 @@ def train_and_publish(
                 }
             )
             trained = train_model(rows, target, spec, config, window=window, params=params)
+            _log_datasets(rows, trained.test_frame, model, moment.date())
             band = band_for(trained.evaluation.auc, config)
             _log_training(trained, band, readiness)
             version = _log_and_register(client, target.registered_model, trained)
@@ -192,6 +193,7 @@ def train_and_publish(
                 client, target.registered_model, version, trained.evaluation.auc, trained.test_frame, config
             )
             mlflow.set_tag("promotion", promotion.reason)
+            _describe_version(client, target.registered_model, version, model, moment.date(), trained, band)
     result = TrainingResult(
         model=model,
         as_of_date=moment.date(),
@@ -270,6 +272,12 @@ def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> Non
             out / "confusion_matrix.json",
             {**trained.evaluation.confusion(), "threshold": trained.evaluation.threshold},
         )
+        evaluate.plot_confusion_matrix(
+            trained.evaluation.confusion(),
+            trained.evaluation.threshold,
+            out / "confusion_matrix.png",
+            f"{model}: confusion matrix (test set)",
+        )
         _write_json(
             out / "feature_influence.json", dict(sorted(trained.influence.items(), key=lambda kv: -kv[1]))
         )
@@ -278,6 +286,39 @@ def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> Non
             out / "attribute_insights.csv", insight_rows(trained.bundle.population, trained.bundle.spec)
         )
         mlflow.log_artifacts(folder, artifact_path="evaluation")
+
+
+def _log_datasets(rows: Any, test_frame: Any, model: str, as_of: date) -> None:
+    """The closed records trained on and the held-out test set, as MLflow dataset inputs (with digests)."""
+    import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
+
+    mlflow.log_input(
+        from_pandas(rows, name=f"{model}_closed_records_{as_of.isoformat()}"), context="training"
+    )
+    mlflow.log_input(from_pandas(test_frame, name=f"{model}_test_set_{as_of.isoformat()}"), context="test")
+
+
+def _describe_version(
+    client: MlflowClient, name: str, version: str, model: str, as_of: date, trained: Any, band: str
+) -> None:
+    """Descriptions a reader of the registry sees: what the model predicts, and how this version did."""
+    client.update_registered_model(
+        name,
+        description=(
+            f"Rapport {model} scoring: XGBoost, calibrated probability that an open {model} is "
+            "won/qualified, scored daily with grade, trend and reasons (docs/scoring.md). Aliases: champion "
+            "(scores records), challenger (newest trained)."
+        ),
+    )
+    client.update_model_version(
+        name,
+        version,
+        description=(
+            f"Trained as of {as_of.isoformat()} on the closed records of the training window; test AUC "
+            f"{trained.evaluation.auc:.3f} on the most recent closed records, band {band}."
+        ),
+    )
 
 
 def _write_json(path: Path, payload: Any) -> None:

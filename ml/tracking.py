@@ -53,14 +53,27 @@ def mlflow_store(settings: Settings) -> Iterator[MlflowClient]:
                 os.environ[name] = value
 
 
+# MLflow 3 opens an experiment without this tag in its GenAI mode; these are classic ML experiments.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSIC_ML_KIND = "custom_model_development"
+
+
 def ensure_experiment(client: MlflowClient, name: str, artifacts_dir: Path) -> str:
     """The id of experiment ``name``, created with its artifacts under ``artifacts_dir / name``."""
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
+        if experiment.tags.get(EXPERIMENT_KIND_TAG) != CLASSIC_ML_KIND:
+            client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND)
         return str(experiment.experiment_id)
     location = artifacts_dir / name
     location.mkdir(parents=True, exist_ok=True)
-    return str(client.create_experiment(name, artifact_location=location.resolve().as_uri()))
+    return str(
+        client.create_experiment(
+            name,
+            artifact_location=location.resolve().as_uri(),
+            tags={EXPERIMENT_KIND_TAG: CLASSIC_ML_KIND},
+        )
+    )
 
 
 def _git(project_root: Path, *args: str) -> str | None:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from rapport import __version__, commands
+from rapport.config import ConfigError
 from rapport.settings import apply_runtime_environment
 
 
@@ -49,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except CommandError as error:
         print(f"rapport: error: {error}", file=sys.stderr)
+        return 2
+    except ConfigError as error:  # one line: file, [section] key, value, what is expected
+        print(f"rapport: configuration error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rapport: interrupted", file=sys.stderr)

@@ -10,16 +10,21 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
+from rapport.errors import RapportInputError
 from rapport.settings import PROJECT_ROOT
 
 DEFAULTS_PATH = PROJECT_ROOT / "rapport.toml"
 
 
-class ConfigError(ValueError):
-    """The configuration file is unreadable or holds a value outside its allowed range."""
+class ConfigError(RapportInputError, ValueError):
+    """The configuration file is unreadable or holds a value of the wrong type or outside its allowed range.
+
+    The message is one line naming the file, the ``[section] key``, the value and what is expected.
+    """
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class SampleConfig:
     history_days: int = 800
     format: str = "parquet"
     defect_rows: int = 2
+    end_date: date = date(2026, 11, 27)
 
     def validate(self) -> None:
         if self.defect_rows < 0:
@@ -288,10 +294,20 @@ class Config:
         ``path`` may name several files separated by ``os.pathsep`` (``a.toml:b.toml``); later files win.
         """
         merged = _read_toml(DEFAULTS_PATH)
+        origins = _origins(merged, DEFAULTS_PATH)
         for item in str(path).split(os.pathsep) if path is not None else ():
             if item and Path(item).resolve() != DEFAULTS_PATH.resolve():
-                merged = _deep_merge(merged, _read_toml(Path(item)))
-        return cls.from_dict(merged)
+                layer = _read_toml(Path(item))
+                merged = _deep_merge(merged, layer)
+                origins.update(_origins(layer, Path(item)))
+        try:
+            return cls.from_dict(merged)
+        except ConfigError as error:
+            # name the file that set the offending section (the last one that touched it)
+            section: str = getattr(error, "section", "")
+            key: str | None = getattr(error, "key", None)
+            file = origins.get((section, key)) or origins.get((section, None)) or DEFAULTS_PATH
+            raise ConfigError(f"{file}: {error}") from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
@@ -305,13 +321,14 @@ class Config:
             for name, section_cls in _SECTIONS.items()
         }
         config = cls(**sections)
-        config.sample.validate()
-        config.extract.validate()
-        config.validation.validate()
-        config.health.validate()
-        config.scoring.validate()
-        config.notes.validate()
-        config.who_knows_whom.validate()
+        for name in _SECTIONS:
+            section = getattr(config, name)
+            if hasattr(section, "validate"):
+                try:
+                    section.validate()
+                except ConfigError as error:
+                    error.section = name  # type: ignore[attr-defined]
+                    raise
         return config
 
     def dbt_vars(self) -> dict[str, Any]:
@@ -325,15 +342,70 @@ class Config:
         return out
 
 
+# What each annotation means to a person editing TOML.
+_EXPECTED = {
+    "float": "a number",
+    "int": "a whole number",
+    "str": "a string in quotes",
+    "bool": "true or false",
+    "date": "a date, e.g. 2026-11-27 (no quotes)",
+    "tuple[str, ...]": 'a list of strings, e.g. ["a", "b"]',
+    "dict[str, float]": "a table of numbers",
+    "dict[str, bool]": "a table of true/false values",
+}
+
+
 def _build_section(name: str, section_cls: type, values: dict[str, Any]) -> Any:
+    """Check the types of one section's values with pydantic (strict: no "60" for 60) and build it."""
+    from pydantic import TypeAdapter, ValidationError
+
+    if not isinstance(values, dict):
+        error = ConfigError(f"[{name}] = {values!r}: expected a table ([{name}] followed by its keys)")
+        error.section = name  # type: ignore[attr-defined]
+        raise error
     known = {item.name: item for item in fields(section_cls)}
     unknown = set(values) - set(known)
     if unknown:
-        raise ConfigError(f"[{name}]: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
+        error = ConfigError(f"[{name}]: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
+        error.section = name  # type: ignore[attr-defined]
+        raise error
+    hints = get_type_hints(section_cls)
     kwargs = {}
     for key, value in values.items():
-        kwargs[key] = tuple(value) if isinstance(value, list) else value
+        given = tuple(value) if isinstance(value, list) else value
+        try:
+            kwargs[key] = TypeAdapter(hints[key]).validate_python(given, strict=True)
+        except ValidationError as invalid:
+            first = invalid.errors()[0]
+            where = ".".join([key, *(str(part) for part in first["loc"])])
+            annotation = str(known[key].type)
+            expected = _EXPECTED.get(annotation, annotation)
+            error = ConfigError(
+                f"[{name}] {where} = {_toml(first['input'] if first['loc'] else value)}: expected {expected} "
+                f"({annotation}); {first['msg']}"
+            )
+            error.section, error.key = name, key  # type: ignore[attr-defined]
+            raise error from None
     return section_cls(**kwargs)
+
+
+def _toml(value: Any) -> str:
+    """A value as it reads in TOML (strings in double quotes, booleans lower case)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def _origins(data: dict[str, Any], path: Path) -> dict[tuple[str, str | None], Path]:
+    """(section, key) -> the file that set it; (section, None) -> the file that touched the section."""
+    origins: dict[tuple[str, str | None], Path] = {}
+    for section, values in data.items():
+        origins[(section, None)] = path
+        for key in values if isinstance(values, dict) else ():
+            origins[(section, key)] = path
+    return origins
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

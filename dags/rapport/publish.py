@@ -52,6 +52,29 @@ def published_parquet_dir(settings: Settings) -> Path:
     return settings.published_dir / "parquet"
 
 
+def older_date_database(settings: Settings, ds: date) -> Path:
+    """Where a run for a date older than the published copy's is published: ``as_of/<date>/marts.duckdb``."""
+    return settings.published_dir / "as_of" / ds.isoformat() / "marts.duckdb"
+
+
+def older_date_parquet_dir(settings: Settings, ds: date) -> Path:
+    return settings.published_dir / "as_of" / ds.isoformat() / "parquet"
+
+
+def published_date(database: Path) -> date | None:
+    """The as-of date of a published copy (its ``_publication`` row), or ``None`` if there is none."""
+    import duckdb
+
+    if not database.exists():
+        return None
+    with duckdb.connect(str(database), read_only=True) as reader:
+        try:
+            row = reader.execute("select max(ds) from _publication").fetchone()
+        except duckdb.CatalogException:
+            return None
+    return row[0] if row else None
+
+
 def publish_marts(settings: Settings, ds: date) -> PublishResult:
     """Copy every table and view of the published schemas into a fresh file, then swap it in."""
     started = time.monotonic()
@@ -90,15 +113,25 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
         finally:
             connection.execute("DETACH published")
 
-    final_db = published_database(settings)
+    newest = published_date(published_database(settings))
+    if newest is not None and newest > ds:
+        # an older date (a backfill) never replaces the newest copy: it is kept beside it
+        final_db, parquet_link = older_date_database(settings, ds), older_date_parquet_dir(settings, ds)
+        final_db.parent.mkdir(parents=True, exist_ok=True)
+        staging_parquet = Path(shutil.move(staging_parquet, final_db.parent / staging_parquet.name))
+        log.warning(
+            "published %s beside the newest copy (as of %s), not over it: %s", ds, newest, final_db.parent
+        )
+    else:
+        final_db, parquet_link = published_database(settings), published_parquet_dir(settings)
     os.replace(staging_db, final_db)
-    _swap_directory_link(published_parquet_dir(settings), staging_parquet)
+    _swap_directory_link(parquet_link, staging_parquet)
     seconds = time.monotonic() - started
     log.info("published %d tables (%d rows) to %s in %.1f s", len(tables), rows, final_db, seconds)
     return PublishResult(
         ds=ds,
         database_path=str(final_db),
-        parquet_dir=str(published_parquet_dir(settings)),
+        parquet_dir=str(parquet_link),
         tables=tables,
         rows=rows,
         seconds=round(seconds, 2),

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from rapport.settings import Settings
+from rapport.settings import WAREHOUSE_POOL, Settings
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,24 @@ def ensure_airflow_database(settings: Settings, out: TextIO) -> None:
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     marker = settings.airflow_home / ".migrated"
     if marker.exists() and (settings.airflow_home / "airflow.db").exists():
+        ensure_warehouse_pool()
         return
     print("Preparing Airflow's metadata database (first run only, a few seconds) ...", file=out, flush=True)
     db.upgradedb()
+    ensure_warehouse_pool()
     marker.touch()
+
+
+def ensure_warehouse_pool() -> None:
+    """Create (or reset to one slot) the pool every warehouse-writing task runs in."""
+    from airflow.models.pool import Pool
+
+    Pool.create_or_update_pool(
+        name=WAREHOUSE_POOL,
+        slots=1,
+        description="Rapport's DuckDB warehouse: one writer at a time, across every DAG",
+        include_deferred=False,
+    )
 
 
 def load_dag(settings: Settings) -> Any:

@@ -27,6 +27,10 @@ TELEMETRY_OFF = {
 }
 
 
+# Airflow pool of one slot that every task writing the DuckDB warehouse runs in (one writer across DAGs).
+WAREHOUSE_POOL = "rapport_warehouse"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and URIs of one Rapport installation.

@@ -70,7 +70,7 @@ def dbt_arguments(command: str, settings: Settings, extra: list[str] | None = No
     # dbt debug, deps and init take no --target-path (they write no artefacts there)
     target = [] if command in _NO_TARGET_PATH else ["--target-path", str(settings.dbt_target_dir)]
     return [
-        command,
+        *command.split(),  # "docs generate", "source freshness": a group and its subcommand
         "--project-dir",
         str(settings.dbt_project_dir),
         "--profiles-dir",

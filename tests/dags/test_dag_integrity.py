@@ -99,3 +99,23 @@ def test_parsing_the_dag_does_not_import_heavy_libraries():
 def test_support_package_is_ignored_by_the_dag_processor():
     assert (DAGS / ".airflowignore").read_text().split() == ["rapport"]
     assert Path(DAGS / "rapport" / "__init__.py").exists()
+
+
+def test_publish_and_score_tasks_declare_their_assets(dag):
+    from pathlib import Path
+
+    marts_dir = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts"
+    marts = {path.stem for path in marts_dir.rglob("*.sql")}
+    assert {"dim_leads", "fct_predictive_scores", "fct_relationship_health_daily"} <= marts
+    publish = dag.get_task("write_back.publish_marts")
+    assert {outlet.uri for outlet in publish.outlets} == {f"rapport://published/{mart}" for mart in marts}
+    assert [outlet.uri for outlet in dag.get_task("ml.score_leads").outlets] == ["rapport://scores/lead"]
+    assert [outlet.uri for outlet in dag.get_task("ml.score_opportunities").outlets] == [
+        "rapport://scores/opportunity"
+    ]
+
+
+def test_every_task_takes_the_one_slot_warehouse_pool(dag):
+    from rapport.settings import WAREHOUSE_POOL
+
+    assert {task.pool for task in dag.tasks} == {WAREHOUSE_POOL}

@@ -109,7 +109,15 @@ def test_first_model_is_logged_registered_and_becomes_champion(installation):
         "evaluation/leakage_screen.json",
         "evaluation/attribute_insights.csv",
         "evaluation/confusion_matrix.json",
+        "evaluation/confusion_matrix.png",
     } <= artifacts
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # classic ML, not GenAI
+    inputs = {item.dataset.name: item for item in run.inputs.dataset_inputs}
+    assert set(inputs) == {"lead_closed_records_2026-11-27", "lead_test_set_2026-11-27"}
+    assert {tag.value for item in inputs.values() for tag in item.tags} == {"training", "test"}
+    assert "test AUC" in version.description and "Trained as of 2026-11-27" in version.description
+    with mlflow_store(installation) as client:
+        assert "XGBoost" in client.get_registered_model(NAME).description
     assert version.tags["band"] == result.band and version.tags["as_of_date"] == "2026-11-27"
     assert version.tags["promotion"] == "champion"
 

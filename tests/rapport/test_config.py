@@ -83,3 +83,49 @@ def test_dbt_vars_are_flattened_section_key_names():
     assert variables["health_activity_weights"]["email"] == 1.0
     assert variables["scoring_decision_gap_days"] == 7
     assert variables["mail_internal_domains"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[health]\ngood_from = "sixty"\n', '[health] good_from = "sixty": expected a number (float)'),
+        ("[scoring]\nmin_positive = true\n", "[scoring] min_positive = true: expected a whole number (int)"),
+        ("[scoring]\nmin_positive = 4.5\n", "[scoring] min_positive = 4.5: expected a whole number (int)"),
+        ('[notes]\nlanguages = "en"\n', '[notes] languages = "en": expected a list of strings'),
+        ('[health.activity_weights]\nemail = "x"\n', '[health] activity_weights.email = "x": expected'),
+        ('[sample]\nend_date = "last friday"\n', '[sample] end_date = "last friday": expected a date'),
+    ],
+)
+def test_a_wrong_type_names_file_key_value_and_expected_type(tmp_path, text, expected):
+    path = write(tmp_path, "mine.toml", text)
+    with pytest.raises(ConfigError) as raised:
+        Config.load(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: {expected}"), message
+    assert "\n" not in message
+
+
+def test_a_range_error_names_the_file_that_set_the_section(tmp_path):
+    path = write(tmp_path, "mine.toml", "[health]\ngood_from = 30\n")
+    with pytest.raises(ConfigError, match=rf"^{tmp_path}/mine.toml: health bands"):
+        Config.load(path)
+
+
+def test_the_command_line_prints_a_bad_value_as_one_line_without_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = write(tmp_path, "mine.toml", '[health]\ngood_from = "sixty"\n')
+    env = {**os.environ, "RAPPORT_CONFIG": str(path)}
+    rapport = Path(sys.executable).parent / "rapport"
+    done = subprocess.run(
+        [str(rapport), "run", "--date", "2026-11-01"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f'rapport: configuration error: {path}: [health] good_from = "sixty": expected a number (float); '
+        "Input should be a valid number"
+    ]
+    assert "Traceback" not in done.stdout + done.stderr

@@ -130,3 +130,28 @@ def test_a_reader_with_the_old_copy_open_is_not_disturbed_by_the_swap(settings):
     assert parquet_versions == 2
     leftovers = [p.name for p in settings.published_dir.iterdir() if p.name.startswith(".")]
     assert len(leftovers) == 1  # only the folder the parquet link points to
+
+
+def test_an_older_date_is_published_beside_the_newest_copy_never_over_it(settings):
+    from rapport.publish import older_date_database, older_date_parquet_dir, published_date
+
+    build_marts(settings, 2)
+    publish_marts(settings, date(2026, 11, 27))
+    build_marts(settings, 1)  # a backfill of October rebuilds the marts as of then
+    result = publish_marts(settings, date(2026, 10, 1))
+
+    assert published_date(published_database(settings)) == date(2026, 11, 27)
+    with duckdb.connect(str(published_database(settings)), read_only=True) as reader:
+        assert reader.execute("select max(version) from dim_things").fetchone() == (2,)
+    newest_parquet = published_parquet_dir(settings) / "dim_things.parquet"
+    assert duckdb.sql(f"select max(version) from '{newest_parquet}'").fetchall() == [(2,)]
+
+    assert result.database_path == str(older_date_database(settings, date(2026, 10, 1)))
+    assert published_date(older_date_database(settings, date(2026, 10, 1))) == date(2026, 10, 1)
+    older_parquet = older_date_parquet_dir(settings, date(2026, 10, 1)) / "dim_things.parquet"
+    assert duckdb.sql(f"select max(version) from '{older_parquet}'").fetchall() == [(1,)]
+
+    # a newer date replaces the main copy again
+    build_marts(settings, 3)
+    publish_marts(settings, date(2026, 11, 28))
+    assert published_date(published_database(settings)) == date(2026, 11, 28)

@@ -4,17 +4,52 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
+
+# dbt commands that are a group and a subcommand: `rapport dbt docs generate`, `rapport dbt source freshness`
+_COMMAND_GROUPS = frozenset({"docs", "source"})
+# commands that never open the warehouse
+_NO_WAREHOUSE = frozenset({"debug", "deps", "init", "clean", "parse", "list", "ls", "docs serve"})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "dbt",
         help="run dbt with Rapport's profile, paths and vars (e.g. rapport dbt build -s marts)",
-        description="Runs dbt in process with the vars from rapport.toml, the as-of moment and the contract's labels.",
+        description="Runs dbt in process with the vars from rapport.toml, the as-of moment and the contract's "
+        "labels (e.g. rapport dbt build -s marts, rapport dbt docs generate, rapport dbt docs serve).",
     )
     parser.add_argument("--as-of", help="as-of moment for the models (default: today 00:00 UTC)")
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt command and arguments")
     parser.set_defaults(handler=run)
+
+
+def split_command(dbt_args: list[str]) -> tuple[str, list[str]]:
+    """The dbt command (``docs generate`` is one) and the remaining arguments."""
+    command, *rest = dbt_args
+    if command in _COMMAND_GROUPS and rest and not rest[0].startswith("-"):
+        command, rest = f"{command} {rest[0]}", rest[1:]
+    return command, rest
+
+
+def warehouse_holder_message(path: Path) -> str | None:
+    """Why the warehouse cannot be opened for writing now (another process holds it), else ``None``."""
+    import duckdb
+
+    from rapport import warehouse
+
+    try:
+        with warehouse.connect(path):
+            return None
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        holder = str(error).split("(PID", 1)[1].split(")", 1)[0].strip() if "(PID" in str(error) else ""
+        who = f"process {holder}" if holder else "another process"
+        return (
+            f"the warehouse {path} is in use by {who} (a DAG run or another `rapport` command; DuckDB allows "
+            "one writer): wait until it ends, or read the published copy var/published/marts.duckdb"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,11 +65,20 @@ def run(args: argparse.Namespace) -> int:
         if args.as_of
         else datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     )
-    command, *rest = args.dbt_args
+    settings = Settings.from_env()
+    config = load_config()
+    command, rest = split_command(args.dbt_args)
+    if command not in _NO_WAREHOUSE and not any(a in rest for a in ("-h", "--help")):
+        message = warehouse_holder_message(settings.warehouse_path)
+        if message:
+            raise CommandError(message)
+    print(f"dbt {command}: running (dbt prints each model as it finishes) ...", flush=True)
     try:
-        summary = run_dbt(
-            command, settings=Settings.from_env(), config=load_config(), as_of=as_of, extra=rest
-        )
+        summary = run_dbt(command, settings=settings, config=config, as_of=as_of, extra=rest)
     except DbtRunError as error:
         raise CommandError(str(error)) from error
+    if command == "docs generate" and summary.succeeded:
+        print(
+            f"dbt docs written to {settings.dbt_target_dir / 'index.html'}; `rapport dbt docs serve` shows them"
+        )
     return 0 if summary.succeeded else 1

@@ -26,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def list_models(args: argparse.Namespace) -> int:
     """Print one line per registered version."""
+    import sys
+
+    # loading MLflow and opening its store takes seconds: say so (on stderr, the table stays clean)
+    print("Reading the model registry (loading MLflow) ...", file=sys.stderr, flush=True)
     from ml.registry import list_versions
     from ml.tracking import mlflow_store
     from rapport.settings import Settings

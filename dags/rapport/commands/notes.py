@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    print("Loading the notes analyser (language models) ...", file=sys.stderr, flush=True)
     from ml.notes import AnalysisSettings, UnknownLanguageError, analyze, get_language
     from rapport.config import load_config
 

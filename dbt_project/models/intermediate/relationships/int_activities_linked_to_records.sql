@@ -31,7 +31,8 @@
 
 with
 
-activities as (
+-- read only in the incremental branch, hence the noqa
+activities as (  -- noqa: ST03
 
     -- only the columns linking needs: this CTE is read several times and large tables are wide
     select
@@ -199,7 +200,7 @@ candidates as (
         0 as is_customer,
         1 as is_regarding,
         cast(null as {{ dbt.type_timestamp() }}) as customer_from_at
-    from {{ batch_activities }} as activities
+    from {{ batch_activities }}
     where regarding_type in ('lead', 'opportunity', 'account', 'contact')
         and regarding_id is not null
 

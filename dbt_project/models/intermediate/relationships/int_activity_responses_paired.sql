@@ -205,7 +205,7 @@ first_message_ids as (
         row_number() over (partition by message_id order by occurred_at, activity_id) as message_rank
     from messages
     where activity_type = 'email'
-        and message_id in (select in_reply_to_message_id from batch)
+        and message_id in (select batch.in_reply_to_message_id from batch)
 
 ),
 

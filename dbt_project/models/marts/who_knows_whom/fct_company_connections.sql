@@ -95,7 +95,7 @@ final as (
         row_number() over (
             partition by strength_sums.company_key
             order by strength_sums.weighted_interactions desc, strength_sums.last_interaction_at desc,
-                strength_sums.colleague_id
+                strength_sums.colleague_id asc
         ) as rank,
         {{ relationship_as_of() }} as as_of_at,
         {{ relationship_as_of_date() }} as as_of_date

@@ -157,7 +157,7 @@ final as (
         {{ who_knows_whom_strength('companies.weighted_interactions') }} as strength,
         row_number() over (
             partition by companies.person_key
-            order by companies.weighted_interactions desc, companies.last_interaction_at desc, companies.colleague_id
+            order by companies.weighted_interactions desc, companies.last_interaction_at desc, companies.colleague_id asc
         ) as rank,
         {{ relationship_as_of() }} as as_of_at,
         {{ relationship_as_of_date() }} as as_of_date

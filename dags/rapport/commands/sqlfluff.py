@@ -1,0 +1,56 @@
+"""``rapport sqlfluff ARGS...``: SQLFluff on the dbt project with the vars from rapport.toml.
+
+The dbt templater compiles every model, and models read their tunables with ``var()`` (no defaults in
+the SQL: ``rapport.toml`` is their one home). This command writes those vars into an extra SQLFluff
+config under ``var/`` and runs SQLFluff with it, so ``rapport sqlfluff lint dbt_project/models`` works
+as plain ``sqlfluff lint`` would with the vars passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from rapport.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sqlfluff",
+        help="SQLFluff with the dbt templater and rapport.toml's vars (e.g. rapport sqlfluff lint dbt_project/models)",
+        description="Runs SQLFluff (configured in .sqlfluff) with the vars from rapport.toml for the dbt templater.",
+    )
+    parser.add_argument("sqlfluff_args", nargs=argparse.REMAINDER, help="sqlfluff command and arguments")
+    parser.set_defaults(handler=run)
+
+
+def context_config(variables: dict[str, Any]) -> str:
+    """An SQLFluff config section passing the scalar ``variables`` to dbt (lists and dicts have defaults)."""
+    lines = ["[sqlfluff:templater:dbt:context]"]
+    for name, value in sorted(variables.items()):
+        if isinstance(value, bool | int | float) or (isinstance(value, str) and value and "\n" not in value):
+            lines.append(f"{name} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from rapport.cli import CommandError
+    from rapport.config import load_config
+
+    if not args.sqlfluff_args:
+        raise CommandError("give a sqlfluff command, e.g. `rapport sqlfluff lint dbt_project/models`")
+    settings = Settings.from_env()
+    config_path = settings.var_dir / "sqlfluff" / "vars.cfg"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(context_config(load_config().dbt_vars()))
+    env = dict(os.environ)
+    # compile against a scratch database: linting must not need (or lock) the DAG's warehouse
+    env["RAPPORT_WAREHOUSE"] = str(config_path.parent / "compile.duckdb")
+    program = Path(sys.executable).parent / "sqlfluff"
+    command, *rest = args.sqlfluff_args
+    argv = [str(program), command, "--config", str(config_path), *rest]
+    return subprocess.run(argv, cwd=settings.project_root, env=env, check=False).returncode
