@@ -24,6 +24,14 @@ from rapport.duckdb_session import sql_ident
 TEXT_TYPES = ("string", "memo", "entityname")
 GUID_PATTERN = r"^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$"
 DEFAULT_EARLIEST_DATE = "1970-01-01"
+_BLANK = "chr(32) || chr(9) || chr(10) || chr(13) || chr(160)"  # space, tab, newline, return, no-break space
+
+
+def blank_trim(expression: str) -> str:
+    """SQL trimming spaces, tabs, line breaks and no-break spaces (DuckDB's ``trim`` trims spaces only)."""
+    return f"trim({expression}, {_BLANK})"
+
+
 _INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
 _INTEGRAL_DECIMAL_TEXT = r"^\s*[+-]?[0-9]+\.0*\s*$"
 
@@ -71,7 +79,7 @@ class ColumnCast:
         """TRUE when the landed value is present but does not cast."""
         if not self.can_fail:
             return "FALSE"
-        present = self.source if not _is_text(self.landed_type) else f"nullif(trim({self.source}), '')"
+        present = self.source if not _is_text(self.landed_type) else f"nullif({blank_trim(self.source)}, '')"
         return f"({present} IS NOT NULL AND ({self.value_sql()}) IS NULL)"
 
     def reason_sql(self) -> str:
@@ -114,12 +122,13 @@ def _is_timestamp(duckdb_type: str) -> bool:
 def cast_sql(expression: str, landed_type: str, contract_type: str) -> str:
     """SQL turning ``expression`` (of DuckDB type ``landed_type``) into the contract type, NULL if it does not fit."""
     if contract_type == "guid":
-        key = f"lower(trim(CAST({expression} AS VARCHAR)))"
+        key = f"lower({blank_trim(f'CAST({expression} AS VARCHAR)')})"
         return f"CASE WHEN regexp_full_match({key}, '{GUID_PATTERN}') THEN trim({key}, '{{}}') END"
     if contract_type == "memo":
-        return f"CASE WHEN trim(CAST({expression} AS VARCHAR)) <> '' THEN CAST({expression} AS VARCHAR) END"
+        text_value = f"CAST({expression} AS VARCHAR)"
+        return f"CASE WHEN {blank_trim(text_value)} <> '' THEN {text_value} END"
     if contract_type in TEXT_TYPES:
-        return f"nullif(trim(CAST({expression} AS VARCHAR)), '')"
+        return f"nullif({blank_trim(f'CAST({expression} AS VARCHAR)')}, '')"
     text = _is_text(landed_type)
     value = f"nullif(trim({expression}), '')" if text else expression
     target = {"picklist": "INTEGER", "integer": "BIGINT"}.get(contract_type)
