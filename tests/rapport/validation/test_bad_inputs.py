@@ -139,7 +139,7 @@ def test_the_suite_has_at_least_150_cases():
 
 @pytest.mark.parametrize("case", ROW_CASES, ids=[case.id for case in ROW_CASES])
 def test_a_bad_value_is_quarantined_with_its_reason(validated, case: RowCase):
-    settings, results, quarantined, _ = validated
+    _settings, results, quarantined, _ = validated
     found = [
         (check, reason)
         for table, check, reason, row in quarantined
@@ -162,7 +162,7 @@ def test_no_planted_row_reaches_raw(validated):
 
 
 def test_a_key_in_another_case_is_the_same_record_not_a_second_account(validated):
-    settings, results, quarantined, original = validated
+    settings, _results, quarantined, original = validated
     assert query(
         settings, "SELECT count(*) FROM raw.account WHERE accountid = ?", [original["accountid"]]
     ) == [(1,)]
