@@ -392,7 +392,9 @@ def test_a_record_hard_deleted_from_the_next_full_export_takes_its_history_with_
     _build(warehouse, AS_OF)  # succeeds: asserts the build and its tests passed
 
     for name in HISTORIES:
-        left = _read(warehouse, f"select count(*) as n from {name} where record_key = 'opportunity:{deleted}'")
+        left = _read(
+            warehouse, f"select count(*) as n from {name} where record_key = 'opportunity:{deleted}'"
+        )
         assert left.n[0] == 0, name
         orphans = _read(
             warehouse,
