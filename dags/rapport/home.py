@@ -5,7 +5,8 @@
 
 * sets the process's umask to ``077``, so every file Rapport, Airflow, dbt and MLflow create is ``0600`` and
   every folder ``0700`` (the warehouse, logs and Airflow's database hold customer data);
-* creates ``var/`` as ``0700`` (and tightens an existing one);
+* creates ``var/`` as ``0700`` (and tightens an existing one, and Airflow's database when ``airflow`` commands
+  run outside Rapport created it);
 * generates Airflow's Fernet key on first use into ``var/fernet.key`` (``0600``, never in git: ``var/`` is
   ignored) and exports it as ``AIRFLOW__CORE__FERNET_KEY``, so connections (the source's password) are stored
   encrypted in Airflow's metadata database. A key already in the environment wins.
@@ -27,6 +28,9 @@ def secure_home(settings: Settings) -> Path:
     os.umask(PRIVATE_UMASK)
     settings.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     settings.var_dir.chmod(0o700)
+    for created_elsewhere in (settings.airflow_home / "airflow.db",):  # e.g. by `airflow connections add`
+        if created_elsewhere.is_file():
+            created_elsewhere.chmod(0o600)
     key_file = settings.var_dir / FERNET_KEY_FILE
     if not os.environ.get("AIRFLOW__CORE__FERNET_KEY"):
         os.environ["AIRFLOW__CORE__FERNET_KEY"] = fernet_key(key_file)
