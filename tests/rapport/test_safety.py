@@ -171,3 +171,23 @@ def test_publish_removes_the_staging_copy_a_crash_left(tmp_path: Path):
     removed = remove_leftover_staging(tmp_path)
     assert set(removed) == {crashed_db, crashed_parquet}
     assert live.is_dir() and not crashed_db.exists() and not crashed_parquet.exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (OSError(28, "No space left on device"), True),
+        (RuntimeError("IO Error: Could not write file: No space left on device"), True),
+        (RuntimeError('IO Error: Could not set lock on file "warehouse.duckdb": Conflicting lock'), True),
+        (RuntimeError("CSV Error on Line: 3 unterminated quote"), False),
+        (FileNotFoundError(2, "No such file or directory"), False),
+    ],
+)
+def test_disk_full_and_busy_locks_are_transient_and_bad_input_is_not(error: Exception, transient: bool):
+    from rapport.errors import RapportInputError, TransientError, is_transient
+    from rapport.extract.export_folder import describe_error
+
+    assert is_transient(error) is transient
+    described = describe_error(error, SimpleNamespace(display="account.csv"))
+    assert isinstance(described, TransientError) is transient
+    assert isinstance(described, RapportInputError) is not transient  # the DAG fails bad input at once only
