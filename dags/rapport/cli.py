@@ -16,6 +16,9 @@ from collections.abc import Sequence
 
 from rapport import __version__, commands
 from rapport.config import ConfigError
+from rapport.errors import RapportError
+from rapport.home import secure_home
+from rapport.redaction import install_log_redaction, redact
 from rapport.settings import apply_runtime_environment
 
 
@@ -45,11 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    apply_runtime_environment()
+    settings = apply_runtime_environment()
+    secure_home(settings)
+    install_log_redaction()
+    # In-process dbt writes sys.argv into run_results.json and dbt.log: keep a URI's password out of it.
+    sys.argv = [redact(argument) for argument in sys.argv]
     try:
         return int(args.handler(args) or 0)
-    except CommandError as error:
-        print(f"rapport: error: {error}", file=sys.stderr)
+    except (CommandError, RapportError) as error:
+        print(f"rapport: error: {redact(str(error))}", file=sys.stderr)
         return 2
     except ConfigError as error:  # one line: file, [section] key, value, what is expected
         print(f"rapport: configuration error: {error}", file=sys.stderr)

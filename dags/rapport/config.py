@@ -61,8 +61,17 @@ class ExtractConfig:
 class ValidationConfig:
     future_tolerance_hours: float = 24
     chunk_rows: int = 1_000_000
+    earliest_date: str = "1970-01-01"  # ISO date; earlier dates and timestamps are quarantined as implausible
 
     def validate(self) -> None:
+        from datetime import date
+
+        try:
+            date.fromisoformat(str(self.earliest_date))
+        except ValueError:
+            raise ConfigError(
+                f"validation.earliest_date = {self.earliest_date!r}: must be an ISO date such as 1970-01-01"
+            ) from None
         if self.future_tolerance_hours < 0:
             raise ConfigError(
                 f"validation.future_tolerance_hours = {self.future_tolerance_hours}: must be >= 0"

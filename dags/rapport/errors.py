@@ -57,3 +57,30 @@ class ValidationOrderError(RapportError):
 
 class ReconciliationError(RapportError):
     """Row counts do not balance: raw rows differ from clean plus quarantined rows (a bug: report it)."""
+
+
+class TransientError(RapportError):
+    """A fault of the machine, not of the input (disk full, a lock held for a moment): retrying helps.
+
+    Deliberately not a :class:`RapportInputError`, so the DAG's retry policy retries it.
+    """
+
+
+TRANSIENT_MARKERS = (
+    "No space left on device",
+    "Disk full",
+    "disk is full",
+    "Could not set lock on file",
+    "database is locked",
+    "Resource temporarily unavailable",
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for disk-full and lock-busy errors (by errno or by the message the library wrote)."""
+    import errno
+
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EBUSY):
+        return True
+    text = str(error)
+    return any(marker.lower() in text.lower() for marker in TRANSIENT_MARKERS)

@@ -34,8 +34,10 @@ def prepare_source(run: RunContext | None = None) -> dict[str, Any]:
     """Resolve the run's source (generate the sample, convert a mail archive, check a database)."""
     from rapport.extract import prepare_source as prepare
     from rapport.extract import resolve_source
+    from rapport.extract.source import refuse_password_in_conf
 
     run = run or current_run()
+    refuse_password_in_conf(run.source_spec)
     source = prepare(
         resolve_source(run.source_spec, settings=run.settings), run.settings, run.config, ds=run.ds
     )

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from rapport import warehouse
+from rapport.duckdb_session import sql_ident, sql_string
 from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
     started = time.monotonic()
     target_dir = settings.published_dir
     target_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftover_staging(target_dir)
     token = f"{ds.isoformat()}-{uuid.uuid4().hex[:8]}"
     staging_db = target_dir / f".marts-{token}.duckdb"
     staging_parquet = target_dir / f".parquet-{token}"
@@ -95,16 +97,16 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
             [list(PUBLISHED_SCHEMAS)],
         ).fetchall()
         tables = tuple(published_name(schema, name) for schema, name in relations)
-        connection.execute(f"ATTACH '{staging_db}' AS published")
+        connection.execute(f"ATTACH {sql_string(str(staging_db))} AS published")
         try:
             for schema, table in relations:
-                source = f'{schema}."{table}"'
+                source = f"{sql_ident(schema)}.{sql_ident(table)}"
                 name = published_name(schema, table)
-                connection.execute(f'CREATE TABLE published.main."{name}" AS SELECT * FROM {source}')
-                connection.execute(
-                    f"COPY (SELECT * FROM {source}) TO '{staging_parquet / (name + '.parquet')}' (FORMAT parquet)"
-                )
-                rows += connection.execute(f'SELECT count(*) FROM published.main."{name}"').fetchall()[0][0]
+                target = f"published.main.{sql_ident(name)}"
+                connection.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
+                parquet = sql_string(str(staging_parquet / f"{name}.parquet"))
+                connection.execute(f"COPY (SELECT * FROM {source}) TO {parquet} (FORMAT parquet)")
+                rows += connection.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
             connection.execute(
                 "CREATE TABLE published.main._publication AS "
                 "SELECT ?::DATE AS ds, now()::TIMESTAMP AS published_at, ?::VARCHAR[] AS tables",
@@ -136,6 +138,38 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
         rows=rows,
         seconds=round(seconds, 2),
     )
+
+
+def remove_leftover_staging(target_dir: Path) -> tuple[Path, ...]:
+    """Remove staging copies (``.marts-*.duckdb``, ``.parquet-*``) a crashed publication left behind.
+
+    Runs on one home never overlap (``rapport.run_lock``), so at the start of a publication every staging
+    name in the folder belongs to a run that died; the live copy (``marts.duckdb`` and the folder the
+    ``parquet`` link points to) is never touched.
+    """
+    live = published_parquet_dir_target(target_dir)
+    removed = []
+    for path in sorted(target_dir.glob(".marts-*")) + sorted(target_dir.glob(".parquet-*")):
+        if live is not None and path.resolve() == live:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        log.warning(
+            "removed %d staging file(s) left by an interrupted publication: %s",
+            len(removed),
+            ", ".join(path.name for path in removed),
+        )
+    return tuple(removed)
+
+
+def published_parquet_dir_target(target_dir: Path) -> Path | None:
+    """The folder the published ``parquet`` link points to (None when there is none)."""
+    link = target_dir / "parquet"
+    return link.resolve() if link.is_symlink() else None
 
 
 def _swap_directory_link(link: Path, new_target: Path) -> None:

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from rapport.config import Config, load_config
+from rapport.home import secure_home
+from rapport.redaction import install_log_redaction
 from rapport.settings import Settings, apply_runtime_environment
 
 
@@ -47,6 +49,8 @@ def make_run_context(
     logical_date: datetime | date | str, options: dict[str, Any] | None = None
 ) -> RunContext:
     settings = apply_runtime_environment()
+    secure_home(settings)
+    install_log_redaction()
     as_of = as_of_from(logical_date)
     return RunContext(
         ds=as_of.date(),

@@ -177,6 +177,17 @@ def _captured_output(log_path: Path | None) -> Iterator[TextIO]:
             os.close(saved_out)
             os.close(saved_err)
             terminal.close()
+            _redact_file(log_path)
+
+
+def _redact_file(path: Path) -> None:
+    """Rewrite ``path`` with every URI password masked (a last guard behind the loggers' own masking)."""
+    from rapport.redaction import redact
+
+    text = path.read_text(errors="replace")
+    cleaned = redact(text)
+    if cleaned != text:
+        path.write_text(cleaned)
 
 
 _ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failed|Failure)): (.+)$")

@@ -24,6 +24,7 @@ class RunSummary:
     tests_warned: int
     scores: dict[str, int]
     champions: tuple[str, ...] = ()
+    source: str = ""  # the source's description as audit.extract_manifest records it (never a password)
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -68,6 +69,11 @@ def collect_summary(settings: Settings, ds: date) -> RunSummary:
             "select count(*), coalesce(sum(rows), 0) from audit.extract_manifest where ds = ?",
             [ds],
         )
+        sources = _fetch(
+            connection,
+            "select string_agg(distinct source, ', ') from audit.extract_manifest where ds = ?",
+            [ds],
+        )
         reconciliation = _fetch(
             connection,
             "select table_name, raw_rows, clean_rows, quarantined_rows, is_balanced from audit.reconciliation where ds = ?",
@@ -100,7 +106,21 @@ def collect_summary(settings: Settings, ds: date) -> RunSummary:
         tests_warned=int(warned),
         scores=scores,
         champions=_champions(settings),
+        source=str(sources[0][0] or "") if sources else "",
     )
+
+
+SAMPLE_SOURCE = "sample"
+
+
+def _source_lines(source: str) -> list[str]:
+    """The source line; a loud warning when the run read the generated sample."""
+    if source == SAMPLE_SOURCE:
+        return [
+            "  source       SAMPLE — the GENERATED SAMPLE CRM, not yours: nothing was configured (no --source,",
+            "               RAPPORT_SOURCE or Airflow connection rapport_source). Every table here is made up.",
+        ]
+    return [f"  source       {source}"] if source else []
 
 
 def render_summary(summary: RunSummary, settings: Settings) -> str:
@@ -120,6 +140,7 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
     )
     lines = [
         f"Rapport run for {summary.ds.isoformat()}",
+        *_source_lines(summary.source),
         f"  extracted    {summary.rows_extracted:,} rows from {summary.tables_extracted} tables",
         f"  validated    {summary.rows_clean:,} clean, {summary.rows_quarantined:,} quarantined "
         f"(see audit.quarantine); {balance}",

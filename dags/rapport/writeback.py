@@ -23,6 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rapport.duckdb_session import sql_string
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -133,11 +135,14 @@ def export_scores(
     staging = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        query = f"select * from {MART} where msdyn_scoredon = DATE '{ds.isoformat()}' order by msdyn_entitytype, msdyn_entityid"
+        query = (
+            f"select * from {MART} where msdyn_scoredon = DATE {sql_string(ds.isoformat())} "
+            "order by msdyn_entitytype, msdyn_entityid"
+        )
         parquet = staging / f"{EXPORT_NAME}.parquet"
         csv = staging / f"{EXPORT_NAME}.csv"
-        connection.execute(f"copy ({query}) to '{parquet}' (format parquet)")
-        connection.execute(f"copy ({query}) to '{csv}' (format csv, header true)")
+        connection.execute(f"copy ({query}) to {sql_string(str(parquet))} (format parquet)")
+        connection.execute(f"copy ({query}) to {sql_string(str(csv))} (format csv, header true)")
         retired = None
         if final.exists():
             retired = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"

@@ -370,3 +370,38 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
         incremental["daily"],
         check_dtype=False,
     )
+
+
+def test_a_record_hard_deleted_from_the_next_full_export_takes_its_history_with_it(
+    export_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 13: a routine hard delete in the CRM must not fail every later run's relationships tests."""
+    warehouse = warehouse_in(tmp_path_factory.mktemp("hard-delete"), load_config())
+    load_export(export_dir, warehouse.path)
+    _build(warehouse, EARLIER)
+    (deleted,) = _read(
+        warehouse,
+        "select record_id from marts.fct_relationship_health_daily where record_type = 'opportunity' "
+        "order by record_id limit 1",
+    ).record_id
+    before = _read(warehouse, "select count(*) as n from marts.fct_relationship_kpis").n[0]
+    from rapport import warehouse as rapport_warehouse
+
+    with rapport_warehouse.connect(warehouse.path) as connection:  # the second day's full export lacks it
+        connection.execute("delete from raw.opportunity where opportunityid = ?", [deleted])
+    _build(warehouse, AS_OF)  # succeeds: asserts the build and its tests passed
+
+    for name in HISTORIES:
+        left = _read(
+            warehouse, f"select count(*) as n from {name} where record_key = 'opportunity:{deleted}'"
+        )
+        assert left.n[0] == 0, name
+        orphans = _read(
+            warehouse,
+            f"select count(*) as n from {name} as history where not exists (select 1 from "
+            "intermediate.int_records_unioned as records where records.record_key = history.record_key)",
+        )
+        assert orphans.n[0] == 0, name
+    days = _read(warehouse, "select count(distinct as_of_date) as n from marts.fct_relationship_kpis").n[0]
+    assert days == 2  # the other records keep both days of history
+    assert _read(warehouse, "select count(*) as n from marts.fct_relationship_kpis").n[0] > before

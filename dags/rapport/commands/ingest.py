@@ -28,6 +28,18 @@ def register(subparsers: Any) -> None:
 
 def ingest(args: argparse.Namespace) -> int:
     from rapport.cli import CommandError
+    from rapport.run_lock import RunLockedError, run_lock
+    from rapport.settings import Settings
+
+    try:
+        with run_lock(Settings.from_env().var_dir, "rapport ingest"):
+            return _ingest_locked(args)
+    except RunLockedError as error:
+        raise CommandError(str(error)) from error
+
+
+def _ingest_locked(args: argparse.Namespace) -> int:
+    from rapport.cli import CommandError
     from rapport.config import load_config
     from rapport.contract import load_contract
     from rapport.errors import RapportError
@@ -47,6 +59,8 @@ def ingest(args: argparse.Namespace) -> int:
     try:
         source = prepare_source(resolve_source(args.source, settings=settings), settings, config, ds=ds)
         print(f"source: {source.description}; date {ds.isoformat()}")
+        if source.is_sample:
+            print("  SAMPLE: nothing is configured, so this reads the GENERATED SAMPLE CRM, not yours")
         for table in tables:
             result = extract_table(table, ds, source, settings, config=config)
             print(

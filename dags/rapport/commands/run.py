@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--source",
-        help="sample (default) | files:DIR | postgres:URI | mail:PATH; default RAPPORT_SOURCE or the sample",
+        help="sample | files:DIR | postgres:URI | mail:PATH; default: RAPPORT_SOURCE, then the Airflow "
+        "connection rapport_source, then the generated sample (used only when nothing is configured)",
     )
     parser.add_argument(
         "--internal-domain",
@@ -42,30 +43,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rapport.cli import CommandError
+    from rapport.run_lock import RunLockedError, run_lock
+    from rapport.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        with run_lock(settings.var_dir, "rapport run"):
+            return _run_locked(args)
+    except RunLockedError as error:
+        raise CommandError(str(error)) from error
+
+
+def _run_locked(args: argparse.Namespace) -> int:
+    from rapport.cli import CommandError
     from rapport.config import load_config
+    from rapport.errors import RapportInputError
+    from rapport.extract import resolve_source
     from rapport.runner import RunFailed, run_dag
     from rapport.settings import Settings
     from rapport.summary import collect_summary, render_summary
 
     settings = Settings.from_env()
     config = load_config(settings.config_path)  # a bad value stops here, as one line
-    source = args.source or os.environ.get("RAPPORT_SOURCE") or "sample"
-    # the sample ends on a fixed date ([sample] end_date) so a reader's figures are the README's
-    logical = args.date or (config.sample.end_date if source == "sample" else datetime.now(UTC).date())
-    logical_date = datetime(logical.year, logical.month, logical.day, tzinfo=UTC)
     os.environ["RAPPORT_TASK_RETRIES"] = str(args.retries)
     if args.internal_domain:
-        from rapport.config import load_config
-
-        configured = load_config(settings.config_path).mail.internal_domains
+        configured = config.mail.internal_domains
         domains = list(dict.fromkeys([*configured, *(domain.lower() for domain in args.internal_domain)]))
         _add_config_layer(settings, {"mail": {"internal_domains": domains}})
         settings = Settings.from_env()
-    if source == "sample":
+    if args.source:
+        # The run is in this process: the tasks read the source from the environment, so the spec (which may
+        # hold a password) never enters the DAG run's conf, XCom or Airflow's database.
+        os.environ["RAPPORT_SOURCE"] = args.source
+    try:
+        source = resolve_source(None, settings=settings)
+    except RapportInputError as error:
+        raise CommandError(str(error)) from error
+    # the sample ends on a fixed date ([sample] end_date) so a reader's figures are the README's
+    logical = args.date or (config.sample.end_date if source.is_sample else datetime.now(UTC).date())
+    logical_date = datetime(logical.year, logical.month, logical.day, tzinfo=UTC)
+    if source.is_sample:
         _ensure_sample(settings, logical)
-    conf = {"source": source, "force_retrain": bool(args.force_retrain)}
+    conf = {"force_retrain": bool(args.force_retrain)}
 
-    print(f"Running sales_insights for {logical.isoformat()} on {_describe(source)} ...", flush=True)
+    origin = "--source" if args.source else _origin(source)
+    print(
+        f"Running sales_insights for {logical.isoformat()} on {source.description} ({origin}) ...", flush=True
+    )
+    if source.is_sample:
+        print(SAMPLE_WARNING, flush=True)
     try:
         outcome = run_dag(settings, logical_date, conf, verbose=args.verbose)
     except RunFailed as error:
@@ -83,13 +109,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(source: str) -> str:
-    if source.startswith("postgres:"):
-        from urllib.parse import urlsplit
+SAMPLE_WARNING = (
+    "  SAMPLE: no source is configured (no --source, no RAPPORT_SOURCE, no Airflow connection rapport_source),\n"
+    "  so this run reads the GENERATED SAMPLE CRM, not yours. See README, 'Running it on your CRM'."
+)
 
-        parts = urlsplit(source.removeprefix("postgres:"))
-        return f"postgres:{parts.hostname}:{parts.port or 5432}{parts.path}"
-    return source
+
+def _origin(source) -> str:
+    if source.conn_id:
+        return f"Airflow connection {source.conn_id}"
+    if source.is_sample:
+        return "nothing configured"
+    return "RAPPORT_SOURCE"
 
 
 def _ensure_sample(settings, logical: date) -> None:
@@ -118,17 +149,9 @@ def _ensure_sample(settings, logical: date) -> None:
 
 def _add_config_layer(settings, values: dict) -> None:
     """Write ``values`` as a TOML layer merged over the installation's configuration for this process."""
+    import tomli_w
+
     path = settings.var_dir / "run-config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for section, items in values.items():
-        lines.append(f"[{section}]")
-        for key, value in items.items():
-            rendered = (
-                "[" + ", ".join(f'"{item}"' for item in value) + "]"
-                if isinstance(value, list)
-                else repr(value)
-            )
-            lines.append(f"{key} = {rendered}")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(tomli_w.dumps(values))
     os.environ["RAPPORT_CONFIG"] = os.pathsep.join([settings.config_path, str(path)])

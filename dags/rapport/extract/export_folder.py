@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from rapport.contract import Table
 from rapport.duckdb_session import sql_ident, sql_list, sql_string
-from rapport.errors import ExportReadError, MissingTableError
+from rapport.errors import ExportReadError, MissingTableError, TransientError, is_transient
 from rapport.extract.columns import ColumnMapping, known_column_names, map_columns
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
@@ -252,9 +252,17 @@ def _varchar_columns(names: tuple[str, ...]) -> str:
     return "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in names) + "}"
 
 
-def describe_error(error: Exception, files: TableFiles) -> ExportReadError:
-    """Turn a DuckDB reading error into a message naming the file, the line and the fix."""
+def describe_error(error: Exception, files: TableFiles) -> ExportReadError | TransientError:
+    """Turn a DuckDB reading error into a message naming the file, the line and the fix.
+
+    A full disk or a busy lock is not bad input: it becomes a :class:`TransientError`, which the DAG retries.
+    """
     text = str(error)
+    if is_transient(error):
+        return TransientError(
+            f"landing {files.display} failed for a reason of the machine, not of the file: "
+            f"{text.strip().splitlines()[0]}; free disk space under RAPPORT_HOME (or wait for the lock) and retry"
+        )
     line = _after(text, "CSV Error on Line:")
     file_name = _after(text, "file =") or files.display
     reason = _csv_reason(text)

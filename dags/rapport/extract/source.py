@@ -1,10 +1,15 @@
 """Where the CRM data comes from: the source spec and its resolution.
 
 A source spec is one of ``sample`` | ``files:DIR`` | ``postgres:URI`` | ``mail:PATH``. The spec in force is
-the first of: the explicit argument (the DAG run's conf ``source``), the ``RAPPORT_SOURCE`` environment
-variable, an Airflow connection ``rapport_source`` (type postgres: its database; type fs/file: its path),
-and finally ``sample``. A :class:`Source` never shows a password: its ``description`` is what logs and
-``audit.extract_manifest`` record.
+the first of: the explicit argument (the DAG run's conf ``source``, ``--source``), the ``RAPPORT_SOURCE``
+environment variable, an Airflow connection ``rapport_source`` (type postgres, or generic as Airflow stores
+``--conn-type postgres`` without the postgres provider: its database; type fs/file: its path), and finally
+``sample``. Every entry point (``rapport run``, ``rapport ingest``, the DAG) resolves through
+:func:`resolve_source`.
+
+A :class:`Source` never shows a password: its ``description`` is what logs and ``audit.extract_manifest``
+record, and :meth:`Source.to_dict` (what travels through XCom) carries the URI without its password plus
+where to fetch it again (``conn_id``, or ``secret_from="env"`` for ``RAPPORT_SOURCE``).
 """
 
 from __future__ import annotations
@@ -17,11 +22,15 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from rapport.errors import SourceSpecError
+from rapport.redaction import register_secret, uri_password
 from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
 
 AIRFLOW_CONNECTION_ID = "rapport_source"
+ENVIRONMENT_VARIABLE = "RAPPORT_SOURCE"
+POSTGRES_CONNECTION_TYPES = ("postgres", "postgresql", "generic")
+FOLDER_CONNECTION_TYPES = ("fs", "file", "filesystem")
 KINDS = ("sample", "files", "postgres", "mail")
 SPEC_HELP = "use sample, files:DIR, postgres:URI (postgresql://user@host:port/db) or mail:PATH"
 
@@ -43,10 +52,23 @@ class Source:
     schema: str | None = None
     conn_id: str | None = None
     export_dir: str | None = None
+    secret_from: str | None = None  # "env": the password is in RAPPORT_SOURCE, fetched again when connecting
+
+    @property
+    def is_sample(self) -> bool:
+        return self.kind == "sample"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able form (for XCom); :meth:`from_dict` reverses it."""
-        return asdict(self)
+        """Plain JSON-able form (for XCom), without any password; :meth:`from_dict` reverses it.
+
+        A URI's password is replaced by where to find it again: the Airflow connection (``conn_id``) or
+        ``RAPPORT_SOURCE`` (``secret_from="env"``). A password from anywhere else (a DAG run's ``source``
+        param) is refused earlier, by :func:`refuse_password_in_conf`.
+        """
+        data = asdict(self)
+        if self.kind == "postgres":
+            data["location"] = mask_uri(self.location)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Source:
@@ -60,10 +82,13 @@ def resolve_source(spec: str | None = None, *, settings: Settings | None = None)
     """Turn a spec into a :class:`Source`: ``spec`` > ``RAPPORT_SOURCE`` > Airflow connection > ``sample``."""
     settings = settings or Settings.from_env()
     if spec is not None and spec.strip():
+        register_secret(_spec_uri(spec))
         return parse_source_spec(spec, settings=settings)
-    env_spec = os.environ.get("RAPPORT_SOURCE", "").strip()
+    env_spec = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
     if env_spec:
-        return parse_source_spec(env_spec, settings=settings)
+        register_secret(_spec_uri(env_spec))
+        source = parse_source_spec(env_spec, settings=settings)
+        return replace(source, secret_from="env") if uri_password(source.location) else source
     from_connection = _source_from_airflow_connection(settings)
     if from_connection is not None:
         return from_connection
@@ -113,6 +138,24 @@ def postgres_source(uri: str, *, conn_id: str | None = None, schema: str | None 
     )
 
 
+def refuse_password_in_conf(spec: str | None) -> None:
+    """A DAG run's ``source`` param is stored in clear in Airflow's database: it must not hold a password."""
+    if spec and uri_password(_spec_uri(spec) or ""):
+        raise SourceSpecError(
+            f"the run's source {_mask_spec(spec.strip())!r} holds a password, which Airflow would store in clear "
+            f"with the run: define the Airflow connection {AIRFLOW_CONNECTION_ID!r} (airflow connections add "
+            f"{AIRFLOW_CONNECTION_ID} --conn-type postgres --conn-host ... --conn-password ...), or set "
+            f"{ENVIRONMENT_VARIABLE}, and leave the param empty"
+        )
+
+
+def _spec_uri(spec: str) -> str | None:
+    text = spec.strip()
+    if text.startswith("postgres:") and not text.startswith("postgres://"):
+        return text.removeprefix("postgres:")
+    return text if "://" in text else None
+
+
 def mask_uri(uri: str) -> str:
     """The URI without its password (``postgresql://user@host:5432/db``)."""
     parts = urlsplit(uri)
@@ -128,6 +171,14 @@ def mask_uri(uri: str) -> str:
 def postgres_uri(source: Source) -> str:
     """The URI to connect with, fetching the password from the Airflow connection when there is one."""
     if source.conn_id is None:
+        if source.secret_from == "env" and not uri_password(source.location):
+            current = resolve_source(None)
+            if current.kind != "postgres" or mask_uri(current.location) != mask_uri(source.location):
+                raise SourceSpecError(
+                    f"{ENVIRONMENT_VARIABLE} changed during the run (it no longer names {source.description}); "
+                    "re-run the date with the source you mean"
+                )
+            return current.location
         return source.location
     connection = _get_airflow_connection(source.conn_id)
     if connection is None:
@@ -135,7 +186,9 @@ def postgres_uri(source: Source) -> str:
             f"the Airflow connection {source.conn_id!r} that named the source is gone; define it again "
             "(airflow connections add) or set RAPPORT_SOURCE"
         )
-    return _airflow_postgres_uri(connection)
+    uri = _airflow_postgres_uri(connection)
+    register_secret(uri)
+    return uri
 
 
 def _mask_spec(spec: str) -> str:
@@ -147,12 +200,22 @@ def _source_from_airflow_connection(settings: Settings) -> Source | None:
     if connection is None:
         return None
     conn_type = (connection.conn_type or "").lower()
-    if conn_type in ("postgres", "postgresql"):
+    extra = connection.extra_dejson or {}
+    if conn_type == "generic" and not connection.host and extra.get("path"):
+        conn_type = "fs"  # a generic connection that names a folder
+    if conn_type in POSTGRES_CONNECTION_TYPES:
+        if not connection.host and not connection.schema:
+            raise SourceSpecError(
+                f"Airflow connection {AIRFLOW_CONNECTION_ID!r} (type {conn_type}) names no host and no database: "
+                "set --conn-host and --conn-schema (the database), or give a folder as its extra "
+                '{"path": "/folder/of/the/export"}'
+            )
+        register_secret(connection.password)
         uri = _airflow_postgres_uri(connection, with_password=False)
-        schema = (connection.extra_dejson or {}).get("schema")
+        schema = extra.get("schema")
         return postgres_source(uri, conn_id=AIRFLOW_CONNECTION_ID, schema=schema)
-    if conn_type in ("fs", "file", "filesystem"):
-        path = (connection.extra_dejson or {}).get("path") or connection.host
+    if conn_type in FOLDER_CONNECTION_TYPES:
+        path = extra.get("path") or connection.host
         if not path:
             raise SourceSpecError(
                 f"Airflow connection {AIRFLOW_CONNECTION_ID!r} (type {conn_type}) has no path: set its extra "
@@ -161,7 +224,8 @@ def _source_from_airflow_connection(settings: Settings) -> Source | None:
         return parse_source_spec(f"files:{path}", settings=settings)
     raise SourceSpecError(
         f"Airflow connection {AIRFLOW_CONNECTION_ID!r} has type {conn_type!r}; Rapport reads type postgres "
-        "(a database with the contract tables) or fs (a folder holding an export)"
+        "or generic (a database with the contract tables: host, port, login, password, and the database as "
+        'schema) or fs (a folder holding an export, as extra {"path": ...})'
     )
 
 
@@ -185,5 +249,16 @@ def _get_airflow_connection(conn_id: str) -> Any | None:
     try:
         return Connection.get(conn_id)
     except AirflowNotFoundException:
-        log.debug("no Airflow connection %r: falling back to the sample source", conn_id)
+        pass
+    # Outside a task (rapport run/ingest before the DAG starts) the SDK reads only environment variables
+    # and secrets backends; the metadata database is read through the core model.
+    try:
+        from airflow.models.connection import Connection as StoredConnection
+
+        return StoredConnection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        log.debug("no Airflow connection %r", conn_id)
+        return None
+    except Exception as error:  # no metadata database yet (a fresh home): nothing is configured there
+        log.debug("Airflow connections unreadable (%s): no connection %r", type(error).__name__, conn_id)
         return None

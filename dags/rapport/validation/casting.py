@@ -6,6 +6,12 @@ not fit; a non-null value that yields NULL is a cast failure and its row is quar
 names the column and quotes the value. The casts are stricter than DuckDB's own: ``3.5`` is not an
 integer (DuckDB would round it), ``yes`` or ``2`` is not a boolean, ``NaN`` is not a number.
 Timestamps with an offset are converted to UTC; timestamps without one are taken as UTC.
+
+Keys are keys: a ``guid`` column is trimmed, stripped of braces and lower-cased (``{ABC...}`` and ``abc...``
+are one record, so a case variant becomes a duplicate key, not a second account); a value that is not a
+GUID (8-4-4-4-12 hexadecimal digits) is a cast failure. Text is trimmed and a blank value is missing, so a
+blank required value or key is quarantined as missing. A date or timestamp before
+``validation.earliest_date`` (rapport.toml, default 1970-01-01) is implausible and quarantined.
 """
 
 from __future__ import annotations
@@ -15,7 +21,17 @@ from dataclasses import dataclass
 from rapport.contract import Column
 from rapport.duckdb_session import sql_ident
 
-TEXT_TYPES = ("guid", "string", "memo", "entityname")
+TEXT_TYPES = ("string", "memo", "entityname")
+GUID_PATTERN = r"^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$"
+DEFAULT_EARLIEST_DATE = "1970-01-01"
+_BLANK = "chr(32) || chr(9) || chr(10) || chr(13) || chr(160)"  # space, tab, newline, return, no-break space
+
+
+def blank_trim(expression: str) -> str:
+    """SQL trimming spaces, tabs, line breaks and no-break spaces (DuckDB's ``trim`` trims spaces only)."""
+    return f"trim({expression}, {_BLANK})"
+
+
 _INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
 _INTEGRAL_DECIMAL_TEXT = r"^\s*[+-]?[0-9]+\.0*\s*$"
 
@@ -28,6 +44,7 @@ EXPECTED = {
     "double": "is not a number; write plain decimals with a dot, no thousands separator",
     "datetime": "is not an ISO 8601 timestamp; expected e.g. 2024-05-01T13:45:00Z (UTC)",
     "date": "is not a date; expected YYYY-MM-DD",
+    "guid": "is not a GUID; expected 8-4-4-4-12 hexadecimal digits (e.g. 6f1c2a7e-3c1b-4f4e-9a55-2f0d6a1b9c10)",
 }
 
 
@@ -37,6 +54,7 @@ class ColumnCast:
 
     column: Column
     landed_type: str | None  # DuckDB type of the landed column; None when the column was not landed
+    earliest_date: str = DEFAULT_EARLIEST_DATE  # ISO date: dates and timestamps before it are implausible
 
     @property
     def source(self) -> str:
@@ -51,13 +69,17 @@ class ColumnCast:
         target = self.column.duckdb_type
         if self.landed_type is None:
             return f"CAST(NULL AS {target})"
-        return cast_sql(self.source, self.landed_type, self.column.type)
+        value = cast_sql(self.source, self.landed_type, self.column.type)
+        if self.column.type in ("datetime", "date"):
+            floor = f"{'TIMESTAMP' if self.column.type == 'datetime' else 'DATE'} '{self.earliest_date}'"
+            return f"CASE WHEN ({value}) >= {floor} THEN ({value}) END"
+        return value
 
     def failed_sql(self) -> str:
         """TRUE when the landed value is present but does not cast."""
         if not self.can_fail:
             return "FALSE"
-        present = self.source if not _is_text(self.landed_type) else f"nullif(trim({self.source}), '')"
+        present = self.source if not _is_text(self.landed_type) else f"nullif({blank_trim(self.source)}, '')"
         return f"({present} IS NOT NULL AND ({self.value_sql()}) IS NULL)"
 
     def reason_sql(self) -> str:
@@ -67,6 +89,14 @@ class ColumnCast:
             f"'''' || CASE WHEN length({raw}) > 200 THEN left({raw}, 200) || '...' ELSE {raw} END || ''''"
         )
         expected = EXPECTED[self.column.type].replace("'", "''")
+        if self.column.type in ("datetime", "date") and self.landed_type is not None:
+            parsed = cast_sql(self.source, self.landed_type, self.column.type)
+            too_early = (
+                f"is earlier than validation.earliest_date ({self.earliest_date}): an implausible "
+                "date (a placeholder or a typo); fix it in the CRM or lower earliest_date in rapport.toml"
+            )
+            expected_sql = f"CASE WHEN ({parsed}) IS NOT NULL THEN '{too_early}' ELSE '{expected}' END"
+            return f"'column {self.column.name}: value ' || {quoted} || ' ' || {expected_sql}"
         return f"'column {self.column.name}: value ' || {quoted} || ' {expected}'"
 
 
@@ -91,8 +121,14 @@ def _is_timestamp(duckdb_type: str) -> bool:
 
 def cast_sql(expression: str, landed_type: str, contract_type: str) -> str:
     """SQL turning ``expression`` (of DuckDB type ``landed_type``) into the contract type, NULL if it does not fit."""
+    if contract_type == "guid":
+        key = f"lower({blank_trim(f'CAST({expression} AS VARCHAR)')})"
+        return f"CASE WHEN regexp_full_match({key}, '{GUID_PATTERN}') THEN trim({key}, '{{}}') END"
+    if contract_type == "memo":
+        text_value = f"CAST({expression} AS VARCHAR)"
+        return f"CASE WHEN {blank_trim(text_value)} <> '' THEN {text_value} END"
     if contract_type in TEXT_TYPES:
-        return f"CAST({expression} AS VARCHAR)"
+        return f"nullif({blank_trim(f'CAST({expression} AS VARCHAR)')}, '')"
     text = _is_text(landed_type)
     value = f"nullif(trim({expression}), '')" if text else expression
     target = {"picklist": "INTEGER", "integer": "BIGINT"}.get(contract_type)

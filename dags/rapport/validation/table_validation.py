@@ -109,7 +109,10 @@ def validate_table(
             ).fetchall()
         }
         _check_shape(spec, landed_types, data_file, manifest)
-        casts = [ColumnCast(column, landed_types.get(column.name)) for column in spec.columns]
+        casts = [
+            ColumnCast(column, landed_types.get(column.name), config.validation.earliest_date)
+            for column in spec.columns
+        ]
         _create_views(connection, data_file, casts)
         _check_column_types(connection, spec, casts, data_file, manifest)
         connection.execute(

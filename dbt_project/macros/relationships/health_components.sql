@@ -290,8 +290,8 @@
 {% macro health_band(score) -%}
     case
         when {{ score }} is null then null
-        when {{ score }} >= {{ var('health_good_from') }} then 'good'
-        when {{ score }} >= {{ var('health_fair_from') }} then 'fair'
+        when {{ score }} >= {{ var('health_good_from') | float }} then 'good'
+        when {{ score }} >= {{ var('health_fair_from') | float }} then 'fair'
         else 'poor'
     end
 {%- endmacro %}
@@ -305,8 +305,8 @@
     case
         when {{ score }} is null then null
         when {{ previous_score }} is null then 'not enough history'
-        when {{ score }} - {{ previous_score }} > {{ var('health_trend_dead_band') }} then 'improving'
-        when {{ previous_score }} - {{ score }} > {{ var('health_trend_dead_band') }} then 'declining'
+        when {{ score }} - {{ previous_score }} > {{ var('health_trend_dead_band') | float }} then 'improving'
+        when {{ previous_score }} - {{ score }} > {{ var('health_trend_dead_band') | float }} then 'declining'
         else 'steady'
     end
 {%- endmacro %}

@@ -97,8 +97,8 @@
     {%- set p = row ~ '.' if row else '' -%}
     case {{ p }}activity_type
         when 'email' then
-            case when {{ p }}initiator_side = 'ours' then {{ var('relationship_email_write_minutes') }} else 0 end
-            + {{ var('relationship_email_read_minutes') }} * {{ p }}our_recipient_count
+            case when {{ p }}initiator_side = 'ours' then {{ var('relationship_email_write_minutes') | float }} else 0 end
+            + {{ var('relationship_email_read_minutes') | float }} * {{ p }}our_recipient_count
         when 'appointment' then {{ p }}duration_minutes * {{ p }}our_attendee_count
         when 'phonecall' then {{ p }}duration_minutes
         when 'task' then {{ p }}duration_minutes
@@ -119,8 +119,8 @@
     case {{ p }}activity_type
         when 'email' then
             case
-                when {{ p }}initiator_side = 'theirs' then {{ var('relationship_email_write_minutes') }}
-                when {{ p }}customer_recipient_count > 0 then {{ var('relationship_email_read_minutes') }}
+                when {{ p }}initiator_side = 'theirs' then {{ var('relationship_email_write_minutes') | float }}
+                when {{ p }}customer_recipient_count > 0 then {{ var('relationship_email_read_minutes') | float }}
                 else 0
             end
         when 'appointment' then
@@ -140,5 +140,5 @@
 {% macro relationship_is_response(row) -%}
     ({{ row }}.is_counted_response
         and ({{ row }}.channel = 'email'
-            or {{ row }}.response_hours <= 24.0 * {{ var('relationship_callback_window_days', 7) }}))
+            or {{ row }}.response_hours <= 24.0 * {{ var('relationship_callback_window_days', 7) | float }}))
 {%- endmacro %}

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='as_of_date',
         incremental_strategy='delete+insert',
+        post_hook="{{ remove_deleted_records_sql(this) }}",
         on_schema_change='append_new_columns'
     )
 }}

@@ -1,0 +1,227 @@
+"""A table-driven suite of bad inputs (issue 13): each case asserts its exact reason, none a traceback.
+
+Record-table cases are rows planted in one export (each row carries a marker in a free-text column so that
+a row whose key itself is bad can still be found in ``audit.quarantine``); the export is extracted and
+validated once for the module, through the same functions the DAG calls, and every case then asserts:
+its row is quarantined (or, for a case variant, normalised) with its reason, and for its table
+raw = clean + quarantined. Source-spec and configuration cases call the entry functions directly and
+assert the message of the specific :class:`RapportInputError`/``ConfigError`` raised.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rapport.config import Config, ConfigError
+from rapport.contract import load_contract
+from rapport.errors import RapportInputError
+from rapport.extract import prepare_source, resolve_source
+from rapport.extract.source import parse_source_spec, refuse_password_in_conf
+from tests.support.export import DS, clone, sample_rows, write_export
+from tests.support.pipeline import extract_all, isolated_settings, query, validate_all
+
+TABLES = ("account", "contact", "lead", "opportunity", "systemuser")
+MARKER_COLUMN = {
+    "account": "websiteurl",
+    "contact": "jobtitle",
+    "lead": "jobtitle",
+    "opportunity": "stepname",
+    "systemuser": "jobtitle",
+}
+NOT_A_GUID = "is not a GUID"
+MISSING = "the value is missing (null)"
+TOO_EARLY = "is earlier than validation.earliest_date (1970-01-01)"
+NOT_A_TIMESTAMP = "is not an ISO 8601 timestamp"
+NOT_A_DATE = "is not a date"
+
+BAD_GUIDS = ("NULL", "hello world", "12345", "not-a-guid", "6f1c2a7e-3c1b-4f4e-9a55-2f0d6a1b9c1", "0x1f")
+BLANKS = ("", "   ", "\t")
+BAD_TIMESTAMPS = (
+    ("0001-01-01T00:00:00Z", TOO_EARLY),
+    ("1900-01-01T00:00:00Z", TOO_EARLY),
+    ("1969-12-31T23:59:59Z", TOO_EARLY),
+    ("31/12/2024", NOT_A_TIMESTAMP),
+    ("yesterday", NOT_A_TIMESTAMP),
+)
+BAD_DATES = (("1900-06-01", TOO_EARLY), ("0044-03-15", TOO_EARLY), ("2026-13-45", NOT_A_DATE))
+
+
+@dataclass(frozen=True)
+class RowCase:
+    table: str
+    column: str
+    value: str
+    reason: str  # a substring of the quarantine reason
+
+    @property
+    def marker(self) -> str:
+        return f"case:{self.table}:{self.column}:{self.value!r}"
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}.{self.column}={self.value!r}"
+
+
+def _row_cases() -> list[RowCase]:
+    cases: list[RowCase] = []
+    contract = load_contract()
+    for table_name in TABLES:
+        table = contract.table(table_name)
+        for column in table.columns:
+            if column.name == MARKER_COLUMN[table_name]:
+                continue
+            if column.type == "guid":
+                cases += [RowCase(table_name, column.name, value, NOT_A_GUID) for value in BAD_GUIDS]
+                if column.required:
+                    cases += [RowCase(table_name, column.name, value, MISSING) for value in BLANKS]
+            elif column.type == "datetime" and column.name == "createdon":
+                cases += [RowCase(table_name, column.name, value, reason) for value, reason in BAD_TIMESTAMPS]
+            elif column.type == "date":
+                cases += [RowCase(table_name, column.name, value, reason) for value, reason in BAD_DATES]
+            elif column.type == "string" and column.required:
+                cases += [RowCase(table_name, column.name, value, MISSING) for value in BLANKS]
+    return cases
+
+
+ROW_CASES = _row_cases()
+
+
+def _planted_rows() -> dict[str, list[dict[str, str | None]]]:
+    rows = clone(sample_rows())
+    for case in ROW_CASES:
+        planted = dict(rows[case.table][0])
+        key = load_contract().table(case.table).primary_key
+        planted[key] = str(uuid.uuid5(uuid.NAMESPACE_OID, case.marker))
+        planted[MARKER_COLUMN[case.table]] = case.marker
+        planted[case.column] = case.value
+        rows[case.table].append(planted)
+    return rows
+
+
+CASE_VARIANT_TABLE = "account"
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory: pytest.TempPathFactory):
+    """The planted export, extracted and validated once; plus a case variant of an existing account key."""
+    folder = tmp_path_factory.mktemp("bad-inputs")
+    settings = isolated_settings(folder / "var")
+    config = Config.load()
+    rows = _planted_rows()
+    original = rows[CASE_VARIANT_TABLE][0]
+    variant = dict(original)
+    variant["accountid"] = "{" + original["accountid"].upper() + "}"
+    variant["modifiedon"] = "2025-01-01T00:00:00Z"  # older than the original: the original wins
+    rows[CASE_VARIANT_TABLE].append(variant)
+    export = write_export(folder / "export", rows)
+    source = prepare_source(resolve_source(f"files:{export}", settings=settings), settings, config)
+    ds = date.fromisoformat(DS)
+    tables = list(rows)
+    extract_all(source, ds, settings, config, tables)
+    results = validate_all(ds, settings, config, tables)
+    quarantined = query(
+        settings,
+        "SELECT table_name, check_name, reason, CAST(source_row AS VARCHAR) FROM audit.quarantine WHERE ds = ?",
+        [ds],
+    )
+    return settings, results, quarantined, original
+
+
+def test_the_suite_has_at_least_150_cases():
+    assert len(ROW_CASES) + len(SPEC_CASES) + len(CONFIG_CASES) >= 150
+
+
+@pytest.mark.parametrize("case", ROW_CASES, ids=[case.id for case in ROW_CASES])
+def test_a_bad_value_is_quarantined_with_its_reason(validated, case: RowCase):
+    _settings, results, quarantined, _ = validated
+    found = [
+        (check, reason)
+        for table, check, reason, row in quarantined
+        if table == case.table and json.loads(row).get(MARKER_COLUMN[case.table]) == case.marker
+    ]
+    assert len(found) == 1, f"{case.id}: expected one quarantine row, found {found}"
+    check, reason = found[0]
+    assert case.reason in reason and case.column in reason, (check, reason)
+    result = results[case.table]
+    assert result.raw_rows == result.clean_rows + result.quarantined_rows
+
+
+def test_no_planted_row_reaches_raw(validated):
+    settings, _, _, _ = validated
+    for table in TABLES:
+        leaked = query(
+            settings, f"SELECT count(*) FROM raw.{table} WHERE {MARKER_COLUMN[table]} LIKE 'case:%'"
+        )
+        assert leaked == [(0,)], table
+
+
+def test_a_key_in_another_case_is_the_same_record_not_a_second_account(validated):
+    settings, _results, quarantined, original = validated
+    assert query(
+        settings, "SELECT count(*) FROM raw.account WHERE accountid = ?", [original["accountid"]]
+    ) == [(1,)]
+    duplicates = [
+        reason for table, check, reason, _ in quarantined if table == "account" and check == "duplicate_key"
+    ]
+    assert len(duplicates) == 1 and original["accountid"] in duplicates[0]
+    assert query(settings, "SELECT count(*) FROM raw.account WHERE accountid <> lower(accountid)") == [(0,)]
+
+
+# Source specs -------------------------------------------------------------------------------------
+SPEC_CASES = [
+    ("ftp://example.org/export", "is not understood"),
+    ("files:", "names no path"),
+    ("mail:", "names no path"),
+    ("postgres:", "names no URI"),
+    ("postgres:mysql://user@host/db", "is not a PostgreSQL URI"),
+    ("postgres:http://host/db", "is not a PostgreSQL URI"),
+    ("oracle:db", "is not understood"),
+    ("Sample", "is not understood"),
+    ("files", "is not understood"),
+    ("s3://bucket/export", "is not understood"),
+    ("postgres:postgresql://", "is not a PostgreSQL URI"),
+]
+
+
+@pytest.mark.parametrize(("spec", "message"), SPEC_CASES, ids=[spec for spec, _ in SPEC_CASES])
+def test_a_bad_source_spec_names_the_problem(tmp_path: Path, spec: str, message: str):
+    settings = isolated_settings(tmp_path / "var")
+    with pytest.raises(RapportInputError, match=message) as raised:
+        parse_source_spec(spec, settings=settings)
+    assert "sample, files:DIR, postgres:URI" in str(raised.value) or "postgresql://" in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["files", "mail"])
+def test_a_missing_folder_or_archive_is_named(tmp_path: Path, kind: str):
+    settings = isolated_settings(tmp_path / "var")
+    missing = tmp_path / "nowhere"
+    with pytest.raises(RapportInputError, match="does not exist") as raised:
+        prepare_source(resolve_source(f"{kind}:{missing}", settings=settings), settings, Config.load())
+    assert str(missing) in str(raised.value)
+
+
+def test_a_password_in_the_dag_params_is_refused_without_showing_it():
+    with pytest.raises(RapportInputError, match="rapport_source") as raised:
+        refuse_password_in_conf("postgres:postgresql://crm:hunter2@db.example:5432/crm")
+    assert "hunter2" not in str(raised.value)
+
+
+# Configuration --------------------------------------------------------------------------------------
+CONFIG_CASES = [
+    ({"validation": {"earliest_date": "yesterday"}}, "validation.earliest_date"),
+    ({"validation": {"earliest_date": "1970-13-01"}}, "validation.earliest_date"),
+    ({"validation": {"future_tolerance_hours": -1}}, "validation.future_tolerance_hours"),
+    ({"validation": {"chunk_rows": 10}}, "validation.chunk_rows"),
+]
+
+
+@pytest.mark.parametrize(("values", "key"), CONFIG_CASES, ids=[key for _, key in CONFIG_CASES])
+def test_a_bad_config_value_names_its_key(values: dict, key: str):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        Config.from_dict(values)
