@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--date", type=date.fromisoformat, help="logical date YYYY-MM-DD (default: today, UTC)"
+        "--date",
+        type=date.fromisoformat,
+        help="logical date YYYY-MM-DD (default: today, UTC; for a mail: source, the day after its last message)",
     )
     parser.add_argument(
         "--source",
@@ -45,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from rapport.summary import collect_summary, render_summary
 
     settings = Settings.from_env()
-    logical = args.date or datetime.now(UTC).date()
+    started = datetime.now(UTC).replace(tzinfo=None)
+    source = args.source or os.environ.get("RAPPORT_SOURCE") or "sample"
+    logical, as_of_note = _logical_date(args.date, source)
     logical_date = datetime(logical.year, logical.month, logical.day, tzinfo=UTC)
     os.environ["RAPPORT_TASK_RETRIES"] = str(args.retries)
     if args.internal_domain:
@@ -55,11 +59,12 @@ def run(args: argparse.Namespace) -> int:
         domains = list(dict.fromkeys([*configured, *(domain.lower() for domain in args.internal_domain)]))
         _add_config_layer(settings, {"mail": {"internal_domains": domains}})
         settings = Settings.from_env()
-    source = args.source or os.environ.get("RAPPORT_SOURCE") or "sample"
     if source == "sample":
         _ensure_sample(settings, logical)
     conf = {"source": source, "force_retrain": bool(args.force_retrain)}
 
+    if as_of_note:
+        print(f"As of {as_of_note}", flush=True)
     print(f"Running sales_insights for {logical.isoformat()} on {_describe(source)} ...", flush=True)
     try:
         outcome = run_dag(settings, logical_date, conf, verbose=args.verbose)
@@ -74,8 +79,34 @@ def run(args: argparse.Namespace) -> int:
             "never duplicate."
         )
     print(f"\nDone in {outcome.seconds:.0f} s.\n", flush=True)
-    print(render_summary(collect_summary(settings, logical), settings))
+    print(render_summary(collect_summary(settings, logical, since=started, as_of_note=as_of_note), settings))
     return 0
+
+
+def _logical_date(given: date | None, source: str) -> tuple[date, str]:
+    """The run's logical date and, when it was chosen here, a sentence saying how.
+
+    A mail archive without ``--date`` runs as of the day after its last message: run "today", an old archive
+    would have every relationship decayed to almost nothing.
+    """
+    if given is not None or not source.startswith("mail:"):
+        return given or datetime.now(UTC).date(), ""
+    from pathlib import Path
+
+    from rapport.extract.mail.discovery import last_message_date
+
+    last = last_message_date(Path(source.removeprefix("mail:")))
+    if last is None:
+        today = datetime.now(UTC).date()
+        return (
+            today,
+            f"{today.isoformat()} (today: no dated message found in the archive; give --date to choose)",
+        )
+    logical = last + timedelta(days=1)
+    return logical, (
+        f"{logical.isoformat()}, the day after the archive's last message ({last.isoformat()}); "
+        "give --date to choose another"
+    )
 
 
 def _describe(source: str) -> str:

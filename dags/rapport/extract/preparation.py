@@ -92,6 +92,8 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
     from rapport.extract.mail import (
         convert_archive,  # written by the mail converter; imported only when needed
     )
+    from rapport.extract.mail.audit import record_address_audit
+    from rapport.extract.mail.importer import load_aliases_file
 
     run_folder = settings.var_dir / "mail" / (f"ds={ds.isoformat()}" if ds else "latest")
     staging = run_folder.parent / f".{run_folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -105,7 +107,11 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             internal_addresses=config.mail.internal_addresses,
             default_owner=config.mail.default_owner or None,
             progress=False,
+            exclude_addresses=config.mail.exclude_addresses,
+            alias_min_senders=config.mail.alias_min_senders,
+            aliases=load_aliases_file(Path(config.mail.aliases_file)) if config.mail.aliases_file else None,
         )
+        record_address_audit(settings, ds, export_dir)
         log.info("converted mail archive %s: %s", archive, summary)
         if run_folder.exists():
             shutil.rmtree(run_folder)
