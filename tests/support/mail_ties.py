@@ -6,7 +6,8 @@ temporary copy with ``lzma``) and ``email.utils.getaddresses``, with rules writt
 Mailman's documented behaviour, not from the importer:
 
 * a message is kept once per Message-ID;
-* the list is every address named in a ``List-Post`` header or by a ``List-Id`` (``<x.lists.d>`` -> ``x@lists.d``);
+* the list is every address named in a ``List-Post``, ``List-Help``, ``List-(Un)Subscribe`` or ``List-Owner``
+  mailto: (RFC 2369) or by a ``List-Id`` (``<x.lists.d>`` -> ``x@lists.d``);
 * a From whose address is the list was rewritten by the list: the person is the first ``Reply-To`` address;
 * an exchange is a message from A with B in To or Cc (the list and A itself left out);
 * ours: the address's domain is exactly one of the internal domains.
@@ -63,6 +64,9 @@ def read_archive(path: Path) -> ArchiveReading:
             lists = set()
             for value in message.get_all("List-Post", []):
                 lists.update(a.lower() for a in re.findall(r"mailto:([^>\s]+)", str(value)))
+            for name in ("List-Help", "List-Subscribe", "List-Unsubscribe", "List-Owner"):  # RFC 2369
+                for value in message.get_all(name, []):
+                    lists.update(a.lower().split("?")[0] for a in re.findall(r"mailto:([^>\s]+)", str(value)))
             for value in message.get_all("List-Id", []):
                 for token in re.findall(r"<([^<>]+)>", str(value)):
                     lists.add(token.lower().replace(".", "@", 1))
