@@ -196,7 +196,8 @@ def main() -> int:
             )
             if index > 0 or half_life != config.who_knows_whom.half_life_days:
                 _build(settings, run_config, as_of, OWN_SELECTION)
-            print(f"\nhalf-life {half_life:g} days")
+            label = f"{half_life:g} days" if half_life else "relative to the data's span (half_life_share)"
+            print(f"\nhalf-life {label}")
             print(
                 "  mart vs pandas reference: "
                 + _reference_check(warehouse_path, export_dir, as_of, run_config)

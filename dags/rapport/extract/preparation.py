@@ -92,8 +92,6 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
     from rapport.extract.mail import (
         convert_archive,  # written by the mail converter; imported only when needed
     )
-    from rapport.extract.mail.audit import record_address_audit
-    from rapport.extract.mail.importer import load_aliases_file
 
     run_folder = settings.var_dir / "mail" / (f"ds={ds.isoformat()}" if ds else "latest")
     staging = run_folder.parent / f".{run_folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -109,9 +107,12 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             progress=False,
             exclude_addresses=config.mail.exclude_addresses,
             alias_min_senders=config.mail.alias_min_senders,
-            aliases=load_aliases_file(Path(config.mail.aliases_file)) if config.mail.aliases_file else None,
+            aliases=_aliases(config.mail.aliases_file),
         )
-        record_address_audit(settings, ds, export_dir)
+        if (export_dir / "_address_audit.parquet").exists():  # lists, aliases, robots: audit.mail_addresses
+            from rapport.extract.mail.audit import record_address_audit
+
+            record_address_audit(settings, ds, export_dir)
         log.info("converted mail archive %s: %s", archive, summary)
         if run_folder.exists():
             shutil.rmtree(run_folder)
@@ -119,3 +120,12 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run_folder / "export"
+
+
+def _aliases(aliases_file: str) -> dict[str, list[str]] | None:
+    """The ``[mail] aliases_file`` mapping (person -> other addresses), None when not configured."""
+    if not aliases_file:
+        return None
+    from rapport.extract.mail.importer import load_aliases_file
+
+    return load_aliases_file(Path(aliases_file))
