@@ -7,7 +7,7 @@ even for the same date) are not counted, and champions are named only when this 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rapport import warehouse
@@ -78,6 +78,8 @@ def collect_summary(
     from rapport.extract.mail.audit import excluded_counts
 
     after = since or datetime(1970, 1, 1)
+    # reconciliation and dbt_runs are stamped by DuckDB's now() in the session's time zone: compare in it
+    after_local = after.replace(tzinfo=UTC)
     with warehouse.connect(settings.warehouse_path) as connection:
         manifest = _fetch(
             connection,
@@ -87,14 +89,14 @@ def collect_summary(
         reconciliation = _fetch(
             connection,
             "select table_name, raw_rows, clean_rows, quarantined_rows, is_balanced from audit.reconciliation "
-            "where ds = ? and checked_at >= ?",
-            [ds, after],
+            "where ds = ? and checked_at >= ?::timestamp",
+            [ds, after_local],
         )
         dbt_runs = _fetch(
             connection,
             "select coalesce(sum(models_built), 0), coalesce(sum(tests_passed), 0), coalesce(sum(tests_warned), 0) "
-            "from audit.dbt_runs where ds = ? and finished_at >= ?",
-            [ds, after],
+            "from audit.dbt_runs where ds = ? and finished_at >= ?::timestamp",
+            [ds, after_local],
         )
         scores = {}
         for entity in ("lead", "opportunity"):
