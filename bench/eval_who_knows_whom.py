@@ -13,6 +13,14 @@ the mart against the independent pandas reference (every pair) and prints timing
                                                   [--half-life 90 ...] [--keep DIR]
 
 Several ``--half-life`` values re-run only the who-knows-whom models with that half-life (sensitivity).
+
+On a real mail archive (no generated truth), ``--archive`` imports it with our domains, builds the marts
+as of the day after its last message and compares with an independent header reading
+(``tests.support.mail_ties``): for the most active customer-side people, does the colleague they exchanged
+most messages with rank first? It prints the share and every miss with its counts.
+
+    .venv/bin/python bench/eval_who_knows_whom.py --archive ../shared/data/email_usrp_users/usrp-users-2024-07_2026-07.mbox.xz \
+        --internal-domain ettus.com --internal-domain emerson.com --internal-domain ni.com [--top 20]
 """
 
 from __future__ import annotations
@@ -84,6 +92,49 @@ def _reference_check(warehouse_path: Path, export_dir: Path, as_of: datetime, co
     )
 
 
+def _evaluate_archive(archive: Path, domains: tuple[str, ...], top: int, work: Path) -> None:
+    from datetime import timedelta
+
+    from rapport import warehouse
+    from rapport.config import load_config
+    from rapport.extract.mail import convert_archive
+    from rapport.extract.mail.discovery import last_message_date
+    from rapport.settings import Settings, apply_runtime_environment
+    from tests.support.mail_ties import read_archive, top_colleague_evaluation
+    from tests.support.raw_loader import load_export
+
+    export_dir, home = work / "mail", work / "var"
+    warehouse_path = home / "warehouse.duckdb"
+    os.environ["RAPPORT_HOME"] = str(home)
+    os.environ["RAPPORT_WAREHOUSE"] = str(warehouse_path)
+    apply_runtime_environment()
+    settings = Settings.from_env()
+    config = load_config()
+    last = last_message_date(archive)
+    assert last is not None, f"no dated message in {archive}"
+    as_of = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    print(f"who-knows-whom on {archive.name}, our domains {', '.join(domains)}, as of {as_of:%Y-%m-%d}")
+    summary = convert_archive(
+        archive,
+        export_dir,
+        internal_domains=domains,
+        progress=False,
+        exclude_addresses=config.mail.exclude_addresses,
+        alias_min_senders=config.mail.alias_min_senders,
+    )
+    print("  " + summary.describe().replace("\n", "\n  "))
+    load_export(export_dir, warehouse_path)
+    _build(settings, config, as_of, FULL_SELECTION)
+    with warehouse.connect(warehouse_path) as connection:
+        rows = connection.execute(
+            "select person_email, colleague_email, rank, strength from marts.fct_who_knows_whom"
+        ).fetchall()
+    started = time.monotonic()
+    reading = read_archive(archive)
+    print(f"  independent reading: {reading.messages} messages in {time.monotonic() - started:.1f} s")
+    print("  " + top_colleague_evaluation(reading, domains, rows, top).render().replace("\n", "\n  "))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,7 +148,19 @@ def main() -> int:
     parser.add_argument(
         "--keep", type=Path, help="work in this folder and keep it (default: a temporary one)"
     )
+    parser.add_argument("--archive", type=Path, help="a real mail archive to evaluate instead of the sample")
+    parser.add_argument("--internal-domain", action="append", default=[], help="our domain (repeatable)")
+    parser.add_argument("--top", type=int, default=20, help="most active customer-side people evaluated")
     args = parser.parse_args()
+    if args.archive is not None:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="rapport-wkw-mail-"))
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            _evaluate_archive(args.archive, tuple(args.internal_domain), args.top, work)
+        finally:
+            if args.keep is None:
+                shutil.rmtree(work, ignore_errors=True)
+        return 0
 
     from rapport.config import load_config
     from rapport.sample import generate
@@ -126,14 +189,15 @@ def main() -> int:
         load_export(export_dir, warehouse_path)
         print(f"  loaded raw tables in {time.monotonic() - started:.1f} s")
         _build(settings, config, as_of, FULL_SELECTION)
-        half_lives = args.half_life or [config.who_knows_whom.half_life_days]
+        half_lives = args.half_life or [config.who_knows_whom.half_life_days]  # 0 = relative to the span
         for index, half_life in enumerate(half_lives):
             run_config = replace(
                 config, who_knows_whom=replace(config.who_knows_whom, half_life_days=half_life)
             )
             if index > 0 or half_life != config.who_knows_whom.half_life_days:
                 _build(settings, run_config, as_of, OWN_SELECTION)
-            print(f"\nhalf-life {half_life:g} days")
+            label = f"{half_life:g} days" if half_life else "relative to the data's span (half_life_share)"
+            print(f"\nhalf-life {label}")
             print(
                 "  mart vs pandas reference: "
                 + _reference_check(warehouse_path, export_dir, as_of, run_config)

@@ -222,13 +222,20 @@ class MailConfig:
     internal_domains: tuple[str, ...] = ()
     internal_addresses: tuple[str, ...] = ()
     default_owner: str = ""
+    exclude_addresses: tuple[str, ...] = ()
+    alias_min_senders: int = 10
+    aliases_file: str = ""
 
 
 @dataclass(frozen=True)
 class WhoKnowsWhomConfig:
     """Who-knows-whom strength (formula: docs/who_knows_whom.md)."""
 
-    half_life_days: float = 90
+    half_life_days: float = 0
+    half_life_share: float = 1.0
+    two_way_bonus: float = 1.0
+    threads_bonus: float = 1.0
+    span_bonus: float = 1.0
     opt_out: tuple[str, ...] = ()
     strength_half_at: float = 10.0
     email_sent_weight: float = 1.0
@@ -247,10 +254,19 @@ class WhoKnowsWhomConfig:
     )
 
     def validate(self) -> None:
-        if self.half_life_days <= 0:
+        if self.half_life_days < 0:
             raise ConfigError(
-                f"who_knows_whom.half_life_days = {self.half_life_days}: must be a positive number of days"
+                f"who_knows_whom.half_life_days = {self.half_life_days}: must be a number of days >= 0 "
+                "(0 = a share of the data's span, half_life_share)"
             )
+        if self.half_life_share <= 0:
+            raise ConfigError(
+                f"who_knows_whom.half_life_share = {self.half_life_share}: must be positive (a share of the "
+                "data's span, e.g. 1.0 = the whole span)"
+            )
+        for name in ("two_way_bonus", "threads_bonus", "span_bonus"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"who_knows_whom.{name} = {getattr(self, name)}: bonuses must be >= 0")
         if self.strength_half_at <= 0:
             raise ConfigError(
                 f"who_knows_whom.strength_half_at = {self.strength_half_at}: must be positive (the weighted, "

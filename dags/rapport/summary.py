@@ -1,9 +1,13 @@
-"""The end-of-run summary: what was extracted, quarantined, built and scored, and where to look."""
+"""The end-of-run summary: what was extracted, quarantined, built and scored, and where to look.
+
+It reports the run that just finished only: rows written before ``since`` (an earlier run in the same home,
+even for the same date) are not counted, and champions are named only when this run scored with them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rapport import warehouse
@@ -25,6 +29,9 @@ class RunSummary:
     scores: dict[str, int]
     champions: tuple[str, ...] = ()
     source: str = ""  # the source's description as audit.extract_manifest records it (never a password)
+    as_of_note: str = ""  # how the as-of date was chosen, when not given (a mail run without --date)
+    mail_excluded: int = 0  # addresses the mail import excluded (lists, aliases, robots) in this run
+    mail_likely_aliases: int = 0
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -61,37 +68,51 @@ def _champions(settings: Settings) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def collect_summary(settings: Settings, ds: date) -> RunSummary:
-    """Read the audit tables (and score history) of ``ds`` from the warehouse."""
+def collect_summary(
+    settings: Settings, ds: date, since: datetime | None = None, as_of_note: str = ""
+) -> RunSummary:
+    """Read the audit tables (and score history) of ``ds`` from the warehouse.
+
+    ``since`` (naive UTC): the moment this run started; rows written before it belong to another run and
+    are left out (``None``: every row of ``ds``).
+    """
+    from rapport.extract.mail.audit import excluded_counts
+
+    after = since or datetime(1970, 1, 1)
+    # reconciliation and dbt_runs are stamped by DuckDB's now() in the session's time zone: compare in it
+    after_local = after.replace(tzinfo=UTC)
     with warehouse.connect(settings.warehouse_path) as connection:
         manifest = _fetch(
             connection,
-            "select count(*), coalesce(sum(rows), 0) from audit.extract_manifest where ds = ?",
-            [ds],
+            "select count(*), coalesce(sum(rows), 0) from audit.extract_manifest where ds = ? and extracted_at >= ?",
+            [ds, after],
         )
         sources = _fetch(
             connection,
-            "select string_agg(distinct source, ', ') from audit.extract_manifest where ds = ?",
-            [ds],
+            "select string_agg(distinct source, ', ') from audit.extract_manifest where ds = ? and extracted_at >= ?",
+            [ds, after],
         )
         reconciliation = _fetch(
             connection,
-            "select table_name, raw_rows, clean_rows, quarantined_rows, is_balanced from audit.reconciliation where ds = ?",
-            [ds],
+            "select table_name, raw_rows, clean_rows, quarantined_rows, is_balanced from audit.reconciliation "
+            "where ds = ? and checked_at >= ?::timestamp",
+            [ds, after_local],
         )
         dbt_runs = _fetch(
             connection,
             "select coalesce(sum(models_built), 0), coalesce(sum(tests_passed), 0), coalesce(sum(tests_warned), 0) "
-            "from audit.dbt_runs where ds = ?",
-            [ds],
+            "from audit.dbt_runs where ds = ? and finished_at >= ?::timestamp",
+            [ds, after_local],
         )
         scores = {}
         for entity in ("lead", "opportunity"):
             rows = _fetch(
-                connection, f"select count(*) from ml.{entity}_score_history where as_of_date = ?", [ds]
+                connection,
+                f"select count(*) from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
+                [ds, after],
             )
-            if rows:
-                scores[entity] = int(rows[0][0])
+            scores[entity] = int(rows[0][0]) if rows else 0
+        mail_excluded, mail_likely = excluded_counts(connection, ds)
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -105,8 +126,11 @@ def collect_summary(settings: Settings, ds: date) -> RunSummary:
         tests_passed=int(passed),
         tests_warned=int(warned),
         scores=scores,
-        champions=_champions(settings),
+        champions=_champions(settings) if any(scores.values()) else (),
         source=str(sources[0][0] or "") if sources else "",
+        as_of_note=as_of_note,
+        mail_excluded=mail_excluded,
+        mail_likely_aliases=mail_likely,
     )
 
 
@@ -136,18 +160,29 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         ", ".join(
             f"{count:,} {_PLURAL.get(entity, entity + 's')}" for entity, count in summary.scores.items()
         )
-        or "nothing"
+        if any(summary.scores.values())
+        else "0 scored: no model (the readiness gate held training back or no champion exists; "
+        "see the ml.check_*_readiness task logs)"
     )
     lines = [
         f"Rapport run for {summary.ds.isoformat()}",
         *_source_lines(summary.source),
+        *([f"  as of        {summary.as_of_note}"] if summary.as_of_note else []),
         f"  extracted    {summary.rows_extracted:,} rows from {summary.tables_extracted} tables",
         f"  validated    {summary.rows_clean:,} clean, {summary.rows_quarantined:,} quarantined "
         f"(see audit.quarantine); {balance}",
         f"  dbt          {summary.models_built} models built, {summary.tests_passed} tests passed"
         + (f", {summary.tests_warned} warned" if summary.tests_warned else ""),
+        *(
+            [
+                f"  mail         {summary.mail_excluded} addresses excluded as lists, aliases or robots, "
+                f"{summary.mail_likely_aliases} likely aliases reported (see audit.mail_addresses)"
+            ]
+            if summary.mail_excluded or summary.mail_likely_aliases
+            else []
+        ),
         f"  scored       {scored}",
-        f"  champions    {'; '.join(summary.champions) or 'none yet (see the ml.check_*_readiness task logs)'}",
+        f"  champions    {'; '.join(summary.champions) or 'none used in this run'}",
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",

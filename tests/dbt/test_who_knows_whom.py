@@ -104,8 +104,13 @@ def test_strength_equals_an_independent_pandas_computation(
     assert everything.weighted_interactions.to_numpy() == pytest.approx(
         everything.weighted_interactions_ref.to_numpy()
     )
-    first = mart[mart["rank"] == 1].set_index("person_key").weighted_interactions
-    assert (mart.groupby("person_key").weighted_interactions.max().loc[first.index] == first).all()
+    assert everything.knows_score.to_numpy() == pytest.approx(everything.knows_score_ref.to_numpy())
+    assert (everything.threads_shared == everything.threads_shared_ref).all()
+    assert (everything.strength.astype(float) == everything.strength_ref).all()
+    assert (mart.strength.astype(float) > 0).all()  # no relationship rounds to nothing
+    # the rank follows the "knows well" score, not the raw weighted total
+    first = mart[mart["rank"] == 1].set_index("person_key").knows_score
+    assert (mart.groupby("person_key").knows_score.max().loc[first.index] == first).all()
     assert mart.last_interaction_at.max() < pd.Timestamp(AS_OF.replace(tzinfo=None))
 
 

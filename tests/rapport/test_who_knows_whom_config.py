@@ -19,7 +19,8 @@ def _with_who_knows_whom(**section) -> dict:
 
 def test_defaults_reach_dbt_as_vars() -> None:
     variables = load_config().dbt_vars()
-    assert variables["who_knows_whom_half_life_days"] == 90
+    assert variables["who_knows_whom_half_life_days"] == 0  # 0 = a share of the data's span
+    assert variables["who_knows_whom_half_life_share"] == 1.0
     assert variables["who_knows_whom_opt_out"] == []
     assert variables["who_knows_whom_strength_half_at"] == 10.0
     assert variables["who_knows_whom_email_received_weight"] > variables["who_knows_whom_email_sent_weight"]
@@ -29,7 +30,9 @@ def test_defaults_reach_dbt_as_vars() -> None:
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"half_life_days": 0}, "half_life_days = 0"),
+        ({"half_life_days": -1}, "half_life_days = -1"),
+        ({"half_life_share": 0}, "half_life_share = 0"),
+        ({"two_way_bonus": -1}, "bonuses must be >= 0"),
         ({"strength_half_at": -1}, "strength_half_at = -1"),
         ({"meeting_weight": -0.5}, "weights must be >= 0"),
         ({"opt_out": ["anna@example.org", " "]}, "is not an e-mail address or systemuser id"),

@@ -563,7 +563,10 @@ def pair_replies(activities: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame
     emails["thread"] = _thread_key(emails.conversation_id)
     emails = emails.sort_values(["thread", "occurred_at", "activity_id"])
     emails["previous"] = emails.groupby("thread", dropna=True).activity_id.shift(1)
-    emails["previous"] = emails.previous.where(emails.thread.notna())
+    # the thread fallback only for an e-mail without any reply header (no parent id, no In-Reply-To)
+    emails["previous"] = emails.previous.where(
+        emails.thread.notna() & emails.parent_email_id.isna() & emails.in_reply_to.isna()
+    )
     ids = set(emails.activity_id)
     by_parent = emails.parent_email_id.where(
         emails.parent_email_id.isin(ids) & (emails.parent_email_id != emails.activity_id)

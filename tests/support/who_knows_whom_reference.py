@@ -125,25 +125,48 @@ def reference_pairs(
         ],
         default=np.nan,
     )
-    age_days = (pd.Timestamp(as_of.replace(tzinfo=None)) - pairs.occurred_at).dt.total_seconds() / 86400
+    moment = pd.Timestamp(as_of.replace(tzinfo=None))
+    age_days = (moment - pairs.occurred_at).dt.total_seconds() / 86400
+    counted = sent | received | meeting | called
+    # the data's span: its first e-mail, meeting or call (whoever took part) to the as-of moment, at least a day
+    dated = activities[activities.activity_type.isin(["email", "appointment", "phonecall"])].occurred_at
+    span_days = max(1.0, (moment - dated[dated < moment].min()).total_seconds() / 86400)
+    half_life = config.half_life_days or config.half_life_share * span_days
+    threads = pairs.activity_id.map(activities.set_index("activity_id").conversation_id)
     pairs = pairs.assign(
         is_sent=sent,
         is_received=received,
         is_meeting=meeting,
         is_call=called,
-        decayed=weight * 0.5 ** (age_days / config.half_life_days),
-    )[sent | received | meeting | called]
+        is_answered=answered,
+        thread=threads.fillna(pairs.activity_id),
+        decayed=weight * 0.5 ** (age_days / half_life),
+    )[counted]
     result = pairs.groupby(["colleague_id", "person_key"], as_index=False).agg(
         emails_sent=("is_sent", "sum"),
         emails_received=("is_received", "sum"),
         meetings_together=("is_meeting", "sum"),
         calls=("is_call", "sum"),
+        calls_answered=("is_answered", "sum"),
+        threads_shared=("thread", "nunique"),
+        first_interaction_at=("occurred_at", "min"),
         last_interaction_at=("occurred_at", "max"),
         weighted_interactions=("decayed", "sum"),
     )
-    result["strength"] = (100 * (1 - 0.5 ** (result.weighted_interactions / config.strength_half_at))).round(
-        1
+    # knows_score, written out from docs/who_knows_whom.md
+    two_way = result.meetings_together + result.calls_answered
+    each_way = np.minimum(result.emails_sent, result.emails_received) + two_way
+    every = result.emails_sent + result.emails_received + 2 * two_way
+    balance = np.where(every > 0, 2.0 * each_way / every.where(every > 0, 1), 0.0)
+    pair_span = (result.last_interaction_at - result.first_interaction_at).dt.total_seconds() / 86400
+    result["knows_score"] = (
+        result.weighted_interactions
+        * (1 + config.two_way_bonus * balance)
+        * (1 + config.threads_bonus * (1 - 1 / result.threads_shared))
+        * (1 + config.span_bonus * np.minimum(1.0, pair_span / span_days))
     )
+    strength = 100 * (1 - 0.5 ** (result.knows_score / config.strength_half_at))
+    result["strength"] = strength.round(1).where(~((strength < 0.1) & (result.knows_score > 0)), 0.1)
     return result
 
 

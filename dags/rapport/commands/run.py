@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--date",
         type=date.fromisoformat,
-        help="logical date YYYY-MM-DD (default: [sample] end_date for the sample, else today, UTC)",
+        help="logical date YYYY-MM-DD (default: [sample] end_date for the sample; for a mail: source, the day "
+        "after its last message; else today, UTC)",
     )
     parser.add_argument(
         "--source",
@@ -65,6 +66,7 @@ def _run_locked(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     config = load_config(settings.config_path)  # a bad value stops here, as one line
+    started = datetime.now(UTC).replace(tzinfo=None)
     os.environ["RAPPORT_TASK_RETRIES"] = str(args.retries)
     if args.internal_domain:
         configured = config.mail.internal_domains
@@ -80,12 +82,14 @@ def _run_locked(args: argparse.Namespace) -> int:
     except RapportInputError as error:
         raise CommandError(str(error)) from error
     # the sample ends on a fixed date ([sample] end_date) so a reader's figures are the README's
-    logical = args.date or (config.sample.end_date if source.is_sample else datetime.now(UTC).date())
+    logical, as_of_note = _logical_date(args.date, source, config.sample.end_date)
     logical_date = datetime(logical.year, logical.month, logical.day, tzinfo=UTC)
     if source.is_sample:
         _ensure_sample(settings, logical)
     conf = {"force_retrain": bool(args.force_retrain)}
 
+    if as_of_note:
+        print(f"As of {as_of_note}", flush=True)
     origin = "--source" if args.source else _origin(source)
     print(
         f"Running sales_insights for {logical.isoformat()} on {source.description} ({origin}) ...", flush=True
@@ -105,7 +109,7 @@ def _run_locked(args: argparse.Namespace) -> int:
             "never duplicate."
         )
     print(f"\nDone in {outcome.seconds:.0f} s.\n", flush=True)
-    print(render_summary(collect_summary(settings, logical), settings))
+    print(render_summary(collect_summary(settings, logical, since=started, as_of_note=as_of_note), settings))
     return 0
 
 
@@ -113,6 +117,36 @@ SAMPLE_WARNING = (
     "  SAMPLE: no source is configured (no --source, no RAPPORT_SOURCE, no Airflow connection rapport_source),\n"
     "  so this run reads the GENERATED SAMPLE CRM, not yours. See README, 'Running it on your CRM'."
 )
+
+
+def _logical_date(given: date | None, source, sample_end: date) -> tuple[date, str]:
+    """The run's logical date and, when it was chosen here, a sentence saying how.
+
+    A mail archive without ``--date`` runs as of the day after its last message: run "today", an old archive
+    would have every relationship decayed to almost nothing.
+    """
+    if given is not None:
+        return given, ""
+    if source.is_sample:
+        return sample_end, ""
+    if source.kind != "mail":
+        return datetime.now(UTC).date(), ""
+    from pathlib import Path
+
+    from rapport.extract.mail.discovery import last_message_date
+
+    last = last_message_date(Path(source.location))
+    if last is None:
+        today = datetime.now(UTC).date()
+        return (
+            today,
+            f"{today.isoformat()} (today: no dated message found in the archive; give --date to choose)",
+        )
+    logical = last + timedelta(days=1)
+    return logical, (
+        f"{logical.isoformat()}, the day after the archive's last message ({last.isoformat()}); "
+        "give --date to choose another"
+    )
 
 
 def _origin(source) -> str:

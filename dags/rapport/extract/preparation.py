@@ -105,7 +105,14 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             internal_addresses=config.mail.internal_addresses,
             default_owner=config.mail.default_owner or None,
             progress=False,
+            exclude_addresses=config.mail.exclude_addresses,
+            alias_min_senders=config.mail.alias_min_senders,
+            aliases=_aliases(config.mail.aliases_file),
         )
+        if (export_dir / "_address_audit.parquet").exists():  # lists, aliases, robots: audit.mail_addresses
+            from rapport.extract.mail.audit import record_address_audit
+
+            record_address_audit(settings, ds, export_dir)
         log.info("converted mail archive %s: %s", archive, summary)
         if run_folder.exists():
             shutil.rmtree(run_folder)
@@ -113,3 +120,12 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return run_folder / "export"
+
+
+def _aliases(aliases_file: str) -> dict[str, list[str]] | None:
+    """The ``[mail] aliases_file`` mapping (person -> other addresses), None when not configured."""
+    if not aliases_file:
+        return None
+    from rapport.extract.mail.importer import load_aliases_file
+
+    return load_aliases_file(Path(aliases_file))

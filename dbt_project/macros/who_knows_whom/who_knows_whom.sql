@@ -28,18 +28,61 @@
 
 
 {#-
-    Strength 0-100 from a weighted, decayed interaction total: 100 * (1 - 0.5 ^ (total / half_at)).
-    Saturating, not divided by the run's maximum, so a pair's figure does not move when other pairs change;
-    `who_knows_whom_strength_half_at` is the total that gives 50.
+    Strength 0-100 from a score: 100 * (1 - 0.5 ^ (score / half_at)), one decimal, and at least 0.1 for any
+    pair with a positive score (a relationship never rounds to nothing). Saturating, not divided by the run's
+    maximum, so a pair's figure does not move when other pairs change; `who_knows_whom_strength_half_at` is
+    the score that gives 50.
 -#}
 {% macro who_knows_whom_strength(total) -%}
-    round(cast(100.0 * (1.0 - power(0.5, {{ total }} / {{ var('who_knows_whom_strength_half_at', 10.0) | float }}))
-        as {{ dbt.type_numeric() }}), 1)
+    case
+        when {{ total }} > 0 and 100.0 * (1.0 - power(0.5, {{ total }}
+            / {{ var('who_knows_whom_strength_half_at', 10.0) | float }})) < 0.1 then cast(0.1 as {{ dbt.type_numeric() }})
+        else round(cast(100.0 * (1.0 - power(0.5, {{ total }} / {{ var('who_knows_whom_strength_half_at', 10.0) | float }}))
+            as {{ dbt.type_numeric() }}), 1)
+    end
 {%- endmacro %}
 
 
-{#- The decay factor of an interaction at `occurred_at`, as of `as_of` (half-life `who_knows_whom_half_life_days`). -#}
-{% macro who_knows_whom_decay(occurred_at, as_of) -%}
+{#- Days from `first_at` to `as_of` (at least 1): the data's own span. -#}
+{% macro who_knows_whom_span_days(first_at, as_of) -%}
+    case
+        when {{ dbt.datediff(first_at, as_of, 'second') }} / 86400.0 > 1
+            then {{ dbt.datediff(first_at, as_of, 'second') }} / 86400.0
+        else 1.0
+    end
+{%- endmacro %}
+
+
+{#-
+    The decay factor of an interaction at `occurred_at`, as of `as_of`: 0.5 ^ (age / half-life). The half-life
+    is `who_knows_whom_half_life_days` when set (> 0), else `who_knows_whom_half_life_share` of the data's span
+    (`span_days`), so a five-year archive and last quarter's CRM decay alike.
+-#}
+{% macro who_knows_whom_decay(occurred_at, as_of, span_days) -%}
+    {%- set days = var('who_knows_whom_half_life_days', 0) | float -%}
+    {%- set share = var('who_knows_whom_half_life_share', 1.0) | float -%}
     power(0.5, {{ dbt.datediff(occurred_at, as_of, 'second') }} / 86400.0
-        / {{ var('who_knows_whom_half_life_days', 90) | float }})
+        / {{ days if days > 0 else '(' ~ (share | string) ~ ' * ' ~ span_days ~ ')' }})
+{%- endmacro %}
+
+
+{#-
+    The "knows well" score of a pair: its weighted, decayed interactions raised for a sustained two-way
+    relationship, weighted * (1 + two_way_bonus * balance) * (1 + threads_bonus * (1 - 1 / threads))
+    * (1 + span_bonus * pair span / data span). balance = 2 min(out, in) / (out + in) counts e-mails each
+    way, two-way contacts (meetings, answered calls) on both sides; 1 when only two-way contacts exist.
+-#}
+{% macro who_knows_whom_knows_score(weighted, sent, received, two_way, threads, first_at, last_at, span_days) -%}
+    {{ weighted }}
+    * (1.0 + {{ var('who_knows_whom_two_way_bonus', 1.0) | float }} * case
+        when {{ sent }} + {{ received }} + 2 * ({{ two_way }}) = 0 then 0.0
+        else 2.0 * (case when {{ sent }} < {{ received }} then {{ sent }} else {{ received }} end + ({{ two_way }}))
+            / ({{ sent }} + {{ received }} + 2 * ({{ two_way }}))
+    end)
+    * (1.0 + {{ var('who_knows_whom_threads_bonus', 1.0) | float }} * (1.0 - 1.0 / {{ threads }}))
+    * (1.0 + {{ var('who_knows_whom_span_bonus', 1.0) | float }}
+        * case
+            when {{ dbt.datediff(first_at, last_at, 'second') }} / 86400.0 >= {{ span_days }} then 1.0
+            else {{ dbt.datediff(first_at, last_at, 'second') }} / 86400.0 / {{ span_days }}
+        end)
 {%- endmacro %}

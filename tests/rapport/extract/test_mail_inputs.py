@@ -346,13 +346,18 @@ def test_parties_owners_and_mailing_lists(tmp_path: Path) -> None:
     ]
     assert parties == [
         (1, "anna@example.org", "systemuser"),
-        (2, "bob@customer.com", "contact"),
-        (2, "team@lists.example.org", None),  # a mailing list: a party without partyid
+        (2, "bob@customer.com", "contact"),  # the mailing list is no party: it is not a person
         (3, "carl@example.org", "systemuser"),
         (3, "bob@customer.com", "contact"),
         (4, "boss@example.org", "systemuser"),
     ]
     assert summary.list_addresses == 1 and summary.internal_addresses == 3 and summary.external_addresses == 1
+    assert summary.excluded_addresses == (("team@lists.example.org", "list_header"),)
+    assert summary.parties_excluded == 1
+    audit = pq.read_table(tmp_path / "out" / "_address_audit.parquet").to_pylist()
+    assert [(row["address"], row["kind"], row["reason"]) for row in audit] == [
+        ("team@lists.example.org", "excluded", "list_header")
+    ]
     contact = read(tmp_path / "out", "contact")[0]
     assert emails["<p1@example.org>"]["regardingobjectid"] == contact["parentcustomerid"]
     assert contact["ownerid"] == users["anna@example.org"]  # the most active internal sender

@@ -119,9 +119,14 @@ def test_organisation_domain_and_internal_side() -> None:
     assert organisation_domain("example.org") == "example.org"
     side = InternalSide.build(["@Example.org", " "], ["Pat <pat@partner.com>"])
     assert side.domains == ("example.org",)
-    assert side.is_internal("anna@example.org") and side.is_internal("x@eu.example.org")
-    assert side.is_internal("pat@partner.com")
+    assert side.is_internal("anna@example.org") and side.is_internal("pat@partner.com")
     assert not side.is_internal("anna@notexample.org") and not side.is_internal("bob@partner.com")
+    # exact match: a list server under our domain is not a colleague; subdomains only when written so
+    assert not side.is_internal("x@eu.example.org") and not side.is_internal("users@lists.example.org")
+    wildcard = InternalSide.build(["example.org", "*.example.net"], [])
+    assert wildcard.is_internal("x@eu.example.net") and wildcard.is_internal("x@a.b.example.net")
+    assert not wildcard.is_internal("x@example.net") and not wildcard.is_internal("x@badexample.net")
+    assert not wildcard.is_internal("x@eu.example.org")
 
 
 def test_gateway_resolution_rules() -> None:

@@ -73,7 +73,16 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
     calls = []
 
     def convert_archive(
-        path, out_dir, *, internal_domains, internal_addresses=(), default_owner=None, progress=True
+        path,
+        out_dir,
+        *,
+        internal_domains,
+        internal_addresses=(),
+        default_owner=None,
+        progress=True,
+        exclude_addresses=(),
+        alias_min_senders=10,
+        aliases=None,
     ):
         # same keyword-only signature as rapport.extract.mail.convert_archive
         assert progress is False, "the DAG task must not draw a progress bar into the task log"

@@ -9,8 +9,9 @@ Rules (documented in ``docs/mail_archives.md``):
   ``anna [at] example [dot] org``) are turned back into ``anna@example.org``.
 * Gateway forms such as gmane's ``anna-Xy12AbCd@public.gmane.org`` are mapped back to the real address
   when the archive proves it (see :func:`resolve_gateways`); otherwise they are kept as they are.
-* Our side: an address is internal when its domain is one of the internal domains (or a subdomain of
-  one) or when it is listed as an internal address.
+* Our side: an address is internal when its domain is exactly one of the internal domains, or a
+  subdomain of a domain written as ``*.example.org``, or when it is listed as an internal address.
+  (``lists.example.org`` is not ``example.org``: a list server under our domain is not a colleague.)
 """
 
 from __future__ import annotations
@@ -275,7 +276,7 @@ def name_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class InternalSide:
-    """Which addresses are ours: internal domains (and their subdomains) plus single addresses."""
+    """Which addresses are ours: internal domains (exact; ``*.d`` for d's subdomains) plus single addresses."""
 
     domains: tuple[str, ...]
     addresses: frozenset[str]
@@ -289,10 +290,17 @@ class InternalSide:
         return cls(clean_domains, clean_addresses)
 
     def is_internal(self, address: str) -> bool:
+        """Exact domain match; ``*.example.org`` matches the subdomains of example.org (not itself)."""
         if address in self.addresses:
             return True
         domain = domain_of(address)
-        return any(domain == d or domain.endswith("." + d) for d in self.domains)
+        for internal in self.domains:
+            if internal.startswith("*."):
+                if domain.endswith(internal[1:]):
+                    return True
+            elif domain == internal:
+                return True
+        return False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, cast
 
@@ -170,3 +171,35 @@ def read_messages(path: Path, label: str) -> Iterator[RawMessage]:
             return
         data = first + handle.read()
     yield RawMessage(data.lstrip(b"\xef\xbb\xbf"), path, label)
+
+
+_DATE_HEADER = re.compile(rb"^date[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
+def last_message_date(root: Path) -> date | None:
+    """The latest Date (UTC day) of the archive's messages, read from the headers alone; None if none.
+
+    Dates in the future (a broken clock) and before 1971 are ignored. Streams the archive once (an
+    xz-compressed mbox is decompressed on the fly).
+    """
+    from rapport.extract.mail.parsing import EARLIEST_PLAUSIBLE, header_block, parse_date
+
+    if not Path(root).exists():
+        return None
+    now = datetime.now(UTC).replace(tzinfo=None)
+    latest: datetime | None = None
+    archive = discover(Path(root))
+    for path in archive.files:
+        try:
+            for raw in read_messages(path, archive.relative(path)):
+                match = _DATE_HEADER.search(header_block(raw.data))
+                when = parse_date(match.group(1).decode("latin-1")) if match else None
+                if (
+                    when is not None
+                    and EARLIEST_PLAUSIBLE <= when <= now
+                    and (latest is None or when > latest)
+                ):
+                    latest = when
+        except Exception:  # an unreadable file is the importer's to quarantine, not a reason to stop here
+            continue
+    return latest.date() if latest else None

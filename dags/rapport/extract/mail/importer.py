@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +41,13 @@ from rapport.extract.mail.addresses import (
     resolve_gateways,
 )
 from rapport.extract.mail.discovery import ArchiveFiles, RawMessage, discover, read_messages
+from rapport.extract.mail.exclusions import (
+    AddressVerdict,
+    ListSignals,
+    Traffic,
+    classify_addresses,
+    likely_aliases,
+)
 from rapport.extract.mail.parsing import ParsedMessage, Problem, parse_message, quick_message_id
 from rapport.extract.mail.replies import Envelope, link_replies
 from rapport.extract.mail.summary import ConversionSummary, MailImportError, MissingInternalDomainError
@@ -74,7 +81,19 @@ class _Scan:
     names: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     list_posts: set[str] = field(default_factory=set)
     list_ids: set[str] = field(default_factory=set)
+    list_related: set[str] = field(default_factory=set)
+    rewrote_sender: set[str] = field(default_factory=set)  # list addresses found in a rewritten From
+    via_resolved: int = 0  # messages whose real sender came from Reply-To / X-Original-From
     referenced: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class AddressRules:
+    """Which addresses are not people, and which are one person (docs/mail_archives.md)."""
+
+    exclude_patterns: tuple[str, ...] = ()  # fnmatch patterns ([mail] exclude_addresses)
+    min_senders: int = 10  # a never-sending address receiving from this many distinct senders is an alias
+    aliases: Mapping[str, str] = field(default_factory=dict)  # alias -> the person's canonical address
 
 
 @dataclass
@@ -109,6 +128,9 @@ def convert_archive(
     fmt: str = "parquet",
     default_owner: str | None = None,
     progress: bool = True,
+    exclude_addresses: Sequence[str] = (),
+    alias_min_senders: int = 10,
+    aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> ConversionSummary:
     """Turn a mail archive (mbox, maildir, .eml files, or a folder mixing them) into an export folder.
 
@@ -120,6 +142,10 @@ def convert_archive(
     our side; at least one must be given. ``default_owner`` (an internal address) owns e-mails with no
     internal sender or recipient, and the contacts and accounts; by default the most active internal
     sender does. ``progress`` shows a progress bar on stderr for archives above 20 MB.
+    ``exclude_addresses`` (fnmatch patterns), ``alias_min_senders`` and the built-in rules decide which
+    addresses are lists, aliases or robots (:mod:`rapport.extract.mail.exclusions`): they get no party row,
+    contact or systemuser, and ``_address_audit.parquet`` lists each with its reason. ``aliases`` maps a
+    person's address to their other addresses, which are merged into it.
 
     Raises MissingInternalDomainError without internal domain/address, MailImportError for an unusable
     ``path``, ``out_dir``, ``fmt`` or ``default_owner``. Bad messages never raise: they are quarantined.
@@ -135,11 +161,12 @@ def convert_archive(
             f"mail archive {source} does not exist; give an mbox file, a maildir or a folder of .eml files"
         )
     owner_address = _default_owner(default_owner, side)
+    rules = AddressRules(tuple(exclude_addresses), alias_min_senders, alias_map(aliases or {}))
     archive = discover(source)
     staging = _prepare_output(source, target)
     try:
         scan = _scan(archive, staging / WORK_DIR, progress)
-        summary = _write_tables(scan, archive, staging, target, fmt, side, owner_address, started)
+        summary = _write_tables(scan, archive, staging, target, fmt, side, rules, owner_address, started)
         shutil.rmtree(staging / WORK_DIR)
         (staging / MARKER_FILE).write_text(
             json.dumps(
@@ -148,6 +175,9 @@ def convert_archive(
                     "internal_domains": list(side.domains),
                     "internal_addresses": sorted(side.addresses),
                     "default_owner": owner_address,
+                    "exclude_addresses": list(rules.exclude_patterns),
+                    "alias_min_senders": rules.min_senders,
+                    "aliases": dict(rules.aliases),
                 },
                 indent=2,
                 default=str,
@@ -168,6 +198,45 @@ def convert_archive(
         summary.seconds,
     )
     return summary
+
+
+def alias_map(aliases: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """``{person address: [other addresses]}`` -> ``{other address: person address}``, normalised.
+
+    Raises MailImportError for an entry that is not an address or an address given to two people.
+    """
+    mapping: dict[str, str] = {}
+    for person, others in aliases.items():
+        target = normalise_address(person)
+        if target is None or isinstance(others, str):
+            raise MailImportError(
+                f"aliases: {person!r} = {others!r} is not 'person@address' = ['other@address', ...]"
+            )
+        for other in others:
+            address = normalise_address(other)
+            if address is None:
+                raise MailImportError(f"aliases: {other!r} (an alias of {person!r}) is not an e-mail address")
+            if mapping.get(address, target) != target:
+                raise MailImportError(
+                    f"aliases: {address} is listed for two people ({mapping[address]}, {target})"
+                )
+            if address != target:
+                mapping[address] = target
+    return mapping
+
+
+def load_aliases_file(path: Path) -> dict[str, list[str]]:
+    """Read an aliases file (TOML: ``"anna@example.org" = ["anna.berg@gmail.com", ...]``)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise MailImportError(
+            f"aliases file {path} cannot be read ({error}); write one line per person: "
+            '"anna@example.org" = ["anna.berg@gmail.com"]'
+        ) from error
+    return {str(k): list(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
 def _internal_side(domains: Sequence[str], addresses: Sequence[str]) -> InternalSide:
@@ -332,6 +401,10 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
                 scan.names[mailbox.address][mailbox.name] += 1
             scan.list_posts.update(outcome.list_posts)
             scan.list_ids.update(outcome.list_ids)
+            scan.list_related.update(outcome.list_related)
+            if outcome.via_list is not None:
+                scan.rewrote_sender.add(outcome.via_list)
+                scan.via_resolved += int(outcome.sender.address != outcome.via_list)
             scan.referenced.update(outcome.in_reply_to)
             scan.referenced.update(outcome.references)
     flush()
@@ -357,6 +430,7 @@ def _slim(parsed: ParsedMessage, boxes: dict[Mailbox, Mailbox]) -> ParsedMessage
         references=tuple(sys.intern(i) for i in parsed.references),
         list_posts=(),
         list_ids=(),
+        list_related=(),
     )
 
 
@@ -392,24 +466,39 @@ class _Sides:
     """Canonical addresses and what each one is."""
 
     gateway: GatewayMap
+    aliases: Mapping[str, str]  # alias address -> the person's canonical address (aliases file)
     people: dict[str, _Person]
-    lists: frozenset[str]
+    excluded: dict[str, AddressVerdict]
+    reported: tuple[AddressVerdict, ...]
     side: InternalSide
 
     def canonical(self, address: str) -> str:
-        return self.gateway.address(address)
+        mapped = self.gateway.address(address)
+        return self.aliases.get(mapped, mapped)
 
     def kind(self, address: str) -> str:
-        """``list``, ``internal`` or ``external`` for a canonical address."""
-        if address in self.lists:
-            return "list"
+        """``excluded`` (list, alias, robot), ``internal`` or ``external`` for a canonical address."""
+        if address in self.excluded:
+            return "excluded"
         return "internal" if self.side.is_internal(address) else "external"
 
 
-def _sides(scan: _Scan, side: InternalSide) -> _Sides:
+def _sides(scan: _Scan, side: InternalSide, rules: AddressRules) -> _Sides:
     gateway = resolve_gateways(scan.names, (e.key for e in scan.envelopes), scan.referenced)
+
+    def canonical(address: str) -> str:
+        mapped = gateway.address(address)
+        return rules.aliases.get(mapped, mapped)
+
     people: dict[str, _Person] = {}
+    traffic: dict[str, Traffic] = defaultdict(Traffic)
+    sender_names: dict[str, Counter[str]] = defaultdict(Counter)
     for envelope in scan.envelopes:
+        sender = canonical(envelope.sender.address)
+        sender_names[sender][envelope.sender.name] += 1
+        traffic[sender].sent += 1
+        traffic[sender].automated_sent += int(envelope.automated)
+        receivers: set[str] = set()
         for role, mailboxes in (
             (SENDER, (envelope.sender,)),
             (TO, envelope.to),
@@ -417,13 +506,35 @@ def _sides(scan: _Scan, side: InternalSide) -> _Sides:
             (BCC, envelope.bcc),
         ):
             for mailbox in mailboxes:
-                address = gateway.address(mailbox.address)
+                address = canonical(mailbox.address)
                 person = people.setdefault(address, _Person(address))
                 person.names[mailbox.name] += 1
                 person.saw(envelope.sent_at, role == SENDER)
-    list_posts = {gateway.address(a) for a in scan.list_posts}
-    lists = frozenset(a for a in people if a in list_posts or a.replace("@", ".", 1) in scan.list_ids)
-    return _Sides(gateway, people, lists, side)
+                if role != SENDER and address != sender:
+                    receivers.add(address)
+        for address in receivers:
+            traffic[address].received += 1
+            traffic[address].senders.add(sender)
+            traffic[address].received_precedence_list += int(envelope.precedence_list)
+    signals = ListSignals(
+        posts=frozenset(canonical(a) for a in scan.list_posts),
+        list_ids=frozenset(scan.list_ids),
+        related=frozenset(canonical(a) for a in scan.list_related),
+        rewrote_sender=frozenset(scan.rewrote_sender),
+    )
+    excluded = classify_addresses(
+        {a: traffic[a] for a in people},
+        signals,
+        patterns=rules.exclude_patterns,
+        min_senders=rules.min_senders,
+    )
+    merged = tuple(
+        AddressVerdict(alias, "merged", "aliases_file", f"merged into {target} by the aliases file", 0, 0)
+        for alias, target in sorted(rules.aliases.items())
+        if alias in scan.names
+    )
+    reported = (*likely_aliases(sender_names, traffic, excluded), *merged)
+    return _Sides(gateway, rules.aliases, people, excluded, reported, side)
 
 
 def _fallback_owner(sides: _Sides, default_owner: str | None) -> Mailbox:
@@ -456,12 +567,13 @@ def _write_tables(
     target: Path,
     fmt: str,
     side: InternalSide,
+    rules: AddressRules,
     default_owner: str | None,
     started: float,
 ) -> ConversionSummary:
     from rapport.extract.mail import tables
 
-    sides = _sides(scan, side)
+    sides = _sides(scan, side, rules)
     links = link_replies(
         [Envelope(e.key, e.sent_at, e.in_reply_to, e.references) for e in scan.envelopes],
         sides.gateway.message_ids,
@@ -495,6 +607,7 @@ def _write_tables(
     owner_id = ids.systemuser_id(fallback.address)
 
     # email and activityparty: stream the work file in archive order beside the envelopes ---------------
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     sender_of = {e.key: sides.canonical(e.sender.address) for e in scan.envelopes}
@@ -514,6 +627,9 @@ def _write_tables(
                 if (mask, address) in seen_roles:
                     continue
                 seen_roles.add((mask, address))
+                if address in sides.excluded:  # a list, alias or robot is no party of the e-mail
+                    counts["parties_excluded"] += 1
+                    continue
                 party_id, party_type = party(address)
                 party_cols["activitypartyid"].append(ids.activityparty_id(activity, mask, address))
                 party_cols["activityid"].append(activity)
@@ -526,7 +642,7 @@ def _write_tables(
                     recipients_internal.append(address)
                 elif party_type == "contact" and address not in external:
                     external.append(address)
-        is_outbound = side.is_internal(sender)
+        is_outbound = sides.kind(sender) == "internal"
         counts["outbound"] += int(is_outbound)
         if sides.kind(sender) == "internal":
             owner = ids.systemuser_id(sender)
@@ -589,6 +705,12 @@ def _write_tables(
     email_writer.close()
     party_writer.close()
     outbound, self_replies = counts["outbound"], counts["self_replies"]
+    audit = [*sides.excluded.values(), *sides.reported]
+    tables.write_table(
+        pa.Table.from_pylist([dataclasses.asdict(row) for row in audit], schema=tables.ADDRESS_AUDIT_SCHEMA),
+        staging / tables.ADDRESS_AUDIT_FILE,
+        "parquet",
+    )
 
     # systemuser ---------------------------------------------------------------------------------------
     users: dict[str, list[Any]] = defaultdict(list)
@@ -655,8 +777,6 @@ def _write_tables(
     for name in EMPTY_TABLES:
         tables.write_table(tables.build_table(name, {}), tables.table_path(staging, name, fmt), fmt)
 
-    import pyarrow as pa
-
     quarantine = pa.Table.from_pylist(scan.quarantine, schema=tables.QUARANTINE_SCHEMA)
     tables.write_table(quarantine, staging / tables.QUARANTINE_FILE, "parquet")
 
@@ -675,6 +795,13 @@ def _write_tables(
         notes.append(
             f"{len(sides.gateway.unmapped)} gateway address(es) could not be mapped to a real address and "
             "are kept as they are"
+        )
+    likely = [row for row in sides.reported if row.reason == "likely_alias"]
+    if likely:
+        notes.append(
+            f"{len(likely)} address(es) share a display name with another address (likely aliases, not "
+            f"merged): {', '.join(row.address for row in likely[:10])}{' ...' if len(likely) > 10 else ''}; "
+            "see _address_audit.parquet"
         )
     if links.loops_cut:
         notes.append(f"{links.loops_cut} reply loop(s) cut (messages answering each other)")
@@ -700,7 +827,12 @@ def _write_tables(
         inbound=len(scan.envelopes) - outbound,
         internal_addresses=len(internal_people),
         external_addresses=len(external_people),
-        list_addresses=len(sides.lists),
+        list_addresses=len(sides.excluded),
+        excluded_addresses=tuple((row.address, row.reason) for row in sides.excluded.values()),
+        parties_excluded=counts["parties_excluded"],
+        via_senders_resolved=scan.via_resolved,
+        likely_aliases=len(likely),
+        aliases_merged=sum(1 for row in sides.reported if row.kind == "merged"),
         gateway_addresses_mapped=len(sides.gateway.addresses),
         gateway_addresses_unmapped=len(sides.gateway.unmapped),
         systemusers=len(user_addresses),

@@ -53,6 +53,10 @@ class ParsedMessage:
     priority: int
     list_posts: tuple[str, ...]
     list_ids: tuple[str, ...]
+    list_related: tuple[str, ...] = ()  # mailto: addresses of List-Unsubscribe / -Subscribe / -Help / -Owner
+    via_list: str | None = None  # the list address when the From was rewritten ("Jane via List <list@...>")
+    automated: bool = False  # Auto-Submitted (not "no"), or Precedence: bulk / junk on a non-list non-reply
+    precedence_list: bool = False  # Precedence: list, on a message without List-Post / List-Id
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,68 @@ def body_bytes(data: bytes) -> bytes:
     return data[match.end() :] if match else b""
 
 
+_VIA_NAME = re.compile(r"^(?P<name>.*?)\s+via\s+\S.*$", re.IGNORECASE)
+_MAILTO = re.compile(r"<\s*mailto:([^<>]+)>", re.IGNORECASE)
+LIST_HEADERS = ("list-post", "x-mailing-list", "mailing-list")
+LIST_RELATED_HEADERS = ("list-unsubscribe", "list-subscribe", "list-help", "list-owner")
+
+
+def _list_addresses(
+    headers: dict[str, list[str]],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(posting addresses, List-Id forms, other list addresses) named by the list headers of a message.
+
+    ``Mailing-List: list x@y; contact x-owner@y`` (ezmlm) names the list after ``list``.
+    """
+    posts: list[str] = []
+    for name in LIST_HEADERS:
+        for value in headers.get(name, []):
+            if name == "mailing-list":
+                tokens = re.findall(r"list\s+(\S+@[^\s;]+)", value, re.IGNORECASE)
+            else:
+                tokens = re.findall(r"<([^<>]+)>", value) or value.split()[:1]
+            posts.extend(a for a in (normalise_address(t) for t in tokens) if a)
+    list_ids = [
+        token.strip().lower()
+        for value in headers.get("list-id", [])
+        for token in (re.findall(r"<([^<>]+)>", value) or [value])
+        if token.strip()
+    ]
+    related = [
+        address
+        for name in LIST_RELATED_HEADERS
+        for value in headers.get(name, [])
+        for address in (normalise_address(t) for t in _MAILTO.findall(value))
+        if address
+    ]
+    return tuple(dict.fromkeys(posts)), tuple(dict.fromkeys(list_ids)), tuple(dict.fromkeys(related))
+
+
+def _via_sender(
+    sender: Mailbox, headers: dict[str, list[str]], lists: set[str], hints: tuple[str, ...]
+) -> tuple[Mailbox, str | None]:
+    """The real sender of a message a list rewrote ("Jane Doe via X <x@lists.example.org>"), and the list.
+
+    A From is a rewrite when its address is a list address of this message (List-Post, List-Id form) or
+    its display name reads "<name> via <list>"; the person is then X-Original-From, else the first
+    Reply-To address that is not the list. Without either, the list stays the sender (and is excluded).
+    """
+    via_name = _VIA_NAME.match(sender.name or "")
+    if sender.address not in lists and via_name is None:
+        return sender, None
+    if via_name is None and not headers.get("x-original-from") and not headers.get("reply-to"):
+        return sender, None  # the list wrote the message itself (a digest, a notice)
+    for header in ("x-original-from", "reply-to"):
+        for value in headers.get(header, []):
+            for mailbox in parse_address_header(header, value, hints):
+                if mailbox.address != sender.address and mailbox.address not in lists:
+                    name = mailbox.name
+                    if not name and via_name is not None and not via_name.group("name").endswith("---"):
+                        name = via_name.group("name").strip().strip('"').strip()
+                    return Mailbox(mailbox.address, name), sender.address
+    return sender, sender.address
+
+
 def parse_message(data: bytes, key: str | None) -> ParsedMessage | Problem:
     """Parse one message (``key``: its Message-ID key from :func:`quick_message_id`, if any)."""
     if not data.strip():
@@ -220,31 +286,36 @@ def parse_message(data: bytes, key: str | None) -> ParsedMessage | Problem:
             found.extend(m for m in parse_address_header(name, value, hints) if m not in found)
         return tuple(found)
 
-    list_posts = tuple(
-        address
-        for value in headers.get("list-post", []) + headers.get("x-mailing-list", [])
-        for address in [normalise_address(t) for t in re.findall(r"<([^<>]+)>", value) or value.split()[:1]]
-        if address
-    )
-    list_ids = tuple(
-        token.strip().lower()
-        for value in headers.get("list-id", [])
-        for token in (re.findall(r"<([^<>]+)>", value) or [value])
-        if token.strip()
-    )
+    list_posts, list_ids, list_related = _list_addresses(headers)
+    own_lists = {*list_posts, *(i.replace(".", "@", 1) for i in list_ids)}
+    sender, via_list = _via_sender(senders[0], headers, own_lists, hints)
+    auto_submitted = (headers.get("auto-submitted") or ["no"])[0].strip().lower()
+    precedence = (headers.get("precedence") or [""])[0].strip().lower()
     return ParsedMessage(
         key=key,
         synthetic_id=synthetic,
         subject=subject,
         body=body,
         sent_at=sent_at,
-        sender=senders[0],
+        sender=sender,
         to=addresses("To"),
         cc=addresses("Cc"),
         bcc=addresses("Bcc"),
         in_reply_to=tuple(t for v in headers.get("in-reply-to", []) for t in id_tokens(v)),
         references=tuple(t for v in headers.get("references", []) for t in id_tokens(v)),
         priority=_priority(headers),
-        list_posts=tuple(dict.fromkeys(list_posts)),
-        list_ids=tuple(dict.fromkeys(list_ids)),
+        list_posts=list_posts,
+        list_ids=list_ids,
+        list_related=list_related,
+        via_list=via_list,
+        # a list stamps Precedence: list or bulk on what it distributes (and some archives drop the List-*
+        # headers): bulk marks a robot only on a message that neither came through a list nor answers one
+        automated=not auto_submitted.startswith("no")
+        or (
+            precedence in {"bulk", "junk"}
+            and not (list_posts or list_ids)
+            and not headers.get("in-reply-to")
+            and not headers.get("references")
+        ),
+        precedence_list=precedence == "list" and not (list_posts or list_ids),
     )

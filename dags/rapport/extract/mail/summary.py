@@ -39,7 +39,7 @@ class ConversionSummary:
     inbound: int
     internal_addresses: int  # people on our side (systemuser rows seen in the mail)
     external_addresses: int  # people on the other side (contact rows)
-    list_addresses: int  # mailing-list addresses (parties without partyid)
+    list_addresses: int  # addresses that are not people: lists, aliases, robots (no party row, no record)
     gateway_addresses_mapped: int  # gateway addresses mapped back to a real address
     gateway_addresses_unmapped: int
     systemusers: int
@@ -48,6 +48,11 @@ class ConversionSummary:
     activity_parties: int
     seconds: float
     notes: tuple[str, ...] = ()
+    excluded_addresses: tuple[tuple[str, str], ...] = ()  # (address, reason) of every excluded address
+    parties_excluded: int = 0  # party rows not written because the address is excluded
+    via_senders_resolved: int = 0  # "Jane via List <list@...>" messages whose sender came from Reply-To
+    likely_aliases: int = 0  # addresses sharing a display name with another one (reported, not merged)
+    aliases_merged: int = 0  # addresses merged into a person by the aliases file
 
     @property
     def reconciles(self) -> bool:
@@ -62,6 +67,7 @@ class ConversionSummary:
         data = asdict(self)
         data["quarantine_reasons"] = dict(self.quarantine_reasons)
         data["notes"] = list(self.notes)
+        data["excluded_addresses"] = dict(self.excluded_addresses)
         return data
 
     def describe(self) -> str:
@@ -76,8 +82,14 @@ class ConversionSummary:
             f"{self.self_replies} to own message), {self.replies_parent_missing} answer a message not in the "
             f"archive; {self.threads} threads",
             f"outbound {self.outbound}, inbound {self.inbound}; people: {self.internal_addresses} internal, "
-            f"{self.external_addresses} external, {self.list_addresses} list addresses; "
-            f"{self.accounts} accounts",
+            f"{self.external_addresses} external; {self.accounts} accounts",
+            f"{self.via_senders_resolved} list-rewritten senders ('<name> via <list>') resolved to their "
+            f"Reply-To person; {self.likely_aliases} likely aliases reported, {self.aliases_merged} merged",
+            f"excluded {self.list_addresses} addresses that are not people (lists, aliases, robots; "
+            f"{self.parties_excluded} party rows dropped; _address_audit.parquet):",
+        ]
+        lines.extend(f"  {address}  ({reason})" for address, reason in self.excluded_addresses)
+        lines += [
             f"{self.seconds:.2f} s ({self.messages_per_second:,.0f} messages/s)",
         ]
         lines.extend(f"note: {note}" for note in self.notes)

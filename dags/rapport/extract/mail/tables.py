@@ -41,6 +41,18 @@ QUARANTINE_SCHEMA = pa.schema(
         ("source_row", pa.string()),
     ]
 )
+# Addresses that are not people (lists, aliases, robots) and likely aliases, each with its reason.
+ADDRESS_AUDIT_FILE = "_address_audit.parquet"
+ADDRESS_AUDIT_SCHEMA = pa.schema(
+    [
+        ("address", pa.string()),
+        ("kind", pa.string()),  # excluded | reported | merged
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("messages_sent", pa.int64()),
+        ("messages_received", pa.int64()),
+    ]
+)
 
 
 def contract_table(name: str) -> Table:

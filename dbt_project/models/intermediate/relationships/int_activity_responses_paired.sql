@@ -10,8 +10,11 @@
 {#-
     One row per completed e-mail and phone call, paired with the message it answers when it is a reply.
 
-    E-mail: the parent is `parent_email_id`; else the e-mail whose `message_id` equals this one's
-    `in_reply_to_message_id`; else the previous message of the same thread (conversation index header).
+    E-mail: pairs only what the headers say. The parent is `parent_email_id`; else the e-mail whose
+    `message_id` equals this one's `in_reply_to_message_id`. A reply whose parent is not in the data (it
+    names one that is missing) has no parent and no response time. Only an e-mail with neither a parent id
+    nor an In-Reply-To (a CRM e-mail tracked without headers) falls back to the previous message of the
+    same thread (conversation index).
     Phone call: a call answers the previous call between the same two people when that call was missed
     (not connected, or a voicemail): a call-back.
     A pair counts as a response only when the reply comes from the OTHER side (our team vs the
@@ -223,7 +226,12 @@ paired as (
             when ordered.activity_type = 'email' then coalesce(
                 by_parent.activity_id,
                 by_message_id.activity_id,
-                case when ordered.pairing_key is not null then ordered.previous_activity_id end
+                case
+                    when ordered.pairing_key is not null
+                        and ordered.parent_email_id is null
+                        and ordered.in_reply_to_message_id is null
+                        then ordered.previous_activity_id
+                end
             )
             when ordered.pairing_key is not null
                 and ordered.previous_activity_id is not null
@@ -240,7 +248,10 @@ paired as (
                 end
             when by_parent.activity_id is not null then 'parent e-mail'
             when by_message_id.activity_id is not null then 'in-reply-to'
-            when ordered.pairing_key is not null and ordered.previous_activity_id is not null
+            when ordered.pairing_key is not null
+                and ordered.previous_activity_id is not null
+                and ordered.parent_email_id is null
+                and ordered.in_reply_to_message_id is null
                 then 'previous in conversation'
         end as pairing_method
     from ordered

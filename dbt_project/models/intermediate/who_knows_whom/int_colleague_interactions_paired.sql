@@ -49,6 +49,8 @@ happened as (
         activity_id,
         activity_type,
         occurred_at,
+        -- the conversation an e-mail belongs to; a meeting or call is a conversation of its own
+        coalesce(conversation_id, activity_id) as thread_key,
         -- a call counts as answered when it lasted and left no voicemail
         activity_type = 'phonecall'
             and not coalesce(has_left_voicemail, false)
@@ -142,6 +144,7 @@ paired as (
         happened.activity_id,
         happened.activity_type,
         happened.occurred_at,
+        happened.thread_key,
         ours.colleague_id,
         theirs.person_key,
         theirs.person_type,
@@ -195,6 +198,7 @@ final as (
             when interaction_kind = 'meeting' then 1.0 / their_attendee_count
             else 1.0
         end as share,
+        thread_key,
         occurred_at
     from paired
     where interaction_kind is not null

@@ -1,7 +1,9 @@
 {#-
     Who knows whom: per colleague per external person, the interactions before the as-of moment, each
-    weighted by kind and share and decayed by age, summed and turned into a 0-100 strength
-    (docs/who_knows_whom.md). A table of the latest run.
+    weighted by kind and share and decayed by age relative to the data's own span, summed; the sum is
+    raised for sustained two-way relationships (both directions, several threads, a long span) into
+    `knows_score`, which ranks the colleagues and gives the 0-100 strength (docs/who_knows_whom.md).
+    A table of the latest run.
 -#}
 
 {%- set weights = {
@@ -45,16 +47,31 @@ accounts as (
 
 ),
 
+data_span as (
+
+    -- the data's own span: from its first e-mail, meeting or call to the as-of moment, in days (at least
+    -- one); read from all activities so that opting a colleague out moves nobody else's figures
+    select
+        {{ who_knows_whom_span_days('min(occurred_at)', relationship_as_of()) }} as span_days
+    from {{ ref('int_activities_unioned') }}
+    where occurred_at < {{ relationship_as_of() }}
+        and activity_type in ('email', 'appointment', 'phonecall')
+
+),
+
 weighted as (
 
     select
         interactions.*,
+        data_span.span_days,
         case interaction_kind
             {%- for kind, weight in weights.items() %}
             when '{{ kind }}' then {{ weight | float }}
             {%- endfor %}
-        end * share * {{ who_knows_whom_decay('occurred_at', relationship_as_of()) }} as decayed_weight
+        end * share * {{ who_knows_whom_decay('occurred_at', relationship_as_of(), 'data_span.span_days') }}
+            as decayed_weight
     from interactions
+    cross join data_span
 
 ),
 
@@ -71,11 +88,24 @@ pairs as (
         count(distinct case when activity_type = 'phonecall' then activity_id end) as calls,
         count(distinct case when interaction_kind = 'call_answered' then activity_id end) as calls_answered,
         count(distinct activity_id) as interaction_count,
+        count(distinct thread_key) as threads_shared,
         min(occurred_at) as first_interaction_at,
         max(occurred_at) as last_interaction_at,
+        max(span_days) as span_days,
         sum(decayed_weight) as weighted_interactions
     from weighted
     group by colleague_id, person_key
+
+),
+
+scored as (
+
+    select
+        pairs.*,
+        {{ who_knows_whom_knows_score(
+            'weighted_interactions', 'emails_sent', 'emails_received', 'meetings_together + calls_answered',
+            'threads_shared', 'first_interaction_at', 'last_interaction_at', 'span_days') }} as knows_score
+    from pairs
 
 ),
 
@@ -102,13 +132,13 @@ people as (
 described as (
 
     select
-        pairs.*,
-        coalesce(people.person_name, case when pairs.person_type = 'address' then pairs.person_id end) as person_name,
-        coalesce(people.person_email, case when pairs.person_type = 'address' then pairs.person_id end) as person_email,
+        scored.*,
+        coalesce(people.person_name, case when scored.person_type = 'address' then scored.person_id end) as person_name,
+        coalesce(people.person_email, case when scored.person_type = 'address' then scored.person_id end) as person_email,
         people.account_id
-    from pairs
+    from scored
     left join people
-        on pairs.person_key = people.person_key
+        on scored.person_key = people.person_key
 
 ),
 
@@ -153,11 +183,14 @@ final as (
         companies.interaction_count,
         companies.first_interaction_at,
         companies.last_interaction_at,
+        companies.threads_shared,
         companies.weighted_interactions,
-        {{ who_knows_whom_strength('companies.weighted_interactions') }} as strength,
+        companies.knows_score,
+        {{ who_knows_whom_strength('companies.knows_score') }} as strength,
+        -- recency breaks ties only
         row_number() over (
             partition by companies.person_key
-            order by companies.weighted_interactions desc, companies.last_interaction_at desc, companies.colleague_id asc
+            order by companies.knows_score desc, companies.last_interaction_at desc, companies.colleague_id asc
         ) as rank,
         {{ relationship_as_of() }} as as_of_at,
         {{ relationship_as_of_date() }} as as_of_date
