@@ -164,9 +164,14 @@ def csv_layout(files: TableFiles, table: Table, export_dir: Path) -> CsvLayout:
 
 def looks_like_header(fields: list[str]) -> bool:
     """True when a first CSV line reads as column names: all filled, distinct, none a number, date or GUID."""
-    value = re.compile(r"^[-+]?[0-9.,:/ TZ-]+$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-    return bool(fields) and all(fields) and len(set(fields)) == len(fields) and not any(
-        value.match(field) for field in fields
+    value = re.compile(
+        r"^[-+]?[0-9.,:/ TZ-]+$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )
+    return (
+        bool(fields)
+        and all(fields)
+        and len(set(fields)) == len(fields)
+        and not any(value.match(field) for field in fields)
     )
 
 

@@ -11,7 +11,6 @@ docs/bring_your_own_crm.md; shipped mappings live in ``mappings/``.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import logging
 import re
@@ -163,7 +162,9 @@ def load_mapping(path: Path, data_dir: Path | None = None) -> SourceMapping:
             )
         tables.append(_table_mapping(contract.table(table_name), raw, defaults, lines))
     if not tables:
-        raise MappingError(f"{path}: the mapping has no [tables.<name>] section; map at least lead or opportunity")
+        raise MappingError(
+            f"{path}: the mapping has no [tables.<name>] section; map at least lead or opportunity"
+        )
     folder = data_dir if data_dir is not None else path.parent
     return SourceMapping(
         path=path, data_dir=folder, name=str(header.get("name", path.stem)), tables=tuple(tables)
@@ -306,7 +307,9 @@ def _rule(
         try:
             ZoneInfo(str(timezone))
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise MappingError(f"{at}: timezone {timezone!r} is not an IANA zone (e.g. Europe/Paris)") from error
+            raise MappingError(
+                f"{at}: timezone {timezone!r} is not an IANA zone (e.g. Europe/Paris)"
+            ) from error
     values = spec.get("values") or {}
     if not isinstance(values, MappingType):
         raise MappingError(f'{at}: values must be a table {{ "Won" = 1, "Lost" = 2 }}')
@@ -413,7 +416,9 @@ def _read_files(mapping: SourceMapping, table: TableMapping) -> tuple[pd.DataFra
                 )
                 frame.insert(0, "_line", range(2, len(frame) + 2))  # line 1 is the header
         except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
-            raise MappingError(f"cannot read {path}: {error}; it must be a UTF-8 CSV with a header, or Parquet") from error
+            raise MappingError(
+                f"cannot read {path}: {error}; it must be a UTF-8 CSV with a header, or Parquet"
+            ) from error
         frames.append(frame)
     assert first is not None
     return (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)), first
@@ -478,8 +483,13 @@ def _apply(
         bad = values.notna() & numbers.isna()
         if bad.any():
             _raise_examples(
-                frame, path, bad, values, where, f"{label} is a number column but",
-                "is not a number: write plain decimals, or declare type = \"text\"",
+                frame,
+                path,
+                bad,
+                values,
+                where,
+                f"{label} is a number column but",
+                'is not a number: write plain decimals, or declare type = "text"',
             )
     if rule.uuid:
         values = values.map(lambda item: pd.NA if pd.isna(item) else str(name_id(str(item))), na_action=None)
@@ -507,7 +517,6 @@ def _map_values(
     kept: list[tuple[str, str, int]],
     nulled: list[tuple[str, str, int]],
 ) -> pd.Series:
-    import pandas as pd
 
     table = {(key.casefold() if rule.case_fold else key): item for key, item in rule.values}
     keys = values.str.casefold() if rule.case_fold else values
@@ -517,7 +526,12 @@ def _map_values(
         return mapped
     if rule.unmapped == "error":
         _raise_examples(
-            frame, path, unmapped, values, where, f"{label}:",
+            frame,
+            path,
+            unmapped,
+            values,
+            where,
+            f"{label}:",
             f"has no entry in values (known: {', '.join(key for key, _ in rule.values[:12])}); add it to "
             'values, or set unmapped = "null" (left empty) or "keep" (text columns: kept as its own level)',
         )
@@ -540,7 +554,12 @@ def _sequence(
     bad = values.notna() & numbers.isna()
     if bad.any() or numbers.isna().any():
         _raise_examples(
-            frame, path, bad | numbers.isna(), values, where, f"{label} (sequence):",
+            frame,
+            path,
+            bad | numbers.isna(),
+            values,
+            where,
+            f"{label} (sequence):",
             "is not a number; a sequence orders rows by a numeric column such as a record number",
         )
     start = _parse_moment(str(settings["start"]), None, None, where)
@@ -569,7 +588,9 @@ def _moments(
             bad.append(False)
             continue
         try:
-            moment = _parse_moment(str(item), rule.format, rule.timezone, where) + timedelta(days=rule.offset_days)
+            moment = _parse_moment(str(item), rule.format, rule.timezone, where) + timedelta(
+                days=rule.offset_days
+            )
         except MappingError:
             parsed.append(pd.NA)
             bad.append(True)
@@ -579,7 +600,12 @@ def _moments(
     mask = pd.Series(bad, index=values.index)
     if mask.any():
         _raise_examples(
-            frame, path, mask, values, where, f"{label}:",
+            frame,
+            path,
+            mask,
+            values,
+            where,
+            f"{label}:",
             f"does not match format {rule.format or 'ISO 8601'!r}; fix format (Python strptime codes, e.g. "
             "%d/%m/%Y %H:%M) or the values",
         )
