@@ -41,6 +41,9 @@ RECORD_COLUMNS = ("as_of_date", "feature_at", "created_at", "closed_at", "label"
 # A categorical column keeps at most this many levels (the most frequent); the rest become OTHER_LEVEL.
 MAX_LEVELS = 100
 OTHER_LEVEL = "(other)"
+# A categorical column with no value in training keeps this one level (XGBoost needs at least one).
+NEVER_FILLED_KEY = "\x00never filled"
+NEVER_FILLED_LEVEL = "(never filled)"
 
 
 class FeatureSpecError(ValueError):
@@ -463,6 +466,8 @@ def build_levels(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, 
         for key in totals:
             if key not in mapping:
                 mapping[key] = OTHER_LEVEL
+        if not mapping:  # never filled in (a built-in field the CRM lacks): one level no value maps to
+            mapping = {NEVER_FILLED_KEY: NEVER_FILLED_LEVEL}
         levels[column.name] = mapping
     return levels
 

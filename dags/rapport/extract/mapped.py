@@ -36,7 +36,7 @@ ID_NAMESPACE = uuid.UUID("6f1b7c2e-3d4a-5b6c-8d9e-0a1b2c3d4e5f")
 RULE_KEYS = frozenset(
     {
         "from", "value", "template", "values", "unmapped", "format", "timezone", "sequence", "uuid",
-        "case_fold", "missing_values", "offset_days", "only_when", "type",
+        "case_fold", "missing_values", "offset_days", "only_when", "type", "replace",
     }
 )  # fmt: skip
 UNMAPPED_POLICIES = ("error", "keep", "null")
@@ -60,6 +60,7 @@ class ColumnRule:
     value: str | None = None
     template: str | None = None
     values: tuple[tuple[str, str], ...] = ()  # source value -> output value
+    replace: tuple[tuple[str, str], ...] = ()  # corrections of listed values; others pass unchanged
     unmapped: str = "error"
     format: str | None = None
     timezone: str | None = None
@@ -328,6 +329,7 @@ def _rule(
         value=None if "value" not in spec else str(spec["value"]),
         template=spec.get("template"),
         values=tuple((str(key), str(item)) for key, item in values.items()),
+        replace=tuple((str(key), str(item)) for key, item in (spec.get("replace") or {}).items()),
         unmapped=unmapped,
         format=spec.get("format"),
         timezone=None if timezone is None else str(timezone),
@@ -472,6 +474,10 @@ def _apply(
             values = values.fillna(column)
     contract = load_contract().table(table.table)
     kind = contract.column(rule.target).type if rule.target in contract.column_names else rule.type
+    if rule.replace:
+        fixes = {(key.casefold() if rule.case_fold else key): item for key, item in rule.replace}
+        keys = values.str.casefold() if rule.case_fold else values
+        values = keys.map(fixes).astype("string").fillna(values)
     if rule.values:
         values = _map_values(rule, values, frame, path, where, label, kind, kept, nulled)
     if rule.sequence:
