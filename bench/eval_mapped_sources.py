@@ -98,7 +98,7 @@ def baseline(data: Path) -> tuple[float, dict[str, float], int, int]:
     single = {}
     for name in leaking:
         column = train[source[name]]
-        if column.dtype == object:
+        if not pd.api.types.is_numeric_dtype(column):
             rates = train.groupby(column.fillna("missing"))["Converted"].mean()
             scores = column.fillna("missing").map(rates)
         else:
