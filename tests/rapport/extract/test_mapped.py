@@ -153,3 +153,51 @@ def test_x_education_mapping_derives_moments_from_lead_number_and_reads_select_a
     assert (lead["statecode"] == "1").sum() == (source["Converted"] == "1").sum()
     assert "Select" not in set(lead["specialization"])  # "Select" is the placeholder for missing
     assert (lead["specialization"] == "").sum() == source["Specialization"].isin(["", "Select"]).sum()
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT / "mappings").rglob("*.toml")), ids=lambda path: path.name)
+def test_every_shipped_mapping_is_valid_against_the_contract(path: Path):
+    if path.name.endswith(".rapport.toml"):  # the scoring fields that go with a mapping: a config layer
+        from rapport.config import Config
+
+        Config.load(str(path))
+        return
+    mapping = load_mapping(path)
+    assert mapping.tables and all(table.files for table in mapping.tables)
+
+
+MAVEN = X_EDUCATION.parent / "crm_maven"
+
+
+@pytest.mark.skipif(not MAVEN.is_dir(), reason="reference data not present")
+def test_maven_mapping_keeps_win_rates_by_agent_and_product_and_cycle_days(tmp_path: Path):
+    convert_mapped_source(load_mapping(PROJECT / "mappings" / "examples" / "crm_maven.toml", MAVEN), tmp_path)
+    deals = pd.read_csv(tmp_path / "opportunity.csv", dtype=str)
+    users = pd.read_csv(tmp_path / "systemuser.csv", dtype=str)
+    deals = deals.merge(
+        users[["systemuserid", "fullname"]], left_on="ownerid", right_on="systemuserid", how="left"
+    )
+    closed = deals[deals["statecode"].isin(["1", "2"])].assign(won=lambda frame: frame["statecode"] == "1")
+    closed = closed.assign(
+        cycle=(
+            pd.to_datetime(closed["actualclosedate"])
+            - pd.to_datetime(closed["createdon"]).dt.tz_localize(None)
+        ).dt.days
+    )
+    # independent reading of the raw file
+    raw = pd.read_csv(MAVEN / "sales_pipeline.csv")
+    raw = raw[raw["deal_stage"].isin(["Won", "Lost"])].assign(won=lambda frame: frame["deal_stage"] == "Won")
+    raw["product"] = raw["product"].replace({"GTXPro": "GTX Pro"})
+    raw["cycle"] = (pd.to_datetime(raw["close_date"]) - pd.to_datetime(raw["engage_date"])).dt.days
+    assert closed["fullname"].notna().all()  # every agent of a deal is a user
+    by_agent = closed.groupby("fullname")["won"].mean().sort_index()
+    pd.testing.assert_series_equal(
+        by_agent, raw.groupby("sales_agent")["won"].mean().sort_index(), check_names=False
+    )
+    by_product = closed.groupby("product")["won"].mean().sort_index()
+    pd.testing.assert_series_equal(
+        by_product, raw.groupby("product")["won"].mean().sort_index(), check_names=False
+    )
+    assert set(by_product.index) == set(pd.read_csv(MAVEN / "products.csv")["product"])  # GTXPro folded in
+    assert closed.groupby("won")["cycle"].median().to_dict() == raw.groupby("won")["cycle"].median().to_dict()
+    assert len(deals) == 8800 and deals["createdon"].isna().sum() == 500  # Prospecting: no date at all
