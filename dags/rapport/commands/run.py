@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--source",
-        help="sample (default) | files:DIR | postgres:URI | mail:PATH; default RAPPORT_SOURCE or the sample",
+        help="sample (default) | files:DIR | postgres:URI | mail:PATH | mapped:MAPPING.toml[@DIR]; default RAPPORT_SOURCE or the sample",
     )
     parser.add_argument(
         "--internal-domain",
