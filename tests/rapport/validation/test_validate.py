@@ -374,3 +374,13 @@ def test_a_custom_option_value_and_a_custom_column_are_kept_not_quarantined(
     assert any("'100000001'" in warning for warning in results["account"].warnings)
     kept = query(settings, 'SELECT customertypecode, new_segment FROM raw."account"')
     assert kept == [(100000001, "segment 0")]
+
+
+def test_an_empty_required_timestamp_is_quarantined(tmp_path: Path, settings, config: Config, ds: date):
+    rows = clone(sample_rows())
+    rows["opportunity"][0]["createdon"] = ""  # e.g. a deal a flat export has no date for
+    results = _run(tmp_path, {"opportunity": rows["opportunity"]}, settings, config, ds)
+    assert (results["opportunity"].clean_rows, results["opportunity"].quarantined_rows) == (1, 1)
+    (row,) = quarantine(settings, ds, "opportunity")
+    assert row["check_name"] == "expect_column_values_to_not_be_null(createdon)"
+    assert "the value is missing (null) but opportunity.createdon is required" in row["reason"]
