@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 ROW_ID = "_row"  # the row's position in the landed file: the validator's unexpected-index column
 LABELS_IN_REASON = 12  # option-set labels quoted in a reason before "..."
+# Dataverse custom option values start at a publisher's prefix x 10,000 (100,000,000 for the default prefix).
+CUSTOM_CODES_FROM = 100_000_000
+# Option sets whose unknown values are structural faults (the record's state decides labels and moments).
+STRUCTURAL_OPTION_SETS = frozenset({"statecode"})
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def contract_expectations(table: Table, context: SuiteContext) -> list[Any]:
                         },
                     )
                 )
-            else:
+            elif column.name in STRUCTURAL_OPTION_SETS:
                 expectations.append(
                     gxe.ExpectColumnValuesToBeInSet(
                         column=column.name,
@@ -128,6 +132,35 @@ def contract_expectations(table: Table, context: SuiteContext) -> list[Any]:
                         meta={
                             "reason": f"column {column.name}: value {{value}} is not a known {table.name}."
                             f"{column.name} code (known: {_codes_text(column)})"
+                        },
+                    )
+                )
+            else:
+                # Custom option values (a publisher's codes, CUSTOM_CODES_FROM and up) are kept with a
+                # warning: the row is sound, the option set was extended. Other unknown codes quarantine.
+                expectations.append(
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column=column.name,
+                        value_set=sorted(column.code_values),
+                        row_condition=f"{column.name} < {CUSTOM_CODES_FROM}",
+                        condition_parser="pandas",
+                        meta={
+                            "reason": f"column {column.name}: value {{value}} is not a known {table.name}."
+                            f"{column.name} code (known: {_codes_text(column)}; custom option values are "
+                            f"{CUSTOM_CODES_FROM} or more)"
+                        },
+                    )
+                )
+                expectations.append(
+                    gxe.ExpectColumnValuesToBeInSet(
+                        column=column.name,
+                        value_set=sorted(column.code_values),
+                        row_condition=f"{column.name} >= {CUSTOM_CODES_FROM}",
+                        condition_parser="pandas",
+                        severity="warning",
+                        meta={
+                            "reason": f"column {column.name}: custom option value {{value}} is not in the "
+                            "contract's list; kept as its own level"
                         },
                     )
                 )

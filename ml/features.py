@@ -41,6 +41,9 @@ RECORD_COLUMNS = ("as_of_date", "feature_at", "created_at", "closed_at", "label"
 # A categorical column keeps at most this many levels (the most frequent); the rest become OTHER_LEVEL.
 MAX_LEVELS = 100
 OTHER_LEVEL = "(other)"
+# A categorical column with no value in training keeps this one level (XGBoost needs at least one).
+NEVER_FILLED_KEY = "\x00never filled"
+NEVER_FILLED_LEVEL = "(never filled)"
 
 
 class FeatureSpecError(ValueError):
@@ -153,8 +156,77 @@ def feature_spec_path(target: ScoringTarget, project_dir: Path) -> Path:
     return project_dir / "models" / "marts" / "scoring" / f"{target.features_model}.yml"
 
 
-def load_feature_spec(target: ScoringTarget, project_dir: Path) -> FeatureSpec:
-    """Read the feature spec from the dbt model's column ``meta.feature`` (or ``config.meta.feature``)."""
+CUSTOM_PREFIX = "custom_"  # a custom field's column in the features table: custom_<raw column>
+FIELD_KEYS = frozenset({"kind", "display", "use", "after_outcome"})
+
+
+def apply_field_declarations(
+    spec: FeatureSpec, declared: dict[str, Any] | None
+) -> tuple[FeatureSpec, tuple[str, ...]]:
+    """The spec with the custom fields of ``[scoring.<model>.fields]`` added and built-ins turned off.
+
+    An entry with ``kind`` is a custom field (raw column ``<name>``, feature column ``custom_<name>``); an
+    entry naming a built-in feature column with ``use = false`` turns it off; ``after_outcome = true``
+    refuses a field filled in after the outcome (leakage). Returns the spec and one sentence per field left
+    out, for the run summary.
+    """
+    fields_section = (declared or {}).get("fields", {}) or {}
+    unknown_sections = set(declared or {}) - {"fields"}
+    if unknown_sections:
+        raise FeatureSpecError(
+            f"[scoring.{spec.model}]: unknown key(s) {sorted(unknown_sections)}; use [scoring.{spec.model}.fields.<column>]"
+        )
+    builtin = {column.name for column in spec.columns}
+    removed: set[str] = set()
+    added: list[FeatureColumn] = []
+    notes: list[str] = []
+    for name, entry in sorted(fields_section.items()):
+        where = f"[scoring.{spec.model}.fields.{name}]"
+        if not isinstance(entry, dict) or set(entry) - FIELD_KEYS:
+            raise FeatureSpecError(
+                f"{where}: keys {sorted(set(entry) - FIELD_KEYS) if isinstance(entry, dict) else entry!r} not "
+                f"understood; use {', '.join(sorted(FIELD_KEYS))}"
+            )
+        use = bool(entry.get("use", True))
+        if "kind" not in entry:
+            if name not in builtin:
+                raise FeatureSpecError(
+                    f"{where}: {name!r} is not a built-in feature of {spec.model} (known: {', '.join(sorted(builtin))}); "
+                    'a custom field needs kind = "categorical" or "numeric"'
+                )
+            if not use:
+                removed.add(name)
+                notes.append(f"{spec.model} feature {name} turned off in rapport.toml")
+            continue
+        column = FeatureColumn(
+            name=f"{CUSTOM_PREFIX}{name.lower()}",
+            field=str(entry.get("display") or name.replace("_", " ").capitalize()),
+            kind=str(entry["kind"]),
+        )
+        if entry.get("after_outcome"):
+            notes.append(
+                f"{spec.model} field {column.field} ({name}) refused: declared after_outcome (filled in after "
+                "the outcome, it would leak the label)"
+            )
+        elif use:
+            added.append(column)
+    kept = tuple(column for column in spec.columns if column.name not in removed)
+    return FeatureSpec(model=spec.model, columns=(*kept, *added), source=spec.source), tuple(notes)
+
+
+def load_feature_spec(
+    target: ScoringTarget, project_dir: Path, declared: dict[str, Any] | None = None
+) -> FeatureSpec:
+    """Read the feature spec from the dbt model's column ``meta.feature`` (or ``config.meta.feature``).
+
+    ``declared`` is the model's ``[scoring.<model>]`` section (custom fields, built-ins off):
+    :func:`apply_field_declarations`.
+    """
+    if declared:
+        spec, notes = apply_field_declarations(load_feature_spec(target, project_dir), declared)
+        for note in notes:
+            log.warning("%s", note)
+        return spec
     path = feature_spec_path(target, project_dir)
     if not path.exists():
         raise FeatureSpecError(
@@ -394,6 +466,8 @@ def build_levels(frame: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, 
         for key in totals:
             if key not in mapping:
                 mapping[key] = OTHER_LEVEL
+        if not mapping:  # never filled in (a built-in field the CRM lacks): one level no value maps to
+            mapping = {NEVER_FILLED_KEY: NEVER_FILLED_LEVEL}
         levels[column.name] = mapping
     return levels
 

@@ -143,7 +143,7 @@ def train_and_publish(
         readiness = check_readiness(connection, model, moment, config)
         if not readiness.is_ready:
             return TrainingResult(model, moment.date(), "skipped", readiness.reason)
-        spec = load_feature_spec(target, settings.dbt_project_dir)
+        spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, model, None))
         window = training_window(moment, config.training_window_days)
         rows = read_closed_rows(connection, target, spec, window)
 

@@ -155,6 +155,10 @@ class ScoringConfig:
     max_depth: int = 3
     learning_rate: float = 0.2
     early_stopping_rounds: int = 30
+    # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
+    # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
+    lead: dict[str, Any] = field(default_factory=dict)
+    opportunity: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
         if self.training_window_days < 90:

@@ -32,6 +32,7 @@ class RunSummary:
     as_of_note: str = ""  # how the as-of date was chosen, when not given (a mail run without --date)
     mail_excluded: int = 0  # addresses the mail import excluded (lists, aliases, robots) in this run
     mail_likely_aliases: int = 0
+    notices: tuple[str, ...] = ()  # what was left out or kept as unknown (mapped source, training rows)
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -113,6 +114,8 @@ def collect_summary(
             )
             scores[entity] = int(rows[0][0]) if rows else 0
         mail_excluded, mail_likely = excluded_counts(connection, ds)
+        notices = _training_exclusions(connection)
+    notices = _mapping_notices(settings, ds) + notices
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -131,6 +134,7 @@ def collect_summary(
         as_of_note=as_of_note,
         mail_excluded=mail_excluded,
         mail_likely_aliases=mail_likely,
+        notices=notices,
     )
 
 
@@ -183,6 +187,7 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         ),
         f"  scored       {scored}",
         f"  champions    {'; '.join(summary.champions) or 'none used in this run'}",
+        *(f"  notice       {notice}" for notice in summary.notices),
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",
@@ -193,3 +198,30 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
     ]
     return "\n".join(lines)
+
+
+def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:
+    """A mapped source's conversion warnings (columns left out, unknown values kept), if this run had one."""
+    import json
+
+    path = settings.var_dir / "mapped" / f"ds={ds.isoformat()}" / "_mapping_summary.json"
+    if not path.is_file():
+        return ()
+    return tuple(str(item) for item in json.loads(path.read_text(encoding="utf-8")).get("warnings", []))
+
+
+def _training_exclusions(connection) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """Closed records left out of training, counted per model and reason (int_*_pinned_to_moments)."""
+    out = []
+    for entity, model in (
+        ("lead", "int_leads_pinned_to_moments"),
+        ("opportunity", "int_opportunities_pinned_to_moments"),
+    ):
+        rows = _fetch(
+            connection,
+            f"select exclusion_reason, count(*) from intermediate.{model} where exclusion_reason is not null "
+            "group by exclusion_reason order by 2 desc",
+            [],
+        )
+        out += [f"{count:,} closed {entity}(s) left out of training: {reason}" for reason, count in rows]
+    return tuple(out)

@@ -4,8 +4,9 @@
     The labels live once, in the `codes` meta of the column in models/staging/crm/_crm__sources.yml.
     Rapport's dbt runner passes them as the var `contract_option_sets` (read from that file); without
     it (plain `dbt` calls) they are read from the project graph. Renders a portable CASE.
-    Unknown codes decode to null (validation quarantines them before they reach the raw layer,
-    except for columns whose contract keeps unknown codes).
+    Custom option values (100000000 and up, a publisher's codes) decode to 'custom option <code>', their
+    own level; other unknown codes decode to null (validation quarantines them before they reach the raw
+    layer, except for columns whose contract keeps unknown codes).
 -#}
 {% macro decode_option_set(table_name, column_name, source_name='crm') -%}
     {%- set codes = rapport_option_set_codes(table_name, column_name, source_name) -%}
@@ -16,6 +17,8 @@
         {%- for code, label in codes %}
             when {{ code }} then '{{ label | replace("'", "''") }}'
         {%- endfor %}
+            when {{ column_name }} >= 100000000
+                then {{ dbt.concat(["'custom option '", "cast(" ~ column_name ~ " as " ~ dbt.type_string() ~ ")"]) }}
         end
     {%- endif -%}
 {%- endmacro %}

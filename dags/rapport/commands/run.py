@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--source",
-        help="sample | files:DIR | postgres:URI | mail:PATH; default: RAPPORT_SOURCE, then the Airflow "
-        "connection rapport_source, then the generated sample (used only when nothing is configured)",
+        help="sample | files:DIR | postgres:URI | mail:PATH | mapped:MAPPING.toml[@DIR]; default: RAPPORT_SOURCE, "
+        "then the Airflow connection rapport_source, then the generated sample (used only when nothing is "
+        "configured)",
     )
     parser.add_argument(
         "--internal-domain",

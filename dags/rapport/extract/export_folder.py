@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,6 +145,14 @@ def csv_layout(files: TableFiles, table: Table, export_dir: Path) -> CsvLayout:
     if table.primary_key in first or sum(field in known for field in first) * 2 >= len(first):
         return CsvLayout(header=True, groups=_header_groups(files))
     model = find_model_json(files, export_dir)
+    if model is None and looks_like_header(first):
+        shown = ", ".join(first[:8]) + (", ..." if len(first) > 8 else "")
+        raise ExportReadError(
+            f"{files.paths[0]} has a header row, but its column names ({shown}) are not the contract's names "
+            f"for {table.name} (e.g. {table.primary_key}, {', '.join(table.column_names[1:4])}): rename the "
+            "columns to Dataverse logical names (docs/contract.md), or describe the file in a mapping and use "
+            "--source mapped:MAPPING.toml (docs/bring_your_own_crm.md)"
+        )
     if model is None:
         raise ExportReadError(
             f"{files.paths[0]} has no header row (its first line does not name the columns of {table.name}, "
@@ -151,6 +160,19 @@ def csv_layout(files: TableFiles, table: Table, export_dir: Path) -> CsvLayout:
             "column order: export the CSV with a header row, or copy the export's model.json into the folder"
         )
     return CsvLayout(header=False, names=model_json_columns(model, table.name), model_json=model)
+
+
+def looks_like_header(fields: list[str]) -> bool:
+    """True when a first CSV line reads as column names: all filled, distinct, none a number, date or GUID."""
+    value = re.compile(
+        r"^[-+]?[0-9.,:/ TZ-]+$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )
+    return (
+        bool(fields)
+        and all(fields)
+        and len(set(fields)) == len(fields)
+        and not any(value.match(field) for field in fields)
+    )
 
 
 def _header_groups(files: TableFiles) -> tuple[tuple[tuple[str, ...], tuple[Path, ...]], ...]:
@@ -369,9 +391,16 @@ def land_export_table(
             f"is a column of the contract table {table.name}: check that this is the right file and that its "
             "column names are Dataverse logical names (docs/contract.md)"
         )
-    if mapping.ignored:
-        log.info("%s: ignoring columns not in the contract: %s", files.display, ", ".join(mapping.ignored))
-    select_list = ", ".join(f"{sql_ident(src)} AS {sql_ident(name)}" for src, name in mapping.selected)
+    extras = extra_columns(table, mapping)
+    if extras:
+        log.info(
+            "%s: %d column(s) not in the contract kept in raw as extra columns (a scoring model uses them when "
+            "[scoring.%s.fields] in rapport.toml declares them): %s",
+            files.display, len(extras), table.name, ", ".join(name for _, name in extras),
+        )  # fmt: skip
+    select_list = ", ".join(
+        f"{sql_ident(src)} AS {sql_ident(name)}" for src, name in (*mapping.selected, *extras)
+    )
     key = mapping.source_column(table.primary_key)
     superseded = deleted = 0
     try:
@@ -397,6 +426,21 @@ def land_export_table(
             0
         ][0]
     return FolderLanding(files, mapping, layout, int(total), int(superseded), int(deleted))
+
+
+def extra_columns(table: Table, mapping: ColumnMapping) -> tuple[tuple[str, str], ...]:
+    """Source columns outside the contract, kept in raw under a plain lower-case name (``Lead Origin`` ->
+    ``lead_origin``). Synapse system columns, names starting with ``_`` and names that would clash with a
+    contract column or another kept column are left out."""
+    taken = {name.lower() for name in table.column_names}
+    kept: list[tuple[str, str]] = []
+    for source in mapping.ignored:
+        name = re.sub(r"[^a-z0-9_]+", "_", source.strip().lower()).strip("_")
+        if not name or name[0].isdigit() or source.startswith("_") or name in taken:
+            continue
+        taken.add(name)
+        kept.append((source, name))
+    return tuple(kept)
 
 
 def _synapse_ranked_sql(relation: str, mapping: ColumnMapping, key: str) -> str:

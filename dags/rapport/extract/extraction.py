@@ -131,9 +131,9 @@ def extract_table(
 
 def export_dir_of(source: Source) -> Path:
     """The export folder a files, sample or mail source reads; raises when it does not exist."""
-    if source.kind == "mail" and not source.export_dir:
+    if source.kind in ("mail", "mapped") and not source.export_dir:
         raise ExportNotFoundError(
-            f"the mail source {source.description} has not been converted yet: call "
+            f"the {source.kind} source {source.description} has not been converted yet: call "
             "rapport.extract.prepare_source(source, settings, config) first (the DAG's prepare task does)"
         )
     folder = Path(source.export_dir or source.location)
@@ -249,12 +249,16 @@ def _land_postgres(
 
 
 def _may_be_missing(table: Table, source: Source) -> bool:
-    """Optional tables may be absent; a mail archive yields only what mail holds, so any table may be."""
-    return not table.required or source.kind == "mail"
+    """Optional tables may be absent; a mail archive or a mapping yields only what it holds, so any may be."""
+    return not table.required or source.kind in ("mail", "mapped")
 
 
 def _check_empty_allowed(table: Table, source: Source, config: Config, manifest: LandingManifest) -> None:
-    if not table.required or source.kind == "mail" or table.name in config.extract.allow_empty_tables:
+    if (
+        not table.required
+        or source.kind in ("mail", "mapped")
+        or table.name in config.extract.allow_empty_tables
+    ):
         return
     where = ", ".join(manifest.files) if manifest.files else source.description
     if manifest.superseded_rows or manifest.deleted_rows:

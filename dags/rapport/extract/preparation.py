@@ -3,6 +3,8 @@
 * ``sample``: generate the sample export into ``Settings.sample_dir`` when it does not exist yet.
 * ``mail``: convert the archive into an export folder under ``var/mail/`` (per run date).
 * ``files``: check that the folder exists.
+* ``mapped``: check the mapping against the contract and the files, and convert the files into an export
+  folder under ``var/mapped/`` (per run date); the conversion's warnings are kept beside it for the summary.
 * ``postgres``: check that the database answers (so a wrong URI fails once, clearly, not once per table).
 """
 
@@ -40,6 +42,8 @@ def prepare_source(
         return source.with_export_dir(export_dir_of(source))
     if source.kind == "mail":
         return source.with_export_dir(_convert_mail(source, settings, config, as_date(ds) if ds else None))
+    if source.kind == "mapped":
+        return source.with_export_dir(_convert_mapped(source, settings, as_date(ds) if ds else None))
     if source.kind == "postgres":
         from rapport.extract.postgres import connect
 
@@ -129,3 +133,33 @@ def _aliases(aliases_file: str) -> dict[str, list[str]] | None:
     from rapport.extract.mail.importer import load_aliases_file
 
     return load_aliases_file(Path(aliases_file))
+
+
+def _convert_mapped(source: Source, settings: Settings, ds: date | None) -> Path:
+    """Convert the mapped files into ``var/mapped/ds=<ds>/export`` (replacing an earlier conversion)."""
+    import json
+
+    from rapport.extract.mapped import (
+        MAPPING_SUMMARY_FILE,
+        convert_mapped_source,
+        load_mapping,
+        parse_mapped_spec,
+    )
+
+    mapping = load_mapping(*parse_mapped_spec(source.location))
+    run_folder = settings.var_dir / "mapped" / (f"ds={ds.isoformat()}" if ds else "latest")
+    staging = run_folder.parent / f".{run_folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    export_dir = staging / "export"
+    try:
+        summary = convert_mapped_source(mapping, export_dir)
+        (staging / MAPPING_SUMMARY_FILE).write_text(
+            json.dumps({"mapping": str(mapping.path), "warnings": list(summary.warnings())}, indent=1),
+            encoding="utf-8",
+        )
+        log.info("converted %s with mapping %s: %s", mapping.data_dir, mapping.path, dict(summary.tables))
+        if run_folder.exists():
+            shutil.rmtree(run_folder)
+        staging.rename(run_folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return run_folder / "export"

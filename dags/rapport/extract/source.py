@@ -1,6 +1,7 @@
 """Where the CRM data comes from: the source spec and its resolution.
 
-A source spec is one of ``sample`` | ``files:DIR`` | ``postgres:URI`` | ``mail:PATH``. The spec in force is
+A source spec is one of ``sample`` | ``files:DIR`` | ``postgres:URI`` | ``mail:PATH`` |
+``mapped:MAPPING.toml[@DATA_DIR]`` (flat exports of any CRM, docs/bring_your_own_crm.md). The spec in force is
 the first of: the explicit argument (the DAG run's conf ``source``, ``--source``), the ``RAPPORT_SOURCE``
 environment variable, an Airflow connection ``rapport_source`` (type postgres, or generic as Airflow stores
 ``--conn-type postgres`` without the postgres provider: its database; type fs/file: its path), and finally
@@ -31,8 +32,11 @@ AIRFLOW_CONNECTION_ID = "rapport_source"
 ENVIRONMENT_VARIABLE = "RAPPORT_SOURCE"
 POSTGRES_CONNECTION_TYPES = ("postgres", "postgresql", "generic")
 FOLDER_CONNECTION_TYPES = ("fs", "file", "filesystem")
-KINDS = ("sample", "files", "postgres", "mail")
-SPEC_HELP = "use sample, files:DIR, postgres:URI (postgresql://user@host:port/db) or mail:PATH"
+KINDS = ("sample", "files", "postgres", "mail", "mapped")
+SPEC_HELP = (
+    "use sample, files:DIR, postgres:URI (postgresql://user@host:port/db), mail:PATH or "
+    "mapped:MAPPING.toml[@DATA_DIR]"
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,12 @@ def parse_source_spec(spec: str, *, settings: Settings | None = None) -> Source:
         )
     if kind == "postgres":
         return postgres_source(rest)
+    if kind == "mapped":
+        from rapport.extract.mapped import parse_mapped_spec
+
+        mapping, data_dir = parse_mapped_spec(rest)
+        location = f"{mapping}@{data_dir}" if data_dir else str(mapping)
+        return Source(kind=kind, location=location, description=f"mapped:{location}")
     path = Path(rest).expanduser().resolve()
     return Source(kind=kind, location=str(path), description=f"{kind}:{path}")
 

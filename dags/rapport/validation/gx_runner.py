@@ -95,8 +95,10 @@ def frame_select_sql(table: Table, suite: Any, references: tuple[ReferenceCheck,
             continue
         column = table.column(name)
         if column.type == "datetime":
+            # DuckDB's greatest/least skip NULLs (greatest(NULL, x) = x): keep a missing value missing
             select.append(
-                f'CAST(least(greatest(t."{name}", {NS_MIN}), {NS_MAX}) AS TIMESTAMP_NS) AS "{name}"'
+                f'CASE WHEN t."{name}" IS NOT NULL THEN CAST(least(greatest(t."{name}", {NS_MIN}), {NS_MAX}) '
+                f'AS TIMESTAMP_NS) END AS "{name}"'
             )
         elif column.type in RANGE_TYPES and name in range_columns:
             select.append(f'CAST(t."{name}" AS DOUBLE) AS "{name}"')

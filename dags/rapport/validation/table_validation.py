@@ -113,7 +113,8 @@ def validate_table(
             ColumnCast(column, landed_types.get(column.name), config.validation.earliest_date)
             for column in spec.columns
         ]
-        _create_views(connection, data_file, casts)
+        extras = tuple(name for name in landed_types if name not in spec.column_names)
+        _create_views(connection, data_file, casts, extras)
         _check_column_types(connection, spec, casts, data_file, manifest)
         connection.execute(
             f"CREATE OR REPLACE TEMP TABLE _rejects ({ROW_ID} BIGINT, check_name VARCHAR, reason VARCHAR)"
@@ -132,7 +133,7 @@ def validate_table(
         ):
             runner.validate(frame)
         _insert_failures(connection, runner)
-        outcome = _load(connection, spec, ds, manifest, folder, settings)
+        outcome = _load(connection, spec, ds, manifest, folder, settings, extras)
     warnings = runner.outcome.warnings(table)
     for warning in warnings:
         log.warning("%s", warning)
@@ -185,12 +186,21 @@ def _check_shape(table: Table, landed: dict[str, str], data_file: Path, manifest
         )
 
 
-def _create_views(connection: duckdb.DuckDBPyConnection, data_file: Path, casts: list[ColumnCast]) -> None:
+def _create_views(
+    connection: duckdb.DuckDBPyConnection,
+    data_file: Path,
+    casts: list[ColumnCast],
+    extras: tuple[str, ...] = (),
+) -> None:
+    """``_landing`` (the file) and ``_typed`` (contract columns cast; extra columns as landed)."""
     connection.execute(
         "CREATE OR REPLACE TEMP VIEW _landing AS SELECT * FROM "
         f"read_parquet({sql_string(str(data_file))}, file_row_number = true)"
     )
-    typed = ", ".join(f"{cast.value_sql()} AS {sql_ident(cast.column.name)}" for cast in casts)
+    typed = ", ".join(
+        [f"{cast.value_sql()} AS {sql_ident(cast.column.name)}" for cast in casts]
+        + [sql_ident(name) for name in extras]
+    )
     connection.execute(
         f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT file_row_number AS {ROW_ID}, {typed} FROM _landing"
     )
@@ -319,12 +329,16 @@ def _load(
     manifest: LandingManifest,
     folder: Path,
     settings: Settings,
+    extras: tuple[str, ...] = (),
 ) -> _LoadOutcome:
-    """Write quarantine, raw, reconciliation and watermark in one transaction."""
+    """Write quarantine, raw, reconciliation and watermark in one transaction.
+
+    ``extras`` are landed columns outside the contract: raw keeps them after the contract's columns.
+    """
     ds_sql = f"DATE {sql_string(ds.isoformat())}"
     name = sql_string(table.name)
     key = sql_ident(table.primary_key)
-    columns = ", ".join(sql_ident(column) for column in table.column_names)
+    columns = ", ".join(sql_ident(column) for column in (*table.column_names, *extras))
     clean_select = (
         f"SELECT {columns}, {ds_sql} AS _ds FROM _typed AS t "
         f"WHERE NOT EXISTS (SELECT 1 FROM _rejects AS r WHERE r.{ROW_ID} = t.{ROW_ID})"
@@ -429,6 +443,10 @@ def _merge(
     key = sql_ident(table.primary_key)
     connection.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS {clean_select}")
     connection.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _clean WHERE FALSE")
+    existing = {row[0] for row in connection.execute(f"DESCRIBE {target}").fetchall()}
+    for column, column_type in connection.execute("DESCRIBE _clean").fetchall():
+        if column not in existing:  # an extra column that appeared since the first load
+            connection.execute(f"ALTER TABLE {target} ADD COLUMN {sql_ident(column)} {column_type}")
     clean_rows = connection.execute("SELECT count(*) FROM _clean").fetchall()[0][0]
     stale_rows = 0
     if "modifiedon" in table.column_names:
@@ -444,7 +462,7 @@ def _merge(
             f"DELETE FROM {target} WHERE {key} IN (SELECT {key} FROM _clean) OR activityid IN ({changed_activities})"
         )
     connection.execute(
-        f"INSERT INTO {target} SELECT * FROM _clean AS c WHERE NOT EXISTS (SELECT 1 FROM {target} AS r WHERE r.{key} = c.{key})"
+        f"INSERT INTO {target} BY NAME SELECT * FROM _clean AS c WHERE NOT EXISTS (SELECT 1 FROM {target} AS r WHERE r.{key} = c.{key})"
     )
     return clean_rows, stale_rows
 

@@ -89,7 +89,7 @@ def test_parquet_export_and_partitioned_table_folders(tmp_path: Path, settings, 
     assert isinstance(landed["createdon"], object) and landed["statecode"] == 0
 
 
-def test_alias_and_web_api_column_names_are_renamed_and_extras_ignored(
+def test_alias_and_web_api_column_names_are_renamed_and_extras_kept(
     tmp_path: Path, settings, config: Config, ds: date
 ):
     rows = sample_rows()
@@ -109,7 +109,7 @@ def test_alias_and_web_api_column_names_are_renamed_and_extras_ignored(
     assert landed["regardingobjecttypecode"] == "account"
     assert landed["ownerid"] == guid("user:anna")
     assert landed["subject"] == "Renewal terms"
-    assert "regardingobjectidname" not in landed
+    assert landed["regardingobjectidname"] == "Contoso"  # not in the contract: kept as an extra column
     assert result.ignored_columns == ("regardingobjectidname",)
     assert "owneridtype" not in result.missing_columns
 
@@ -141,6 +141,20 @@ def test_csv_without_header_or_model_json_is_a_clear_error(
     with pytest.raises(ExportReadError, match=r"account\.csv has no header row .* no CDM model\.json"):
         extract_table("account", ds, _source(export, settings, config), settings, config=config)
     assert not (settings.landing_dir / "account" / "ds=2026-02-01").exists()
+
+
+def test_csv_with_a_header_of_other_names_is_not_reported_as_headerless(
+    tmp_path: Path, settings, config: Config, ds: date
+):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "lead.csv").write_text("Prospect ID,Lead Number,Converted\nabc,660737,1\n", encoding="utf-8")
+    with pytest.raises(ExportReadError) as caught:
+        extract_table("lead", ds, _source(export, settings, config), settings, config=config)
+    message = str(caught.value)
+    assert "has no header row" not in message
+    assert "has a header row, but its column names (prospect id, lead number, converted)" in message
+    assert "mapped:MAPPING.toml" in message
 
 
 def test_broken_csv_quote_names_file_and_line(tmp_path: Path, settings, config: Config, ds: date):

@@ -356,3 +356,31 @@ def test_extract_and_validate_twice_gives_identical_raw_and_audit_tables(
     _run(tmp_path, rows, settings, config, ds, tables)
     assert snapshot() == first
     assert len(first["quarantine"]) == 2
+
+
+def test_a_custom_option_value_and_a_custom_column_are_kept_not_quarantined(
+    tmp_path: Path, settings, config: Config, ds: date
+):
+    rows = clone(sample_rows())
+    rows["account"][0]["customertypecode"] = "100000001"  # a publisher's custom option value
+    rows["account"][1]["customertypecode"] = "99"  # an unknown code below the custom range: a fault
+    for index, row in enumerate(rows["account"]):
+        row["new_Segment"] = f"segment {index}"  # a custom column outside the contract
+    results = _run(tmp_path, {"account": rows["account"]}, settings, config, ds)
+
+    assert (results["account"].clean_rows, results["account"].quarantined_rows) == (1, 1)
+    (row,) = quarantine(settings, ds, "account")
+    assert row["record_key"] == guid("account:fabrikam") and "value '99' is not a known" in row["reason"]
+    assert any("'100000001'" in warning for warning in results["account"].warnings)
+    kept = query(settings, 'SELECT customertypecode, new_segment FROM raw."account"')
+    assert kept == [(100000001, "segment 0")]
+
+
+def test_an_empty_required_timestamp_is_quarantined(tmp_path: Path, settings, config: Config, ds: date):
+    rows = clone(sample_rows())
+    rows["opportunity"][0]["createdon"] = ""  # e.g. a deal a flat export has no date for
+    results = _run(tmp_path, {"opportunity": rows["opportunity"]}, settings, config, ds)
+    assert (results["opportunity"].clean_rows, results["opportunity"].quarantined_rows) == (1, 1)
+    (row,) = quarantine(settings, ds, "opportunity")
+    assert row["check_name"] == "expect_column_values_to_not_be_null(createdon)"
+    assert "the value is missing (null) but opportunity.createdon is required" in row["reason"]

@@ -81,6 +81,7 @@ leads_at_moments as (
         leads.estimated_amount,
         leads.country,
         leads.estimated_close_date
+        {{ scoring_custom_field_names('lead', 'leads') }}
     from moments
     inner join leads
         on moments.lead_id = leads.lead_id
@@ -195,6 +196,9 @@ final as (
             as account_won_before,
         case when known_accounts.account_id is not null then coalesce(account_history.lost_count, 0) end
             as account_lost_before
+
+        -- custom fields declared in rapport.toml
+        {{ scoring_custom_field_names('lead', 'leads_at_moments') }}
     from leads_at_moments
     left join known_accounts
         on leads_at_moments.lead_id = known_accounts.lead_id

@@ -72,6 +72,7 @@ opportunities_at_moments as (
         opportunities.timeline,
         opportunities.estimated_value,
         opportunities.estimated_close_date
+        {{ scoring_custom_field_names('opportunity', 'opportunities') }}
     from moments
     inner join opportunities
         on moments.opportunity_id = opportunities.opportunity_id
@@ -200,6 +201,9 @@ final as (
         case when originating_leads.opportunity_id is null then 'direct' else 'from a lead' end as origin,
         originating_leads.lead_source,
         originating_leads.days_to_qualify
+
+        -- custom fields declared in rapport.toml
+        {{ scoring_custom_field_names('opportunity', 'opportunities_at_moments') }}
     from opportunities_at_moments
     left join known_accounts
         on opportunities_at_moments.opportunity_id = known_accounts.opportunity_id

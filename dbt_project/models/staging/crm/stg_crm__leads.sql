@@ -58,6 +58,9 @@ renamed as (
         createdon as created_at,
         modifiedon as modified_at
 
+        -- custom fields declared in rapport.toml [scoring.lead.fields] (macros/scoring/scoring_custom_fields.sql)
+        {{ scoring_custom_field_columns('lead', source('crm', 'lead')) }}
+
     from source
 
 )

@@ -53,6 +53,9 @@ renamed as (
         createdon as created_at,
         modifiedon as modified_at
 
+        -- custom fields declared in rapport.toml [scoring.opportunity.fields] (macros/scoring/scoring_custom_fields.sql)
+        {{ scoring_custom_field_columns('opportunity', source('crm', 'opportunity')) }}
+
     from source
 
 )
