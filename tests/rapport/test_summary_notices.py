@@ -21,5 +21,5 @@ def test_mapping_warnings_are_printed_as_notices(tmp_path: Path, monkeypatch):
     notices = _mapping_notices(settings, date(2025, 2, 1))
     assert notices == (warning,)
     assert _mapping_notices(settings, date(2025, 2, 2)) == ()
-    summary = RunSummary(date(2025, 2, 1), 1, 10, 10, 0, (), 1, 1, 0, {}, (), notices)
+    summary = RunSummary(date(2025, 2, 1), 1, 10, 10, 0, (), 1, 1, 0, {}, (), notices=notices)
     assert f"  notice       {warning}" in render_summary(summary, settings).splitlines()

@@ -383,6 +383,7 @@ def convert_mapped_source(mapping: SourceMapping, out_dir: Path) -> ConversionSu
         result = pd.DataFrame(output)
         result["_line"] = frame["_line"]
         result = _check_ids(mapping, table, result, path)
+        result = _ids_as_guids(table, result)
         result.drop(columns="_line").to_csv(out_dir / f"{table.table}.csv", index=False)
         written.append((table.table, len(result)))
     summary = ConversionSummary(
@@ -501,14 +502,6 @@ def _apply(
     if rule.uuid:
         values = values.map(lambda item: pd.NA if pd.isna(item) else str(name_id(str(item))), na_action=None)
         values = values.astype("string")
-    elif kind == "guid":
-        # Dataverse keys are GUIDs; other CRMs' ids (Salesforce's 18 characters, HubSpot's numbers) are turned
-        # into one stable GUID each, the same in every table that refers to them.
-        foreign = values.notna() & ~values.str.fullmatch(GUID_TEXT, case=False).fillna(False).astype(bool)
-        if foreign.any():
-            values = values.where(~foreign, values[foreign].map(lambda item: str(source_id(str(item)))))
-            values = values.astype("string")
-            log.info("%s: %d ids that are not GUIDs turned into GUIDs (uuid5 of the id)", label, int(foreign.sum()))
     for name, allowed in rule.only_when:
         if name not in output:
             raise MappingError(f"{where}: only_when names {name!r}, which is not mapped before {rule.target}")
@@ -662,6 +655,27 @@ def _check_ids(mapping: SourceMapping, table: TableMapping, result: pd.DataFrame
             f"{rule.line}): {examples}. Ids must be unique: map {key} from a unique column, or set distinct = true "
             f"in [tables.{table.table}] when the file lists one name per row on purpose"
         )
+    return result
+
+
+def _ids_as_guids(table: TableMapping, result: pd.DataFrame) -> pd.DataFrame:
+    """Dataverse keys are GUIDs; other CRMs' ids (Salesforce's 18 characters, HubSpot's numbers) become one
+    stable GUID each (:func:`source_id`), the same in every table that refers to them."""
+    contract = load_contract().table(table.table)
+    derived = {rule.target for rule in table.rules if rule.uuid}
+    for column in contract.columns:
+        if column.type != "guid" or column.name not in result or column.name in derived:
+            continue
+        values = result[column.name].astype("string")
+        foreign = values.notna() & ~values.str.fullmatch(GUID_TEXT, case=False).fillna(True).astype(bool)
+        if foreign.any():
+            result[column.name] = values.where(~foreign, values[foreign].map(lambda item: str(source_id(item))))
+            log.info(
+                "%s.%s: %d ids that are not GUIDs turned into GUIDs (uuid5 of the id)",
+                table.table,
+                column.name,
+                int(foreign.sum()),
+            )
     return result
 
 

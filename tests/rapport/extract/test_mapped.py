@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import uuid
+
 from rapport.extract.mapped import MappingError, convert_mapped_source, load_mapping, name_id
 from rapport.extract.source import parse_source_spec
 
@@ -69,6 +71,18 @@ def test_a_flat_export_becomes_a_contract_table_with_its_custom_column(tmp_path:
     assert pd.isna(frame.loc[2, "actualclosedate"])
     assert frame.loc[0, "actualclosedate"] == "2017-02-03"  # a date column: no time
     assert list(frame["product"]) == ["GTX Pro", "GTXPro", "gtx pro"]
+
+
+def test_ids_that_are_not_guids_become_one_stable_guid_each(tmp_path: Path):
+    guid = "6F1C2A7E-3C1B-4F4E-9A55-2F0D6A1B9C10"
+    frame = _convert(tmp_path, deals=DEALS.replace("D2,", f"{guid},"))
+    ids = list(frame["opportunityid"])
+    # written independently of the module: uuid5 over the module's namespace of "id:" + the id as given
+    namespace = uuid.UUID("6f1b7c2e-3d4a-5b6c-8d9e-0a1b2c3d4e5f")
+    assert ids[0] == str(uuid.uuid5(namespace, "id:D1"))
+    assert ids[1] == guid  # already a GUID: kept as it came (validation lower-cases keys)
+    assert ids[2] == str(uuid.uuid5(namespace, "id:D3"))
+    assert frame.loc[0, "ownerid"] == str(name_id("anna snelling"))  # uuid = true: derived from the name only
 
 
 def test_unknown_contract_column_names_the_line_and_a_suggestion(tmp_path: Path):
