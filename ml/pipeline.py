@@ -247,6 +247,7 @@ def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> Non
             "suspect": str(trained.is_suspect).lower(),
             "leakage_dropped": ",".join(trained.leakage.dropped) or "none",
             "leakage_summary": trained.leakage.summary()[:5000],
+            "uninformative_dropped": "; ".join(d.describe() for d in trained.uninformative)[:5000] or "none",
             "test_starts_at": split.test_starts_at.isoformat(),
         }
     )
@@ -266,6 +267,10 @@ def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> Non
             trained.influence, out / "feature_influence.png", f"{model}: influence per source field"
         )
         _write_json(out / "leakage_screen.json", trained.leakage.to_records())
+        _write_json(
+            out / "uninformative_features.json",
+            [{"column": d.column, "field": d.field, "reason": d.reason} for d in trained.uninformative],
+        )
         _write_json(
             out / "confusion_matrix.json",
             {**trained.evaluation.confusion(), "threshold": trained.evaluation.threshold},

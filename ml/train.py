@@ -50,6 +50,50 @@ class TrainingError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class DroppedFeature:
+    """A feature column left out before training, and why (empty, one value only, ...)."""
+
+    column: str
+    field: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.column} ({self.field}): {self.reason}"
+
+
+def uninformative_features(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[DroppedFeature, ...]:
+    """Columns that cannot inform a model on ``frame``: never filled in, or a single value throughout.
+
+    Categoricals are compared after the same canonicalisation the model uses (case and spaces), so a
+    column holding only ``Google`` and ``google `` is one level. A column missing from ``frame`` is empty.
+    """
+    import pandas as pd
+
+    from ml.features import categorical_values
+
+    dropped = []
+    for column in spec.columns:
+        if column.name not in frame.columns:
+            dropped.append(DroppedFeature(column.name, column.field, "absent from the training rows"))
+            continue
+        series = frame[column.name]
+        if column.kind == "categorical":
+            levels = build_levels(frame[[column.name]], FeatureSpec(spec.model, (column,)))[column.name]
+            values = categorical_values(series, levels)
+        else:
+            values = pd.to_numeric(series, errors="coerce")
+        filled = values.dropna()
+        if filled.empty:
+            reason = "never filled in on the training rows"
+        elif filled.nunique() == 1 and len(filled) == len(values):
+            reason = f"the same value ({filled.iloc[0]}) on every training row"
+        else:
+            continue
+        dropped.append(DroppedFeature(column.name, column.field, reason))
+    return tuple(dropped)
+
+
+@dataclass(frozen=True)
 class TrainingParams:
     """XGBoost settings. Sized for exact TreeSHAP: cost grows with trees x leaves x depth^2."""
 
@@ -111,6 +155,7 @@ class TrainedModel:
     bundle: ModelBundle
     evaluation: Evaluation
     leakage: LeakageReport
+    uninformative: tuple[DroppedFeature, ...]
     influence: dict[str, float]
     split: SplitSizes
     data_digest: str
@@ -194,6 +239,17 @@ def train_model(
     fit, validation, test = split_by_close(frame, config.test_fraction, params.validation_fraction)
     older = pd.concat([fit, validation])
 
+    declared = spec
+    uninformative = uninformative_features(older, spec)
+    for dropped_feature in uninformative:
+        log.warning("%s: feature dropped before training: %s", target.model, dropped_feature.describe())
+    if len(uninformative) == len(spec.columns):
+        raise TrainingError(
+            f"{target.model}: every feature column is empty or constant on the training rows "
+            f"({'; '.join(d.describe() for d in uninformative)}); check the features model and its source"
+        )
+    spec = spec.without({d.column for d in uninformative}) if uninformative else spec
+
     levels = build_levels(older, spec)
     leakage = screen_features(
         prepare_matrix(older, spec, levels), older["label"].to_numpy(), spec, config.leakage_feature_auc
@@ -228,7 +284,7 @@ def train_model(
         validation_positives=int(validation_labels.sum()),
         test_positives=int(test["label"].sum()),
     )
-    digest = data_digest(frame, target, spec)
+    digest = data_digest(frame, target, declared)
     bundle = ModelBundle(
         model=target.model,
         booster=booster,
@@ -245,6 +301,7 @@ def train_model(
             "params": asdict(params),
             "split": {k: str(v) if isinstance(v, datetime) else v for k, v in asdict(split).items()},
             "dropped_features": list(leakage.dropped),
+            "uninformative_features": [d.describe() for d in uninformative],
             "features_spec_source": spec.source,
         },
     )
@@ -271,6 +328,7 @@ def train_model(
         bundle=bundle,
         evaluation=evaluation,
         leakage=leakage,
+        uninformative=uninformative,
         influence=influence,
         split=split,
         data_digest=digest,
