@@ -30,7 +30,7 @@ from ml.calibration import fit_platt
 from ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
 from ml.explain import field_contributions
 from ml.features import FeatureSpec, Window, build_levels, prepare_matrix
-from ml.leakage import LeakageReport, screen_features
+from ml.leakage import LeakageReport, ShiftReport, screen_features, screen_shift
 from ml.population import compute_population
 from ml.targets import ScoringTarget
 
@@ -156,6 +156,7 @@ class TrainedModel:
     evaluation: Evaluation
     leakage: LeakageReport
     uninformative: tuple[DroppedFeature, ...]
+    shift: ShiftReport
     influence: dict[str, float]
     split: SplitSizes
     data_digest: str
@@ -229,6 +230,7 @@ def train_model(
     *,
     window: Window,
     params: TrainingParams | None = None,
+    open_rows: pd.DataFrame | None = None,
 ) -> TrainedModel:
     """Train, screen, calibrate and evaluate one model on closed rows (see the module docstring)."""
     import numpy as np
@@ -256,7 +258,15 @@ def train_model(
     )
     if leakage.dropped:
         log.warning("%s leakage screen: %s", target.model, leakage.summary())
-    screened = spec.without(set(leakage.dropped))
+    shift = screen_shift(
+        prepare_matrix(frame, spec, levels),
+        prepare_matrix(open_rows if open_rows is not None else frame.iloc[:0], spec, levels),
+        spec,
+        config.shift_feature_psi,
+    )
+    if shift.dropped:
+        log.warning("%s shift screen: %s", target.model, shift.summary())
+    screened = spec.without(set(leakage.dropped) | set(shift.dropped))
     levels = {name: mapping for name, mapping in levels.items() if name in screened.names}
 
     fit_labels = fit["label"].to_numpy()
@@ -302,6 +312,7 @@ def train_model(
             "split": {k: str(v) if isinstance(v, datetime) else v for k, v in asdict(split).items()},
             "dropped_features": list(leakage.dropped),
             "uninformative_features": [d.describe() for d in uninformative],
+            "shift_dropped": list(shift.dropped),
             "features_spec_source": spec.source,
         },
     )
@@ -329,6 +340,7 @@ def train_model(
         evaluation=evaluation,
         leakage=leakage,
         uninformative=uninformative,
+        shift=shift,
         influence=influence,
         split=split,
         data_digest=digest,
