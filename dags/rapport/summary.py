@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -22,8 +22,9 @@ class RunSummary:
     models_built: int
     tests_passed: int
     tests_warned: int
-    scores: dict[str, int]
+    scores: dict[str, int]  # records actually scored by a champion model
     champions: tuple[str, ...] = ()
+    not_scored: dict[str, int] = field(default_factory=dict)  # stored without a score ("not enough data")
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -79,13 +80,16 @@ def collect_summary(settings: Settings, ds: date) -> RunSummary:
             "from audit.dbt_runs where ds = ?",
             [ds],
         )
-        scores = {}
+        scores, not_scored = {}, {}
         for entity in ("lead", "opportunity"):
             rows = _fetch(
-                connection, f"select count(*) from ml.{entity}_score_history where as_of_date = ?", [ds]
+                connection,
+                f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored') "
+                f"from ml.{entity}_score_history where as_of_date = ?",
+                [ds],
             )
             if rows:
-                scores[entity] = int(rows[0][0])
+                scores[entity], not_scored[entity] = int(rows[0][0]), int(rows[0][1] or 0)
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -100,6 +104,7 @@ def collect_summary(settings: Settings, ds: date) -> RunSummary:
         tests_warned=int(warned),
         scores=scores,
         champions=_champions(settings),
+        not_scored=not_scored,
     )
 
 
@@ -114,7 +119,13 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
     )
     scored = (
         ", ".join(
-            f"{count:,} {_PLURAL.get(entity, entity + 's')}" for entity, count in summary.scores.items()
+            f"{count:,} {_PLURAL.get(entity, entity + 's')}"
+            + (
+                f" ({summary.not_scored[entity]:,} more stored unscored: not enough data)"
+                if summary.not_scored.get(entity)
+                else ""
+            )
+            for entity, count in summary.scores.items()
         )
         or "nothing"
     )
