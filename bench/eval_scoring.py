@@ -13,7 +13,9 @@ of relationship health a decision gap before the close.
 Prospective check (``--prospective-days``, default 90): the features are also built as of an earlier date D,
 a model is trained on what was closed by D (``ml.train.train_model``, not logged), and the records open at
 D are scored and compared with how they closed by the end date. This is the deployment question the
-time-ordered test set cannot answer: records scored mid-life, not a week before their close.
+time-ordered test set cannot answer: records scored mid-life, not a week before their close. It is done
+twice, before (shift screen off) and after (shift screen on, ``scoring.shift_feature_psi``), printing
+reported test AUC vs prospective AUC, ECE and Brier score of both.
 
     .venv/bin/python bench/eval_scoring.py [--scale small] [--seed 42] [--end-date 2025-06-01]
                                            [--prospective-days 90] [--keep DIR]
@@ -245,16 +247,29 @@ def _prospective(run, model: str, as_of: datetime, end: datetime) -> None:
             "where as_of_date = ? and label is not null",
             [end.date()],
         ).df()
-    trained = train_model(rows, target, spec, scoring, window=window)
+    from dataclasses import replace
+
+    from sklearn.metrics import brier_score_loss
+
     scored = open_rows.merge(outcome, on=target.id_column)
-    p = trained.bundle.predict_proba(scored)
     y = scored.later_label.to_numpy()
     print(
-        f"  {model}: trained as of {as_of:%Y-%m-%d} on {len(rows)} (test AUC {trained.evaluation.auc:.3f}); "
-        f"{len(open_rows)} open then, {len(scored)} closed by {end:%Y-%m-%d} ({int(y.sum())} {target.positive_label}): "
-        f"AUC {_auc(y, p):.3f}, mean score {np.mean(p):.2f} vs rate {np.mean(y):.2f}, "
-        f"ECE {expected_calibration_error(y, p):.3f}"
+        f"  {model}: {len(open_rows)} open on {as_of:%Y-%m-%d}, {len(scored)} closed by {end:%Y-%m-%d} ({int(y.sum())} {target.positive_label})"
     )
+    for name, config in (
+        ("before (no shift screen)", replace(scoring, shift_feature_psi=1000.0)),
+        ("after (shift screen)", scoring),
+    ):
+        trained = train_model(rows, target, spec, config, window=window, open_rows=open_rows)
+        p = trained.bundle.predict_proba(scored)
+        prospective = _auc(y, p)
+        print(
+            f"    {name}: reported test AUC {trained.evaluation.auc:.3f} vs prospective AUC {prospective:.3f} "
+            f"(gap {trained.evaluation.auc - prospective:+.3f}); test ECE {trained.evaluation.ece:.3f} / Brier "
+            f"{trained.evaluation.brier:.3f}; prospective ECE {expected_calibration_error(y, p):.3f} / Brier "
+            f"{brier_score_loss(y, p):.3f}, mean score {np.mean(p):.2f} vs rate {np.mean(y):.2f}; "
+            f"shift screen dropped {', '.join(trained.shift.dropped) or 'nothing'}"
+        )
 
 
 def main() -> int:

@@ -94,6 +94,31 @@ def cut_reasons_json(fragments: list[str], max_chars: int) -> str:
     return "[" + ",".join(kept) + "]"
 
 
+def _entry_columns(spec: FeatureSpec, offsets: list[int], total: int) -> list[str]:
+    """The column name of each entry of the sentence table (entries are grouped by column, in order)."""
+    bounds = [*offsets[1:], total]
+    return [
+        name for name, start, end in zip(spec.names, offsets, bounds, strict=True) for _ in range(start, end)
+    ]
+
+
+def _against_sentence(direction: str, display: str, value: str, target: ScoringTarget) -> str:
+    """A reason whose value, on its own, does not lean the way it pushes this record: no rate is quoted.
+
+    Such a value counts through its interplay with the record's other fields (a tree split under
+    another field's condition); quoting its population rate would contradict the direction.
+    """
+    if direction == "raises":
+        return (
+            f"{display} is {value}: raises the score of this {target.model} given its other fields "
+            f"(on its own, this value is not above the usual rate)"
+        )
+    return (
+        f"{display} is {value}: lowers the score of this {target.model} given its other fields "
+        f"(on its own, this value is not below the usual rate)"
+    )
+
+
 def _fragment(direction: str, field: str, value: str, text: str) -> str:
     return json.dumps(
         {"effect": direction, "field": field, "value": value, "text": text},
@@ -160,6 +185,30 @@ def explain_records(
         direction: np.asarray([_fragment(direction, e[0], e[1], e[2]) for e in entries], dtype=object)
         for direction in ("raises", "lowers")
     }
+    # A value whose training rate sits on the other side of the overall rate than its effect on this
+    # record (it counts only through the record's other fields) is worded without the rate.
+    overall = population.overall_rate
+    entry_displays = [spec.column(name).display for name in _entry_columns(spec, offsets, len(entries))]
+    entry_against = {
+        direction: np.asarray(
+            [
+                _against_sentence(direction, display, e[1], target)
+                for display, e in zip(entry_displays, entries, strict=True)
+            ],
+            dtype=object,
+        )
+        for direction in ("raises", "lowers")
+    }
+    entry_against_fragments = {
+        direction: np.asarray(
+            [
+                _fragment(direction, e[0], e[1], text)
+                for e, text in zip(entries, entry_against[direction], strict=True)
+            ],
+            dtype=object,
+        )
+        for direction in ("raises", "lowers")
+    }
 
     k = min(per_side, len(spec.fields))
     frames, json_rows, json_weights, json_fragments = [], [], [], []
@@ -177,8 +226,12 @@ def explain_records(
         code = codes[rows, column_index]
         entry = offset_of[column_index] + code + 2
         row_values = entry_values[entry]
-        row_sentences = entry_sentences[entry]
-        row_fragments = entry_fragments[direction][entry]
+        rates = entry_rates[entry]
+        contradicts = (rates < overall) if direction == "raises" else (rates > overall)
+        row_sentences = np.where(contradicts, entry_against[direction][entry], entry_sentences[entry])
+        row_fragments = np.where(
+            contradicts, entry_against_fragments[direction][entry], entry_fragments[direction][entry]
+        )
         for position in np.flatnonzero(code == UNSEEN):  # rare: quote the new value itself
             column = spec.columns[int(column_index[position])]
             raw = str(frame[column.name].iloc[int(rows[position])]).strip()

@@ -130,7 +130,7 @@ def train_and_publish(
     """
     import mlflow
 
-    from ml.features import load_feature_spec, read_closed_rows, training_window
+    from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
     from ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
     from ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
     from ml.train import TrainingParams, train_model
@@ -146,6 +146,7 @@ def train_and_publish(
         spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, model, None))
         window = training_window(moment, config.training_window_days)
         rows = read_closed_rows(connection, target, spec, window)
+        open_now = read_open_rows(connection, target, spec, moment, config.scoring_window_days)
 
     with mlflow_store(settings) as client:
         decision = should_retrain(model, moment, config, force, client=client)
@@ -176,11 +177,14 @@ def train_and_publish(
                     "test_fraction": config.test_fraction,
                     "decision_gap_days": config.decision_gap_days,
                     "leakage_feature_auc": config.leakage_feature_auc,
+                    "shift_feature_psi": config.shift_feature_psi,
                     "calibration": "sigmoid",
                     "feature_columns": len(spec.columns),
                 }
             )
-            trained = train_model(rows, target, spec, config, window=window, params=params)
+            trained = train_model(
+                rows, target, spec, config, window=window, params=params, open_rows=open_now
+            )
             _log_datasets(rows, trained.test_frame, model, moment.date())
             band = band_for(trained.evaluation.auc, config)
             _log_training(trained, band, readiness)
@@ -249,6 +253,9 @@ def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> Non
             "suspect": str(trained.is_suspect).lower(),
             "leakage_dropped": ",".join(trained.leakage.dropped) or "none",
             "leakage_summary": trained.leakage.summary()[:5000],
+            "shift_dropped": ",".join(trained.shift.dropped) or "none",
+            "shift_summary": trained.shift.summary()[:5000],
+            "uninformative_dropped": "; ".join(d.describe() for d in trained.uninformative)[:5000] or "none",
             "test_starts_at": split.test_starts_at.isoformat(),
         }
     )
@@ -268,6 +275,11 @@ def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> Non
             trained.influence, out / "feature_influence.png", f"{model}: influence per source field"
         )
         _write_json(out / "leakage_screen.json", trained.leakage.to_records())
+        _write_json(out / "shift_screen.json", trained.shift.to_records())
+        _write_json(
+            out / "uninformative_features.json",
+            [{"column": d.column, "field": d.field, "reason": d.reason} for d in trained.uninformative],
+        )
         _write_json(
             out / "confusion_matrix.json",
             {**trained.evaluation.confusion(), "threshold": trained.evaluation.threshold},

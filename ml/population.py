@@ -132,10 +132,26 @@ def numeric_edges(values: np.ndarray) -> tuple[float, ...]:
     return tuple(edges)
 
 
+# Plain words for the bins of a column with fractional values (a health component, a share, a rate):
+# quoting their edges ("between 0.422 and 0.679") tells a person nothing.
+RANK_WORDS = {
+    2: ("low", "high"),
+    3: ("low", "medium", "high"),
+    4: ("very low", "low", "high", "very high"),
+    5: ("very low", "low", "medium", "high", "very high"),
+}
+
+
 def bin_texts(edges: tuple[float, ...], is_integer: bool) -> list[str]:
-    """Names of the ``len(edges) + 1`` bins: ``less than a``, ``a to b``, ..., ``z or more``."""
+    """Names of the ``len(edges) + 1`` bins.
+
+    Whole numbers (counts, days): ``less than a``, ``a to b``, ..., ``z or more``. Fractional values:
+    words by rank among the training records (``very low`` ... ``very high``).
+    """
     if not edges:
         return ["any value"]
+    if not is_integer and len(edges) + 1 in RANK_WORDS:
+        return [f"{word} (compared with other records)" for word in RANK_WORDS[len(edges) + 1]]
     texts = [f"less than {format_number(edges[0])}"]
     for low, high in itertools.pairwise(edges):
         if is_integer and float(low).is_integer() and float(high).is_integer():

@@ -30,7 +30,7 @@ from ml.calibration import fit_platt
 from ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
 from ml.explain import field_contributions
 from ml.features import FeatureSpec, Window, build_levels, prepare_matrix
-from ml.leakage import LeakageReport, screen_features
+from ml.leakage import LeakageReport, ShiftReport, screen_features, screen_shift
 from ml.population import compute_population
 from ml.targets import ScoringTarget
 
@@ -47,6 +47,50 @@ INFLUENCE_ROWS = 5_000  # test rows explained for the feature influence plot
 
 class TrainingError(RuntimeError):
     """Training could not produce a model (too few rows in a split, every feature leaked, ...)."""
+
+
+@dataclass(frozen=True)
+class DroppedFeature:
+    """A feature column left out before training, and why (empty, one value only, ...)."""
+
+    column: str
+    field: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.column} ({self.field}): {self.reason}"
+
+
+def uninformative_features(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[DroppedFeature, ...]:
+    """Columns that cannot inform a model on ``frame``: never filled in, or a single value throughout.
+
+    Categoricals are compared after the same canonicalisation the model uses (case and spaces), so a
+    column holding only ``Google`` and ``google `` is one level. A column missing from ``frame`` is empty.
+    """
+    import pandas as pd
+
+    from ml.features import categorical_values
+
+    dropped = []
+    for column in spec.columns:
+        if column.name not in frame.columns:
+            dropped.append(DroppedFeature(column.name, column.field, "absent from the training rows"))
+            continue
+        series = frame[column.name]
+        if column.kind == "categorical":
+            levels = build_levels(frame[[column.name]], FeatureSpec(spec.model, (column,)))[column.name]
+            values = categorical_values(series, levels)
+        else:
+            values = pd.to_numeric(series, errors="coerce")
+        filled = values.dropna()
+        if filled.empty:
+            reason = "never filled in on the training rows"
+        elif filled.nunique() == 1 and len(filled) == len(values):
+            reason = f"the same value ({filled.iloc[0]}) on every training row"
+        else:
+            continue
+        dropped.append(DroppedFeature(column.name, column.field, reason))
+    return tuple(dropped)
 
 
 @dataclass(frozen=True)
@@ -111,6 +155,8 @@ class TrainedModel:
     bundle: ModelBundle
     evaluation: Evaluation
     leakage: LeakageReport
+    uninformative: tuple[DroppedFeature, ...]
+    shift: ShiftReport
     influence: dict[str, float]
     split: SplitSizes
     data_digest: str
@@ -184,6 +230,7 @@ def train_model(
     *,
     window: Window,
     params: TrainingParams | None = None,
+    open_rows: pd.DataFrame | None = None,
 ) -> TrainedModel:
     """Train, screen, calibrate and evaluate one model on closed rows (see the module docstring)."""
     import numpy as np
@@ -194,13 +241,32 @@ def train_model(
     fit, validation, test = split_by_close(frame, config.test_fraction, params.validation_fraction)
     older = pd.concat([fit, validation])
 
+    declared = spec
+    uninformative = uninformative_features(older, spec)
+    for dropped_feature in uninformative:
+        log.warning("%s: feature dropped before training: %s", target.model, dropped_feature.describe())
+    if len(uninformative) == len(spec.columns):
+        raise TrainingError(
+            f"{target.model}: every feature column is empty or constant on the training rows "
+            f"({'; '.join(d.describe() for d in uninformative)}); check the features model and its source"
+        )
+    spec = spec.without({d.column for d in uninformative}) if uninformative else spec
+
     levels = build_levels(older, spec)
     leakage = screen_features(
         prepare_matrix(older, spec, levels), older["label"].to_numpy(), spec, config.leakage_feature_auc
     )
     if leakage.dropped:
         log.warning("%s leakage screen: %s", target.model, leakage.summary())
-    screened = spec.without(set(leakage.dropped))
+    shift = screen_shift(
+        prepare_matrix(frame, spec, levels),
+        prepare_matrix(open_rows if open_rows is not None else frame.iloc[:0], spec, levels),
+        spec,
+        config.shift_feature_psi,
+    )
+    if shift.dropped:
+        log.warning("%s shift screen: %s", target.model, shift.summary())
+    screened = spec.without(set(leakage.dropped) | set(shift.dropped))
     levels = {name: mapping for name, mapping in levels.items() if name in screened.names}
 
     fit_labels = fit["label"].to_numpy()
@@ -228,7 +294,7 @@ def train_model(
         validation_positives=int(validation_labels.sum()),
         test_positives=int(test["label"].sum()),
     )
-    digest = data_digest(frame, target, spec)
+    digest = data_digest(frame, target, declared)
     bundle = ModelBundle(
         model=target.model,
         booster=booster,
@@ -245,6 +311,8 @@ def train_model(
             "params": asdict(params),
             "split": {k: str(v) if isinstance(v, datetime) else v for k, v in asdict(split).items()},
             "dropped_features": list(leakage.dropped),
+            "uninformative_features": [d.describe() for d in uninformative],
+            "shift_dropped": list(shift.dropped),
             "features_spec_source": spec.source,
         },
     )
@@ -271,6 +339,8 @@ def train_model(
         bundle=bundle,
         evaluation=evaluation,
         leakage=leakage,
+        uninformative=uninformative,
+        shift=shift,
         influence=influence,
         split=split,
         data_digest=digest,

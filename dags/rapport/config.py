@@ -155,12 +155,17 @@ class ScoringConfig:
     max_depth: int = 3
     learning_rate: float = 0.2
     early_stopping_rounds: int = 30
+    shift_feature_psi: float = 1.0
     # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
     # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
     lead: dict[str, Any] = field(default_factory=dict)
     opportunity: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
+        if self.shift_feature_psi <= 0:
+            raise ConfigError(
+                f"scoring.shift_feature_psi = {self.shift_feature_psi}: must be above 0 (e.g. 1000 switches the screen off)"
+            )
         if self.training_window_days < 90:
             raise ConfigError(
                 f"scoring.training_window_days = {self.training_window_days}: the window must be at least 90 days"

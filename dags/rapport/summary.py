@@ -6,7 +6,7 @@ even for the same date) are not counted, and champions are named only when this 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,13 +26,14 @@ class RunSummary:
     models_built: int
     tests_passed: int
     tests_warned: int
-    scores: dict[str, int]
+    scores: dict[str, int]  # records actually scored by a champion model
     champions: tuple[str, ...] = ()
     source: str = ""  # the source's description as audit.extract_manifest records it (never a password)
     as_of_note: str = ""  # how the as-of date was chosen, when not given (a mail run without --date)
     mail_excluded: int = 0  # addresses the mail import excluded (lists, aliases, robots) in this run
     mail_likely_aliases: int = 0
     notices: tuple[str, ...] = ()  # what was left out or kept as unknown (mapped source, training rows)
+    not_scored: dict[str, int] = field(default_factory=dict)  # stored without a score ("not enough data")
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -105,14 +106,16 @@ def collect_summary(
             "from audit.dbt_runs where ds = ? and finished_at >= ?::timestamp",
             [ds, after_local],
         )
-        scores = {}
+        scores, not_scored = {}, {}
         for entity in ("lead", "opportunity"):
             rows = _fetch(
                 connection,
-                f"select count(*) from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
+                f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored') "
+                f"from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
                 [ds, after],
             )
-            scores[entity] = int(rows[0][0]) if rows else 0
+            if rows:
+                scores[entity], not_scored[entity] = int(rows[0][0] or 0), int(rows[0][1] or 0)
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
     notices = _mapping_notices(settings, ds) + notices
@@ -135,6 +138,7 @@ def collect_summary(
         mail_excluded=mail_excluded,
         mail_likely_aliases=mail_likely,
         notices=notices,
+        not_scored=not_scored,
     )
 
 
@@ -162,11 +166,22 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
     )
     scored = (
         ", ".join(
-            f"{count:,} {_PLURAL.get(entity, entity + 's')}" for entity, count in summary.scores.items()
+            f"{count:,} {_PLURAL.get(entity, entity + 's')}"
+            + (
+                f" ({summary.not_scored[entity]:,} more stored unscored: not enough data)"
+                if summary.not_scored.get(entity)
+                else ""
+            )
+            for entity, count in summary.scores.items()
         )
         if any(summary.scores.values())
         else "0 scored: no model (the readiness gate held training back or no champion exists; "
         "see the ml.check_*_readiness task logs)"
+        + "".join(
+            f"; {count:,} {_PLURAL.get(entity, entity + 's')} stored unscored (not enough data)"
+            for entity, count in summary.not_scored.items()
+            if count
+        )
     )
     lines = [
         f"Rapport run for {summary.ds.isoformat()}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,9 +13,11 @@ import xgboost as xgb
 from ml.bundle import ModelBundle
 from ml.calibration import PlattCalibrator
 from ml.explain import cut_reasons_json, explain_records, field_contributions
-from ml.features import FeatureColumn, FeatureSpec, build_levels, prepare_matrix
+from ml.features import FeatureColumn, FeatureSpec, build_levels, prepare_matrix, training_window
 from ml.population import bin_texts, compute_population, numeric_edges, sentence
 from ml.targets import get_target
+from ml.train import train_model
+from tests.ml.support import AS_OF, FAST_CONFIG, X_EDUCATION, x_education_rows
 
 LEAD = get_target("lead")
 OPPORTUNITY = get_target("opportunity")
@@ -173,11 +176,13 @@ def test_cut_reasons_json_edges():
 def test_numeric_bins_read_naturally():
     assert bin_texts((3.0, 12.0), is_integer=True) == ["less than 3", "3 to 11", "12 or more"]
     assert bin_texts((0.0, 1.0, 2.0), is_integer=True) == ["less than 0", "0", "1", "2 or more"]
+    # Fractional values are named by rank, never by raw edges ("between 0.422 and 0.679").
     assert bin_texts((0.25, 1.5), is_integer=False) == [
-        "less than 0.25",
-        "between 0.25 and 1.5",
-        "1.5 or more",
+        "low (compared with other records)",
+        "medium (compared with other records)",
+        "high (compared with other records)",
     ]
+    assert not any(char.isdigit() for text in bin_texts((0.1, 0.2, 0.4, 0.7), False) for char in text)
     assert numeric_edges(np.array([0, 0, 0, 0, 1, 2, 3, 5, 8, 13, np.nan])) == (0.0, 1.0, 3.0, 8.0)
     assert numeric_edges(np.array([1234.5678, 2345.6789, 3456.789, 4567.89, 5678.9])) == (
         2120.0,
@@ -196,3 +201,64 @@ def test_small_groups_are_quoted_as_counts(monotone):
     small = replace(group, records=3, positives=2)
     assert sentence(column, small, OPPORTUNITY).endswith(": 2 of 3 such opportunities were won")
     assert sentence(column, group, LEAD).endswith("% of such leads qualified")
+
+
+QUOTED_RATE = re.compile(r": (\d+) % of such ")
+QUOTED_COUNTS = re.compile(r": (\d+) of (\d+) such ")
+
+
+def contradicting(reasons: pd.DataFrame, overall_rate: float) -> pd.DataFrame:
+    """Reason rows whose quoted figure lies on the other side of the overall rate than their direction.
+
+    Read from the sentence itself (what a person sees), not from the stored figure columns.
+    """
+    bad = []
+    overall = 100 * overall_rate
+    for row in reasons.itertuples():
+        rate = QUOTED_RATE.search(row.sentence)
+        counts = QUOTED_COUNTS.search(row.sentence)
+        if rate:
+            quoted = float(rate.group(1))
+            tolerance = 0.5  # the sentence rounds to whole percent
+        elif counts:
+            quoted = 100 * int(counts.group(1)) / int(counts.group(2))
+            tolerance = 0.0
+        else:
+            continue
+        if (row.direction == "raises" and quoted < overall - tolerance) or (
+            row.direction == "lowers" and quoted > overall + tolerance
+        ):
+            bad.append(row.Index)
+    return reasons.loc[bad]
+
+
+def test_no_reason_quotes_a_rate_against_its_direction(monotone):
+    bundle, frame, _ = monotone
+    explained = explain_records(bundle, frame, frame.index, OPPORTUNITY, per_side=3, max_chars=10_000)
+    reasons = explained.reasons
+    assert len(reasons) >= 2 * len(frame)
+    assert contradicting(reasons, bundle.population.overall_rate).empty
+    reworded = reasons[~reasons["sentence"].str.contains(" such ")]
+    # Interactions exist here (Noise has no effect of its own), so some reasons carry no rate.
+    assert len(reworded) > 0
+    assert reworded["sentence"].str.contains("given its other fields").all()
+    # The JSON carries the same sentences.
+    texts = {item["text"] for text in explained.reasons_json for item in json.loads(text)}
+    assert set(reworded["sentence"]) <= texts
+
+
+@pytest.mark.skipif(not X_EDUCATION.exists(), reason=f"reference data {X_EDUCATION} not present")
+def test_x_education_reasons_never_contradict_their_figures_nor_quote_raw_edges():
+    frame, spec = x_education_rows()
+    honest = spec.without({"tags", "lead_quality"})
+    trained = train_model(frame, LEAD, honest, FAST_CONFIG, window=training_window(AS_OF, 730))
+    test = trained.test_frame
+    explained = explain_records(trained.bundle, test, test["lead_id"], LEAD, per_side=5, max_chars=2000)
+    reasons = explained.reasons
+    assert len(reasons) > 5 * len(test)
+    assert contradicting(reasons, trained.bundle.population.overall_rate).empty
+    # Independent check of the stored figures: a quoted percentage equals its stored population rate.
+    quoted = reasons[reasons["sentence"].str.contains(" % of such ")]
+    percent = quoted["sentence"].str.extract(QUOTED_RATE.pattern, expand=False).astype(float)
+    assert (percent - (100 * quoted["population_rate"]).round()).abs().max() <= 1
+    assert not reasons["sentence"].str.contains(r"\d\.\d{3}").any()  # no raw three-decimal edges

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ml.features import training_window
+from ml.features import FeatureColumn, FeatureSpec, training_window
 from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec
 from ml.targets import get_target
 from ml.train import TrainingError, data_digest, split_by_close, train_model
@@ -101,3 +101,45 @@ def test_x_education_realistic_training_and_suspect_leaks():
     assert screened.leakage.dropped == ("tags",)
     assert not screened.is_suspect
     assert np.isfinite(screened.evaluation.brier)
+
+
+def test_empty_categorical_and_constant_numeric_are_dropped_with_a_logged_reason(caplog):
+    options = SyntheticOptions(closed=600, open=0)
+    frame = _closed(options)
+    frame["never_filled"] = None  # a categorical nobody fills in: no levels at all
+    frame["blank_text"] = "  "  # only blanks: missing after canonicalisation
+    frame["always_seven"] = 7.0  # a numeric with one value
+    base = synthetic_spec("lead", options)
+    spec = FeatureSpec(
+        model="lead",
+        columns=(
+            *base.columns,
+            FeatureColumn("never_filled", "Never filled", "categorical"),
+            FeatureColumn("blank_text", "Blank text", "categorical"),
+            FeatureColumn("always_seven", "Always seven", "numeric"),
+        ),
+    )
+    with caplog.at_level("WARNING", logger="ml.train"):
+        trained = train_model(frame, LEAD, spec, FAST_CONFIG, window=WINDOW)
+    dropped = {d.column: d.reason for d in trained.uninformative}
+    assert dropped == {
+        "never_filled": "never filled in on the training rows",
+        "blank_text": "never filled in on the training rows",
+        "always_seven": "the same value (7.0) on every training row",
+    }
+    assert not {"never_filled", "blank_text", "always_seven"} & set(trained.bundle.spec.names)
+    assert trained.evaluation.auc > 0.7
+    logged = caplog.text
+    assert "never_filled (Never filled): never filled in" in logged
+    assert "always_seven (Always seven): the same value (7.0)" in logged
+    # The model scores rows that do fill the dropped columns in (they are ignored).
+    later = frame.tail(5).assign(never_filled="Partner", always_seven=3.0)
+    assert np.isfinite(trained.bundle.predict_proba(later)).all()
+
+
+def test_only_empty_features_fail_with_a_clear_error():
+    frame = _closed(SyntheticOptions(closed=300, open=0))
+    frame["never_filled"] = None
+    spec = FeatureSpec(model="lead", columns=(FeatureColumn("never_filled", "Never filled", "categorical"),))
+    with pytest.raises(TrainingError, match="every feature column is empty or constant"):
+        train_model(frame, LEAD, spec, FAST_CONFIG, window=WINDOW)

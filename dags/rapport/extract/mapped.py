@@ -669,7 +669,9 @@ def _ids_as_guids(table: TableMapping, result: pd.DataFrame) -> pd.DataFrame:
         values = result[column.name].astype("string")
         foreign = values.notna() & ~values.str.fullmatch(GUID_TEXT, case=False).fillna(True).astype(bool)
         if foreign.any():
-            result[column.name] = values.where(~foreign, values[foreign].map(lambda item: str(source_id(item))))
+            result[column.name] = values.where(
+                ~foreign, values[foreign].map(lambda item: str(source_id(item)))
+            )
             log.info(
                 "%s.%s: %d ids that are not GUIDs turned into GUIDs (uuid5 of the id)",
                 table.table,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-import uuid
 
 from rapport.extract.mapped import MappingError, convert_mapped_source, load_mapping, name_id
 from rapport.extract.source import parse_source_spec
