@@ -88,6 +88,7 @@ def analyze(
                 out.append(suggestion)
     out.extend(_merge_issues(text, issues))
     out.extend(_contacts(text, folded, forced, candidates, note_language))
+    out.extend(_introductions(text, folded, forced or note_language, out))
     out.sort(key=lambda s: (s.span[0], s.span[1], s.type))
     return out
 
@@ -137,6 +138,7 @@ def _analyze_sentence(
         _read_clause(sentence, start, end, connector, languages)
         for start, end, connector in primary.clauses(sentence)
     ]
+    _merge_sent_on(clauses, primary)
     _attach_orphan_mentions(clauses)
     _drop_continuations(clauses)
     mixed = len(languages) > 1
@@ -257,6 +259,23 @@ def _shift_atom(atom: Any, delta: int) -> Any:
     from dataclasses import replace
 
     return replace(atom, start=atom.start + delta, end=atom.end + delta)
+
+
+def _merge_sent_on(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
+    """``"Prepare the NDA and send it to Kofi by noon"``: one task, not two. The earlier clause gives
+    up its task to the one that sends it on (which usually carries the date)."""
+    for previous, clause in itertools.pairwise(clauses):
+        if (
+            clause.action_type == TASK
+            and previous.action_type == TASK
+            and language.continues_previous(clause.text)
+        ):
+            if not clause.mentions and previous.mentions:
+                clause.action_type = None
+                clause.action = None
+            else:
+                previous.action_type = None
+                previous.action = None
 
 
 def _drop_continuations(clauses: list[_Clause]) -> None:
@@ -404,6 +423,28 @@ def _contacts(
                 _line_contacts(original, line, line_start, forced or _primary_or(line, candidates, fallback))
             )
         line_start += len(line) + 1
+    return out
+
+
+def _introductions(
+    original: str, folded: str, language: LanguageAnalyzer, found: list[Suggestion]
+) -> list[Suggestion]:
+    """People introduced by name only ("Let me introduce you to John."): a contact with the name."""
+    out = []
+    for start, end in language.introductions(folded):
+        if any(s.type == CONTACT and s.span[0] <= start < s.span[1] for s in found):
+            continue
+        name = original[start:end]
+        out.append(
+            Suggestion(
+                type=CONTACT,
+                span=(start, end),
+                text=name,
+                fields={"name": name, "subject": f"New contact: {name}"},
+                confidence=0.6,
+                language=language.code,
+            )
+        )
     return out
 
 
