@@ -41,6 +41,7 @@ class AnalysisSettings:
     meeting_minutes: int = 60  # default appointment length when the note gives no end
     call_minutes: int = 30  # default phone-call length
     languages: tuple[str, ...] = ("en", "zh")  # languages detection may choose from
+    min_confidence: float = 0.0  # suggestions below this confidence (0 to 1) are dropped
 
     @classmethod
     def from_config(cls, notes: Any) -> AnalysisSettings:
@@ -49,6 +50,7 @@ class AnalysisSettings:
             meeting_minutes=notes.meeting_minutes,
             call_minutes=notes.call_minutes,
             languages=tuple(notes.languages),
+            min_confidence=getattr(notes, "min_confidence", 0.0),
         )
 
 
@@ -90,6 +92,8 @@ def analyze(
     out.extend(_contacts(text, folded, forced, candidates, note_language))
     out.extend(_introductions(text, folded, forced or note_language, out))
     out.sort(key=lambda s: (s.span[0], s.span[1], s.type))
+    if settings.min_confidence > 0:
+        out = [s for s in out if s.confidence >= settings.min_confidence]
     return out
 
 

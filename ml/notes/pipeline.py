@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ml.notes.analyzer import AnalysisSettings, analyze
+from ml.notes.suggestion import Suggestion
 
 if TYPE_CHECKING:
     import duckdb
@@ -129,7 +130,7 @@ class NotesRunSummary:
 
 
 _TAG = re.compile(r"<[^>]{0,500}>")
-_BATCH = 5000
+_BATCH = 20000  # rows read per round trip (and per parallel fan-out)
 
 
 def analyze_notes(
@@ -159,6 +160,8 @@ def analyze_notes(
     by_type: Counter[str] = Counter()
     by_language: Counter[str] = Counter()
     written = with_suggestions = replaced = 0
+    workers = int(getattr(notes_config, "workers", 1))
+    pool = _Pool(workers) if workers > 1 else None
     connection.execute("BEGIN TRANSACTION")
     try:
         for source in NOTE_SOURCES:
@@ -176,18 +179,24 @@ def analyze_notes(
                 ids = [row[0] for row in batch]
                 replaced += _delete_ids(connection, source.table, ids)
                 out_rows = []
-                for source_id, text, regarding_id, regarding_type, created_on, modified_on in batch:
+                work: list[tuple[str, datetime] | None] = []
+                for _, text, _, _, created_on, modified_on in batch:
                     count += 1
                     if modified_on is not None and (new_watermark is None or modified_on > new_watermark):
                         new_watermark = modified_on
-                    if not text:
+                    anchor = _local(created_on or modified_on, zone) if text else None
+                    if not text or anchor is None:
+                        work.append(None)
                         continue
                     if source.table == "email" and "<" in text:
                         text = _TAG.sub(lambda m: " " * len(m.group()), text)
-                    anchor = _local(created_on or modified_on, zone)
-                    if anchor is None:
+                    work.append((text, anchor))
+                results = _analyse_all(work, settings, pool)
+                for (source_id, text, regarding_id, regarding_type, _, modified_on), suggestions in zip(
+                    batch, results, strict=True
+                ):
+                    if text is None or suggestions is None:
                         continue
-                    suggestions = analyze(text, anchor, settings=settings)
                     with_suggestions += bool(suggestions)
                     for index, suggestion in enumerate(suggestions):
                         out_rows.append(
@@ -222,6 +231,9 @@ def analyze_notes(
     except Exception:
         connection.execute("ROLLBACK")
         raise
+    finally:
+        if pool is not None:
+            pool.close()
     summary = NotesRunSummary(
         ds=ds,
         analysed_at=analysed_at,
@@ -238,6 +250,57 @@ def analyze_notes(
         ds, summary.notes_analysed, written, replaced, summary.seconds,
     )  # fmt: skip
     return summary
+
+
+_PARALLEL_MIN = 2000  # texts: smaller batches are analysed in this process (starting workers costs more)
+_CHUNK = 500  # texts per task sent to a worker
+
+
+class _Pool:
+    """Worker processes for notes analysis, started on first use (``fork`` where available, so the
+    compiled patterns and jieba's dictionary are shared), closed at the end of the run."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: Any = None
+
+    def map(
+        self, chunks: list[list[tuple[str, datetime]]], settings: AnalysisSettings
+    ) -> list[list[list[Suggestion]]]:
+        if self._pool is None:
+            import multiprocessing
+
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self._pool = multiprocessing.get_context(method).Pool(self.workers)
+        return self._pool.starmap(_analyse_chunk, [(chunk, settings) for chunk in chunks])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+
+def _analyse_chunk(chunk: list[tuple[str, datetime]], settings: AnalysisSettings) -> list[list[Suggestion]]:
+    return [analyze(text, anchor, settings=settings) for text, anchor in chunk]
+
+
+def _analyse_all(
+    work: list[tuple[str, datetime] | None], settings: AnalysisSettings, pool: _Pool | None
+) -> list[list[Suggestion] | None]:
+    """Suggestions per text (``None`` where there is nothing to analyse). A text repeated with the same
+    anchor (templated notes, copied descriptions) is analysed once; large batches go to the pool."""
+    unique: dict[tuple[str, datetime], int] = {}
+    for item in work:
+        if item is not None and item not in unique:
+            unique[item] = len(unique)
+    items = list(unique)
+    if pool is not None and len(items) >= _PARALLEL_MIN:
+        chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+        found = [s for part in pool.map(chunks, settings) for s in part]
+    else:
+        found = _analyse_chunk(items, settings)
+    return [None if item is None else found[unique[item]] for item in work]
 
 
 def _raw_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
