@@ -144,6 +144,7 @@ def _analyze_sentence(
     ]
     _merge_sent_on(clauses, primary)
     _attach_orphan_mentions(clauses)
+    _carry_dates(clauses)
     _drop_continuations(clauses)
     mixed = len(languages) > 1
     out: list[Suggestion] = []
@@ -263,6 +264,22 @@ def _shift_atom(atom: Any, delta: int) -> Any:
     from dataclasses import replace
 
     return replace(atom, start=atom.start + delta, end=atom.end + delta)
+
+
+def _carry_dates(clauses: list[_Clause]) -> None:
+    """``"周一早上8点……，然后11点做演示"``: a later clause of the same sentence that gives only a clock
+    time (no day) is on the day an earlier clause named."""
+    day_atoms: tuple[Any, ...] = ()
+    for clause in clauses:
+        undated = [m for m in clause.mentions if not m.has_date]
+        if day_atoms and clause.action_type is not None and undated and len(undated) == len(clause.mentions):
+            clause.mentions = [Mention(m.start, m.end, day_atoms + m.atoms) for m in undated]
+        dated = [m for m in clause.mentions if m.has_date]
+        if dated:
+            day_atoms = tuple(a for a in dated[-1].atoms if a.kind in _DAY_KINDS)
+
+
+_DAY_KINDS = frozenset({"rel_day", "weekday", "abs_date", "day_of_month"})
 
 
 def _merge_sent_on(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
