@@ -177,6 +177,7 @@ def test_missing_raw_tables_are_skipped(tmp_path: Any) -> None:
         assert [t[0] for t in tables] == [
             "note_analysis_watermarks",
             "note_suggestions",
+            "note_text_hashes",
             "talking_point_mentions",
             "talking_point_watermarks",
         ]
@@ -223,3 +224,23 @@ def test_confidence_threshold_drops_suggestions_below_it(warehouse: Any, rows: A
     strict = dataclasses.replace(CONFIG, min_confidence=confidences[1])
     analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=strict, full=True)
     assert [row[10] for row in table(warehouse)] == [confidences[1]]
+
+
+def test_a_re_modified_row_with_the_same_text_keeps_its_suggestions_without_analysis(
+    warehouse: Any, rows: Any
+) -> None:
+    rows(warehouse, "annotation", [
+        note("n1", "Call Priya tomorrow at 10am.", "2026-05-06 15:20:00"),
+        note("n2", "Send the price list by Friday.", "2026-05-06 15:20:00"),
+    ])  # fmt: skip
+    first = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+    before = table(warehouse)
+    assert first.texts_reused == 0 and len(before) == 2
+    # n1 touched (owner change: same text), n2 edited: only n2 is analysed again
+    warehouse.execute("UPDATE raw.annotation SET modifiedon = TIMESTAMP '2026-05-07 09:00:00'")
+    warehouse.execute("UPDATE raw.annotation SET notetext = 'Nothing new.' WHERE annotationid = 'n2'")
+    second = analyze_notes(warehouse, date(2026, 5, 8), RUN_AT, notes_config=CONFIG)
+    assert second.rows_read["annotation"] == 2 and second.texts_reused == 1
+    after = table(warehouse)
+    assert [r[:6] for r in after] == [r[:6] for r in before if r[1] == "n1"]
+    assert after[0][-1] == date(2026, 5, 7)  # the n1 row is the one written by the first run
