@@ -171,7 +171,7 @@ def analyze_notes(
     by_language: Counter[str] = Counter()
     written = with_suggestions = replaced = reused = 0
     workers = int(getattr(notes_config, "workers", 1))
-    pool = _Pool(workers) if workers > 1 else None
+    pool = _Pool(workers) if workers > 1 and _may_fork_workers() else None
     connection.execute("BEGIN TRANSACTION")
     try:
         for source in NOTE_SOURCES:
@@ -303,6 +303,16 @@ class _Pool:
             self._pool.close()
             self._pool.join()
             self._pool = None
+
+
+def _may_fork_workers() -> bool:
+    """A daemonic process (some task runners) may not start children: analyse in-process there."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        log.warning("notes analysis runs in a daemonic process: [notes] workers ignored, one process used")
+        return False
+    return True
 
 
 def _analyse_chunk(chunk: list[tuple[str, datetime]], settings: AnalysisSettings) -> list[list[Suggestion]]:
