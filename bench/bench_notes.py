@@ -10,14 +10,17 @@ Stages measured:
 1. ``analyze()`` in one process over all notes (median of ``--runs``);
 2. the same split over ``--workers`` processes (median of ``--runs``);
 3. ``ml.notes.pipeline.analyze_notes`` end to end on a fresh DuckDB file holding the notes as
-   ``raw.annotation`` (read, analyse, write ``enrich.note_suggestions``), in a child process whose
-   peak RSS is reported.
+   ``raw.annotation`` (read, analyse over ``[notes] workers`` processes, write
+   ``enrich.note_suggestions``), in a child process whose peak RSS is reported.
+
+The load average is printed at the start and the end: the machine is shared, so read the figures with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
@@ -124,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
 
+    print(f"load average at the start (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     notes = build_notes(args.notes)
     chars = sum(len(n[1]) for n in notes)
     print(
@@ -150,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"analyze_notes() on DuckDB raw.annotation: {result['seconds']:.1f} s = {len(notes) / result['seconds']:,.0f} notes/s, "
           f"{int(result['suggestions']):,} rows written; peak RSS {result['peak_rss_mb']:.0f} MB "
           f"({result['rss_before_mb']:.0f} MB after loading the notes)")  # fmt: skip
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores (the machine is shared)")
     print(json.dumps({"notes": len(notes), "single_s": seconds, "pipeline_s": result["seconds"]}))
     return 0
 

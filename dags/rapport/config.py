@@ -197,9 +197,16 @@ class NotesConfig:
     call_minutes: int = 30
     timezone: str = "UTC"
     sources: tuple[str, ...] = ("annotation", "phonecall", "appointment", "task")
+    min_confidence: float = 0.4
+    workers: int = 2
 
     def validate(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if not 0 <= self.min_confidence <= 1:
+            raise ConfigError(f"notes.min_confidence = {self.min_confidence}: a share between 0 and 1")
+        if self.workers < 1:
+            raise ConfigError(f"notes.workers = {self.workers}: at least 1 process")
 
         known = {"annotation", "email", "phonecall", "appointment", "task"}
         if not set(self.sources) <= known:

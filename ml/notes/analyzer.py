@@ -41,6 +41,7 @@ class AnalysisSettings:
     meeting_minutes: int = 60  # default appointment length when the note gives no end
     call_minutes: int = 30  # default phone-call length
     languages: tuple[str, ...] = ("en", "zh")  # languages detection may choose from
+    min_confidence: float = 0.0  # suggestions below this confidence (0 to 1) are dropped
 
     @classmethod
     def from_config(cls, notes: Any) -> AnalysisSettings:
@@ -49,6 +50,7 @@ class AnalysisSettings:
             meeting_minutes=notes.meeting_minutes,
             call_minutes=notes.call_minutes,
             languages=tuple(notes.languages),
+            min_confidence=getattr(notes, "min_confidence", 0.0),
         )
 
 
@@ -88,7 +90,10 @@ def analyze(
                 out.append(suggestion)
     out.extend(_merge_issues(text, issues))
     out.extend(_contacts(text, folded, forced, candidates, note_language))
+    out.extend(_introductions(text, folded, forced or note_language, out))
     out.sort(key=lambda s: (s.span[0], s.span[1], s.type))
+    if settings.min_confidence > 0:
+        out = [s for s in out if s.confidence >= settings.min_confidence]
     return out
 
 
@@ -137,7 +142,9 @@ def _analyze_sentence(
         _read_clause(sentence, start, end, connector, languages)
         for start, end, connector in primary.clauses(sentence)
     ]
+    _merge_sent_on(clauses, primary)
     _attach_orphan_mentions(clauses)
+    _carry_dates(clauses)
     _drop_continuations(clauses)
     mixed = len(languages) > 1
     out: list[Suggestion] = []
@@ -257,6 +264,39 @@ def _shift_atom(atom: Any, delta: int) -> Any:
     from dataclasses import replace
 
     return replace(atom, start=atom.start + delta, end=atom.end + delta)
+
+
+def _carry_dates(clauses: list[_Clause]) -> None:
+    """``"周一早上8点……，然后11点做演示"``: a later clause of the same sentence that gives only a clock
+    time (no day) is on the day an earlier clause named."""
+    day_atoms: tuple[Any, ...] = ()
+    for clause in clauses:
+        undated = [m for m in clause.mentions if not m.has_date]
+        if day_atoms and clause.action_type is not None and undated and len(undated) == len(clause.mentions):
+            clause.mentions = [Mention(m.start, m.end, day_atoms + m.atoms) for m in undated]
+        dated = [m for m in clause.mentions if m.has_date]
+        if dated:
+            day_atoms = tuple(a for a in dated[-1].atoms if a.kind in _DAY_KINDS)
+
+
+_DAY_KINDS = frozenset({"rel_day", "weekday", "abs_date", "day_of_month"})
+
+
+def _merge_sent_on(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
+    """``"Prepare the NDA and send it to Kofi by noon"``: one task, not two. The earlier clause gives
+    up its task to the one that sends it on (which usually carries the date)."""
+    for previous, clause in itertools.pairwise(clauses):
+        if (
+            clause.action_type == TASK
+            and previous.action_type == TASK
+            and language.continues_previous(clause.text)
+        ):
+            if not clause.mentions and previous.mentions:
+                clause.action_type = None
+                clause.action = None
+            else:
+                previous.action_type = None
+                previous.action = None
 
 
 def _drop_continuations(clauses: list[_Clause]) -> None:
@@ -404,6 +444,28 @@ def _contacts(
                 _line_contacts(original, line, line_start, forced or _primary_or(line, candidates, fallback))
             )
         line_start += len(line) + 1
+    return out
+
+
+def _introductions(
+    original: str, folded: str, language: LanguageAnalyzer, found: list[Suggestion]
+) -> list[Suggestion]:
+    """People introduced by name only ("Let me introduce you to John."): a contact with the name."""
+    out = []
+    for start, end in language.introductions(folded):
+        if any(s.type == CONTACT and s.span[0] <= start < s.span[1] for s in found):
+            continue
+        name = original[start:end]
+        out.append(
+            Suggestion(
+                type=CONTACT,
+                span=(start, end),
+                text=name,
+                fields={"name": name, "subject": f"New contact: {name}"},
+                confidence=0.6,
+                language=language.code,
+            )
+        )
     return out
 
 

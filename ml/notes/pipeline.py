@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ml.notes.analyzer import AnalysisSettings, analyze
+from ml.notes.suggestion import Suggestion
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,6 +51,15 @@ NOTE_SOURCES = (
 
 ENRICH_DDL = (
     "CREATE SCHEMA IF NOT EXISTS enrich",
+    """
+    CREATE TABLE IF NOT EXISTS enrich.note_text_hashes (
+        source_table VARCHAR NOT NULL,      -- annotation | email | phonecall | appointment | task
+        source_id VARCHAR NOT NULL,
+        text_hash VARCHAR NOT NULL,         -- blake2b of the analysed text and its anchor time: an unchanged
+                                            -- hash on a re-modified row keeps its suggestions without analysis
+        PRIMARY KEY (source_table, source_id)
+    )
+    """,
     """
     CREATE TABLE IF NOT EXISTS enrich.note_suggestions (
         source_table VARCHAR NOT NULL,      -- annotation | email | phonecall | appointment | task
@@ -122,6 +132,7 @@ class NotesRunSummary:
     by_type: dict[str, int] = field(default_factory=dict)
     by_language: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    texts_reused: int = 0  # re-modified rows whose text and anchor hash was unchanged: not re-analysed
 
     @property
     def notes_analysed(self) -> int:
@@ -129,7 +140,7 @@ class NotesRunSummary:
 
 
 _TAG = re.compile(r"<[^>]{0,500}>")
-_BATCH = 5000
+_BATCH = 20000  # rows read per round trip (and per parallel fan-out)
 
 
 def analyze_notes(
@@ -158,7 +169,9 @@ def analyze_notes(
     rows_read: dict[str, int] = {}
     by_type: Counter[str] = Counter()
     by_language: Counter[str] = Counter()
-    written = with_suggestions = replaced = 0
+    written = with_suggestions = replaced = reused = 0
+    workers = int(getattr(notes_config, "workers", 1))
+    pool = _Pool(workers) if workers > 1 and _may_fork_workers() else None
     connection.execute("BEGIN TRANSACTION")
     try:
         for source in NOTE_SOURCES:
@@ -174,20 +187,39 @@ def analyze_notes(
             count, new_watermark = 0, watermark
             for batch in _read_batches(connection, source, watermark):
                 ids = [row[0] for row in batch]
-                replaced += _delete_ids(connection, source.table, ids)
+                known = {} if full else _known_hashes(connection, source.table, ids)
                 out_rows = []
-                for source_id, text, regarding_id, regarding_type, created_on, modified_on in batch:
+                work: list[tuple[str, datetime] | None] = []
+                hashes: list[tuple[str, str]] = []
+                changed: list[str] = []
+                for source_id, text, _, _, created_on, modified_on in batch:
                     count += 1
                     if modified_on is not None and (new_watermark is None or modified_on > new_watermark):
                         new_watermark = modified_on
-                    if not text:
+                    anchor = _local(created_on or modified_on, zone) if text else None
+                    if not text or anchor is None:
+                        work.append(None)
+                        changed.append(source_id)
+                        hashes.append((source_id, ""))  # nothing analysed: never matches a later text
                         continue
                     if source.table == "email" and "<" in text:
                         text = _TAG.sub(lambda m: " " * len(m.group()), text)
-                    anchor = _local(created_on or modified_on, zone)
-                    if anchor is None:
+                    digest = _text_hash(text, anchor)
+                    hashes.append((source_id, digest))
+                    if known.get(source_id) == digest:
+                        work.append(None)  # same text, same anchor: its suggestions stand
+                        reused += 1
                         continue
-                    suggestions = analyze(text, anchor, settings=settings)
+                    changed.append(source_id)
+                    work.append((text, anchor))
+                replaced += _delete_ids(connection, source.table, changed)
+                _store_hashes(connection, source.table, hashes)
+                results = _analyse_all(work, settings, pool)
+                for (source_id, text, regarding_id, regarding_type, _, modified_on), suggestions in zip(
+                    batch, results, strict=True
+                ):
+                    if text is None or suggestions is None:
+                        continue
                     with_suggestions += bool(suggestions)
                     for index, suggestion in enumerate(suggestions):
                         out_rows.append(
@@ -222,6 +254,9 @@ def analyze_notes(
     except Exception:
         connection.execute("ROLLBACK")
         raise
+    finally:
+        if pool is not None:
+            pool.close()
     summary = NotesRunSummary(
         ds=ds,
         analysed_at=analysed_at,
@@ -229,6 +264,7 @@ def analyze_notes(
         suggestions_written=written,
         rows_with_suggestions=with_suggestions,
         suggestions_replaced=replaced,
+        texts_reused=reused,
         by_type=dict(by_type),
         by_language=dict(by_language),
         seconds=round(time.perf_counter() - started, 3),
@@ -238,6 +274,67 @@ def analyze_notes(
         ds, summary.notes_analysed, written, replaced, summary.seconds,
     )  # fmt: skip
     return summary
+
+
+_PARALLEL_MIN = 2000  # texts: smaller batches are analysed in this process (starting workers costs more)
+_CHUNK = 500  # texts per task sent to a worker
+
+
+class _Pool:
+    """Worker processes for notes analysis, started on first use (``fork`` where available, so the
+    compiled patterns and jieba's dictionary are shared), closed at the end of the run."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: Any = None
+
+    def map(
+        self, chunks: list[list[tuple[str, datetime]]], settings: AnalysisSettings
+    ) -> list[list[list[Suggestion]]]:
+        if self._pool is None:
+            import multiprocessing
+
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self._pool = multiprocessing.get_context(method).Pool(self.workers)
+        return self._pool.starmap(_analyse_chunk, [(chunk, settings) for chunk in chunks])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+
+def _may_fork_workers() -> bool:
+    """A daemonic process (some task runners) may not start children: analyse in-process there."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        log.warning("notes analysis runs in a daemonic process: [notes] workers ignored, one process used")
+        return False
+    return True
+
+
+def _analyse_chunk(chunk: list[tuple[str, datetime]], settings: AnalysisSettings) -> list[list[Suggestion]]:
+    return [analyze(text, anchor, settings=settings) for text, anchor in chunk]
+
+
+def _analyse_all(
+    work: list[tuple[str, datetime] | None], settings: AnalysisSettings, pool: _Pool | None
+) -> list[list[Suggestion] | None]:
+    """Suggestions per text (``None`` where there is nothing to analyse). A text repeated with the same
+    anchor (templated notes, copied descriptions) is analysed once; large batches go to the pool."""
+    unique: dict[tuple[str, datetime], int] = {}
+    for item in work:
+        if item is not None and item not in unique:
+            unique[item] = len(unique)
+    items = list(unique)
+    if pool is not None and len(items) >= _PARALLEL_MIN:
+        chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+        found = [s for part in pool.map(chunks, settings) for s in part]
+    else:
+        found = _analyse_chunk(items, settings)
+    return [None if item is None else found[unique[item]] for item in work]
 
 
 def _raw_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
@@ -274,12 +371,53 @@ def _read_batches(connection: duckdb.DuckDBPyConnection, source: NoteSource, wat
         cursor.close()
 
 
+def _text_hash(text: str, anchor: datetime) -> str:
+    import hashlib
+
+    return hashlib.blake2b(f"{anchor.isoformat()}\0{text}".encode(), digest_size=16).hexdigest()
+
+
+def _known_hashes(connection: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> dict[str, str]:
+    import pyarrow as pa
+
+    connection.register("_hash_ids", pa.table({"source_id": pa.array(ids, pa.string())}))
+    try:
+        rows = connection.execute(
+            "SELECT source_id, text_hash FROM enrich.note_text_hashes WHERE source_table = ? "
+            "AND source_id IN (SELECT source_id FROM _hash_ids)",
+            [table],
+        ).fetchall()
+    finally:
+        connection.unregister("_hash_ids")
+    return dict(rows)
+
+
+def _store_hashes(connection: duckdb.DuckDBPyConnection, table: str, hashes: list[tuple[str, str]]) -> None:
+    if not hashes:
+        return
+    import pyarrow as pa
+
+    ids, digests = zip(*hashes, strict=True)
+    connection.register(
+        "_hash_rows",
+        pa.table({"source_id": pa.array(ids, pa.string()), "text_hash": pa.array(digests, pa.string())}),
+    )
+    try:
+        connection.execute(
+            "INSERT OR REPLACE INTO enrich.note_text_hashes SELECT ?, source_id, text_hash FROM _hash_rows",
+            [table],
+        )
+    finally:
+        connection.unregister("_hash_rows")
+
+
 def _forget_source(connection: duckdb.DuckDBPyConnection, table: str) -> int:
     """Remove the suggestions and watermark of a source table that ``[notes] sources`` no longer lists."""
     count = connection.execute(
         "SELECT count(*) FROM enrich.note_suggestions WHERE source_table = ?", [table]
     ).fetchall()[0][0]
     connection.execute("DELETE FROM enrich.note_suggestions WHERE source_table = ?", [table])
+    connection.execute("DELETE FROM enrich.note_text_hashes WHERE source_table = ?", [table])
     connection.execute("DELETE FROM enrich.note_analysis_watermarks WHERE source_table = ?", [table])
     return int(count)
 
@@ -311,6 +449,15 @@ def _delete_vanished(connection: duckdb.DuckDBPyConnection, source: NoteSource) 
         """,
         [source.table],
     ).fetchall()
+    connection.execute(
+        f"""
+        DELETE FROM enrich.note_text_hashes AS h
+        WHERE h.source_table = ? AND NOT EXISTS (
+            SELECT 1 FROM raw.{source.table} AS r WHERE CAST(r.{source.key} AS VARCHAR) = h.source_id
+        )
+        """,
+        [source.table],
+    )
     return len(rows)
 
 

@@ -97,6 +97,14 @@ class LanguageAnalyzer(Protocol):
 
     def job_title(self, sentence: str) -> tuple[int, int] | None: ...
 
+    def continues_previous(self, clause: str) -> bool:
+        """The clause sends on what the previous clause prepares ("and send it to Kofi", "并发给保罗")."""
+        ...
+
+    def introductions(self, sentence: str) -> list[tuple[int, int]]:
+        """Spans of names of people introduced without contact details ("Let me introduce you to John")."""
+        ...
+
     def has_contact_cue(self, sentence: str) -> bool:
         """The sentence introduces a person ("new contact", "intro", "新联系人", "对接人")."""
         ...

@@ -102,28 +102,33 @@ _APPOINTMENT_WORDS = (
     r"meet(?:ing|ings|up)?(?!\s+room)|meetting|meting|metting|mtg|catch[- ]?up|get[- ]together|lunch|dinner|breakfast|coffee|drinks|happy hour"
     r"|demo(?:nstration)?|presentation|present|workshop|kick[- ]?off|on[- ]?site|site visit|visit|session|deep[- ]dive|walk[- ]?through"
     r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
-    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour"
+    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch and learn"
 )
 _PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:\w+\s+){1,2}a (?:call|ring|buzz|shout)|try (?:him|her|them) again"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
-    r"follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
+    r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
     r"|renew|reply|respond|get back|get|share|reissue|order|organi[sz]e|ask|sign|fix|create|write|put together|compile|calculate|look into"
-    r"|find out|close out|close|reach out|contact|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
+    r"|find out|close out|close|reach out|contact(?!\s*(?::|info|details|person))|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
     r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|todo|to-do|action item"
-    r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder"
+    r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder|re-?book|re-?schedule|introduce|circulate"
+    r"|find (?:a )?new (?:slot|date|time)"
 )
 _WEAK_VERBS = frozenset(
     {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask"}
 )
 _IMPERATIVE_PREFIX = re.compile(
-    r"^[\s\-*•·>:.)(\d]*(?:(?:pls|please|plz|kindly|also|and|then|so|now|todo|to-do|to do|reminder|remember to|don'?t forget to|do not forget to"
+    r"^[\s\-*•·>:.)(\d\"'“”+]*(?:(?:pls|please|plz|kindly|also|and|then|so|now|afterwards|after that|and afterwards|todo|to-do|to do|reminder|remember to|don'?t forget to|do not forget to"
     r"|need to|needs to|we need to|i need to|we must|i must|must|should|we should|i should|will|i will|i'll|we will|we'll|have to|we have to"
     r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|ns|ai|asap|urgent|me|self|note to self|reminder to self"
     r"|can you|could you|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
     _I,
 )
 _INFINITIVE_BEFORE = re.compile(r"\bto\s+$", _I)
+# "I promised to send", "we agreed to share": our own commitment, an action for us.
+_OUR_INFINITIVE = re.compile(
+    r"\b(?:i|we)\s+(?:promised|agreed|offered|committed|want|need|have)\s+to\s+$", _I
+)
 # "threatened to escalate", "they plan to review": an infinitive that is someone else's intention.
 _NOT_OUR_INFINITIVE = re.compile(
     r"\b(?:wants?|wanted|going|plans?|planning|planned|like|threaten(?:s|ed)?|promised|agreed|decided|tried|hoping|hopes?|expects?|expected"
@@ -131,7 +136,7 @@ _NOT_OUR_INFINITIVE = re.compile(
     _I,
 )
 _THIRD_PARTY_BEFORE = re.compile(
-    r"\b(?:they|he|she|it|the customer|the client|customer|client|their \w+)\s+(?:will|'ll|would|is going to|are going to|plans? to|might|may|should|can|could|shall)?\s*(?:also\s+)?$",
+    r"\b(?:they|he|she|it|the customer|the client|customer|client|their \w+)(?:\s+|(?=['’]))(?:will|'ll|would|is going to|are going to|plans? to|might|may|should|can|could|shall)?\s*(?:also\s+)?$",
     _I,
 )
 
@@ -139,7 +144,7 @@ _TRIGGERS = (
     PatternTrigger(re.compile(r"\b(?:lunch|lunchtime)\b", _I), APPOINTMENT, STRONG, time(12, 0)),
     PatternTrigger(re.compile(r"\bdinner\b", _I), APPOINTMENT, STRONG, time(19, 0)),
     PatternTrigger(re.compile(r"\bbreakfast(?: meeting)?\b", _I), APPOINTMENT, STRONG, time(8, 0)),
-    PatternTrigger(re.compile(rf"\b(?:{_APPOINTMENT_WORDS})\b", _I), APPOINTMENT),
+    PatternTrigger(re.compile(rf"\b(?<!\bin )(?<!\bin a )(?:{_APPOINTMENT_WORDS})\b", _I), APPOINTMENT),
     PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b", _I), PHONE_CALL),
     PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b", _I), PHONE_CALL, STRONG, None, True),
     PatternTrigger(re.compile(rf"\b(?:{_TASK_VERBS})\b", _I), TASK, STRONG, None, True),
@@ -154,28 +159,44 @@ _PAST = re.compile(
 )
 _FUTURE = re.compile(
     r"\b(?:will|'ll|going to|need|needs|must|should|let'?s|please|pls|schedule|set up|arrange|book|plan|wants?|would like|'d like"
-    r"|moved to|rescheduled|postponed to|pushed to|todo|to-do|remind|reminder|next|tomorrow|tmrw|upcoming|don'?t forget|asap)\b|'ll\b",
+    r"|moved to|rescheduled|postponed to|pushed to|todo|to-do|remind|reminder|next|tomorrow|tmrw|upcoming|don'?t forget|asap"
+    r"|could we|can we|shall we|would it be possible|how about|would love to|afterwards|after that|on the way back|if you want)\b|'ll\b",
     _I,
 )
 _NEGATION = re.compile(
     r"\b(?:no need|not needed|not necessary|don'?t(?! forget)|do not(?! forget)|never|cancel(?:l?ed|s)?|called off|won'?t|will not|no longer"
-    r"|not going to|no action|nothing to do|nothing actionable|hold off|on hold|until (?:legal|they|we|he|she))\b",
+    r"|not going to|no action|nothing to do|nothing actionable|hold off|on hold|until (?:legal|they|we|he|she)"
+    r"|nothing (?:to|for us to) (?:follow up|do)|no follow[- ]?up|no further action|did not|didn'?t|doesn'?t want|does not want|declined"
+    r"|not (?:want|needed)|no need|postponed(?! to)|pushed back)\b",
     _I,
 )
+# Hedges and reported speech: someone else's words or a maybe are not a plan of ours.
+_HEDGE = re.compile(
+    r"\b(?:maybe|perhaps|probably|possibly|might|not sure|unsure|tbc|tbd|to be confirmed|at some point|some ?time|considering"
+    r"|thinking (?:about|of))\b",
+    _I,
+)
+_REPORTED = re.compile(
+    r"\b(?:said|says|told (?:us|me)|mentioned|according to|apparently|heard (?:that )?|informed us)\b", _I
+)
+# A cancelled or postponed thing to be put back in the diary is a task, not a negation.
+_REBOOK = re.compile(r"\b(?:re-?book|re-?schedule|re-?arrange|find (?:a )?new (?:slot|date|time))", _I)
 _CONTENT = re.compile(
     r"\b(?:(?:product |sales |marketing )?brochures?|leaflets?|flyers?|case stud(?:y|ies)|white ?papers?|data ?sheets?|one[- ]pagers?"
     r"|price ?lists?|pricing sheets?|price sheets?|rate cards?|catalog(?:ue)?s?|(?:slide )?decks?|slides|(?:\w+ )?guides?|manuals?"
     r"|documentation|docs|(?:soc ?2 |security |analyst |test )?reports?|references|testimonials?|videos?|recordings?|checklists?"
     r"|templates?|samples?|spec(?:ification)?s?(?: sheets?)?|faqs?|e-?books?|infographics?|(?:roi )?calculators?|literature|collateral"
-    r"|copy of)\b",
+    r"|copy of|materials?|handbooks?|presentations?|reference (?:lists?|cases?)|pricing tiers?|certificates?|certifications?"
+    r"|terms (?:&|and) conditions|warranty terms|(?:implementation |project )?timelines?(?: templates?)?|welcome packs?|training schedules?"
+    r"|api docs)\b",
     _I,
 )
 _DELIVERY = re.compile(
-    r"\b(?:send|resend|share|forward|email|e-mail|mail|provide|give|ship|post|get)\b(?:\s+(?:over|across|out))?",
+    r"\b(?:send|resend|share|forward|email|e-mail|mail|provide|give|ship|post|get|deliver)\b(?:\s+(?:over|across|out))?",
     _I,
 )
 _REQUEST = re.compile(
-    r"\b(?:asked (?:for|about)|ask(?:s|ed)? for|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? for|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
@@ -188,6 +209,14 @@ _ISSUE = re.compile(
     r"|downtime|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
     r"|wrong|incorrect|missing|damaged|defect(?:s|ive)?|unhappy|dissatisfied|frustrated|angry|upset|annoyed|escalat\w*|refund"
     r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint|furious|glitch(?:es)?|bugged|keeps? crashing)\b",
+    _I,
+)
+_RISK = re.compile(
+    r"\b(?:resign(?:ed|ing|s)?|(?:is|are) leaving|leaving the company|left the company|has left|(?:was|were|been|got) let go|laid off"
+    r"|retir(?:ed|ing)|maternity leave|parental leave|no replacement|rejected|stalled|(?:will be |is |are |got )?blocked|(?:was|were|is|arrived|came) late"
+    r"|at risk|overdue|lost (?:our|the|their) (?:main |key )?(?:contact|champion|sponsor)|(?:moving|switch(?:ing)?|move) to a competitor"
+    r"|competitor (?:quoted|offered)|lose the deal|(?:budget|funding) (?:was |got |has been )?(?:cut|frozen)|never received|billed twice"
+    r"|need a new champion|no contact now|went down|warned)\b",
     _I,
 )
 _ISSUE_NEGATION = re.compile(
@@ -216,8 +245,28 @@ _CONTACT_CUE = re.compile(
     r"|mobile|cell|direct line)\b",
     _I,
 )
+_ACTION_VERB = (
+    r"(?:please\s+)?(?:send|call|ring|phone|meet|book|email|e-mail|prepare|prep|draft|update|share|schedule|set up|arrange|follow up"
+    r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign)\b"
+)
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:;|,|\s-\s|\s–\s)\s*(?:(?P<conn>and then|and also|then|and|also|plus|but)\b\s*)?|\s+(?P<conn2>and then|then|and also)\s+",
+    r"\s*(?:;|,|\s-\s|\s–\s)\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
+    r"|\s+(?P<conn2>and then|then|and also|and afterwards)\s+"
+    rf"|\s+(?P<conn3>and|\+|&)\s+(?={_ACTION_VERB})",
+    _I,
+)
+
+
+# "Prepare the NDA and send it to Kofi": sending what the previous clause prepares is the same task.
+_CONTINUES = re.compile(
+    r"^\W*(?:and\s+)?(?:then\s+)?(?:send|share|forward|email|e-mail|circulate|mail)\s+(?:it|them|this|that)(?:\s+(?:over|out))?(?:\s+(?:to|with)\b|\s*$)"
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate)\s+(?:with|to)\b",
+    _I,
+)
+# "Let me introduce you to John." (Dynamics 365's own example): a person introduced by name.
+_INTRODUCTION = re.compile(
+    r"\b(?:let me introduce(?: you to)?|(?:i'?d|i would) like to introduce(?: you to)?|introducing|please meet|say hello to)\s+"
+    r"(?P<name>(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)",
     _I,
 )
 
@@ -240,7 +289,7 @@ class English:
             if match.start() > start:
                 out.append((start, match.start(), connector))
             start = match.end()
-            connector = bool(match.group("conn") or match.group("conn2"))
+            connector = bool(match.group("conn") or match.group("conn2") or match.group("conn3"))
         if start < len(sentence):
             out.append((start, len(sentence), connector))
         return out
@@ -258,6 +307,8 @@ class English:
             return []
         atoms: list[TimeAtom] = []
         for m in _TODAYISH.finditer(clause):
+            if clause[m.end() : m.end() + 2] in ("'s", "’s"):
+                continue  # "yesterday's webinar" names a thing, not a time
             word = m.group("w").lower()
             days = (
                 0
@@ -413,14 +464,18 @@ class English:
         if _THIRD_PARTY_BEFORE.search(before):
             return False
         if _INFINITIVE_BEFORE.search(before):
-            return _NOT_OUR_INFINITIVE.search(before) is None
+            return _OUR_INFINITIVE.search(before) is not None or _NOT_OUR_INFINITIVE.search(before) is None
         return _IMPERATIVE_PREFIX.match(before) is not None
 
     def cues(self, clause: str) -> Cues:
         return Cues(
             past=_PAST.search(clause) is not None,
-            future=_FUTURE.search(clause) is not None,
-            negated=_NEGATION.search(clause) is not None,
+            future=_FUTURE.search(clause) is not None or _REBOOK.search(clause) is not None,
+            negated=(
+                (_NEGATION.search(clause) is not None and _REBOOK.search(clause) is None)
+                or _HEDGE.search(clause) is not None
+                or _REPORTED.search(clause) is not None
+            ),
         )
 
     def content_items(self, clause: str) -> list[tuple[int, int]]:
@@ -436,7 +491,7 @@ class English:
         return _DEAL_DOCUMENT.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
-        m = _ISSUE.search(clause)
+        m = _ISSUE.search(clause) or _RISK.search(clause)
         if m is None or _ISSUE_NEGATION.search(clause) or _NOT_CUSTOMER_ISSUE.search(clause):
             return None
         return m.span()
@@ -462,6 +517,12 @@ class English:
     def job_title(self, sentence: str) -> tuple[int, int] | None:
         m = _TITLE.search(sentence)
         return m.span() if m else None
+
+    def continues_previous(self, clause: str) -> bool:
+        return _CONTINUES.search(clause) is not None
+
+    def introductions(self, sentence: str) -> list[tuple[int, int]]:
+        return [m.span("name") for m in _INTRODUCTION.finditer(sentence) if m.group("name")[0].isupper()]
 
     def has_contact_cue(self, sentence: str) -> bool:
         return _CONTACT_CUE.search(sentence) is not None

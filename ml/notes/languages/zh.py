@@ -86,7 +86,7 @@ _TRIGGERS = (
     PatternTrigger(re.compile(r"(?:早餐会?|早饭)(?!的)"), APPOINTMENT, STRONG, time(8, 0)),
     PatternTrigger(
         re.compile(
-            r"(?:开个?短?会|会面|见个?面|碰个?面|碰头|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
+            r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
             r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会|工作坊|培训|深度交流|交流"
             r"|汇报|路演|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的)"
         ),
@@ -94,14 +94,14 @@ _TRIGGERS = (
     ),
     PatternTrigger(
         re.compile(
-            r"(?:打个?电话|打一个电话|打通电话|电话(?:联系|沟通|跟进|确认)|通个?电话|回个?电话|回电|致电|打给|再打|打过去|[Cc]all|CALL"
+            r"(?:打个?电话|打一个电话|打通电话|电话(?:联系|沟通|跟进|确认)|通个?电话|通话|回个?电话|回电|致电|打给|再打|打过去|[Cc]all|CALL"
             r"|电话(?!会|号|里|中|的|[\s:：]*[+\d]))"
         ),
         PHONE_CALL,
     ),
     PatternTrigger(
         re.compile(
-            r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复|续订|续签|重开"
+            r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
             r"|重新开|处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发|对一下|发(?![票现生展布言货烧错了])"
         ),
         TASK,
@@ -120,15 +120,21 @@ _PAST = re.compile(
     r"(?<![为除忘])了(?!解|结|不起|吗)|(?<!是否)(?<!有没有)已经|(?<![是否经])已(?!损坏)|刚才|刚刚|过了一遍|[聊见谈开打]过"
 )
 _FUTURE = re.compile(
-    r"要|将|会(?!议)|需要|打算|计划|准备|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
+    r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
 )
-_NEGATION = re.compile(r"不用|不需要|无需|不必|不要|别(?!忘)|取消|暂时不|没必要|不再|没什么要做|暂不|没什么")
+_NEGATION = re.compile(
+    r"不用|不需要|无需|不必|不要|别(?!忘)|取消|暂时不|没必要|不再|没什么要做|暂不|没什么|没有需要|没有要|无须|没啥|不想|拒绝|没有其他"
+)
+# Hedges and reported speech: a maybe, or someone else's words, is not a plan of ours.
+_HEDGE = re.compile(r"也许|或许|可能|大概|不确定|待定|说不定|考虑")
+_REPORTED = re.compile(r"(?<![一再])说(?!明|一声)|听说|提到|据说|表示")
+_REBOOK = re.compile(r"重新(?:约|安排|预约)|另找时间|改期")
 _CONTENT = re.compile(
     r"资料|产品手册|手册|宣传册|宣传资料|彩页|成功案例|推荐案例|案例|白皮书|价格表|价目表|产品目录|目录|数据表|规格书|规格表|(?<!工作)说明书"
-    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料"
+    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料|证书|材料|对比表|录像|资料包|条款说明"
 )
 _DELIVERY = re.compile(
-    r"发给|发送|发过去|发一下|发到|发回|寄|提供|给到|分享|转发|传给|发(?![票现生展布言货烧错了])"
+    r"交付|发给|发送|发过去|发一下|发到|发回|寄|提供|给到|分享|转发|传给|发(?![票现生展布言货烧错了])"
 )
 _REQUEST = re.compile(r"想要|需要|希望|索取|要求|请求|想看|感兴趣|要(?!给|求)")
 _DEAL_DOCUMENT = re.compile(
@@ -136,6 +142,7 @@ _DEAL_DOCUMENT = re.compile(
 )
 _ISSUE = re.compile(
     r"投诉|抱怨|不满|问题|故障|报错|错误|出错|失败|闪退|崩溃|宕机|挂了|断了|断开|超时|卡住|卡死|无法|不能用|用不了|没法|打不开|登不上|登录不了"
+    r"|辞职|离职|被裁|裁员|退休|调岗|休产假|没有接替|没有对接人|逾期|有风险|砍了|停工|没收到|换供应商|要丢|走了"
     r"|延迟|延误|太慢|很慢|损坏|坏了|缺少|少了|没有按|重复扣款|多扣|扣错|退款|开错|错了|不好用|[Bb]ug|BUG|异常|漏洞|崩了|恼火|生气|不高兴|差评|退货"
 )
 _ISSUE_NEGATION = re.compile(
@@ -153,7 +160,16 @@ _TITLE = re.compile(
 )
 _CONTACT_CUE = re.compile(r"新联系人|联系人|联系方式|对接人|决策人|负责人|介绍|名片|手机|电话[\s:：]*[+\d]")
 _CLAUSE_SPLIT = re.compile(
-    r"\s*[，,；;]\s*(?:(?P<conn>然后|并且|并|另外|再|同时|还要|还有|也)\s*)?|(?P<conn2>然后|另外|并且)"
+    r"\s*[，,；;]\s*(?:(?P<conn>然后|并且|并|另外|再|同时|还要|还有|也)\s*)?|(?P<conn2>然后|另外|并且|并(?=[把发给准备提]))"
+)
+
+
+# "……，并发给保罗", "……，明天之前发出去": sending what the previous clause prepares is the same task.
+_CONTINUES = re.compile(
+    r"^\s*(?:并|然后|再)?\s*(?:把它)?(?:[^，,]{0,8}?)(?:发给|发出去|发过去|转给|分享给|发送给|寄给)(?![^，,]*(?:资料|手册|案例|白皮书|价格表|报价))"
+)
+_INTRODUCTION = re.compile(
+    r"(?:给你介绍一下|给您介绍一下|介绍你认识|向你介绍|我来介绍一下)[：:，,\s]*(?:这是|这位是)?(?P<name>[\u4e00-\u9fff]{2,4}?)(?=[，,。（(\s]|$|先生|女士|经理|总)"
 )
 
 
@@ -335,7 +351,11 @@ class Chinese:
         return Cues(
             past=_PAST.search(clause) is not None,
             future=_FUTURE.search(clause) is not None,
-            negated=_NEGATION.search(clause) is not None,
+            negated=(
+                (_NEGATION.search(clause) is not None and _REBOOK.search(clause) is None)
+                or _HEDGE.search(clause) is not None
+                or _REPORTED.search(clause) is not None
+            ),
         )
 
     def content_items(self, clause: str) -> list[tuple[int, int]]:
@@ -375,9 +395,9 @@ class Chinese:
                 continue
             if _CONTACT_CUE.search(text) or "@" in text or re.search(r"\d", text):
                 continue
-            if 2 <= len(text) <= 6 and not re.search(r"[的了和是在]", text):
+            if 2 <= len(text) <= 6 and not re.search(r"[的了和是在]", text) and text not in _FIELD_LABELS:
                 return token.span()
-        return None
+        return _jieba_name(sentence, anchor)
 
     def job_title(self, sentence: str) -> tuple[int, int] | None:
         for m in _TITLE.finditer(sentence):
@@ -385,8 +405,41 @@ class Chinese:
                 return m.span()
         return None
 
+    def continues_previous(self, clause: str) -> bool:
+        return _CONTINUES.search(clause) is not None
+
+    def introductions(self, sentence: str) -> list[tuple[int, int]]:
+        return [m.span("name") for m in _INTRODUCTION.finditer(sentence)]
+
     def has_contact_cue(self, sentence: str) -> bool:
         return _CONTACT_CUE.search(sentence) is not None
+
+
+_FIELD_LABELS = frozenset(
+    {"电话", "手机", "邮箱", "微信", "地址", "职位", "座机", "传真", "邮件", "号码", "联系方式"}
+)
+_JIEBA: list[object] = []
+
+
+def _jieba_name(sentence: str, anchor: int) -> tuple[int, int] | None:
+    """The person name nearest before ``anchor`` by jieba's part-of-speech tags (``nr``); jieba
+    loads its dictionary from its package once per process (about 1.5 s), only when needed."""
+    if not _JIEBA:
+        import jieba
+        import jieba.posseg
+
+        jieba.setLogLevel(60)
+        _JIEBA.append(jieba.posseg)
+    posseg = _JIEBA[0]
+    best = None
+    position = 0
+    for pair in posseg.cut(sentence[:anchor]):  # type: ignore[attr-defined]
+        word, flag = pair.word, pair.flag
+        start = sentence.find(word, position)
+        position = start + len(word)
+        if flag.startswith("nr") and len(word) >= 2:
+            best = (start, position)
+    return best
 
 
 def _cn_number(text: str | None) -> int | None:

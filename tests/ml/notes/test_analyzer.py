@@ -106,7 +106,6 @@ def test_phone_pattern_skips_dates_and_times() -> None:
         "Sent the brochure and the price list on Friday.",
         "上周五已经把宣传册和价格表发过去了。",
         "We discussed the pilot scope on Monday. They will send feedback.",
-        "提醒一下：我们的内部支持者劳拉6月底离职。",
         "",
         "   ",
     ],
@@ -154,3 +153,81 @@ def test_a_new_language_is_a_registered_module() -> None:
 def test_phrasings_outside_the_evaluation_sets(note: str, expected: list[tuple[str, str | None]]) -> None:
     found = [(s.type, s.fields.get("start") or s.fields.get("due")) for s in analyze(note, CREATED)]
     assert found == expected
+
+
+# --- issue 12: Dynamics 365's documentation examples, clause-level analysis, scope -----------------
+@pytest.mark.parametrize(
+    ("note", "kind", "fields"),
+    [
+        ("Could we talk over coffee while I am in town?", "appointment", {}),
+        ("Let me introduce you to John.", "contact", {"name": "John"}),
+        (
+            "新联系人李娜（采购总监），电话13800138000",
+            "contact",
+            {"name": "李娜", "phone": "13800138000", "job_title": "采购总监"},
+        ),
+        (
+            "新联系人：李娜，采购总监，电话 13800138000，邮箱 lina@contoso.cn",
+            "contact",
+            {"name": "李娜", "phone": "13800138000", "email": "lina@contoso.cn"},
+        ),
+    ],
+)
+def test_dynamics_365_documentation_examples(note: str, kind: str, fields: dict[str, str]) -> None:
+    found = [s for s in analyze(note, CREATED) if s.type == kind]
+    assert len(found) == 1, found
+    for name, value in fields.items():
+        assert found[0].fields.get(name) == value, (name, found[0].fields)
+
+
+@pytest.mark.parametrize(
+    ("note", "kinds"),
+    [
+        (
+            "Meet Sarah on Friday at 11 and then call Tom about the invoice on Monday.",
+            ["appointment", "phone_call"],
+        ),
+        (
+            "Book a meeting with the board for 20 May at 10am and send the agenda the day before.",
+            ["appointment", "task"],
+        ),
+        ("周五上午10点和王总见面，然后下周一给张经理打电话。", ["appointment", "phone_call"]),
+        ("5月20日上午10点约董事会开会，并提前一天发会议议程。", ["appointment", "task"]),
+        ("Prepare a mutual NDA and send it to Kofi by tomorrow noon.", ["task"]),
+        ("15号前准备扩容的商业论证，并发给保罗。", ["task"]),
+    ],
+)
+def test_every_actionable_clause_yields_its_suggestion_once(note: str, kinds: list[str]) -> None:
+    assert sorted(s.type for s in analyze(note, CREATED)) == sorted(kinds)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Nothing to follow up on, they are happy with the current setup.",
+        "Maybe we should call them next week, not sure yet.",
+        "Client said their IT director would call us next week.",
+        "We met the procurement team on Monday and walked them through the pricing.",
+        "暂时没有需要跟进的事项。",
+        "也许下周给他们打电话，还不确定。",
+        "客户说他们的IT总监下周会给我们打电话。",
+        "上周一已经和采购部开过会了，讨论了价格。",
+    ],
+)
+def test_negation_hedges_past_and_reported_speech_suggest_nothing(note: str) -> None:
+    assert analyze(note, CREATED) == []
+
+
+@pytest.mark.parametrize(
+    ("note", "kind"),
+    [
+        ("Please send me your latest price list.", "content_request"),
+        ("客户要我们的最新价目表。", "content_request"),
+        ("Their champion, Dana, is leaving the company at the end of the month.", "issue"),
+        ("对方的关键决策人下个月要离职了。", "issue"),
+        ("Site visit got cancelled due to the strike - need to rebook it for next week.", "task"),
+        ("原定的现场拜访取消了，需要重新约时间。", "task"),
+    ],
+)
+def test_requests_risks_and_rebooking_without_the_usual_words(note: str, kind: str) -> None:
+    assert [s.type for s in analyze(note, CREATED)] == [kind]

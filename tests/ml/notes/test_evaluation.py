@@ -100,8 +100,10 @@ def test_shipped_sets_are_large_enough_and_labelled() -> None:
 
     for code, path in default_eval_files().items():
         notes = load_eval_set(path)
-        assert len(notes) >= 100, code
+        assert len(notes) >= 300, code
         negatives = sum(1 for n in notes if not n.gold)
-        assert negatives / len(notes) >= 0.25, code
+        assert negatives / len(notes) >= 0.2, code
+        for split in ("dev", "test"):
+            assert sum(1 for n in notes if n.split == split) >= 0.45 * len(notes), (code, split)
         assert {g["type"] for n in notes for g in n.gold} == set(SUGGESTION_TYPES)
         assert sum(1 for n in notes if len(n.gold) > 1) >= 10

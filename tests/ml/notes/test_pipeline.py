@@ -177,6 +177,70 @@ def test_missing_raw_tables_are_skipped(tmp_path: Any) -> None:
         assert [t[0] for t in tables] == [
             "note_analysis_watermarks",
             "note_suggestions",
+            "note_text_hashes",
             "talking_point_mentions",
             "talking_point_watermarks",
         ]
+
+
+def test_parallel_workers_and_repeated_texts_give_the_same_rows_as_one_process(
+    warehouse: Any, rows: Any, monkeypatch: Any
+) -> None:
+    import dataclasses
+
+    from ml.notes import pipeline
+
+    texts = [
+        "Meet Sarah on Friday at 11 and then call Tom on Monday.",
+        "客户要我们的最新价目表。",
+        "Nothing to follow up on.",
+        "Their champion is leaving the company.",
+    ]
+    notes = [note(f"n{i}", texts[i % len(texts)], f"2026-05-0{1 + i % 6} 09:00:00") for i in range(40)]
+    rows(warehouse, "annotation", notes)
+    one = dataclasses.replace(CONFIG, workers=1)
+    analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=one, full=True)
+    serial = table(warehouse)
+    monkeypatch.setattr(pipeline, "_PARALLEL_MIN", 1)
+    monkeypatch.setattr(pipeline, "_CHUNK", 3)
+    summary = analyze_notes(
+        warehouse, date(2026, 5, 7), RUN_AT, notes_config=dataclasses.replace(CONFIG, workers=2), full=True
+    )
+    assert summary.rows_read["annotation"] == 40
+    assert table(warehouse) == serial and len(serial) == 10 * 4  # 2 + 1 + 0 + 1 per block of four
+
+
+def test_confidence_threshold_drops_suggestions_below_it(warehouse: Any, rows: Any) -> None:
+    import dataclasses
+
+    rows(
+        warehouse,
+        "annotation",
+        [note("n1", "Call Priya tomorrow at 10am. Todo: update the CRM.", "2026-05-06 15:20:00")],
+    )
+    kept = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG, full=True)
+    confidences = sorted(row[10] for row in table(warehouse))
+    assert kept.suggestions_written == 2 and confidences[0] < confidences[1]
+    strict = dataclasses.replace(CONFIG, min_confidence=confidences[1])
+    analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=strict, full=True)
+    assert [row[10] for row in table(warehouse)] == [confidences[1]]
+
+
+def test_a_re_modified_row_with_the_same_text_keeps_its_suggestions_without_analysis(
+    warehouse: Any, rows: Any
+) -> None:
+    rows(warehouse, "annotation", [
+        note("n1", "Call Priya tomorrow at 10am.", "2026-05-06 15:20:00"),
+        note("n2", "Send the price list by Friday.", "2026-05-06 15:20:00"),
+    ])  # fmt: skip
+    first = analyze_notes(warehouse, date(2026, 5, 7), RUN_AT, notes_config=CONFIG)
+    before = table(warehouse)
+    assert first.texts_reused == 0 and len(before) == 2
+    # n1 touched (owner change: same text), n2 edited: only n2 is analysed again
+    warehouse.execute("UPDATE raw.annotation SET modifiedon = TIMESTAMP '2026-05-07 09:00:00'")
+    warehouse.execute("UPDATE raw.annotation SET notetext = 'Nothing new.' WHERE annotationid = 'n2'")
+    second = analyze_notes(warehouse, date(2026, 5, 8), RUN_AT, notes_config=CONFIG)
+    assert second.rows_read["annotation"] == 2 and second.texts_reused == 1
+    after = table(warehouse)
+    assert [r[:6] for r in after] == [r[:6] for r in before if r[1] == "n1"]
+    assert after[0][-1] == date(2026, 5, 7)  # the n1 row is the one written by the first run
