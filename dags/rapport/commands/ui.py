@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start Airflow's UI (airflow standalone) or MLflow's UI on var/",
         description="Starts a local web UI on this installation's state (Ctrl-C stops it).",
     )
-    parser.add_argument("which", choices=["airflow", "mlflow"], help="which UI")
+    parser.add_argument("which", choices=["airflow", "mlflow", "insights"], help="which UI")
+    parser.add_argument("--host", help="insights only: address to listen on (default [insights] host)")
     parser.add_argument("--port", type=int, help="port (default 8080 for Airflow, 5000 for MLflow)")
     parser.set_defaults(handler=run)
 
@@ -66,6 +67,11 @@ def command_for(which: str, settings: Settings, port: int | None) -> tuple[list[
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.which == "insights":  # Rapport's own pages over the published copy (rapport.insights)
+        from rapport.insights.server import serve
+
+        serve(host=args.host, port=args.port)
+        return 0
     settings = Settings.from_env()
     argv, env = command_for(args.which, settings, args.port)
     print(f"Starting {' '.join(argv)}  (Ctrl-C stops it)", flush=True)
