@@ -300,11 +300,12 @@ def test_focus_pipeline_and_run_pages(tiny_run: TinyRun, pages: str, page, scree
     shot(page, screenshots, "run")
 
 
-def test_language_switch_to_chinese_and_back(pages: str, page) -> None:
+def test_language_switch_to_chinese_and_back(pages: str, page, screenshots) -> None:
     page.goto(f"{pages}/list/leads")
     assert page.inner_text("h1") == "Leads"
     page.click("#lang-switch")
     assert page.inner_text("h1") == "潜在客户"
+    shot(page, screenshots, "list_zh")
     page.goto(f"{pages}/pipeline")  # the choice is remembered
     assert page.inner_text("h1") == "关系渠道"
     page.click("#lang-switch")

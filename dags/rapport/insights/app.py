@@ -237,6 +237,7 @@ def create_app(settings: AppSettings) -> FastAPI:
             title=row.get(ent.title) or record_id,
             published=published,
             kpis=kpis,
+            active=bool(kpis and (kpis["activity_count"] or 0) > 0),
             overview=OVERVIEW,
             initiated=_initiated(kpis),
             health=health[-1] if health else None,
