@@ -38,7 +38,7 @@ def busiest(database: Path) -> dict[str, str]:
         ):
             picks[name] = connection.execute(
                 f"select {key} from {table} order by activity_count desc nulls last, {key} limit 1"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         return picks
 
 
@@ -49,11 +49,11 @@ def scale(database: Path) -> tuple[int, str]:
         (activities,) = connection.execute(
             "select coalesce(sum(rows), 0) from audit_extract_manifest where ds = (select ds from _publication) "
             "and table_name in ('email', 'appointment', 'phonecall', 'task')"
-        ).fetchone()
+        ).fetchall()[0]
         (records,) = connection.execute(
             "select (select count(*) from dim_leads) + (select count(*) from dim_opportunities) "
             "+ (select count(*) from dim_contacts) + (select count(*) from dim_accounts)"
-        ).fetchone()
+        ).fetchall()[0]
     return int(activities), f"{int(records):,} records"
 
 
