@@ -2,6 +2,9 @@
     Every activity that counts for a record as of the run (the record page's full activity history):
     the done ones before the as-of moment and the upcoming ones known before it, with who started it.
     Rebuilt by each run through the incremental link table (as fct_relationship_activity_daily).
+    Ordered by record: a reader of one record's history (the insight pages) then reads a few row groups
+    of a table with several rows per activity instead of all of them (DuckDB keeps insertion order and
+    skips row groups by their min/max; other engines ignore the order).
 -#}
 
 with
@@ -58,3 +61,4 @@ select
 from activities_at
 inner join attributed
     on activities_at.activity_id = attributed.activity_id
+order by activities_at.record_type, activities_at.record_id, activities_at.occurred_at
