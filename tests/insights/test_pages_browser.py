@@ -236,6 +236,7 @@ def test_record_page_shows_each_panel_with_the_marts_values(
         page.click("#introduction summary")
         assert knows[0][0].split(" ")[0] in page.inner_text("#introduction pre")
     page.set_viewport_size({"width": 1280, "height": 2200})  # the panels; the history goes on below
+    page.evaluate("window.scrollTo(0, 0)")
     shot(page, screenshots, "record", full_page=False)
 
 
