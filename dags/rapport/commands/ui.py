@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.which == "insights":  # Rapport's own pages over the published copy (rapport.insights)
         from rapport.insights.server import serve
 
-        serve(host=args.host, port=args.port)
-        return 0
+        return serve(host=args.host, port=args.port)
     settings = Settings.from_env()
     argv, env = command_for(args.which, settings, args.port)
     print(f"Starting {' '.join(argv)}  (Ctrl-C stops it)", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from pathlib import Path
 
 from rapport.config import InsightsConfig, load_config
@@ -40,13 +41,18 @@ def app_settings(settings: Settings, insights: InsightsConfig, host: str) -> App
     return AppSettings(database=published_database(settings), insights=insights, secret=secret)
 
 
-def serve(host: str | None = None, port: int | None = None, database: Path | None = None) -> None:
+def serve(host: str | None = None, port: int | None = None, database: Path | None = None) -> int:
+    """Serve until Ctrl-C; 2 with the reason on stderr when the address needs a secret that is not set."""
     import uvicorn
 
     settings = Settings.from_env()
     insights = load_config(settings.config_path).insights
     host = host or insights.host
-    app_config = app_settings(settings, insights, host)
+    try:
+        app_config = app_settings(settings, insights, host)
+    except InsecureBinding as error:
+        print(f"rapport: error: {error}", file=sys.stderr)
+        return 2
     if database is not None:
         app_config = AppSettings(database=database, insights=insights, secret=app_config.secret)
     port = port or insights.port
@@ -55,3 +61,4 @@ def serve(host: str | None = None, port: int | None = None, database: Path | Non
         flush=True,
     )
     uvicorn.run(create_app(app_config), host=host, port=port, log_level="warning")
+    return 0
