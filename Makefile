@@ -11,7 +11,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 VENV := .venv
 
-.PHONY: help setup run test lint bench clean
+.PHONY: help setup browser run test lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,7 +26,14 @@ setup: $(VENV)/.synced  ## install uv if absent, then the locked environment
 run: setup  ## run the whole DAG once on the generated sample CRM (pass ARGS="--date 2026-11-01" etc.)
 	$(VENV)/bin/rapport run $(ARGS)
 
-test: setup  ## run the test suite
+# The insight pages' browser tests drive Debian's chromium through Playwright (never `playwright install`).
+browser:  ## install Debian's chromium (and a CJK font for the Chinese pages) if absent
+	@command -v chromium >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium fonts-wqy-zenhei; \
+	  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y chromium fonts-wqy-zenhei; \
+	  else echo "chromium is missing: install it with your package manager (the browser tests need /usr/bin/chromium)"; fi; }
+
+test: setup browser  ## run the test suite
 	$(VENV)/bin/pytest $(ARGS)
 
 lint: setup  ## ruff (check and format), mypy and sqlfluff (dbt templater, vars from rapport.toml)

@@ -299,6 +299,25 @@ class WhoKnowsWhomConfig:
                 )
 
 
+@dataclass(frozen=True)
+class InsightsConfig:
+    """``rapport ui insights``: the read-only insight pages over the published copy (docs/insights.md)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8050
+    secret: str = ""
+    page_size: int = 50
+    history_rows: int = 500
+    airflow_url: str = "http://localhost:8080"
+    mlflow_url: str = "http://localhost:5000"
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"insights.port = {self.port}: must be a TCP port (1-65535)")
+        if self.page_size <= 0 or self.history_rows <= 0:
+            raise ConfigError("insights.page_size and insights.history_rows must be positive numbers of rows")
+
+
 _SECTIONS: dict[str, type] = {
     "sample": SampleConfig,
     "extract": ExtractConfig,
@@ -310,6 +329,7 @@ _SECTIONS: dict[str, type] = {
     "talking_points": TalkingPointsConfig,
     "mail": MailConfig,
     "who_knows_whom": WhoKnowsWhomConfig,
+    "insights": InsightsConfig,
 }
 
 
@@ -327,6 +347,7 @@ class Config:
     talking_points: TalkingPointsConfig
     mail: MailConfig
     who_knows_whom: WhoKnowsWhomConfig
+    insights: InsightsConfig = field(default_factory=InsightsConfig)
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Config:

@@ -25,14 +25,20 @@ AIRFLOW_USER = "admin"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "ui",
-        help="start Airflow's UI (airflow standalone) or MLflow's UI on var/",
+        help="start Airflow's UI (airflow standalone), MLflow's UI on var/, or Rapport's insight pages",
         description="Starts a local web UI on this installation's state (Ctrl-C stops it). It listens on "
-        "127.0.0.1; another --host needs a login (Airflow: user admin, password in var/airflow/ui_passwords.json).",
+        "127.0.0.1; another --host needs a login (Airflow: user admin, password in var/airflow/ui_passwords.json; "
+        "insights: the [insights] secret).",
     )
-    parser.add_argument("which", choices=["airflow", "mlflow"], help="which UI")
-    parser.add_argument("--port", type=int, help="port (default 8080 for Airflow, 5000 for MLflow)")
+    parser.add_argument("which", choices=["airflow", "mlflow", "insights"], help="which UI")
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+        "--port",
+        type=int,
+        help="port (default 8080 for Airflow, 5000 for MLflow, [insights] port for insights)",
+    )
+    parser.add_argument(
+        "--host",
+        help="address to listen on (default 127.0.0.1: this machine only; insights: [insights] host)",
     )
     parser.set_defaults(handler=run)
 
@@ -136,7 +142,12 @@ def prepare_airflow(env: dict[str, str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.which == "insights":  # Rapport's own pages over the published copy (rapport.insights)
+        from rapport.insights.server import serve
+
+        return serve(host=args.host, port=args.port)
     settings = Settings.from_env()
+    args.host = args.host or "127.0.0.1"
     argv, env = command_for(args.which, settings, args.port, args.host)
     if args.which == "airflow":
         print("Preparing Airflow's database and the warehouse pool ...", flush=True)

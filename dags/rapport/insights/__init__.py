@@ -1,0 +1,1 @@
+"""``rapport ui insights``: read-only web pages over the published copy (docs/insights.md)."""
