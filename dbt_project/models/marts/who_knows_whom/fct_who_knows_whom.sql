@@ -64,11 +64,12 @@ weighted as (
     select
         interactions.*,
         data_span.span_days,
-        case interaction_kind
+        case interactions.interaction_kind
             {%- for kind, weight in weights.items() %}
             when '{{ kind }}' then {{ weight | float }}
             {%- endfor %}
-        end * share * {{ who_knows_whom_decay('occurred_at', relationship_as_of(), 'data_span.span_days') }}
+        end * interactions.share
+        * {{ who_knows_whom_decay('interactions.occurred_at', relationship_as_of(), 'data_span.span_days') }}
             as decayed_weight
     from interactions
     cross join data_span
