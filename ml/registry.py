@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ml.as_of import AsOf, to_as_of
@@ -437,6 +438,22 @@ class VersionSummary:
     run_id: str | None
 
 
+def _summary(
+    name: str, version: str, aliases: list[str], tags: dict[str, str], created_ms: int, run_id: str | None
+) -> VersionSummary:
+    return VersionSummary(
+        name=name,
+        version=version,
+        aliases=tuple(sorted(aliases)),
+        band=tags.get("band", "-"),
+        test_auc=float(tags["test_auc"]) if "test_auc" in tags else None,
+        as_of_date=tags.get("as_of_date", "-"),
+        is_suspect=tags.get("suspect") == "true",
+        created_at=datetime.fromtimestamp(created_ms / 1000),
+        run_id=run_id,
+    )
+
+
 def list_versions(client: MlflowClient) -> list[VersionSummary]:
     """Every version of every registered model, newest first within a model."""
     out = []
@@ -445,18 +462,49 @@ def list_versions(client: MlflowClient) -> list[VersionSummary]:
         for alias, version in (registered.aliases or {}).items():
             aliases_of.setdefault(str(version), []).append(alias)
         for version in sorted(_versions(client, registered.name), key=lambda v: -int(v.version)):
-            tags = version.tags or {}
             out.append(
-                VersionSummary(
-                    name=registered.name,
-                    version=str(version.version),
-                    aliases=tuple(sorted(aliases_of.get(str(version.version), []))),
-                    band=tags.get("band", "-"),
-                    test_auc=float(tags["test_auc"]) if "test_auc" in tags else None,
-                    as_of_date=tags.get("as_of_date", "-"),
-                    is_suspect=tags.get("suspect") == "true",
-                    created_at=datetime.fromtimestamp(version.creation_timestamp / 1000),
-                    run_id=version.run_id,
+                _summary(
+                    registered.name,
+                    str(version.version),
+                    aliases_of.get(str(version.version), []),
+                    version.tags or {},
+                    version.creation_timestamp,
+                    version.run_id,
                 )
             )
     return out
+
+
+def list_versions_from_sqlite(path: Path) -> list[VersionSummary]:
+    """:func:`list_versions` read straight from MLflow's SQLite store, read-only, without importing MLflow
+    (which alone takes seconds, 20 s on a busy machine). Raises ``sqlite3.DatabaseError`` when the store's
+    tables are not the ones expected (the caller falls back to MLflow's client)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        versions = connection.execute(
+            "select name, version, creation_time, run_id from model_versions "
+            "where coalesce(current_stage, '') <> 'Deleted_Internal' order by name, version desc"
+        ).fetchall()
+        aliases: dict[tuple[str, str], list[str]] = {}
+        for name, version, alias in connection.execute(
+            "select name, version, alias from registered_model_aliases"
+        ):
+            aliases.setdefault((name, str(version)), []).append(alias)
+        tags: dict[tuple[str, str], dict[str, str]] = {}
+        for name, version, key, value in connection.execute(
+            "select name, version, key, value from model_version_tags"
+        ):
+            tags.setdefault((name, str(version)), {})[key] = value
+    return [
+        _summary(
+            name,
+            str(version),
+            aliases.get((name, str(version)), []),
+            tags.get((name, str(version)), {}),
+            int(created or 0),
+            run_id,
+        )
+        for name, version, created, run_id in versions
+    ]

@@ -8,8 +8,10 @@ which scores it but never takes the champion alias from version 2.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -98,3 +100,26 @@ def test_a_date_before_every_model_is_refused_then_trained_for_that_date_only(in
     # The later dates keep their own models: version 3 is not the newest model of 2026-12-07.
     again = pipeline.score_open_records("lead", BETWEEN, settings=installation, config=CONFIG)
     assert again.model_version == "1"
+
+
+def test_the_fast_registry_listing_matches_mlflows_own(installation, monkeypatch, capsys):
+    """`rapport models list` reads the SQLite store directly (no MLflow import); same rows as MLflow's client."""
+    from ml.registry import list_versions, list_versions_from_sqlite
+    from rapport.cli import main
+
+    with mlflow_store(installation) as client:
+        expected = list_versions(client)
+    path = Path(installation.mlflow_tracking_uri.removeprefix("sqlite:///"))
+    assert list_versions_from_sqlite(path) == expected
+    assert [(v.version, v.aliases) for v in expected] == [
+        ("3", ("challenger",)),
+        ("2", ("champion",)),
+        ("1", ()),
+    ]
+    monkeypatch.setenv("RAPPORT_HOME", str(installation.var_dir))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", installation.mlflow_tracking_uri)
+    assert main(["models", "list"]) == 0
+    captured = capsys.readouterr()
+    assert "loading MLflow" not in captured.err
+    assert re.search(rf"{NAME}\s+3\s+challenger", captured.out)
+    assert re.search(rf"{NAME}\s+2\s+champion", captured.out)
