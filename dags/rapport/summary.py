@@ -231,10 +231,21 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         f"               duckdb -readonly {published_database(settings)}  or",
         f"               python -c \"import duckdb; print(duckdb.connect('{published_database(settings)}', "
         "read_only=True).sql('select * from dim_opportunities limit 5'))\"",
+        *_data_docs_lines(settings),
         "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
         "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
     ]
     return "\n".join(lines)
+
+
+def _data_docs_lines(settings: Settings) -> list[str]:
+    """Where the Great Expectations Data Docs of the validations are, once any were built."""
+    from rapport.validation.data_docs import index_path
+
+    index = index_path(settings.var_dir)
+    if not index.is_file():
+        return []
+    return [f"  data docs    {index}  (Great Expectations; or .venv/bin/rapport gx docs --serve)"]
 
 
 def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:
