@@ -34,3 +34,31 @@ def test_a_backfill_run_records_its_real_start_and_duration():
     assert before - timedelta(seconds=1) <= start <= end <= after + timedelta(seconds=1)
     # What the UI shows as the duration: seconds, not the 8,000-odd days since the logical date.
     assert (end - start).total_seconds() < (after - before).total_seconds() + 1
+
+
+def test_a_long_running_task_is_never_silent(monkeypatch):
+    """The progress printer says when a task has been running a while, then again every minute."""
+    from rapport import runner
+
+    states = iter(
+        [
+            [("build_dbt_models", "running", 5.0)],
+            [("build_dbt_models", "running", 21.0)],
+            [("build_dbt_models", "running", 50.0)],
+            [("build_dbt_models", "running", 82.0)],
+            [("build_dbt_models", "success", 90.0)],
+        ]
+    )
+    monkeypatch.setattr(runner, "_task_states", lambda logical_date: next(states))
+    out = io.StringIO()
+    printer = runner._ProgressPrinter(LOGICAL, 30, out, "var/logs/run-2001-02-03.log")
+    for _ in range(5):
+        printer.poll()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3, lines
+    assert (
+        "21 s  running  build_dbt_models (still running; Airflow's log: var/logs/run-2001-02-03.log)"
+        in lines[0]
+    )
+    assert "82 s  running  build_dbt_models" in lines[1]
+    assert lines[2].endswith("ok       build_dbt_models") and "[ 1/30]" in lines[2]

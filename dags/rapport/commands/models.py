@@ -84,6 +84,8 @@ def _read_versions(settings: Settings) -> list[VersionSummary]:
 
 def promote_model(args: argparse.Namespace) -> int:
     """Move the champion alias to ``args.version`` of ``args.name``."""
+    import sys
+
     from ml.registry import PromotionRefused, promote_version
     from ml.targets import UnknownModelError, target_for_registered_name
     from ml.tracking import mlflow_store
@@ -98,6 +100,7 @@ def promote_model(args: argparse.Namespace) -> int:
         raise CommandError(f"version must be a number, got {args.version!r}")
     settings = Settings.from_env()
     config = load_config(settings.config_path).scoring
+    print("Updating the model registry (loading MLflow, a few seconds) ...", file=sys.stderr, flush=True)
     with mlflow_store(settings) as client:
         try:
             decision = promote_version(client, args.name, str(args.version), config)
