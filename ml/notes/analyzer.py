@@ -9,6 +9,7 @@ date-time with :mod:`ml.notes.timeexpr`. E-mail addresses and phone numbers are 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -127,6 +128,43 @@ class _Clause:
     content: list[tuple[int, int]] = field(default_factory=list)
     mention: Mention | None = None
     issue: tuple[int, int] | None = None
+    also_task: bool = False  # a request naming collateral and a deal document ("case study and a quote")
+
+
+def _inherits_intent(cues: Cues, previous: _Clause) -> bool:
+    """A clause joined by a sequencing connector ("then", "and", "然后", "并") to a clause stating a plan
+    shares that plan, unless it states its own tense, negation or hedge."""
+    return (
+        previous.cues.future
+        and not previous.cues.negated
+        and not previous.cues.past
+        and not cues.future
+        and not cues.past
+        and not cues.negated
+    )
+
+
+_COORDINATION = re.compile(r"\b(?:and|plus|as well as)\b|[&+,、，和及与]|以及|还有")
+
+
+def _same_noun(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two named items are two objects only when coordinated ("the case study and a quote",
+    "报价单和条款说明"); "a copy of the signed MSA", "proposal deck", "合同资料" are one."""
+    first, second = sorted((a, b))
+    return first[1] >= second[0] or _COORDINATION.search(text[first[1] : second[0]]) is None
+
+
+def _also_task(content: Suggestion, settings: AnalysisSettings) -> Suggestion:
+    """The task for the deal document asked for in the same clause as collateral."""
+    fields = {key: value for key, value in content.fields.items() if key in ("due", "subject")}
+    return Suggestion(
+        type=TASK,
+        span=content.span,
+        text=content.text,
+        fields=fields,
+        confidence=round(max(content.confidence - 0.1, 0.0), 3),
+        language=content.language,
+    )
 
 
 def _analyze_sentence(
@@ -138,10 +176,16 @@ def _analyze_sentence(
     settings: AnalysisSettings,
 ) -> list[Suggestion]:
     primary = languages[0]
-    clauses = [
-        _read_clause(sentence, start, end, connector, languages)
-        for start, end, connector in primary.clauses(sentence)
-    ]
+    clauses: list[_Clause] = []
+    for start, end, connector in primary.clauses(sentence):
+        clauses.append(
+            _read_clause(sentence, start, end, connector, languages, clauses[-1] if clauses else None)
+        )
+    if any(c.issue is not None for c in clauses) and any(
+        lang.resolves_issue(c.text) for c in clauses for lang in languages
+    ):
+        for clause in clauses:
+            clause.issue = None
     _merge_sent_on(clauses, primary)
     _attach_orphan_mentions(clauses)
     _carry_dates(clauses)
@@ -155,6 +199,8 @@ def _analyze_sentence(
             )
             if suggestion is not None:
                 out.append(suggestion)
+                if clause.also_task:
+                    out.append(_also_task(suggestion, settings))
     issue_clauses = [c for c in clauses if c.issue is not None]
     if issue_clauses:
         start = offset + issue_clauses[0].start
@@ -174,7 +220,12 @@ def _analyze_sentence(
 
 
 def _read_clause(
-    sentence: str, start: int, end: int, connector: bool, languages: list[LanguageAnalyzer]
+    sentence: str,
+    start: int,
+    end: int,
+    connector: bool,
+    languages: list[LanguageAnalyzer],
+    previous: _Clause | None = None,
 ) -> _Clause:
     text = sentence[start:end]
     primary = languages[0]
@@ -192,6 +243,9 @@ def _read_clause(
         future=any(c.future for c in cue_list),
         negated=any(c.negated for c in cue_list),
     )
+    if connector and previous is not None and _inherits_intent(cues, previous):
+        # "Arrange a site visit and then call Greg": a step sequenced after a planned one is planned too.
+        cues = Cues(past=False, future=True, negated=False)
     clause = _Clause(start, end, connector, text, mentions, triggers, cues)
     clause.issue = next((span for lang in languages if (span := lang.issue_span(text)) is not None), None)
     if not cues.negated:
@@ -212,6 +266,11 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
         tasks = [t for t in clause.triggers if t.type == TASK]
         anchor = min(tasks, key=lambda t: t.start) if tasks else None
         clause.action, clause.action_type, clause.content = anchor, CONTENT_REQUEST, content
+        clause.also_task = any(
+            (span := lang.deal_document_span(text)) is not None
+            and not any(_same_noun(text, span, item) for item in content)
+            for lang in languages
+        )
         return
     if strong:
         chosen = min(strong, key=lambda t: t.start)

@@ -85,8 +85,17 @@ class LanguageAnalyzer(Protocol):
         """A deal document we prepare (quote, contract, NDA, 报价, 合同) is named."""
         ...
 
+    def deal_document_span(self, clause: str) -> tuple[int, int] | None:
+        """Span of the first deal document named, or ``None``."""
+        ...
+
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         """Span of a problem the customer has (not negated, not resolved), or ``None``."""
+        ...
+
+    def resolves_issue(self, clause: str) -> bool:
+        """The clause says a problem is answered or fixed ("all fixed now", "都当场解答了"): an issue
+        named elsewhere in the same sentence is not open."""
         ...
 
     def attendees(self, clause: str) -> list[str]: ...

@@ -223,6 +223,9 @@ _ISSUE_NEGATION = re.compile(
     r"\b(?:no (?:issues?|problems?|errors?|complaints?)|without (?:issues?|problems?|any)|resolved|fixed|all good|works now|not an issue|no longer)\b",
     _I,
 )
+_RESOLVED = re.compile(
+    r"\\b(?:resolved|fixed|sorted(?: out)?|works now|working again|back (?:up|online)|answered|cleared up|all good)\\b", _I
+)
 _NOT_CUSTOMER_ISSUE = re.compile(r"\b(?:flight|train|traffic|weather|my|our own)\b", _I)
 _ATTENDEE = re.compile(
     r"\b(?:with|meet|w/)\s+(?:the\s+)?(?P<name>(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’-]+){0,2})"
@@ -489,6 +492,13 @@ class English:
 
     def has_deal_document(self, clause: str) -> bool:
         return _DEAL_DOCUMENT.search(clause) is not None
+
+    def deal_document_span(self, clause: str) -> tuple[int, int] | None:
+        m = _DEAL_DOCUMENT.search(clause)
+        return m.span() if m else None
+
+    def resolves_issue(self, clause: str) -> bool:
+        return _RESOLVED.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         m = _ISSUE.search(clause) or _RISK.search(clause)

@@ -149,6 +149,7 @@ _ISSUE_NEGATION = re.compile(
     r"没有问题|没问题|无问题|问题不大|已解决|解决了|已修复|修复了|一切正常|都正常|没有异议|无异议|修复得"
 )
 _QUESTION_SENSE = re.compile(r"回复|回答|答复|解答|问题清单|问题列表")
+_RESOLVED = re.compile(r"已解决|解决了|已修复|修复了|解答了|回答了|答复了|已恢复|恢复了|恢复正常|一切正常|处理好了|搞定了")
 _NOT_CUSTOMER_ISSUE = re.compile(r"航班|火车|高铁|堵车|天气")
 _ATTENDEE = re.compile(
     r"(?:和|与|跟|同|约|见|拜访)(?P<name>[^，。；、\s和与跟一]{1,8}?)(?=一起|在|开|见|会面|吃|喝|电话|聊|约|做|过|沟通|确认|碰)"
@@ -369,6 +370,13 @@ class Chinese:
 
     def has_deal_document(self, clause: str) -> bool:
         return _DEAL_DOCUMENT.search(clause) is not None
+
+    def deal_document_span(self, clause: str) -> tuple[int, int] | None:
+        m = _DEAL_DOCUMENT.search(clause)
+        return m.span() if m else None
+
+    def resolves_issue(self, clause: str) -> bool:
+        return _RESOLVED.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         if _ISSUE_NEGATION.search(clause) or _NOT_CUSTOMER_ISSUE.search(clause):
