@@ -242,6 +242,7 @@ def _read_clause(
         past=any(c.past for c in cue_list),
         future=any(c.future for c in cue_list),
         negated=any(c.negated for c in cue_list),
+        rebook=any(c.rebook for c in cue_list),
     )
     if connector and previous is not None and _inherits_intent(cues, previous):
         # "Arrange a site visit and then call Greg": a step sequenced after a planned one is planned too.
@@ -260,6 +261,13 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
     request = any(lang.has_request(text) for lang in languages)
     strong = [t for t in clause.triggers if t.strength == STRONG]
     weak = [t for t in clause.triggers if t.strength == WEAK]
+    if clause.cues.rebook:
+        # "Reschedule the workshop that was called off", "培训推迟了，要重新定时间": finding a new date is
+        # a task of ours, whatever the cancelled thing was and whenever it was.
+        first = min(clause.triggers, key=lambda t: t.start) if clause.triggers else None
+        clause.action = Trigger(first.start, first.end, TASK, STRONG, None) if first else None
+        clause.action_type = TASK
+        return
     if content and (delivery or request):
         if clause.cues.past and not clause.cues.future and not request:
             return
@@ -413,7 +421,9 @@ def _action_suggestion(
         resolve(mention, created_on, role, default_time) if mention is not None else None
     )
     if resolved is not None and resolved.at < created_on:
-        return None
+        if not clause.cues.rebook:
+            return None
+        resolved, mention = None, None  # the date of the cancelled event, not of the new one
     if kind in START_TYPES and mention is None and not clause.cues.future:
         return None
     fields: dict[str, Any] = {}

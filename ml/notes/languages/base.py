@@ -34,6 +34,7 @@ class Cues:
     past: bool = False  # told as done ("we met", "打了电话")
     future: bool = False  # told as to do ("will", "need to", "明天", "改到")
     negated: bool = False  # "no need to call", "不用", "cancelled"
+    rebook: bool = False  # a cancelled or postponed thing to put back in the diary ("reschedule", "重新安排")
 
 
 @runtime_checkable

@@ -69,7 +69,7 @@ _CLOCK = re.compile(
     _I,
 )
 _AT_HOUR = re.compile(
-    rf"\b(?:at|@|around|by|from|after|before)\s+(?P<h>{_HOUR_WORD})(?![\d:%/]|\.\d)(?:\s*(?:o'?clock|sharp))?\b",
+    rf"(?:\b(?:at|around|by|from|after|before)\s+|@\s*)(?P<h>{_HOUR_WORD})(?![\d:%/]|\.\d)(?:\s*(?:o'?clock|sharp))?\b",
     _I,
 )
 _HALF = re.compile(rf"\b(?:(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>{_HOUR_WORD}))\b", _I)
@@ -104,7 +104,7 @@ _APPOINTMENT_WORDS = (
     r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
     r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch and learn"
 )
-_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:\w+\s+){1,2}a (?:call|ring|buzz|shout)|try (?:him|her|them) again"
+_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
     r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
@@ -112,7 +112,7 @@ _TASK_VERBS = (
     r"|find out|close out|close|reach out|contact(?!\s*(?::|info|details|person))|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
     r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|todo|to-do|action item"
     r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder|re-?book|re-?schedule|introduce|circulate"
-    r"|find (?:a )?new (?:slot|date|time)"
+    r"|find (?:a )?new (?:slot|date|time)|negotiate|(?:start|begin|open|kick off) (?:the )?(?:negotiations?|talks|discussions|renewal(?: talks)?|onboarding|procurement)"
 )
 _WEAK_VERBS = frozenset(
     {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask"}
@@ -123,6 +123,10 @@ _IMPERATIVE_PREFIX = re.compile(
     r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|ns|ai|asap|urgent|me|self|note to self|reminder to self"
     r"|can you|could you|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
     _I,
+)
+# "today's call", "yesterday's demo", "last week's meeting": an event referred to, not one to create.
+_EVENT_REFERENCE = re.compile(
+    r"\b(?:today|yesterday|tonight|this morning|this afternoon|last \w+)['’]s\s+(?:[\w-]+\s+)?$", _I
 )
 _INFINITIVE_BEFORE = re.compile(r"\bto\s+$", _I)
 # "I promised to send", "we agreed to share": our own commitment, an action for us.
@@ -177,16 +181,23 @@ _HEDGE = re.compile(
     _I,
 )
 _REPORTED = re.compile(
-    r"\b(?:said|says|told (?:us|me)|mentioned|according to|apparently|heard (?:that )?|informed us)\b", _I
+    r"\b(?:said|says|told (?:us|me)|(?<!\byou )(?<!\bwe )(?<!\bI )mentioned|according to|apparently|heard (?:that )?|informed us)\b",
+    _I,
 )
 # A cancelled or postponed thing to be put back in the diary is a task, not a negation.
-_REBOOK = re.compile(r"\b(?:re-?book|re-?schedule|re-?arrange|find (?:a )?new (?:slot|date|time))", _I)
+_REBOOK = re.compile(
+    r"\b(?:re-?book|re-?schedule|re-?arrange|find (?:a )?new (?:slot|date|time)|set (?:up )?a new date|pick a new date)", _I
+)
+# "no need to reschedule": the rebooking itself is negated.
+_REBOOK_NEGATED = re.compile(
+    r"\b(?:no need to|don'?t|do not|not|won'?t|will not|never|no)\s+(?:\w+\s+){0,2}(?:re-?book|re-?schedule|re-?arrange)", _I
+)
 _CONTENT = re.compile(
     r"\b(?:(?:product |sales |marketing )?brochures?|leaflets?|flyers?|case stud(?:y|ies)|white ?papers?|data ?sheets?|one[- ]pagers?"
     r"|price ?lists?|pricing sheets?|price sheets?|rate cards?|catalog(?:ue)?s?|(?:slide )?decks?|slides|(?:\w+ )?guides?|manuals?"
     r"|documentation|docs|(?:soc ?2 |security |analyst |test )?reports?|references|testimonials?|videos?|recordings?|checklists?"
     r"|templates?|samples?|spec(?:ification)?s?(?: sheets?)?|faqs?|e-?books?|infographics?|(?:roi )?calculators?|literature|collateral"
-    r"|copy of|materials?|handbooks?|presentations?|reference (?:lists?|cases?)|pricing tiers?|certificates?|certifications?"
+    r"|copy of|materials?|handbooks?|presentations?|reference (?:lists?|cases?|customers?|accounts?|sites?|calls?)|pricing tiers?|certificates?|certifications?"
     r"|terms (?:&|and) conditions|warranty terms|(?:implementation |project )?timelines?(?: templates?)?|welcome packs?|training schedules?"
     r"|api docs)\b",
     _I,
@@ -206,7 +217,7 @@ _DEAL_DOCUMENT = re.compile(
 _ISSUE = re.compile(
     r"\b(?:complain(?:s|ed|ing|t|ts)?|problems?|issues? (?:with|on|in)|(?:an|the|this|that|big|major|open) issue|bugs?|broken|not working"
     r"|doesn'?t work|does not work|isn'?t working|stopped working|can'?t|cannot|unable to|crash(?:es|ed|ing)?|outage|(?:is|are|been|went) down"
-    r"|downtime|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
+    r"|downtime|stopped \w+ing|freez(?:es|ing)|froze|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
     r"|wrong|incorrect|missing|damaged|defect(?:s|ive)?|unhappy|dissatisfied|frustrated|angry|upset|annoyed|escalat\w*|refund"
     r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint|furious|glitch(?:es)?|bugged|keeps? crashing)\b",
     _I,
@@ -456,6 +467,8 @@ class English:
             for m in spec.pattern.finditer(masked):
                 if spec.imperative and not self._imperative(masked, m.start()):
                     continue
+                if spec.type != TASK and _EVENT_REFERENCE.search(masked[: m.start()]):
+                    continue
                 strength = spec.strength
                 if spec.type == TASK and m.group(0).lower() in _WEAK_VERBS:
                     strength = WEAK
@@ -471,14 +484,16 @@ class English:
         return _IMPERATIVE_PREFIX.match(before) is not None
 
     def cues(self, clause: str) -> Cues:
+        rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
         return Cues(
             past=_PAST.search(clause) is not None,
-            future=_FUTURE.search(clause) is not None or _REBOOK.search(clause) is not None,
+            future=_FUTURE.search(clause) is not None or rebook,
             negated=(
-                (_NEGATION.search(clause) is not None and _REBOOK.search(clause) is None)
+                (_NEGATION.search(clause) is not None and not rebook)
                 or _HEDGE.search(clause) is not None
                 or _REPORTED.search(clause) is not None
             ),
+            rebook=rebook,
         )
 
     def content_items(self, clause: str) -> list[tuple[int, int]]:

@@ -61,7 +61,7 @@ _OFFSET = re.compile(
     rf"(?:过\s*)?(?P<n>{_N}|半)\s*个?\s*(?P<half>半)?\s*(?P<unit>分钟|小时|钟头|天|日|周|星期|礼拜|月)(?P<dir>后|以后|之后|内|以内|之内|前|以前|之前)"
 )
 _CLOCK = re.compile(
-    rf"(?<!\d)(?P<h>{_N})\s*[点时](?![点儿钟半]?[东西])(?:\s*(?P<half>半)|\s*(?P<q>一刻|三刻)|\s*整|\s*(?P<m>\d{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s*分?)?"
+    rf"(?<!\d)(?:(?P<h0>\d{{1,2}})\s*(?:-|~|—|到|至)\s*(?=\d{{1,2}}\s*[点时]))?(?P<h>{_N})\s*[点时](?![点儿钟半]?[东西])(?:\s*(?P<half>半)|\s*(?P<q>一刻|三刻)|\s*整|\s*(?P<m>\d{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s*分?)?"
     rf"(?:\s*(?:到|至|-|~|—)\s*(?P<h2>{_N})\s*[点时](?:\s*(?P<half2>半)|\s*(?P<m2>\d{{1,2}})\s*分?)?)?"
 )
 _COLON_CLOCK = re.compile(
@@ -86,7 +86,7 @@ _TRIGGERS = (
     PatternTrigger(re.compile(r"(?:早餐会?|早饭)(?!的)"), APPOINTMENT, STRONG, time(8, 0)),
     PatternTrigger(
         re.compile(
-            r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
+            r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|碰一下|碰一碰|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
             r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会|工作坊|培训|深度交流|交流"
             r"|汇报|路演|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的)"
         ),
@@ -102,7 +102,7 @@ _TRIGGERS = (
     PatternTrigger(
         re.compile(
             r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
-            r"|重新开|处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发|对一下|发(?![票现生展布言货烧错了])"
+            r"|重新开|处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|对一下|发(?![票现生展布言货烧错了])"
         ),
         TASK,
     ),
@@ -123,15 +123,18 @@ _FUTURE = re.compile(
     r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
 )
 _NEGATION = re.compile(
-    r"不用|不需要|无需|不必|不要|别(?!忘)|取消|暂时不|没必要|不再|没什么要做|暂不|没什么|没有需要|没有要|无须|没啥|不想|拒绝|没有其他"
+    r"没人|没有人|不用|不需要|无需|不必|不要|别(?!忘)|取消|暂时不|没必要|不再|没什么要做|暂不|没什么|没有需要|没有要|无须|没啥|不想|拒绝|没有其他"
 )
 # Hedges and reported speech: a maybe, or someone else's words, is not a plan of ours.
 _HEDGE = re.compile(r"也许|或许|可能|大概|不确定|待定|说不定|考虑")
-_REPORTED = re.compile(r"(?<![一再])说(?!明|一声)|听说|提到|据说|表示")
-_REBOOK = re.compile(r"重新(?:约|安排|预约)|另找时间|改期")
+# "您提到的案例" (the case study you mentioned) names a thing; it does not report someone's words.
+_REPORTED = re.compile(r"(?<![一再])说(?!明|一声)|听说|(?<![您你])提到(?!的)|据说|表示")
+_REBOOK = re.compile(r"重新(?:约|安排|预约|定|确定|找)|另找时间|另约|改期|再约")
+# "不用再约": the rebooking itself is negated.
+_REBOOK_NEGATED = re.compile(r"(?:不用|不需要|无需|不必|别|没必要|不要|不再)[^，,。；;]{0,3}(?:重新|另|再约|改期)")
 _CONTENT = re.compile(
     r"资料|产品手册|手册|宣传册|宣传资料|彩页|成功案例|推荐案例|案例|白皮书|价格表|价目表|产品目录|目录|数据表|规格书|规格表|(?<!工作)说明书"
-    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料|证书|材料|对比表|录像|资料包|条款说明"
+    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|样机|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料|证书|材料|对比表|录像|资料包|条款说明"
 )
 _DELIVERY = re.compile(
     r"交付|发给|发送|发过去|发一下|发到|发回|寄|提供|给到|分享|转发|传给|发(?![票现生展布言货烧错了])"
@@ -296,6 +299,12 @@ class Chinese:
             hour = _cn_number(m.group("h"))
             if hour is None or hour > 24 or (_A_BIT.search(clause[: m.start()]) and m.group("h") == "一"):
                 continue
+            if m.group("h0") and not m.group("h2"):
+                # "10-11点": the first number is the start hour, the one with 点 the end
+                start_hour = int(m.group("h0"))
+                if start_hour < hour <= 24:
+                    atoms.append(TimeAtom(m.start(), m.end(), "clock", (start_hour, 0, "", hour, 0, "")))
+                    continue
             minute = (
                 30
                 if m.group("half")
@@ -349,14 +358,16 @@ class Chinese:
         return found
 
     def cues(self, clause: str) -> Cues:
+        rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
         return Cues(
             past=_PAST.search(clause) is not None,
-            future=_FUTURE.search(clause) is not None,
+            future=_FUTURE.search(clause) is not None or rebook,
             negated=(
-                (_NEGATION.search(clause) is not None and _REBOOK.search(clause) is None)
+                (_NEGATION.search(clause) is not None and not rebook)
                 or _HEDGE.search(clause) is not None
                 or _REPORTED.search(clause) is not None
             ),
+            rebook=rebook,
         )
 
     def content_items(self, clause: str) -> list[tuple[int, int]]:
