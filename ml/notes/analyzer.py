@@ -28,7 +28,7 @@ from ml.notes.suggestion import (
     TASK,
     Suggestion,
 )
-from ml.notes.text import fold, sentences
+from ml.notes.text import blank_mail_headers, fold, sentences
 from ml.notes.timeexpr import Mention, Resolved, group_atoms, resolve
 
 SUBJECT_MAX_CHARS = 120
@@ -74,7 +74,7 @@ def analyze(
     """
     if not text or not text.strip():
         return []
-    folded = fold(text)
+    folded = blank_mail_headers(fold(text))
     forced = get_language(language) if language else None
     candidates = [get_language(code) for code in settings.languages] if not forced else [forced]
     note_language = forced or _primary(folded, candidates)

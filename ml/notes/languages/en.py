@@ -186,11 +186,13 @@ _REPORTED = re.compile(
 )
 # A cancelled or postponed thing to be put back in the diary is a task, not a negation.
 _REBOOK = re.compile(
-    r"\b(?:re-?book|re-?schedule|re-?arrange|find (?:a )?new (?:slot|date|time)|set (?:up )?a new date|pick a new date)", _I
+    r"\b(?:re-?book|re-?schedule|re-?arrange|find (?:a )?new (?:slot|date|time)|set (?:up )?a new date|pick a new date)",
+    _I,
 )
 # "no need to reschedule": the rebooking itself is negated.
 _REBOOK_NEGATED = re.compile(
-    r"\b(?:no need to|don'?t|do not|not|won'?t|will not|never|no)\s+(?:\w+\s+){0,2}(?:re-?book|re-?schedule|re-?arrange)", _I
+    r"\b(?:no need to|don'?t|do not|not|won'?t|will not|never|no)\s+(?:\w+\s+){0,2}(?:re-?book|re-?schedule|re-?arrange)",
+    _I,
 )
 _CONTENT = re.compile(
     r"\b(?:(?:product |sales |marketing )?brochures?|leaflets?|flyers?|case stud(?:y|ies)|white ?papers?|data ?sheets?|one[- ]pagers?"
@@ -235,7 +237,8 @@ _ISSUE_NEGATION = re.compile(
     _I,
 )
 _RESOLVED = re.compile(
-    r"\\b(?:resolved|fixed|sorted(?: out)?|works now|working again|back (?:up|online)|answered|cleared up|all good)\\b", _I
+    r"\\b(?:resolved|fixed|sorted(?: out)?|works now|working again|back (?:up|online)|answered|cleared up|all good)\\b",
+    _I,
 )
 _NOT_CUSTOMER_ISSUE = re.compile(r"\b(?:flight|train|traffic|weather|my|our own)\b", _I)
 _ATTENDEE = re.compile(
