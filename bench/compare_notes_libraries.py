@@ -29,7 +29,7 @@ def _dev_notes() -> list[Any]:
 
 
 def compare_dates(notes: list[Any]) -> None:
-    import dateparser.search
+    import dateparser.search  # type: ignore[import-untyped, unused-ignore]
 
     from ml.notes.analyzer import analyze
 

@@ -188,7 +188,7 @@ def _analyze_sentence(
             clause.issue = None
     _merge_sent_on(clauses, primary)
     _attach_orphan_mentions(clauses)
-    _carry_dates(clauses)
+    _carry_dates(clauses, primary)
     _drop_continuations(clauses)
     mixed = len(languages) > 1
     out: list[Suggestion] = []
@@ -293,6 +293,13 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
     if chosen.type in (APPOINTMENT, PHONE_CALL, TASK) and clause.cues.past and not clause.cues.future:
         return
     clause.action, clause.action_type = chosen, chosen.type
+    if chosen.type == APPOINTMENT and request:
+        # "They want a demo and a trial licence": the coordinated deal document is a task of its own.
+        clause.also_task = any(
+            (span := lang.deal_document_span(text)) is not None
+            and not _same_noun(text, span, (chosen.start, chosen.end))
+            for lang in languages
+        )
 
 
 def _attach_orphan_mentions(clauses: list[_Clause]) -> None:
@@ -333,17 +340,38 @@ def _shift_atom(atom: Any, delta: int) -> Any:
     return replace(atom, start=atom.start + delta, end=atom.end + delta)
 
 
-def _carry_dates(clauses: list[_Clause]) -> None:
+def _carry_dates(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
     """``"周一早上8点……，然后11点做演示"``: a later clause of the same sentence that gives only a clock
-    time (no day) is on the day an earlier clause named."""
+    time (no day) is on the day an earlier clause named; "the next morning at 9", "第二天上午9点" on
+    the day after it."""
     day_atoms: tuple[Any, ...] = ()
     for clause in clauses:
         undated = [m for m in clause.mentions if not m.has_date]
         if day_atoms and clause.action_type is not None and undated and len(undated) == len(clause.mentions):
-            clause.mentions = [Mention(m.start, m.end, day_atoms + m.atoms) for m in undated]
+            carried = day_atoms
+            if language.is_next_day(clause.text):
+                carried = tuple(_next_day(a) for a in day_atoms)
+            clause.mentions = [Mention(m.start, m.end, carried + m.atoms) for m in undated]
         dated = [m for m in clause.mentions if m.has_date]
         if dated:
             day_atoms = tuple(a for a in dated[-1].atoms if a.kind in _DAY_KINDS)
+
+
+def _next_day(atom: Any) -> Any:
+    """The same day atom one day later (a weekday stays a weekday of the same week)."""
+    from dataclasses import replace
+
+    if atom.kind == "rel_day":
+        return replace(atom, value=(atom.value[0] + 1,))
+    if atom.kind == "weekday":
+        return replace(atom, value=((atom.value[0] + 1) % 7, *atom.value[1:]))
+    if atom.kind == "day_of_month" and atom.value[0] < 28:  # the 28th + 1 may be in the next month
+        return replace(atom, value=(atom.value[0] + 1,))
+    if atom.kind == "abs_date":
+        year, month, day = atom.value
+        following = datetime(year or 2001, month, day) + timedelta(days=1)  # 2001: not a leap year
+        return replace(atom, value=(year, following.month, following.day))
+    return atom
 
 
 _DAY_KINDS = frozenset({"rel_day", "weekday", "abs_date", "day_of_month"})

@@ -99,6 +99,10 @@ class LanguageAnalyzer(Protocol):
         named elsewhere in the same sentence is not open."""
         ...
 
+    def is_next_day(self, clause: str) -> bool:
+        """The clause is on the day after the one named before it ("the next morning", "第二天")."""
+        ...
+
     def attendees(self, clause: str) -> list[str]: ...
 
     def contact_name(self, sentence: str, anchor: int) -> tuple[int, int] | None:

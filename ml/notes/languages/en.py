@@ -213,7 +213,7 @@ _REQUEST = re.compile(
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
-    r"\b(?:quotes?|quotations?|proposals?|contracts?|msa|sow|nda|redlines?|order forms?|po|purchase orders?|invoices?|agreements?|paperwork|sla)\b",
+    r"\b(?:quotes?|quotations?|proposals?|contracts?|msa|sow|nda|redlines?|order forms?|po|purchase orders?|invoices?|agreements?|paperwork|sla|trial licen[cs]es?|licen[cs]e keys?|trial accounts?)\b",
     _I,
 )
 _ISSUE = re.compile(
@@ -237,7 +237,11 @@ _ISSUE_NEGATION = re.compile(
     _I,
 )
 _RESOLVED = re.compile(
-    r"\\b(?:resolved|fixed|sorted(?: out)?|works now|working again|back (?:up|online)|answered|cleared up|all good)\\b",
+    r"\b(?:resolved|fixed|sorted(?: out)?|works now|working again|back (?:up|online)|answered|cleared up|all good)\b",
+    _I,
+)
+_NEXT_DAY = re.compile(
+    r"\b(?:the\s+)?(?:next|following)\s+(?:day|morning|afternoon|evening)\b|\bthe day after\b(?!\s+tomorrow)",
     _I,
 )
 _NOT_CUSTOMER_ISSUE = re.compile(r"\b(?:flight|train|traffic|weather|my|our own)\b", _I)
@@ -517,6 +521,9 @@ class English:
 
     def resolves_issue(self, clause: str) -> bool:
         return _RESOLVED.search(clause) is not None
+
+    def is_next_day(self, clause: str) -> bool:
+        return _NEXT_DAY.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         m = _ISSUE.search(clause) or _RISK.search(clause)

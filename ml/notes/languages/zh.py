@@ -143,7 +143,7 @@ _DELIVERY = re.compile(
 )
 _REQUEST = re.compile(r"想要|需要|希望|索取|要求|请求|想看|感兴趣|要(?!给|求)")
 _DEAL_DOCUMENT = re.compile(
-    r"报价单?|合同|协议|修订稿|方案|订单|发票|工作说明书|标书|投标文件|意向书|NDA|SOW|PO"
+    r"报价单?|合同|协议|试用账号|试用许可|许可证|修订稿|方案|订单|发票|工作说明书|标书|投标文件|意向书|NDA|SOW|PO"
 )
 _ISSUE = re.compile(
     r"投诉|抱怨|不满|问题|故障|报错|错误|出错|失败|闪退|崩溃|宕机|挂了|断了|断开|超时|卡住|卡死|无法|不能用|用不了|没法|打不开|登不上|登录不了"
@@ -157,6 +157,7 @@ _QUESTION_SENSE = re.compile(r"回复|回答|答复|解答|问题清单|问题�
 _RESOLVED = re.compile(
     r"已解决|解决了|已修复|修复了|解答了|回答了|答复了|已恢复|恢复了|恢复正常|一切正常|处理好了|搞定了"
 )
+_NEXT_DAY = re.compile(r"第二天|次日|隔天|翌日")
 _NOT_CUSTOMER_ISSUE = re.compile(r"航班|火车|高铁|堵车|天气")
 _ATTENDEE = re.compile(
     r"(?:和|与|跟|同|约|见|拜访)(?P<name>[^，。；、\s和与跟一]{1,8}?)(?=一起|在|开|见|会面|吃|喝|电话|聊|约|做|过|沟通|确认|碰)"
@@ -392,6 +393,9 @@ class Chinese:
 
     def resolves_issue(self, clause: str) -> bool:
         return _RESOLVED.search(clause) is not None
+
+    def is_next_day(self, clause: str) -> bool:
+        return _NEXT_DAY.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         if _ISSUE_NEGATION.search(clause) or _NOT_CUSTOMER_ISSUE.search(clause):

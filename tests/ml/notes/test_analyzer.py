@@ -231,3 +231,67 @@ def test_negation_hedges_past_and_reported_speech_suggest_nothing(note: str) -> 
 )
 def test_requests_risks_and_rebooking_without_the_usual_words(note: str, kind: str) -> None:
     assert [s.type for s in analyze(note, CREATED)] == [kind]
+
+
+def _brief(note: str) -> list[tuple[str, str | None]]:
+    return [(s.type, s.fields.get("start") or s.fields.get("due")) for s in analyze(note, CREATED)]
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        # a step sequenced after a planned one is planned too (no date, no "will" of its own)
+        (
+            "Book a workshop with Tailspin and then phone Maria to agree the agenda.",
+            [("appointment", None), ("phone_call", None)],
+        ),
+        ("安排一次培训，然后给李总打电话确认人数。", [("appointment", None), ("phone_call", None)]),
+        # rebooking is a task whatever was cancelled and whenever; negated rebooking is nothing
+        ("Rebook the QBR that was cancelled last Monday.", [("task", None)]),
+        ("演示取消了，需要重新约时间。", [("task", None)]),
+        ("The demo was cancelled, no need to rebook.", []),
+        ("会议取消了，不用再约。", []),
+        # coordinated collateral and deal document: two records; "a copy of the contract": one
+        ("Can you send the white paper and the NDA?", [("content_request", None), ("task", None)]),
+        ("Customer wants a copy of the signed contract.", [("content_request", None)]),
+        ("他们要合同和产品手册。", [("content_request", None), ("task", None)]),
+        ("They would like a workshop and a trial licence.", [("appointment", None), ("task", None)]),
+        # a resolution in the same sentence closes the issue
+        ("The export failed twice this morning, fixed now.", []),
+        ("导出报错，已修复。", []),
+        # "the next morning" / "第二天" is the day after the day named before it
+        (
+            "Dinner on the 20th at 7pm, then a site tour the next morning at 10.",
+            [("appointment", "2026-05-20T19:00:00"), ("appointment", "2026-05-21T10:00:00")],
+        ),
+        (
+            "20号晚上7点吃饭，第二天上午10点参观工厂。",
+            [("appointment", "2026-05-20T19:00:00"), ("appointment", "2026-05-21T10:00:00")],
+        ),
+        # time and phrasing shapes
+        ("Sync-up w/ Tailspin ops next Thu @ 11", [("appointment", "2026-05-14T11:00:00")]),
+        ("Give Mrs. Okoye a quick ring on Friday.", [("phone_call", "2026-05-08T09:00:00")]),
+        ("周五3-4点和法务开会", [("appointment", "2026-05-08T15:00:00")]),
+        ("Notes from yesterday's call with Fabrikam: all fine.", []),
+        (
+            "The summary of what you mentioned is attached; could you send the price list?",
+            [("content_request", None)],
+        ),
+    ],
+)
+def test_general_mechanisms_of_the_second_error_analysis(
+    note: str, expected: list[tuple[str, str | None]]
+) -> None:
+    assert _brief(note) == expected
+
+
+def test_forwarded_mail_headers_are_not_notes() -> None:
+    note = (
+        "---------- Forwarded message ---------\nFrom: Ana Ruiz <ana.ruiz@contoso.com>\n"
+        "Subject: Call tomorrow\n\nHi, could you send the case study? Thanks, Ana"
+    )
+    suggestions = analyze(note, CREATED)
+    assert [s.type for s in suggestions] == ["content_request"]
+    assert note[suggestions[0].span[0] : suggestions[0].span[1]] == suggestions[0].text
+    zh = "转发邮件\n> 发件人：周丽 <zhouli@fabrikam.cn>\n> 主题：资料\n> 麻烦把产品手册发我一份。"
+    assert [s.type for s in analyze(zh, CREATED)] == ["content_request"]
