@@ -38,7 +38,7 @@ _WEEKDAY_RE = re.compile(
     rf"\b(?:(?P<mod>next|this|coming|this coming|last|past)\s+)?(?P<day>{_WEEKDAY})\b\.?", _I
 )
 _ABS_MD = re.compile(
-    rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<year>20\d\d))?", _I
+    rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.]\d)(?:,?\s*(?P<year>20\d\d))?", _I
 )
 _ABS_DM = re.compile(
     rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})(?:,?\s*(?P<year>20\d\d))?(?![a-z])",
@@ -49,7 +49,7 @@ _SLASH = re.compile(r"(?<![\d/])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>
 _ORDINAL = re.compile(r"\b(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?" + _MONTH + ")", _I)
 _WEEK = re.compile(
     r"\b(?:(?:by\s+)?(?:the\s+)?(?P<end>end of|eo)\s*(?:the\s+)?(?P<mod1>this\s+|next\s+)?(?:week|wk)\b|eow\b|by the weekend"
-    r"|(?P<early>early\s+)?(?P<mod2>next|this|last|the following)\s+week(?:'s|’s)?\b|(?P<mod3>this|next)\s+weekend\b)",
+    r"|(?P<early>early\s+)?(?P<mod2>next|this|last|the following)\s+(?:week|wk)(?:'s|’s)?\b|(?P<mod3>this|next)\s+weekend\b)",
     _I,
 )
 _MONTH_REL = re.compile(
@@ -103,7 +103,10 @@ _APPOINTMENT_WORDS = (
     r"|demo(?:nstration)?|presentation|present|workshop|kick[- ]?off|on[- ]?site|site visit|visit|session|deep[- ]dive|walk[- ]?through"
     r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
     r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch and learn"
+    r"|training(?: session)?"
 )
+# "webinar invite", "meeting notes", "training schedule": the event word names another thing.
+_EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?)\b)"
 _PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
@@ -120,14 +123,16 @@ _WEAK_VERBS = frozenset(
 _IMPERATIVE_PREFIX = re.compile(
     r"^[\s\-*•·>:.)(\d\"'“”+]*(?:(?:pls|please|plz|kindly|also|and|then|so|now|afterwards|after that|and afterwards|todo|to-do|to do|reminder|remember to|don'?t forget to|do not forget to"
     r"|need to|needs to|we need to|i need to|we must|i must|must|should|we should|i should|will|i will|i'll|we will|we'll|have to|we have to"
-    r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|ns|ai|asap|urgent|me|self|note to self|reminder to self"
+    r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|follow[- ]?up(?=\s*:)|ns|ai|asap|urgent|me|self|note to self|reminder to self"
     r"|can you|could you|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
     _I,
 )
 # "today's call", "yesterday's demo", "last week's meeting": an event referred to, not one to create.
 _EVENT_REFERENCE = re.compile(
-    r"\b(?:today|yesterday|tonight|this morning|this afternoon|last \w+)['’]s\s+(?:[\w-]+\s+)?$", _I
+    rf"\b(?:today|yesterday|tonight|this morning|this afternoon|last \w+|tomorrow|{_WEEKDAY})['’]s\s+(?:[\w-]+\s+)?$",
+    _I,
 )
+_HEADING = re.compile(r"^[\s\-*•·>]*[\w'’ /&-]{1,40}:\s*(?=\S*$)")
 _INFINITIVE_BEFORE = re.compile(r"\bto\s+$", _I)
 # "I promised to send", "we agreed to share": our own commitment, an action for us.
 _OUR_INFINITIVE = re.compile(
@@ -148,7 +153,9 @@ _TRIGGERS = (
     PatternTrigger(re.compile(r"\b(?:lunch|lunchtime)\b", _I), APPOINTMENT, STRONG, time(12, 0)),
     PatternTrigger(re.compile(r"\bdinner\b", _I), APPOINTMENT, STRONG, time(19, 0)),
     PatternTrigger(re.compile(r"\bbreakfast(?: meeting)?\b", _I), APPOINTMENT, STRONG, time(8, 0)),
-    PatternTrigger(re.compile(rf"\b(?<!\bin )(?<!\bin a )(?:{_APPOINTMENT_WORDS})\b", _I), APPOINTMENT),
+    PatternTrigger(
+        re.compile(rf"\b(?<!\bin )(?<!\bin a )(?:{_APPOINTMENT_WORDS})\b{_EVENT_MODIFIER}", _I), APPOINTMENT
+    ),
     PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b", _I), PHONE_CALL),
     PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b", _I), PHONE_CALL, STRONG, None, True),
     PatternTrigger(re.compile(rf"\b(?:{_TASK_VERBS})\b", _I), TASK, STRONG, None, True),
@@ -177,7 +184,7 @@ _NEGATION = re.compile(
 # Hedges and reported speech: someone else's words or a maybe are not a plan of ours.
 _HEDGE = re.compile(
     r"\b(?:maybe|perhaps|probably|possibly|might|not sure|unsure|tbc|tbd|to be confirmed|at some point|some ?time|considering"
-    r"|thinking (?:about|of))\b",
+    r"|thinking (?:about|of)|tentative(?:ly)?|pencil(?:l?ed)? in)\b",
     _I,
 )
 _REPORTED = re.compile(
@@ -219,7 +226,7 @@ _DEAL_DOCUMENT = re.compile(
 _ISSUE = re.compile(
     r"\b(?:complain(?:s|ed|ing|t|ts)?|problems?|issues? (?:with|on|in)|(?:an|the|this|that|big|major|open) issue|bugs?|broken|not working"
     r"|doesn'?t work|does not work|isn'?t working|stopped working|can'?t|cannot|unable to|crash(?:es|ed|ing)?|outage|(?:is|are|been|went) down"
-    r"|downtime|stopped \w+ing|freez(?:es|ing)|froze|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
+    r"|downtime|stopped \w+ing|keeps? (?:blocking|failing|dropping|freezing|rejecting)|freez(?:es|ing)|froze|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
     r"|wrong|incorrect|missing|damaged|defect(?:s|ive)?|unhappy|dissatisfied|frustrated|angry|upset|annoyed|escalat\w*|refund"
     r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint|furious|glitch(?:es)?|bugged|keeps? crashing)\b",
     _I,
@@ -474,7 +481,7 @@ class English:
             for m in spec.pattern.finditer(masked):
                 if spec.imperative and not self._imperative(masked, m.start()):
                     continue
-                if spec.type != TASK and _EVENT_REFERENCE.search(masked[: m.start()]):
+                if spec.type != TASK and _EVENT_REFERENCE.search(clause[: m.start()]):
                     continue
                 strength = spec.strength
                 if spec.type == TASK and m.group(0).lower() in _WEAK_VERBS:
@@ -488,7 +495,8 @@ class English:
             return False
         if _INFINITIVE_BEFORE.search(before):
             return _OUR_INFINITIVE.search(before) is not None or _NOT_OUR_INFINITIVE.search(before) is None
-        return _IMPERATIVE_PREFIX.match(before) is not None
+        # "Webinar invite: send to …": a short heading before a colon does not hide the imperative
+        return _IMPERATIVE_PREFIX.match(_HEADING.sub("", before, count=1)) is not None
 
     def cues(self, clause: str) -> Cues:
         rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None

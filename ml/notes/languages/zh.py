@@ -78,6 +78,7 @@ _MAY_HAVE_TIME = re.compile(
 )
 _CONNECTOR = re.compile(r"[\s,，、()（）:：]*(?:(?:在|于|的|之|大约|大概|左右|,|，|\(|\))[\s,，()（）]*)*")
 _FROM_BEFORE = re.compile(r"从\s*$")
+_MOVE_BEFORE = re.compile(r"(?:改到|改为|改成|改在|推迟到|延期到|提前到|挪到|换到)了?\s*$")
 _TO_BEFORE = re.compile(r"(?:改到|改为|改成|推迟到|延期到|提前到|挪到|换到|到)了?\s*$")
 
 _TRIGGERS = (
@@ -88,7 +89,7 @@ _TRIGGERS = (
         re.compile(
             r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|碰一下|碰一碰|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
             r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会|工作坊|培训|深度交流|交流"
-            r"|汇报|路演|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的)"
+            r"|汇报|路演|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的|邀请|链接|议程|纪要|记录|材料|资料|日程)"
         ),
         APPOINTMENT,
     ),
@@ -101,8 +102,8 @@ _TRIGGERS = (
     ),
     PatternTrigger(
         re.compile(
-            r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
-            r"|重新开|处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|对一下|发(?![票现生展布言货烧错了])"
+            r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备(?!好了)|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
+            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|录入|登记|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
         ),
         TASK,
     ),
@@ -112,6 +113,9 @@ _TRIGGERS = (
         WEAK,
     ),
 )
+# A time expression (masked to spaces) then 的 right before an event word: "周四的工作坊", "明天的电话".
+_EVENT_REFERENCE = re.compile(r"\s的$")
+_MOVE = re.compile(r"改到|改为|改成|改在|推迟到|延期到|提前到|挪到|换到")
 _THIRD_PARTY_BEFORE = re.compile(
     r"(?<![给向和跟与帮对同让请把被])(?:他们|他|她|对方|客户|厂商)[^我，,]{0,3}$|等(?:待|着)?[^，,]{0,8}$"
 )
@@ -120,13 +124,13 @@ _PAST = re.compile(
     r"(?<![为除忘])了(?!解|结|不起|吗)|(?<!是否)(?<!有没有)已经|(?<![是否经])已(?!损坏)|刚才|刚刚|过了一遍|[聊见谈开打]过"
 )
 _FUTURE = re.compile(
-    r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
+    r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备(?!好了)|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
 )
 _NEGATION = re.compile(
     r"没人|没有人|不用|不需要|无需|不必|不要|别(?!忘)|取消|暂时不|没必要|不再|没什么要做|暂不|没什么|没有需要|没有要|无须|没啥|不想|拒绝|没有其他"
 )
 # Hedges and reported speech: a maybe, or someone else's words, is not a plan of ours.
-_HEDGE = re.compile(r"也许|或许|可能|大概|不确定|待定|说不定|考虑")
+_HEDGE = re.compile(r"也许|或许|可能|大概|不确定|待定|暂定|待[^，,。]{0,6}确认|说不定|考虑")
 # "您提到的案例" (the case study you mentioned) names a thing; it does not report someone's words.
 _REPORTED = re.compile(r"(?<![一再])说(?!明|一声)|听说|(?<![您你])提到(?!的)|据说|表示")
 _REBOOK = re.compile(r"重新(?:约|安排|预约|定|确定|找)|另找时间|另约|改期|再约")
@@ -147,11 +151,11 @@ _DEAL_DOCUMENT = re.compile(
 )
 _ISSUE = re.compile(
     r"投诉|抱怨|不满|问题|故障|报错|错误|出错|失败|闪退|崩溃|宕机|挂了|断了|断开|超时|卡住|卡死|无法|不能用|用不了|没法|打不开|登不上|登录不了"
-    r"|辞职|离职|被裁|裁员|退休|调岗|休产假|没有接替|没有对接人|逾期|有风险|砍了|停工|没收到|换供应商|要丢|走了"
+    r"|辞职|离职|(?<![不没])离开(?!前|后|时|之前|以后|的时候)|威胁|不续约|不再续约|流失|被裁|裁员|退休|调岗|休产假|没有接替|没有对接人|逾期|有风险|砍了|停工|没收到|换供应商|要丢|走了"
     r"|延迟|延误|太慢|很慢|损坏|坏了|缺少|少了|没有按|重复扣款|多扣|扣错|退款|开错|错了|不好用|[Bb]ug|BUG|异常|漏洞|崩了|恼火|生气|不高兴|差评|退货"
 )
 _ISSUE_NEGATION = re.compile(
-    r"没有问题|没问题|无问题|问题不大|已解决|解决了|已修复|修复了|一切正常|都正常|没有异议|无异议|修复得"
+    r"没有[^，,。]{0,6}问题|没[^，,。]{0,4}投诉|没问题|无问题|问题不大|已解决|解决了|已修复|修复了|一切正常|都正常|没有异议|无异议|修复得"
 )
 _QUESTION_SENSE = re.compile(r"回复|回答|答复|解答|问题清单|问题列表")
 _RESOLVED = re.compile(
@@ -212,7 +216,8 @@ class Chinese:
 
     def is_superseded(self, clause: str, start: int, end: int, later_starts: list[int]) -> bool:
         if not _FROM_BEFORE.search(clause[:start]):
-            return False
+            # "明天的电话能不能改到下午3点半": a time named after a move verb replaces the earlier one
+            return any(_MOVE_BEFORE.search(clause[:later]) for later in later_starts if later > end)
         return any(_TO_BEFORE.search(clause[:later]) for later in later_starts if later > end)
 
     def time_atoms(self, clause: str) -> list[TimeAtom]:
@@ -359,6 +364,12 @@ class Chinese:
             for m in spec.pattern.finditer(masked):
                 if spec.type == TASK and _THIRD_PARTY_BEFORE.search(masked[: m.start()]):
                     continue
+                if (
+                    spec.type != TASK
+                    and _EVENT_REFERENCE.search(masked[: m.start()])
+                    and not _MOVE.search(clause)
+                ):
+                    continue  # "周四的工作坊都准备好了": an event already in the diary, referred to
                 found.append(Trigger(m.start(), m.end(), spec.type, spec.strength, spec.default_time))
         return found
 

@@ -277,6 +277,19 @@ def _brief(note: str) -> list[tuple[str, str | None]]:
             "The summary of what you mentioned is attached; could you send the price list?",
             [("content_request", None)],
         ),
+        # an event already in the diary, referred to, is not one to create; moving it is
+        ("Monday's demo is confirmed, nothing else to do.", []),
+        ("周五的培训都准备好了。", []),
+        ("周五的电话改到下周一上午10点。", [("phone_call", "2026-05-11T10:00:00")]),
+        # an event word naming another thing; a heading before the imperative
+        ("Training invite: send to the whole team by Friday", [("task", "2026-05-08T17:00:00")]),
+        ("会议邀请周五前发给所有参会人", [("task", "2026-05-08T17:00:00")]),
+        ("Training for their new admins next Tuesday at 10.", [("appointment", "2026-05-12T10:00:00")]),
+        ("Visit on 3 June 09:30-11:00.", [("appointment", "2026-06-03T09:30:00")]),
+        # tentative plans; 研发 (R&D) is not 发 (send)
+        ("暂定下周三拜访，待客户确认。", []),
+        ("Tentatively pencilled in a call for Friday.", []),
+        ("安排一次和研发的技术交流。", [("appointment", None)]),
     ],
 )
 def test_general_mechanisms_of_the_second_error_analysis(
