@@ -74,20 +74,20 @@ _AT_HOUR = re.compile(
 )
 _HALF = re.compile(rf"\b(?:(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>{_HOUR_WORD}))\b", _I)
 _PART = re.compile(
-    r"\b(?P<this>this\s+|in the\s+|tomorrow\s+|early\s+|late\s+)?(?P<part>morning|afternoon|evening|tonight|night|noon|midday|lunchtime|lunch time"
+    r"\b(?P<this>this\s+|in the\s+|tomorrow\s+|early\s+|late\s+)?(?P<part>morning|afternoon|evening|eve|tonight|night|noon|midday|lunchtime|lunch time"
     r"|eod|end of (?:the )?(?:business )?day|end of business|cob|close of business|first thing)\b",
     _I,
 )
 _PARTS = {
     "morning": "morning", "first thing": "morning", "noon": "noon", "midday": "noon", "lunchtime": "noon", "lunch time": "noon",
-    "afternoon": "afternoon", "evening": "evening", "tonight": "evening", "night": "evening",
+    "afternoon": "afternoon", "evening": "evening", "eve": "evening", "tonight": "evening", "night": "evening",
 }  # fmt: skip
 
 # Cheap gate: a clause without a digit or any of these stems has no time expression.
 _MAY_HAVE_TIME = re.compile(
     r"\d|\b(?:to|tmr|tmrw|2moro|yday|yest|mon|tue|wed|thu|fri|sat|sun|week|wk|eow|eom|month|end|beginning|start|middle|mid|next|this|in|within"
     r"|after|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an|half|quarter|noon|midday|midnight|morning|afternoon"
-    r"|evening|tonight|night|lunch|eod|cob|close|first|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    r"|evening|eve|tonight|night|lunch|eod|cob|close|first|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
     _I,
 )
 _CONNECTOR = re.compile(
@@ -102,7 +102,8 @@ _APPOINTMENT_WORDS = (
     r"meet(?:ing|ings|up)?(?!\s+room)|meetting|meting|metting|mtg|catch[- ]?up|get[- ]together|lunch|dinner|breakfast|coffee|drinks|happy hour"
     r"|demo(?:nstration)?|presentation|present|workshop|kick[- ]?off|on[- ]?site|site visit|visit|session|deep[- ]dive|walk[- ]?through"
     r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
-    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch and learn"
+    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch (?:and|&) learn|drop (?:by|in)|stop by|swing by|pop (?:in|by)"
+    r"|tel(?:e)?[- ]?conf(?:erence)?(?: call)?|con(?:f|ference) call"
     r"|training(?: session)?"
 )
 # "webinar invite", "meeting notes", "training schedule": the event word names another thing.
@@ -115,7 +116,7 @@ _TASK_VERBS = (
     r"|find out|close out|close|reach out|contact(?!\s*(?::|info|details|person))|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
     r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|todo|to-do|action item"
     r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder|re-?book|re-?schedule|introduce|circulate"
-    r"|find (?:a )?new (?:slot|date|time)|negotiate|(?:start|begin|open|kick off) (?:the )?(?:negotiations?|talks|discussions|renewal(?: talks)?|onboarding|procurement)"
+    r"|find (?:a )?new (?:slot|date|time)|negotiate|(?:start|begin|open|kick off) (?:the )?(?:negotiations?|talks|discussions|renewal(?: talks)?|onboarding|procurement)|revisit"
 )
 _WEAK_VERBS = frozenset(
     {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask"}
@@ -124,7 +125,7 @@ _IMPERATIVE_PREFIX = re.compile(
     r"^[\s\-*•·>:.)(\d\"'“”+]*(?:(?:pls|please|plz|kindly|also|and|then|so|now|afterwards|after that|and afterwards|todo|to-do|to do|reminder|remember to|don'?t forget to|do not forget to"
     r"|need to|needs to|we need to|i need to|we must|i must|must|should|we should|i should|will|i will|i'll|we will|we'll|have to|we have to"
     r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|follow[- ]?up(?=\s*:)|ns|ai|asap|urgent|me|self|note to self|reminder to self"
-    r"|can you|could you|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
+    r"|can you|could you|can u|could u|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
     _I,
 )
 # "today's call", "yesterday's demo", "last week's meeting": an event referred to, not one to create.
@@ -171,7 +172,7 @@ _PAST = re.compile(
 _FUTURE = re.compile(
     r"\b(?:will|'ll|going to|need|needs|must|should|let'?s|please|pls|schedule|set up|arrange|book|plan|wants?|would like|'d like"
     r"|moved to|rescheduled|postponed to|pushed to|todo|to-do|remind|reminder|next|tomorrow|tmrw|upcoming|don'?t forget|asap"
-    r"|could we|can we|shall we|would it be possible|how about|would love to|afterwards|after that|on the way back|if you want)\b|'ll\b",
+    r"|could we|can we|shall we|asked (?:if|whether) (?:we|you) (?:could|can)|would it be possible|how about|would love to|afterwards|after that|on the way back|if you want)\b|'ll\b",
     _I,
 )
 _NEGATION = re.compile(
@@ -216,7 +217,7 @@ _DELIVERY = re.compile(
     _I,
 )
 _REQUEST = re.compile(
-    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? for|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? for|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
@@ -226,7 +227,7 @@ _DEAL_DOCUMENT = re.compile(
 _ISSUE = re.compile(
     r"\b(?:complain(?:s|ed|ing|t|ts)?|problems?|issues? (?:with|on|in)|(?:an|the|this|that|big|major|open) issue|bugs?|broken|not working"
     r"|doesn'?t work|does not work|isn'?t working|stopped working|can'?t|cannot|unable to|crash(?:es|ed|ing)?|outage|(?:is|are|been|went) down"
-    r"|downtime|stopped \w+ing|keeps? (?:blocking|failing|dropping|freezing|rejecting)|freez(?:es|ing)|froze|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
+    r"|downtime|stopped \w+ing|broke (?:their|the|our|down)|rejects?|rejecting|keeps? (?:blocking|failing|dropping|freezing|rejecting)|freez(?:es|ing)|froze|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
     r"|wrong|incorrect|missing|damaged|defect(?:s|ive)?|unhappy|dissatisfied|frustrated|angry|upset|annoyed|escalat\w*|refund"
     r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint|furious|glitch(?:es)?|bugged|keeps? crashing)\b",
     _I,
@@ -278,7 +279,7 @@ _ACTION_VERB = (
     r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign)\b"
 )
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:;|,|\s-\s|\s–\s)\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
+    r"\s*(?:;|,|\s-\s|\s–\s|\s+(?=\d{1,2}[.)]\s))\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
     r"|\s+(?P<conn2>and then|then|and also|and afterwards)\s+"
     rf"|\s+(?P<conn3>and|\+|&)\s+(?={_ACTION_VERB})",
     _I,

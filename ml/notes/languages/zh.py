@@ -62,7 +62,7 @@ _OFFSET = re.compile(
 )
 _CLOCK = re.compile(
     rf"(?<!\d)(?:(?P<h0>\d{{1,2}})\s*(?:-|~|—|到|至)\s*(?=\d{{1,2}}\s*[点时]))?(?P<h>{_N})\s*[点时](?![点儿钟半]?[东西])(?:\s*(?P<half>半)|\s*(?P<q>一刻|三刻)|\s*整|\s*(?P<m>\d{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s*分?)?"
-    rf"(?:\s*(?:到|至|-|~|—)\s*(?P<h2>{_N})\s*[点时](?:\s*(?P<half2>半)|\s*(?P<m2>\d{{1,2}})\s*分?)?)?"
+    rf"(?:\s*(?:到|至|-|~|—)\s*(?:上午|中午|下午|晚上)?\s*(?P<h2>{_N})\s*[点时](?:\s*(?P<half2>半)|\s*(?P<m2>\d{{1,2}})\s*分?)?)?"
 )
 _COLON_CLOCK = re.compile(
     r"(?<![\d:])(?P<h>\d{1,2})[:](?P<m>\d{2})(?:\s*(?:-|到|至|~|—)\s*(?P<h2>\d{1,2})[:](?P<m2>\d{2}))?(?![\d:])"
@@ -89,7 +89,7 @@ _TRIGGERS = (
         re.compile(
             r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|碰一下|碰一碰|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
             r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会|工作坊|培训|深度交流|交流"
-            r"|汇报|路演|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的|邀请|链接|议程|纪要|记录|材料|资料|日程)"
+            r"|汇报|路演|业务回顾|季度回顾|QBR|(?<![发寄送传回过])去[^，,。；;]{0,8}?(?:办公室|公司|工厂|现场|总部)|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的|邀请|链接|议程|纪要|记录|材料|资料|日程)"
         ),
         APPOINTMENT,
     ),
@@ -103,7 +103,7 @@ _TRIGGERS = (
     PatternTrigger(
         re.compile(
             r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备(?!好了)|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
-            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|录入|登记|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
+            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|录入|登记|敲定|审核|审批|审阅|审一下|过一下|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
         ),
         TASK,
     ),
@@ -113,8 +113,11 @@ _TRIGGERS = (
         WEAK,
     ),
 )
-# A time expression (masked to spaces) then 的 right before an event word: "周四的工作坊", "明天的电话".
-_EVENT_REFERENCE = re.compile(r"\s的$")
+# 的 right before an event word ("周四的工作坊", "和奥马尔的电话") names an event already in the diary;
+# "为销售启动会准备" names the event something is for.
+_EVENT_REFERENCE = re.compile(r"的$")
+_EVENT_PURPOSE = re.compile(r"为[^，,。；;]{0,8}$")
+_PLAN = re.compile(r"安排|约|预约|准备|记得|别忘|需要|要|希望|想|请|能否|能不能|可否")
 _MOVE = re.compile(r"改到|改为|改成|改在|推迟到|延期到|提前到|挪到|换到")
 _THIRD_PARTY_BEFORE = re.compile(
     r"(?<![给向和跟与帮对同让请把被])(?:他们|他|她|对方|客户|厂商)[^我，,]{0,3}$|等(?:待|着)?[^，,]{0,8}$"
@@ -140,18 +143,18 @@ _REBOOK_NEGATED = re.compile(
 )
 _CONTENT = re.compile(
     r"资料|产品手册|手册|宣传册|宣传资料|彩页|成功案例|推荐案例|案例|白皮书|价格表|价目表|产品目录|目录|数据表|规格书|规格表|(?<!工作)说明书"
-    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|样机|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料|证书|材料|对比表|录像|资料包|条款说明"
+    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|样机|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料|证书|证明(?:文件)?|材料|对比表|录像|资料包|条款说明"
 )
 _DELIVERY = re.compile(
     r"交付|发给|发送|发过去|发一下|发到|发回|寄|提供|给到|分享|转发|传给|发(?![票现生展布言货烧错了])"
 )
-_REQUEST = re.compile(r"想要|需要|希望|索取|要求|请求|想看|感兴趣|要(?!给|求)")
+_REQUEST = re.compile(r"别忘了|记得|提醒|想要|需要|希望|索取|要求|请求|想看|感兴趣|要(?!给|求)")
 _DEAL_DOCUMENT = re.compile(
     r"报价单?|合同|协议|试用账号|试用许可|许可证|修订稿|方案|订单|发票|工作说明书|标书|投标文件|意向书|NDA|SOW|PO"
 )
 _ISSUE = re.compile(
     r"投诉|抱怨|不满|问题|故障|报错|错误|出错|失败|闪退|崩溃|宕机|挂了|断了|断开|超时|卡住|卡死|无法|不能用|用不了|没法|打不开|登不上|登录不了"
-    r"|辞职|离职|(?<![不没])离开(?!前|后|时|之前|以后|的时候)|威胁|不续约|不再续约|流失|被裁|裁员|退休|调岗|休产假|没有接替|没有对接人|逾期|有风险|砍了|停工|没收到|换供应商|要丢|走了"
+    r"|辞职|离职|(?<![不没])离开(?!前|后|时|之前|以后|的时候)|威胁|不续约|不再续约|流失|被裁|裁员|退休|调岗|休产假|没有接替|没有对接人|逾期|有风险|砍了|停工|没收到|换供应商|卡了|卡在|被扣|拒收|被拒|退回|要丢|走了"
     r"|延迟|延误|太慢|很慢|损坏|坏了|缺少|少了|没有按|重复扣款|多扣|扣错|退款|开错|错了|不好用|[Bb]ug|BUG|异常|漏洞|崩了|恼火|生气|不高兴|差评|退货"
 )
 _ISSUE_NEGATION = re.compile(
@@ -173,7 +176,7 @@ _TITLE = re.compile(
 )
 _CONTACT_CUE = re.compile(r"新联系人|联系人|联系方式|对接人|决策人|负责人|介绍|名片|手机|电话[\s:：]*[+\d]")
 _CLAUSE_SPLIT = re.compile(
-    r"\s*[，,；;]\s*(?:(?P<conn>然后|并且|并|另外|再|同时|还要|还有|也)\s*)?|(?P<conn2>然后|另外|并且|并(?=[把发给准备提]))"
+    r"\s*(?:[，,；;]|\s+(?=\d{1,2}[)）.、]))\s*(?:(?P<conn>然后|并且|并|另外|再|同时|还要|还有|也)\s*)?|(?P<conn2>然后|另外|并且|并(?=[把发给准备提]))"
 )
 
 
@@ -364,12 +367,8 @@ class Chinese:
             for m in spec.pattern.finditer(masked):
                 if spec.type == TASK and _THIRD_PARTY_BEFORE.search(masked[: m.start()]):
                     continue
-                if (
-                    spec.type != TASK
-                    and _EVENT_REFERENCE.search(masked[: m.start()])
-                    and not _MOVE.search(clause)
-                ):
-                    continue  # "周四的工作坊都准备好了": an event already in the diary, referred to
+                if spec.type != TASK and _is_reference(masked[: m.start()], clause):
+                    continue  # "周四的工作坊都准备好了", "和奥马尔的电话还行": an event referred to
                 found.append(Trigger(m.start(), m.end(), spec.type, spec.strength, spec.default_time))
         return found
 
@@ -494,3 +493,12 @@ def _cn_number(text: str | None) -> int | None:
     if len(text) == 1 and text in _CN_DIGITS:
         return _CN_DIGITS[text]
     return None
+
+
+def _is_reference(before: str, clause: str) -> bool:
+    """The event word after ``before`` is referred to, not to be created (unless moved or planned)."""
+    if _EVENT_PURPOSE.search(before):
+        return True
+    if not _EVENT_REFERENCE.search(before):
+        return False
+    return not (_MOVE.search(clause) or _PLAN.search(clause))

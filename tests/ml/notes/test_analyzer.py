@@ -308,3 +308,27 @@ def test_forwarded_mail_headers_are_not_notes() -> None:
     assert note[suggestions[0].span[0] : suggestions[0].span[1]] == suggestions[0].text
     zh = "转发邮件\n> 发件人：周丽 <zhouli@fabrikam.cn>\n> 主题：资料\n> 麻烦把产品手册发我一份。"
     assert [s.type for s in analyze(zh, CREATED)] == ["content_request"]
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        # inline numbered lists are clauses
+        ("Todo: 1) draft the NDA 2) schedule a demo w/ Kai", [("task", None), ("appointment", None)]),
+        ("待办：1）起草NDA 2）约凯做演示", [("task", None), ("appointment", None)]),
+        # an event named with 的 or as the purpose of something is referred to, not created
+        ("和李总的会议很顺利，他下周回复。", []),
+        ("请为周五的培训准备一份讲义。", [("task", "2026-05-08T17:00:00")]),
+        # time ranges across parts of the day; "eve"; visit verbs; "can u"; a reminder naming a deal document
+        ("周三上午10点到下午2点在客户现场开工作坊。", [("appointment", "2026-05-13T10:00:00")]),
+        ("Pop by their office Fri afternoon.", [("appointment", "2026-05-08T14:00:00")]),
+        ("Drinks w/ the Litware team thurs eve", [("appointment", "2026-05-07T19:00:00")]),
+        ("can u share the data sheet pls", [("content_request", None)]),
+        ("Reminder: contract to Lena by Friday", [("task", "2026-05-08T17:00:00")]),
+        ("Customer portal rejects our SSL certificate.", [("issue", None)]),
+    ],
+)
+def test_general_mechanisms_of_the_third_error_analysis(
+    note: str, expected: list[tuple[str, str | None]]
+) -> None:
+    assert _brief(note) == expected
