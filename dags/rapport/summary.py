@@ -126,8 +126,8 @@ def collect_summary(
                 f"from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
                 [ds, after],
             )
-            if rows:
-                scores[entity], not_scored[entity] = int(rows[0][0] or 0), int(rows[0][1] or 0)
+            scored, unscored = rows[0] if rows else (0, 0)  # no table: a run that never got to scoring
+            scores[entity], not_scored[entity] = int(scored or 0), int(unscored or 0)
             history = _fetch(
                 connection,
                 f"select distinct status, model_version, status_reason from ml.{entity}_score_history "
