@@ -117,7 +117,7 @@ def lock_conflict_message(path: Path, error: str, var_dir: Path | None = None) -
         who += f" ({'; '.join(details)})"
     return (
         f"the warehouse {path} is in use by {who}. DuckDB allows one writer, and no reader while it writes: "
-        "wait until it ends (`rapport airflow dags list-runs sales_insights` shows a running DAG run), or stop "
+        "wait until it ends (`rapport airflow dags list-runs sales_insights --state running` shows a DAG run), or stop "
         f"it{f' (kill {pid})' if pid else ''}, then run again; to read the marts meanwhile, open the published "
         "copy var/published/marts.duckdb"
     )
