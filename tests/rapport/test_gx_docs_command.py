@@ -33,6 +33,9 @@ def test_it_prints_the_index_and_serves_the_folder_locally(tmp_path, monkeypatch
         assert host == "127.0.0.1"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10) as response:
             assert response.status == 200 and b"Validation results" in response.read()
+        stylesheet = f"http://127.0.0.1:{port}/static/styles/rapport_offline.css"  # linked by the index
+        with urllib.request.urlopen(stylesheet, timeout=10) as response:
+            assert response.status == 200 and b"table" in response.read()
     finally:
         server.shutdown()
         server.server_close()

@@ -13,6 +13,7 @@ reference from the pages it builds, adds a small local stylesheet, and writes it
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SITE = "local_site"
 SITE_FOLDER = "data_docs"  # under var/gx/
+INDEX_ROWS = "index.json"  # one entry per validation, for index.html
 PARTIAL_EXAMPLES = 20  # unexpected values kept per expectation for the page
 _EXTERNAL = re.compile(
     r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>"
@@ -31,7 +33,6 @@ _EXTERNAL = re.compile(
     r"|<img[^>]*\bsrc=\"https?://[^\"]*\"[^>]*/?>",
     re.IGNORECASE,
 )
-_URL = re.compile(r"(?:src|href)=\"https?://", re.IGNORECASE)
 STYLE = """body { font-family: sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; margin: .5em 0 1.5em; }
 td, th { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
@@ -147,6 +148,7 @@ def build_table_docs(var_dir: Path, table: str, ds: date, suite: Any, result: An
     for written in (page, site / "expectations" / f"{suite.name}.html"):
         if written.exists():
             make_offline(written, site)
+    _record(var_dir, key, result)
     write_index(var_dir)
     return page
 
@@ -155,10 +157,7 @@ def make_offline(page: Path, site: Path) -> None:
     """Remove every external script, stylesheet and image from ``page``; link the local stylesheet."""
     text = page.read_text(encoding="utf-8")
     cleaned = _EXTERNAL.sub("", text)
-    style = site / "static" / "styles" / "rapport_offline.css"
-    style.parent.mkdir(parents=True, exist_ok=True)
-    if not style.exists():
-        style.write_text(STYLE, encoding="utf-8")
+    style = _stylesheet(site)
     relative = Path(*[".."] * (len(page.relative_to(site).parts) - 1), "static", "styles", style.name)
     link = f'<link rel="stylesheet" href="{relative.as_posix()}">'
     if link not in cleaned:
@@ -166,34 +165,45 @@ def make_offline(page: Path, site: Path) -> None:
     page.write_text(cleaned, encoding="utf-8")
 
 
-def external_references(page: Path) -> list[str]:
-    """The ``src``/``href`` attributes of ``page`` that point at another host (none after make_offline,
-    apart from plain links a reader may follow)."""
-    return [match.group(0) for match in _URL.finditer(page.read_text(encoding="utf-8"))]
+def _stylesheet(site: Path) -> Path:
+    """The local stylesheet every page links (written once)."""
+    style = site / "static" / "styles" / "rapport_offline.css"
+    style.parent.mkdir(parents=True, exist_ok=True)
+    if not style.exists():
+        style.write_text(STYLE, encoding="utf-8")
+    return style
+
+
+def _record(var_dir: Path, key: Any, result: Any) -> None:
+    """Add one validation to the index's rows (``index.json``: the index never re-reads every result)."""
+    statistics = result.statistics or {}
+    rows = _index_rows(var_dir)
+    rows.append(
+        {
+            "ds": str(key.run_id.run_name),
+            "validated_at": key.run_id.run_time.isoformat(timespec="seconds") if key.run_id.run_time else "",
+            "table": str(key.batch_identifier),
+            "success": bool(result.success),
+            "met": f"{statistics.get('successful_expectations', '?')}/{statistics.get('evaluated_expectations', '?')}",
+            "page": "validations/" + "/".join(key.to_tuple()) + ".html",
+        }
+    )
+    path = docs_dir(var_dir) / INDEX_ROWS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, indent=0), encoding="utf-8")
+
+
+def _index_rows(var_dir: Path) -> list[dict[str, Any]]:
+    path = docs_dir(var_dir) / INDEX_ROWS
+    return list(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else []
 
 
 def write_index(var_dir: Path) -> Path:
-    """``index.html``: every stored validation, newest first, with its status and a link to its page."""
-    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
-
-    context = _context(var_dir)
-    store = context.validation_results_store
-    rows = []
-    for key in store.list_keys():
-        if not isinstance(key, ValidationResultIdentifier):
-            continue
-        result = store.get(key)
-        statistics = result.statistics or {}
-        rows.append(
-            (
-                str(key.run_id.run_name),
-                key.run_id.run_time.isoformat(timespec="seconds") if key.run_id.run_time else "",
-                str(key.batch_identifier),
-                bool(result.success),
-                f"{statistics.get('successful_expectations', '?')}/{statistics.get('evaluated_expectations', '?')}",
-                "validations/" + "/".join(key.to_tuple()) + ".html",
-            )
-        )
+    """``index.html``: every validation recorded, newest first, with its status and a link to its page."""
+    rows = [
+        (row["ds"], row["validated_at"], row["table"], row["success"], row["met"], row["page"])
+        for row in _index_rows(var_dir)
+    ]
     rows.sort(key=lambda row: (row[0], row[1], row[2]), reverse=True)
     body = "\n".join(
         f"<tr><td>{html.escape(ds)}</td><td>{html.escape(at)}</td><td>{html.escape(table)}</td>"
@@ -202,7 +212,7 @@ def write_index(var_dir: Path) -> Path:
         for ds, at, table, ok, passed, link in rows
     )
     page = index_path(var_dir)
-    page.parent.mkdir(parents=True, exist_ok=True)
+    _stylesheet(page.parent)
     page.write_text(
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Rapport: Great Expectations Data Docs'
         '</title><link rel="stylesheet" href="static/styles/rapport_offline.css"></head><body>\n'
