@@ -55,10 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.argv = [redact(argument) for argument in sys.argv]
     try:
         return int(args.handler(args) or 0)
-    except (
-        ConfigError
-    ) as error:  # one line: file, [section] key, value, what is expected (before RapportError,
-        print(f"rapport: configuration error: {error}", file=sys.stderr)  # which it subclasses)
+    # ConfigError subclasses RapportError: caught first, as one line (file, [section] key, value, expected)
+    except ConfigError as error:
+        print(f"rapport: configuration error: {error}", file=sys.stderr)
         return 2
     except (CommandError, RapportError) as error:
         print(f"rapport: error: {redact(str(error))}", file=sys.stderr)
