@@ -62,6 +62,7 @@ class ValidationConfig:
     future_tolerance_hours: float = 24
     chunk_rows: int = 1_000_000
     earliest_date: str = "1970-01-01"  # ISO date; earlier dates and timestamps are quarantined as implausible
+    data_docs: bool = True  # build Great Expectations Data Docs for every validation (var/gx/data_docs/)
 
     def validate(self) -> None:
         from datetime import date

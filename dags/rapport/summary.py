@@ -46,8 +46,10 @@ def _fetch(connection, query: str, parameters: list) -> list[tuple]:
 _PLURAL = {"lead": "leads", "opportunity": "opportunities"}
 
 
-def _champions(settings: Settings) -> tuple[str, ...]:
-    """One line per registered model: the champion's version, band and test AUC (empty when unreadable)."""
+def _champions(settings: Settings, used: set[tuple[str, str]] | None = None) -> tuple[str, ...]:
+    """One line per model version that scored this run (``used``: (entity, version) pairs; None: every
+    current champion): its version, training date, band and test AUC (empty when unreadable). A version
+    that is not the current champion (a backfill scored by the champion of its date) says so."""
     uri = settings.mlflow_tracking_uri
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         return ()  # no model was ever trained here; do not create the store just to say so
@@ -59,13 +61,20 @@ def _champions(settings: Settings) -> tuple[str, ...]:
             versions = list_versions(client)
     except Exception:  # no store yet (a run that failed before training): the summary says nothing of models
         return ()
+    from ml.targets import get_target
+
+    names = None if used is None else {(get_target(entity).registered_model, v) for entity, v in used}
     lines = []
     for version in versions:
-        if "champion" not in version.aliases:
+        if names is None and "champion" not in version.aliases:
+            continue
+        if names is not None and (version.name, version.version) not in names:
             continue
         auc = "-" if version.test_auc is None else f"{version.test_auc:.3f}"
+        then = "" if "champion" in version.aliases else ", the champion of this past date, not today's"
         lines.append(
-            f"{version.name} v{version.version} (trained as of {version.as_of_date}, test AUC {auc}, {version.band})"
+            f"{version.name} v{version.version} (trained as of {version.as_of_date}, test AUC {auc}, "
+            f"{version.band}{then})"
         )
     return tuple(lines)
 
@@ -78,6 +87,7 @@ def collect_summary(
     ``since`` (naive UTC): the moment this run started; rows written before it belong to another run and
     are left out (``None``: every row of ``ds``).
     """
+    from ml.registry import SCORES_REFUSED
     from rapport.extract.mail.audit import excluded_counts
 
     after = since or datetime(1970, 1, 1)
@@ -107,6 +117,8 @@ def collect_summary(
             [ds, after_local],
         )
         scores, not_scored = {}, {}
+        used: set[tuple[str, str]] = set()
+        refusals: list[str] = []
         for entity in ("lead", "opportunity"):
             rows = _fetch(
                 connection,
@@ -116,9 +128,19 @@ def collect_summary(
             )
             scored, unscored = rows[0] if rows else (0, 0)  # no table: a run that never got to scoring
             scores[entity], not_scored[entity] = int(scored or 0), int(unscored or 0)
+            history = _fetch(
+                connection,
+                f"select distinct status, model_version, status_reason from ml.{entity}_score_history "
+                "where as_of_date = ? and scored_at >= ?",
+                [ds, after],
+            )
+            used |= {(entity, str(version)) for status, version, _ in history if status == "scored"}
+            refusals += [
+                f"{entity}: {reason}" for status, _, reason in history if SCORES_REFUSED in str(reason)
+            ]
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
-    notices = _mapping_notices(settings, ds) + notices
+    notices = _mapping_notices(settings, ds) + tuple(refusals) + notices
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -132,7 +154,7 @@ def collect_summary(
         tests_passed=int(passed),
         tests_warned=int(warned),
         scores=scores,
-        champions=_champions(settings) if any(scores.values()) else (),
+        champions=_champions(settings, used) if any(scores.values()) else (),
         source=str(sources[0][0] or "") if sources else "",
         as_of_note=as_of_note,
         mail_excluded=mail_excluded,
@@ -209,10 +231,21 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         f"               duckdb -readonly {published_database(settings)}  or",
         f"               python -c \"import duckdb; print(duckdb.connect('{published_database(settings)}', "
         "read_only=True).sql('select * from dim_opportunities limit 5'))\"",
+        *_data_docs_lines(settings),
         "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
         "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
     ]
     return "\n".join(lines)
+
+
+def _data_docs_lines(settings: Settings) -> list[str]:
+    """Where the Great Expectations Data Docs of the validations are, once any were built."""
+    from rapport.validation.data_docs import index_path
+
+    index = index_path(settings.var_dir)
+    if not index.is_file():
+        return []
+    return [f"  data docs    {index}  (Great Expectations; or .venv/bin/rapport gx docs --serve)"]
 
 
 def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:
