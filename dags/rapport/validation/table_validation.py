@@ -107,7 +107,7 @@ def validate_table(
         landed_types = {
             row[0]: row[1]
             for row in connection.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(data_file))})"
+                f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(data_file))}, hive_partitioning = false)"
             ).fetchall()
         }
         _check_shape(spec, landed_types, data_file, manifest)
@@ -213,7 +213,7 @@ def _create_views(
     """``_landing`` (the file) and ``_typed`` (contract columns cast; extra columns as landed)."""
     connection.execute(
         "CREATE OR REPLACE TEMP VIEW _landing AS SELECT * FROM "
-        f"read_parquet({sql_string(str(data_file))}, file_row_number = true)"
+        f"read_parquet({sql_string(str(data_file))}, file_row_number = true, hive_partitioning = false)"
     )
     typed = ", ".join(
         [f"{cast.value_sql()} AS {sql_ident(cast.column.name)}" for cast in casts]
@@ -462,7 +462,7 @@ def _merge(
     connection.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS {clean_select}")
     connection.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _clean WHERE FALSE")
     existing = {row[0] for row in connection.execute(f"DESCRIBE {target}").fetchall()}
-    for column, column_type in connection.execute("DESCRIBE _clean").fetchall():
+    for column, column_type, *_ in connection.execute("DESCRIBE _clean").fetchall():
         if column not in existing:  # an extra column that appeared since the first load
             connection.execute(f"ALTER TABLE {target} ADD COLUMN {sql_ident(column)} {column_type}")
     clean_rows = connection.execute("SELECT count(*) FROM _clean").fetchall()[0][0]
