@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rapport.config import load_config
 from rapport.extract.mail import ids
 from rapport.extract.mail.addresses import (
     GatewayMap,
@@ -94,6 +95,7 @@ class AddressRules:
     exclude_patterns: tuple[str, ...] = ()  # fnmatch patterns ([mail] exclude_addresses)
     min_senders: int = 10  # a never-sending address receiving from this many distinct senders is an alias
     aliases: Mapping[str, str] = field(default_factory=dict)  # alias -> the person's canonical address
+    free_mail_domains: frozenset[str] = frozenset()  # [mail] free_mail_domains: people, not companies
 
 
 @dataclass
@@ -129,8 +131,9 @@ def convert_archive(
     default_owner: str | None = None,
     progress: bool = True,
     exclude_addresses: Sequence[str] = (),
-    alias_min_senders: int = 10,
+    alias_min_senders: int | None = None,
     aliases: Mapping[str, Sequence[str]] | None = None,
+    free_mail_domains: Sequence[str] | None = None,
 ) -> ConversionSummary:
     """Turn a mail archive (mbox, maildir, .eml files, or a folder mixing them) into an export folder.
 
@@ -145,7 +148,8 @@ def convert_archive(
     ``exclude_addresses`` (fnmatch patterns), ``alias_min_senders`` and the built-in rules decide which
     addresses are lists, aliases or robots (:mod:`rapport.extract.mail.exclusions`): they get no party row,
     contact or systemuser, and ``_address_audit.parquet`` lists each with its reason. ``aliases`` maps a
-    person's address to their other addresses, which are merged into it.
+    person's address to their other addresses, which are merged into it. ``alias_min_senders`` and
+    ``free_mail_domains`` (addresses that get no account) default to ``[mail]`` of the configuration.
 
     Raises MissingInternalDomainError without internal domain/address, MailImportError for an unusable
     ``path``, ``out_dir``, ``fmt`` or ``default_owner``. Bad messages never raise: they are quarantined.
@@ -161,7 +165,16 @@ def convert_archive(
             f"mail archive {source} does not exist; give an mbox file, a maildir or a folder of .eml files"
         )
     owner_address = _default_owner(default_owner, side)
-    rules = AddressRules(tuple(exclude_addresses), alias_min_senders, alias_map(aliases or {}))
+    if alias_min_senders is None or free_mail_domains is None:
+        mail_config = load_config().mail
+        alias_min_senders = mail_config.alias_min_senders if alias_min_senders is None else alias_min_senders
+        free_mail_domains = mail_config.free_mail_domains if free_mail_domains is None else free_mail_domains
+    rules = AddressRules(
+        tuple(exclude_addresses),
+        alias_min_senders,
+        alias_map(aliases or {}),
+        frozenset(domain.lower() for domain in free_mail_domains),
+    )
     archive = discover(source)
     staging = _prepare_output(source, target)
     try:
@@ -591,7 +604,7 @@ def _write_tables(
     @functools.cache
     def account_domain(address: str) -> str | None:
         domain = domain_of(address)
-        if is_gateway(address) or is_free_mail(domain):
+        if is_gateway(address) or is_free_mail(domain, rules.free_mail_domains):
             return None
         return organisation_domain(domain)
 
