@@ -17,7 +17,8 @@
     (case-insensitive). Such colleagues never appear in the who-knows-whom models.
 -#}
 {% macro who_knows_whom_is_opted_out(id_column, email_column) -%}
-    {%- set opt_out = var('who_knows_whom_opt_out') -%}
+    {#- `or []`: var() gives none only while dbt parses without --vars -#}
+    {%- set opt_out = var('who_knows_whom_opt_out') or [] -%}
     {%- if opt_out | length == 0 -%}
         false
     {%- else -%}
