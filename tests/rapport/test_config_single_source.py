@@ -150,3 +150,16 @@ def test_dbt_profile_default_path_is_the_settings_warehouse() -> None:
     match = re.search(r"env_var\('RAPPORT_WAREHOUSE', '([^']+)'\)", profile_output()["path"])
     assert match, profile_output()["path"]
     assert (DBT_PROJECT / match.group(1)).resolve() == Settings.from_env({}).warehouse_path
+
+
+def test_sqlfluff_gets_every_dbt_var_with_its_type() -> None:
+    """`rapport sqlfluff` hands the dbt templater all vars, lists and tables too (models have no fallbacks)."""
+    from rapport.commands.sqlfluff import context_config
+
+    variables = load_config().dbt_vars()
+    written = tomllib.loads(context_config(variables))["tool"]["sqlfluff"]["templater"]["dbt"]["context"]
+    assert written == variables
+    assert (
+        isinstance(written["health_activity_weights"], dict)
+        and "hotmail.co.uk" in written["mail_free_mail_domains"]
+    )
