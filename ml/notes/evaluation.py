@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from ml.notes.suggestion import SUGGESTION_TYPES, Suggestion
+from rapport.errors import RapportInputError
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 
 
-class EvaluationDataError(ValueError):
+class EvaluationDataError(RapportInputError, ValueError):
     """An evaluation file line that is not a labelled note."""
 
 

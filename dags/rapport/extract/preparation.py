@@ -112,6 +112,7 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             exclude_addresses=config.mail.exclude_addresses,
             alias_min_senders=config.mail.alias_min_senders,
             aliases=_aliases(config.mail.aliases_file),
+            free_mail_domains=config.mail.free_mail_domains,
         )
         if (export_dir / "_address_audit.parquet").exists():  # lists, aliases, robots: audit.mail_addresses
             from rapport.extract.mail.audit import record_address_audit

@@ -1,7 +1,7 @@
 """Running a table's Great Expectations suite on typed pandas DataFrames, chunk by chunk.
 
 Great Expectations validates a pandas DataFrame (against DuckDB through SQLAlchemy every expectation
-fails, see STACK_NOTES). To keep memory flat at 10M rows the validator streams only the columns the
+fails, see docs/stack_notes.md). To keep memory flat at 10M rows the validator streams only the columns the
 suite uses, ``validation.chunk_rows`` rows at a time, from DuckDB through Arrow. Primary-key uniqueness
 across chunks is guaranteed before this step (duplicates are resolved in DuckDB), so checking it per
 chunk loses nothing. Timestamps are handed over as ``datetime64[ns]`` (GX compares those vectorised;

@@ -334,146 +334,19 @@ class English:
     def time_atoms(self, clause: str) -> list[TimeAtom]:
         if _MAY_HAVE_TIME.search(clause) is None:
             return []
-        atoms: list[TimeAtom] = []
-        for m in _TODAYISH.finditer(clause):
-            if clause[m.end() : m.end() + 2] in ("'s", "’s"):
-                continue  # "yesterday's webinar" names a thing, not a time
-            word = m.group("w").lower()
-            days = (
-                0
-                if word in ("today", "tonight")
-                else -1
-                if word in ("yesterday", "yday", "yest")
-                else 2
-                if word.startswith("day after")
-                else 1
-            )
-            atoms.append(TimeAtom(m.start(), m.end(), "rel_day", (days,)))
-            if word == "tonight":
-                atoms.append(TimeAtom(m.end(), m.end(), "part", ("evening", True)))
-        for m in _WEEKDAY_RE.finditer(clause):
-            mod = (m.group("mod") or "").lower()
-            modifier = {"next": "next", "this": "this", "last": "last", "past": "last"}.get(mod, "")
-            atoms.append(
-                TimeAtom(m.start(), m.end(), "weekday", (_WEEKDAYS[m.group("day")[:3].lower()], modifier))
-            )
-        for regex in (_ABS_MD, _ABS_DM, _ISO, _SLASH):
-            for m in regex.finditer(clause):
-                month_text = m.group("month")
-                month = int(month_text) if month_text.isdigit() else _MONTHS[month_text[:3].lower()]
-                day = int(m.group("day"))
-                year = m.group("year")
-                if year and len(year) == 2:
-                    year = "20" + year
-                if 1 <= month <= 12 and 1 <= day <= 31:
-                    atoms.append(
-                        TimeAtom(m.start(), m.end(), "abs_date", (int(year) if year else None, month, day))
-                    )
-        for m in _ORDINAL.finditer(clause):
-            if 1 <= int(m.group("day")) <= 31:
-                atoms.append(TimeAtom(m.start(), m.end(), "day_of_month", (int(m.group("day")),)))
-        for m in _WEEK.finditer(clause):
-            text = m.group(0).lower()
-            offset = 1 if "next" in text or "following" in text else -1 if "last" in text else 0
-            if m.group("end") or text.startswith("eow") or "by the weekend" in text:
-                sub = "end"
-            elif "weekend" in text:
-                sub = "weekend"
-            else:
-                sub = ""
-            if m.group("early"):
-                atoms.append(TimeAtom(m.start(), m.end(), "weekday", (0, "next" if offset == 1 else "this")))
-            else:
-                atoms.append(TimeAtom(m.start(), m.end(), "week", (offset, sub)))
-        for m in _MONTH_REL.finditer(clause):
-            text = m.group(0).lower()
-            offset = 1 if "next" in text else -1 if "last" in text else 0
-            pos = (m.group("end") or "").lower()
-            sub = {"end": "end", "beginning": "start", "start": "start", "middle": "mid", "mid": "mid"}.get(
-                pos, ""
-            )
-            if text.startswith("eom"):
-                sub = "end"
-            name = m.group("name")
-            atoms.append(
-                TimeAtom(
-                    m.start(), m.end(), "month", (offset, _MONTHS[name[:3].lower()] if name else None, sub)
-                )
-            )
-        for m in _OFFSET.finditer(clause):
-            if m.group("n3"):
-                atoms.append(
-                    TimeAtom(
-                        m.start(),
-                        m.end(),
-                        "offset",
-                        (7 + (1 if m.group("base").lower() == "tomorrow" else 0), "days", False),
-                    )
-                )
-                continue
-            number = m.group("n1") or m.group("n2")
-            unit = (m.group("u1") or m.group("u2")).lower()
-            amount = _number(number)
-            unit_name = (
-                "minutes"
-                if unit.startswith("min")
-                else "hours"
-                if unit.startswith("h")
-                else "days"
-                if unit.startswith("d")
-                else "weeks"
-                if unit.startswith("w")
-                else "months"
-            )
-            direction = (m.group("dir") or "").lower()
-            if direction in ("ago", "back"):
-                amount = -amount
-            within = (m.group("within") or "").lower() == "within"
-            atoms.append(TimeAtom(m.start(), m.end(), "offset", (amount, unit_name, within)))
+        atoms = _day_atoms(clause)
+        atoms += _weekday_atoms(clause)
+        atoms += _date_atoms(clause)
+        atoms += _ordinal_atoms(clause)
+        atoms += _week_atoms(clause)
+        atoms += _month_atoms(clause)
+        atoms += _offset_atoms(clause)
         taken: list[tuple[int, int]] = [(a.start, a.end) for a in atoms if a.kind in ("abs_date", "offset")]
-        for m in _CLOCK.finditer(clause):
-            if overlapping(taken, m.start(), m.end()):
-                continue
-            has_minutes = m.group("m") or m.group("m2")
-            if not (has_minutes or m.group("mer") or (m.group("h2") and m.group("mer2"))):
-                continue
-            hour = int(m.group("h"))
-            if hour > 24:
-                continue
-            minute = int(has_minutes or 0)
-            end_hour = int(m.group("h2")) if m.group("h2") else -1
-            end_minute = int(m.group("n2") or 0)
-            mer2 = _meridiem(m.group("mer2"))
-            mer = _meridiem(m.group("mer")) or (mer2 if end_hour >= 0 and end_hour >= hour else "")
-            atoms.append(
-                TimeAtom(m.start(), m.end(), "clock", (hour, minute, mer, end_hour, end_minute, mer2))
-            )
+        atoms += _clock_atoms(clause, taken)
         clock_spans = [(a.start, a.end) for a in atoms if a.kind == "clock"]
-        for m in _AT_HOUR.finditer(clause):
-            if overlapping(clock_spans, m.start("h"), m.end("h")):
-                continue
-            at_hour = _clock_number(m.group("h"))
-            if at_hour is not None and at_hour <= 24:
-                atoms.append(TimeAtom(m.start(), m.end(), "clock", (at_hour, 0, "", -1, 0, "")))
-        for m in _HALF.finditer(clause):
-            half_hour = _clock_number(m.group("h"))
-            if half_hour is None:
-                continue
-            hour = half_hour
-            minute = 30 if m.group("q").lower() == "half" else 15
-            if m.group("rel").lower() == "to":
-                hour, minute = hour - 1, 60 - minute
-            atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, minute, "", -1, 0, "")))
-        for m in _PART.finditer(clause):
-            word = m.group("part").lower()
-            part = _PARTS.get(word, "eod")
-            prefix = (m.group("this") or "").strip().lower()
-            is_today = prefix == "this" or word == "tonight"
-            if prefix == "tomorrow":
-                atoms.append(TimeAtom(m.start(), m.start("part"), "rel_day", (1,)))
-                atoms.append(TimeAtom(m.start("part"), m.end(), "part", (part, False)))
-            else:
-                atoms.append(TimeAtom(m.start(), m.end(), "part", (part, is_today)))
+        atoms += _at_hour_atoms(clause, clock_spans)
+        atoms += _half_atoms(clause)
+        atoms += _part_atoms(clause)
         return atoms
 
     def triggers(self, clause: str, masked: str) -> list[Trigger]:
@@ -593,3 +466,203 @@ def _meridiem(text: str | None) -> str:
     if not text:
         return ""
     return "pm" if text.lower().startswith("p") else "am"
+
+
+# --- time atoms, one reader per kind (EnglishAnalyzer.time_atoms runs them in this order) ---
+def _day_atoms(clause: str) -> list[TimeAtom]:
+    """today, tonight, tomorrow, yesterday, the day after tomorrow."""
+    atoms: list[TimeAtom] = []
+    for m in _TODAYISH.finditer(clause):
+        if clause[m.end() : m.end() + 2] in ("'s", "’s"):
+            continue  # "yesterday's webinar" names a thing, not a time
+        word = m.group("w").lower()
+        days = (
+            0
+            if word in ("today", "tonight")
+            else -1
+            if word in ("yesterday", "yday", "yest")
+            else 2
+            if word.startswith("day after")
+            else 1
+        )
+        atoms.append(TimeAtom(m.start(), m.end(), "rel_day", (days,)))
+        if word == "tonight":
+            atoms.append(TimeAtom(m.end(), m.end(), "part", ("evening", True)))
+    return atoms
+
+
+def _weekday_atoms(clause: str) -> list[TimeAtom]:
+    """weekday names with next/this/last."""
+    atoms: list[TimeAtom] = []
+    for m in _WEEKDAY_RE.finditer(clause):
+        mod = (m.group("mod") or "").lower()
+        modifier = {"next": "next", "this": "this", "last": "last", "past": "last"}.get(mod, "")
+        atoms.append(
+            TimeAtom(m.start(), m.end(), "weekday", (_WEEKDAYS[m.group("day")[:3].lower()], modifier))
+        )
+    return atoms
+
+
+def _date_atoms(clause: str) -> list[TimeAtom]:
+    """absolute dates: "March 3", "3 March", ISO and slashed."""
+    atoms: list[TimeAtom] = []
+    for regex in (_ABS_MD, _ABS_DM, _ISO, _SLASH):
+        for m in regex.finditer(clause):
+            month_text = m.group("month")
+            month = int(month_text) if month_text.isdigit() else _MONTHS[month_text[:3].lower()]
+            day = int(m.group("day"))
+            year = m.group("year")
+            if year and len(year) == 2:
+                year = "20" + year
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                atoms.append(
+                    TimeAtom(m.start(), m.end(), "abs_date", (int(year) if year else None, month, day))
+                )
+    return atoms
+
+
+def _ordinal_atoms(clause: str) -> list[TimeAtom]:
+    """a day of the month: "the 3rd"."""
+    atoms: list[TimeAtom] = []
+    for m in _ORDINAL.finditer(clause):
+        if 1 <= int(m.group("day")) <= 31:
+            atoms.append(TimeAtom(m.start(), m.end(), "day_of_month", (int(m.group("day")),)))
+    return atoms
+
+
+def _week_atoms(clause: str) -> list[TimeAtom]:
+    """this/next/last week, the weekend, end of the week."""
+    atoms: list[TimeAtom] = []
+    for m in _WEEK.finditer(clause):
+        text = m.group(0).lower()
+        offset = 1 if "next" in text or "following" in text else -1 if "last" in text else 0
+        if m.group("end") or text.startswith("eow") or "by the weekend" in text:
+            sub = "end"
+        elif "weekend" in text:
+            sub = "weekend"
+        else:
+            sub = ""
+        if m.group("early"):
+            atoms.append(TimeAtom(m.start(), m.end(), "weekday", (0, "next" if offset == 1 else "this")))
+        else:
+            atoms.append(TimeAtom(m.start(), m.end(), "week", (offset, sub)))
+    return atoms
+
+
+def _month_atoms(clause: str) -> list[TimeAtom]:
+    """this/next/last month, a named month, its start/middle/end."""
+    atoms: list[TimeAtom] = []
+    for m in _MONTH_REL.finditer(clause):
+        text = m.group(0).lower()
+        offset = 1 if "next" in text else -1 if "last" in text else 0
+        pos = (m.group("end") or "").lower()
+        sub = {"end": "end", "beginning": "start", "start": "start", "middle": "mid", "mid": "mid"}.get(
+            pos, ""
+        )
+        if text.startswith("eom"):
+            sub = "end"
+        name = m.group("name")
+        atoms.append(
+            TimeAtom(m.start(), m.end(), "month", (offset, _MONTHS[name[:3].lower()] if name else None, sub))
+        )
+    return atoms
+
+
+def _offset_atoms(clause: str) -> list[TimeAtom]:
+    """in 3 days, 2 weeks ago, within an hour, a week from tomorrow."""
+    atoms: list[TimeAtom] = []
+    for m in _OFFSET.finditer(clause):
+        if m.group("n3"):
+            atoms.append(
+                TimeAtom(
+                    m.start(),
+                    m.end(),
+                    "offset",
+                    (7 + (1 if m.group("base").lower() == "tomorrow" else 0), "days", False),
+                )
+            )
+            continue
+        number = m.group("n1") or m.group("n2")
+        unit = (m.group("u1") or m.group("u2")).lower()
+        amount = _number(number)
+        unit_name = (
+            "minutes"
+            if unit.startswith("min")
+            else "hours"
+            if unit.startswith("h")
+            else "days"
+            if unit.startswith("d")
+            else "weeks"
+            if unit.startswith("w")
+            else "months"
+        )
+        direction = (m.group("dir") or "").lower()
+        if direction in ("ago", "back"):
+            amount = -amount
+        within = (m.group("within") or "").lower() == "within"
+        atoms.append(TimeAtom(m.start(), m.end(), "offset", (amount, unit_name, within)))
+    return atoms
+
+
+def _clock_atoms(clause: str, taken: list[tuple[int, int]]) -> list[TimeAtom]:
+    """clock times with minutes or a meridiem ("10:30", "3pm", "2-4pm") outside dates and offsets."""
+    atoms: list[TimeAtom] = []
+    for m in _CLOCK.finditer(clause):
+        if overlapping(taken, m.start(), m.end()):
+            continue
+        has_minutes = m.group("m") or m.group("m2")
+        if not (has_minutes or m.group("mer") or (m.group("h2") and m.group("mer2"))):
+            continue
+        hour = int(m.group("h"))
+        if hour > 24:
+            continue
+        minute = int(has_minutes or 0)
+        end_hour = int(m.group("h2")) if m.group("h2") else -1
+        end_minute = int(m.group("n2") or 0)
+        mer2 = _meridiem(m.group("mer2"))
+        mer = _meridiem(m.group("mer")) or (mer2 if end_hour >= 0 and end_hour >= hour else "")
+        atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, minute, mer, end_hour, end_minute, mer2)))
+    return atoms
+
+
+def _at_hour_atoms(clause: str, clock_spans: list[tuple[int, int]]) -> list[TimeAtom]:
+    """ "at 10" where no clock time was read."""
+    atoms: list[TimeAtom] = []
+    for m in _AT_HOUR.finditer(clause):
+        if overlapping(clock_spans, m.start("h"), m.end("h")):
+            continue
+        at_hour = _clock_number(m.group("h"))
+        if at_hour is not None and at_hour <= 24:
+            atoms.append(TimeAtom(m.start(), m.end(), "clock", (at_hour, 0, "", -1, 0, "")))
+    return atoms
+
+
+def _half_atoms(clause: str) -> list[TimeAtom]:
+    """half past / quarter to."""
+    atoms: list[TimeAtom] = []
+    for m in _HALF.finditer(clause):
+        half_hour = _clock_number(m.group("h"))
+        if half_hour is None:
+            continue
+        hour = half_hour
+        minute = 30 if m.group("q").lower() == "half" else 15
+        if m.group("rel").lower() == "to":
+            hour, minute = hour - 1, 60 - minute
+        atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, minute, "", -1, 0, "")))
+    return atoms
+
+
+def _part_atoms(clause: str) -> list[TimeAtom]:
+    """parts of the day: this morning, tomorrow evening, by end of day."""
+    atoms: list[TimeAtom] = []
+    for m in _PART.finditer(clause):
+        word = m.group("part").lower()
+        part = _PARTS.get(word, "eod")
+        prefix = (m.group("this") or "").strip().lower()
+        is_today = prefix == "this" or word == "tonight"
+        if prefix == "tomorrow":
+            atoms.append(TimeAtom(m.start(), m.start("part"), "rel_day", (1,)))
+            atoms.append(TimeAtom(m.start("part"), m.end(), "part", (part, False)))
+        else:
+            atoms.append(TimeAtom(m.start(), m.end(), "part", (part, is_today)))
+    return atoms

@@ -81,8 +81,9 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
         default_owner=None,
         progress=True,
         exclude_addresses=(),
-        alias_min_senders=10,
+        alias_min_senders=None,
         aliases=None,
+        free_mail_domains=None,
     ):
         # same keyword-only signature as rapport.extract.mail.convert_archive
         assert progress is False, "the DAG task must not draw a progress bar into the task log"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rapport.errors import RapportInputError
 
-class MailImportError(ValueError):
+
+class MailImportError(RapportInputError, ValueError):
     """The archive or the output folder cannot be used as given (the message says why and what to do)."""
 
 
