@@ -39,6 +39,8 @@ MISSING = "the value is missing (null)"
 TOO_EARLY = "is earlier than validation.earliest_date (1970-01-01)"
 NOT_A_TIMESTAMP = "is not an ISO 8601 timestamp"
 NOT_A_DATE = "is not a date"
+NOT_A_LABEL = "is neither an option-set code nor a label of"
+BAD_LABELS = ("Nonsense label", "1.5")
 
 BAD_GUIDS = ("NULL", "hello world", "12345", "not-a-guid", "6f1c2a7e-3c1b-4f4e-9a55-2f0d6a1b9c1", "0x1f")
 BLANKS = ("", "   ", "\t")
@@ -86,6 +88,39 @@ def _row_cases() -> list[RowCase]:
                 cases += [RowCase(table_name, column.name, value, reason) for value, reason in BAD_DATES]
             elif column.type == "string" and column.required:
                 cases += [RowCase(table_name, column.name, value, MISSING) for value in BLANKS]
+            elif column.type == "picklist" and column.codes:
+                cases += [RowCase(table_name, column.name, value, NOT_A_LABEL) for value in BAD_LABELS]
+    return cases
+
+
+@dataclass(frozen=True)
+class LabelCase:
+    """A Dataverse export giving an option set's label instead of its code (accepted: the code lands)."""
+
+    table: str
+    column: str
+    label: str  # as written in the export (case changed, blanks around)
+    code: int
+
+    @property
+    def marker(self) -> str:
+        return f"label:{self.table}:{self.column}"
+
+
+def _label_cases(rows: dict[str, list[dict[str, str | None]]]) -> list[LabelCase]:
+    """One per picklist column of TABLES whose first sample row has a code: that code's label, upper-cased."""
+    cases = []
+    contract = load_contract()
+    for table_name in TABLES:
+        first = rows[table_name][0]
+        for column in contract.table(table_name).columns:
+            code = first.get(column.name)
+            if column.type != "picklist" or not column.codes or code in (None, ""):
+                continue
+            label = column.label(int(str(code)))
+            shared = [other for other, text in column.codes if text.lower() == (label or "").lower()]
+            if label is not None and len(shared) == 1:
+                cases.append(LabelCase(table_name, column.name, f" {label.upper()} ", int(str(code))))
     return cases
 
 
@@ -101,6 +136,13 @@ def _planted_rows() -> dict[str, list[dict[str, str | None]]]:
         planted[MARKER_COLUMN[case.table]] = case.marker
         planted[case.column] = case.value
         rows[case.table].append(planted)
+    for label_case in _label_cases(rows):
+        planted = dict(rows[label_case.table][0])
+        key = load_contract().table(label_case.table).primary_key
+        planted[key] = str(uuid.uuid5(uuid.NAMESPACE_OID, label_case.marker))
+        planted[MARKER_COLUMN[label_case.table]] = label_case.marker
+        planted[label_case.column] = label_case.label
+        rows[label_case.table].append(planted)
     return rows
 
 
@@ -171,6 +213,30 @@ def test_a_key_in_another_case_is_the_same_record_not_a_second_account(validated
     ]
     assert len(duplicates) == 1 and original["accountid"] in duplicates[0]
     assert query(settings, "SELECT count(*) FROM raw.account WHERE accountid <> lower(accountid)") == [(0,)]
+
+
+LABEL_CASES = _label_cases(clone(sample_rows()))
+
+
+def test_labels_are_planted_for_the_option_sets_of_every_table():
+    assert {case.table for case in LABEL_CASES} == {"account", "contact", "lead", "opportunity"}
+    assert any(case.column == "statuscode" and case.table == "opportunity" for case in LABEL_CASES)
+
+
+@pytest.mark.parametrize("case", LABEL_CASES, ids=[f"{case.table}.{case.column}" for case in LABEL_CASES])
+def test_a_label_in_place_of_a_code_is_accepted_as_that_code(validated, case: LabelCase):
+    settings, _results, quarantined, _ = validated
+    assert not [
+        reason
+        for table, _check, reason, row in quarantined
+        if table == case.table and json.loads(row).get(MARKER_COLUMN[case.table]) == case.marker
+    ]
+    landed = query(
+        settings,
+        f"SELECT {case.column} FROM raw.{case.table} WHERE {MARKER_COLUMN[case.table]} = ?",
+        [case.marker],
+    )
+    assert landed == [(case.code,)], (case, landed)
 
 
 # Source specs -------------------------------------------------------------------------------------
