@@ -6,6 +6,7 @@ even for the same date) are not counted, and champions are named only when this 
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -118,7 +119,7 @@ def collect_summary(
                 scores[entity], not_scored[entity] = int(rows[0][0] or 0), int(rows[0][1] or 0)
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
-    notices = _mapping_notices(settings, ds) + notices
+    notices = _mapping_notices(settings, ds) + _unused_column_notices(settings, ds, since) + notices
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -206,13 +207,35 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",
-        f"               duckdb -readonly {published_database(settings)}  or",
-        f"               python -c \"import duckdb; print(duckdb.connect('{published_database(settings)}', "
-        "read_only=True).sql('select * from dim_opportunities limit 5'))\"",
+        f"               duckdb -readonly {shlex.quote(str(published_database(settings)))}  or",
+        f"               python -c {shlex.quote(_reader_code(published_database(settings)))}",
         "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
         "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
     ]
     return "\n".join(lines)
+
+
+def _reader_code(database: Path) -> str:
+    """Python reading the published copy (the path quoted as a Python literal: a home may hold ' or spaces)."""
+    import json
+
+    return (
+        f"import duckdb; print(duckdb.connect({json.dumps(str(database))}, read_only=True)"
+        '.sql("select * from dim_opportunities limit 5"))'
+    )
+
+
+def _unused_column_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
+    """Source columns kept in raw that no model declares, and columns not landed (rapport.extract.unused_columns)."""
+    from rapport.config import ConfigError, load_config
+    from rapport.extract.unused_columns import declared_fields, unused_column_notices
+
+    try:
+        scoring = load_config().scoring
+    except ConfigError:  # reported by the run itself; the summary still prints
+        return ()
+    declared = declared_fields({"lead": scoring.lead, "opportunity": scoring.opportunity})
+    return unused_column_notices(settings, ds, declared, since)
 
 
 def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:
