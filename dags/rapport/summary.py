@@ -119,7 +119,12 @@ def collect_summary(
                 scores[entity], not_scored[entity] = int(rows[0][0] or 0), int(rows[0][1] or 0)
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
-    notices = _mapping_notices(settings, ds) + _unused_column_notices(settings, ds, since) + notices
+    notices = (
+        _mapping_notices(settings, ds)
+        + _mail_notices(settings, ds, since)
+        + _unused_column_notices(settings, ds, since)
+        + notices
+    )
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -236,6 +241,21 @@ def _unused_column_notices(settings: Settings, ds: date, since: datetime | None)
         return ()
     declared = declared_fields({"lead": scoring.lead, "opportunity": scoring.opportunity})
     return unused_column_notices(settings, ds, declared, since)
+
+
+def _mail_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
+    """A mail import's notes (duplicate Message-IDs, messages without one, ...), if this run converted mail."""
+    import json
+
+    from rapport.extract.mail.summary import MAIL_SUMMARY_FILE
+
+    path = settings.var_dir / "mail" / f"ds={ds.isoformat()}" / MAIL_SUMMARY_FILE
+    if not path.is_file():
+        return ()
+    if since is not None and datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None) < since:
+        return ()  # an earlier run's conversion
+    notes = json.loads(path.read_text(encoding="utf-8")).get("notes", [])
+    return tuple(f"mail: {note}" for note in notes)
 
 
 def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:

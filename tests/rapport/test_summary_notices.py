@@ -73,3 +73,20 @@ def test_source_columns_kept_but_used_by_no_model_and_columns_left_out_are_notic
         "contract column, a name starting with _, or a database source): _row_hash",
     )
     assert unused_column_notices(settings, date(2020, 1, 1), {}) == ()  # another date: nothing landed
+
+
+def test_a_mail_import_notes_reach_the_summary_as_notices(tmp_path: Path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from rapport.summary import _mail_notices
+
+    monkeypatch.setenv("RAPPORT_HOME", str(tmp_path))
+    settings = Settings.from_env()
+    folder = tmp_path / "mail" / "ds=2025-02-01"
+    folder.mkdir(parents=True)
+    note = "5 message(s) reuse the Message-ID of a different e-mail: quarantined (duplicate_message_id, ...)"
+    (folder / "_mail_summary.json").write_text(json.dumps({"notes": [note]}), encoding="utf-8")
+    before = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)
+    assert _mail_notices(settings, date(2025, 2, 1), before) == (f"mail: {note}",)
+    assert _mail_notices(settings, date(2025, 2, 1), before + timedelta(hours=1)) == ()  # an earlier run's
+    assert _mail_notices(settings, date(2025, 2, 2), None) == ()
