@@ -247,7 +247,7 @@ def _mail_notices(settings: Settings, ds: date, since: datetime | None) -> tuple
     """A mail import's notes (duplicate Message-IDs, messages without one, ...), if this run converted mail."""
     import json
 
-    from rapport.extract.mail.summary import MAIL_SUMMARY_FILE
+    from rapport.extract.preparation import MAIL_SUMMARY_FILE
 
     path = settings.var_dir / "mail" / f"ds={ds.isoformat()}" / MAIL_SUMMARY_FILE
     if not path.is_file():

@@ -25,6 +25,7 @@ from rapport.extract.source import Source
 from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
+MAIL_SUMMARY_FILE = "_mail_summary.json"  # beside a run's converted mail export: its counts and notes
 
 
 def prepare_source(
@@ -119,8 +120,6 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
 
             record_address_audit(settings, ds, export_dir)
         log.info("converted mail archive %s: %s", archive, summary)
-        from rapport.extract.mail.summary import MAIL_SUMMARY_FILE
-
         (staging / MAIL_SUMMARY_FILE).write_text(json.dumps(summary.to_dict(), indent=1), encoding="utf-8")
         if run_folder.exists():
             shutil.rmtree(run_folder)

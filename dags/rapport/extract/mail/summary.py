@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-MAIL_SUMMARY_FILE = "_mail_summary.json"  # beside a run's converted export: the counts and notes
-
 
 class MailImportError(ValueError):
     """The archive or the output folder cannot be used as given (the message says why and what to do)."""
