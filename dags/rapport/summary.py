@@ -6,6 +6,7 @@ even for the same date) are not counted, and champions are named only when this 
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,7 +141,13 @@ def collect_summary(
             ]
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
-    notices = _mapping_notices(settings, ds) + tuple(refusals) + notices
+    notices = (
+        _mapping_notices(settings, ds)
+        + tuple(refusals)
+        + _mail_notices(settings, ds, since)
+        + _unused_column_notices(settings, ds, since)
+        + notices
+    )
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -197,8 +204,8 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
             for entity, count in summary.scores.items()
         )
         if any(summary.scores.values())
-        else "0 scored: no model (the readiness gate held training back or no champion exists; "
-        "see the ml.check_*_readiness task logs)"
+        else "0 scored: no model (the readiness gate held training back, a trained model was refused by its "
+        "band, or no champion exists; see the ml.check_*_readiness and ml.train_* task logs)"
         + "".join(
             f"; {count:,} {_PLURAL.get(entity, entity + 's')} stored unscored (not enough data)"
             for entity, count in summary.not_scored.items()
@@ -228,9 +235,8 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",
-        f"               duckdb -readonly {published_database(settings)}  or",
-        f"               python -c \"import duckdb; print(duckdb.connect('{published_database(settings)}', "
-        "read_only=True).sql('select * from dim_opportunities limit 5'))\"",
+        f"               duckdb -readonly {shlex.quote(str(published_database(settings)))}  or",
+        f"               python -c {shlex.quote(_reader_code(published_database(settings)))}",
         *_data_docs_lines(settings),
         "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
         "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
@@ -246,6 +252,44 @@ def _data_docs_lines(settings: Settings) -> list[str]:
     if not index.is_file():
         return []
     return [f"  data docs    {index}  (Great Expectations; or .venv/bin/rapport gx docs --serve)"]
+
+
+def _reader_code(database: Path) -> str:
+    """Python reading the published copy (the path quoted as a Python literal: a home may hold ' or spaces)."""
+    import json
+
+    return (
+        f"import duckdb; print(duckdb.connect({json.dumps(str(database))}, read_only=True)"
+        '.sql("select * from dim_opportunities limit 5"))'
+    )
+
+
+def _unused_column_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
+    """Source columns kept in raw that no model declares, and columns not landed (rapport.extract.unused_columns)."""
+    from rapport.config import ConfigError, load_config
+    from rapport.extract.unused_columns import declared_fields, unused_column_notices
+
+    try:
+        scoring = load_config().scoring
+    except ConfigError:  # reported by the run itself; the summary still prints
+        return ()
+    declared = declared_fields({"lead": scoring.lead, "opportunity": scoring.opportunity})
+    return unused_column_notices(settings, ds, declared, since)
+
+
+def _mail_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
+    """A mail import's notes (duplicate Message-IDs, messages without one, ...), if this run converted mail."""
+    import json
+
+    from rapport.extract.preparation import MAIL_SUMMARY_FILE
+
+    path = settings.var_dir / "mail" / f"ds={ds.isoformat()}" / MAIL_SUMMARY_FILE
+    if not path.is_file():
+        return ()
+    if since is not None and datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None) < since:
+        return ()  # an earlier run's conversion
+    notes = json.loads(path.read_text(encoding="utf-8")).get("notes", [])
+    return tuple(f"mail: {note}" for note in notes)
 
 
 def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:

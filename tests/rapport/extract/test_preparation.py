@@ -92,7 +92,9 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
         write_export(
             Path(out_dir), {name: rows[name] for name in ("email", "activityparty", "contact", "systemuser")}
         )
-        return "2 messages converted"
+        return types.SimpleNamespace(
+            notes=(), to_dict=lambda: {"notes": []}
+        )  # a ConversionSummary's interface
 
     monkeypatch.setitem(
         sys.modules, "rapport.extract.mail", types.SimpleNamespace(convert_archive=convert_archive)

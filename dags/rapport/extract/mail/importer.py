@@ -356,6 +356,7 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
     scan = _Scan()
     boxes: dict[Mailbox, Mailbox] = {}  # one shared object per (address, name): addresses repeat a lot
     kept: dict[str, bytes] = {}  # Message-ID key -> digest of the kept copy
+    kept_content: dict[str, tuple[bytes, str]] = {}  # key -> (content digest, where the kept copy is)
     quarantined_keys: set[str] = set()
     schema = pa.schema([("key", pa.string()), ("subject", pa.string()), ("description", pa.string())])
     writer = pq.ParquetWriter(work_dir / "bodies.parquet", schema, compression="zstd")
@@ -384,6 +385,8 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
             key = quick_message_id(item.data)
             digest = hashlib.sha1(item.data).digest()
             if key is not None and (key in kept or key in quarantined_keys):
+                if key in kept and kept[key] != digest and _reuses_id(scan, archive, item, key, kept_content):
+                    continue
                 scan.duplicates += 1
                 scan.duplicates_differing += int(kept.get(key, digest) != digest)
                 continue
@@ -403,6 +406,7 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
                 scan.duplicates_differing += int(kept[outcome.key] != digest)
                 continue
             kept[outcome.key] = digest
+            kept_content[outcome.key] = (_content_digest(outcome), _label(archive, item))
             scan.synthetic_ids += int(outcome.synthetic_id)
             batch["key"].append(outcome.key)
             batch["subject"].append(outcome.subject)
@@ -423,6 +427,51 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
     flush()
     writer.close()
     return scan
+
+
+def _content_digest(parsed: ParsedMessage) -> bytes:
+    """What makes two copies one e-mail: sender, date, subject and body (not the transport headers)."""
+    text = "\x00".join((parsed.sender.address, parsed.sent_at.isoformat(), parsed.subject, parsed.body))
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def _label(archive: ArchiveFiles, item: RawMessage) -> str:
+    return archive.relative(item.path) + (f"#{item.index}" if item.index is not None else "")
+
+
+def _reuses_id(
+    scan: _Scan,
+    archive: ArchiveFiles,
+    item: RawMessage,
+    key: str,
+    kept_content: dict[str, tuple[bytes, str]],
+) -> bool:
+    """True (and the message quarantined) when ``item`` has the Message-ID of a kept message but is another
+    e-mail (another sender, date, subject or body). A copy differing only in transport headers (Received,
+    Delivered-To, list footers outside the body) is the same e-mail: False, the caller counts a duplicate."""
+    try:
+        outcome = parse_message(item.data, key)
+    except Exception:  # an unparsable second copy: the kept copy stands, count it as a duplicate
+        return False
+    if isinstance(outcome, Problem):
+        return False
+    content, first = kept_content[key]
+    if _content_digest(outcome) == content:
+        return False
+    problem = Problem(
+        "duplicate_message_id",
+        f"Message-ID <{key}> is already used by a different e-mail ({first}: another sender, date, subject or "
+        "body); only the first is kept. The sending program reuses ids: if both are real, give this one its "
+        "own Message-ID in the archive",
+        key,
+        (
+            ("from", outcome.sender.address),
+            ("date", outcome.sent_at.isoformat()),
+            ("subject", outcome.subject),
+        ),
+    )
+    _quarantine(scan, archive, problem, item.path, item.index, item.data)
+    return True
 
 
 def _slim(parsed: ParsedMessage, boxes: dict[Mailbox, Mailbox]) -> ParsedMessage:
@@ -805,6 +854,21 @@ def _conversion_notes(scan: _Scan, fallback: Mailbox, sides: _Sides, links: Repl
         notes.append(
             f"{scan.synthetic_ids} message(s) had no Message-ID: their id is a hash of Date, From, Subject "
             "and body (messageid is empty)"
+        )
+    reused = scan.quarantine_reasons.get("duplicate_message_id", 0)
+    if reused:
+        notes.append(
+            f"{reused} message(s) reuse the Message-ID of a different e-mail: quarantined "
+            "(duplicate_message_id, see audit.quarantine); only the first e-mail of each id is kept"
+        )
+    if scan.duplicates:
+        notes.append(
+            f"{scan.duplicates} duplicate copies skipped (same Message-ID and same e-mail"
+            + (
+                f"; {scan.duplicates_differing} differ only in transport headers)"
+                if scan.duplicates_differing
+                else ", byte-identical)"
+            )
         )
     if fallback == PLACEHOLDER_OWNER:
         notes.append(

@@ -28,7 +28,7 @@ class ConversionSummary:
     messages: int  # messages read: one per plain file, one per mbox entry
     unique_messages: int  # e-mails written to email.<fmt>
     duplicates: int  # same Message-ID as a message already kept
-    duplicates_differing: int  # ... of which not byte-identical to the kept copy
+    duplicates_differing: int  # ... of which not byte-identical (same e-mail, other transport headers)
     quarantined: int  # rows of _quarantine.parquet
     quarantine_reasons: tuple[tuple[str, int], ...]  # check_name -> count
     synthetic_ids: int  # messages without Message-ID, given a hash-based id
