@@ -10,8 +10,8 @@ earlier runs, like the open leads a run scores) it does not.
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import pairwise
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import duckdb
 import pytest
