@@ -459,7 +459,8 @@ def score_open_records(
 ) -> ScoringResult:
     """Score every open record created in the scoring window with ``models:/<name>@champion``.
 
-    Without a champion, records are stored as *not enough data* with the readiness gate's reason.
+    Without a champion, records are stored as *not enough data* with the readiness gate's reason and,
+    when some closed records exist, a baseline score (status ``baseline``, ``ml.baseline``).
     """
     from ml.registry import CHAMPION, get_version_by_alias, load_bundle
     from ml.score import mark_not_enough_data, score_records
@@ -483,7 +484,8 @@ def score_open_records(
                     f"{model}: no champion model yet for {target.registered_model} "
                     "(training has not produced a model in band 'ok' or better)"
                 )
-            return mark_not_enough_data(connection, target, moment, config, reason)
+            baseline = _cold_start_baseline(connection, target, moment, settings, config)
+            return mark_not_enough_data(connection, target, moment, config, reason, baseline)
         return score_records(
             connection,
             target,
@@ -493,6 +495,33 @@ def score_open_records(
             config,
             model_name=target.registered_model,
         )
+
+
+def _cold_start_baseline(
+    connection: Any, target: Any, moment: Any, settings: Settings, config: ScoringConfig
+) -> Any:
+    """(baseline model, spec) from whatever closed records the window holds, or None (logged)."""
+    from ml.baseline import fit_baseline
+    from ml.features import (
+        FeaturesMissingError,
+        FeatureSpecError,
+        load_feature_spec,
+        read_closed_rows,
+        training_window,
+    )
+
+    try:
+        spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, target.model, None))
+        closed = read_closed_rows(
+            connection, target, spec, training_window(moment, config.training_window_days)
+        )
+    except (FeatureSpecError, FeaturesMissingError) as error:
+        log.warning("%s: no baseline score: %s", target.model, error)
+        return None
+    if closed.empty:
+        log.info("%s: no baseline score: no closed record in the training window", target.model)
+        return None
+    return fit_baseline(closed, spec), spec
 
 
 def write_back_scores(as_of: AsOf, *, settings: Settings | None = None) -> WriteBackResult:

@@ -34,6 +34,9 @@ class RunSummary:
     mail_likely_aliases: int = 0
     notices: tuple[str, ...] = ()  # what was left out or kept as unknown (mapped source, training rows)
     not_scored: dict[str, int] = field(default_factory=dict)  # stored without a score ("not enough data")
+    baseline: dict[str, int] = field(
+        default_factory=dict
+    )  # of not_scored: given a baseline score (ml.baseline)
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -106,16 +109,18 @@ def collect_summary(
             "from audit.dbt_runs where ds = ? and finished_at >= ?::timestamp",
             [ds, after_local],
         )
-        scores, not_scored = {}, {}
+        scores, not_scored, baseline = {}, {}, {}
         for entity in ("lead", "opportunity"):
             rows = _fetch(
                 connection,
-                f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored') "
+                f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored'), "
+                f"count(*) filter (where status = 'baseline') "
                 f"from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
                 [ds, after],
             )
             if rows:
                 scores[entity], not_scored[entity] = int(rows[0][0] or 0), int(rows[0][1] or 0)
+                baseline[entity] = int(rows[0][2] or 0)
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
     notices = _mapping_notices(settings, ds) + notices
@@ -139,6 +144,7 @@ def collect_summary(
         mail_likely_aliases=mail_likely,
         notices=notices,
         not_scored=not_scored,
+        baseline=baseline,
     )
 
 
@@ -168,7 +174,13 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         ", ".join(
             f"{count:,} {_PLURAL.get(entity, entity + 's')}"
             + (
-                f" ({summary.not_scored[entity]:,} more stored unscored: not enough data)"
+                f" ({summary.not_scored[entity]:,} more stored unscored: not enough data"
+                + (
+                    f"; {summary.baseline[entity]:,} with a baseline score"
+                    if summary.baseline.get(entity)
+                    else ""
+                )
+                + ")"
                 if summary.not_scored.get(entity)
                 else ""
             )
@@ -179,6 +191,11 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         "see the ml.check_*_readiness task logs)"
         + "".join(
             f"; {count:,} {_PLURAL.get(entity, entity + 's')} stored unscored (not enough data)"
+            + (
+                f", {summary.baseline[entity]:,} of them with a baseline score (smoothed historical rates)"
+                if summary.baseline.get(entity)
+                else ""
+            )
             for entity, count in summary.not_scored.items()
             if count
         )

@@ -39,7 +39,10 @@ def test_x_education_refit_learns_the_recent_records_and_keeps_the_hold_out_figu
     y = future["label"].to_numpy()
     refit_p, evaluated_p = trained.bundle.predict_proba(future), evaluated.predict_proba(future)
     refit_auc, evaluated_auc = roc_auc_score(y, refit_p), roc_auc_score(y, evaluated_p)
-    refit_ece, evaluated_ece = expected_calibration_error(y, refit_p), expected_calibration_error(y, evaluated_p)
+    refit_ece, evaluated_ece = (
+        expected_calibration_error(y, refit_p),
+        expected_calibration_error(y, evaluated_p),
+    )
     print(
         f"future {len(future)} leads: refitted AUC {refit_auc:.3f} ECE {refit_ece:.3f}; evaluation model "
         f"AUC {evaluated_auc:.3f} ECE {evaluated_ece:.3f}; reported test AUC {trained.evaluation.auc:.3f} "
