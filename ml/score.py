@@ -118,6 +118,75 @@ def _previous_scores(connection: duckdb.DuckDBPyConnection, target: ScoringTarge
     ).df()
 
 
+def _change_json(
+    connection: duckdb.DuckDBPyConnection,
+    target: ScoringTarget,
+    bundle: ModelBundle,
+    version: str,
+    frame: pd.DataFrame,
+    current: pd.DataFrame,
+    scores: np.ndarray,
+    unchanged: np.ndarray,
+) -> np.ndarray:
+    """``change_json`` (ml.change) of each row with a previous score; None where there is none."""
+    import json
+
+    import numpy as np
+
+    from ml.change import describe_changes
+
+    out = np.full(len(frame), None, dtype=object)
+    has_previous = current["previous_score"].notna().to_numpy(dtype=bool)
+    since = pd_dates(current["previous_as_of_date"])
+    for position in np.flatnonzero(has_previous & unchanged):
+        out[position] = json.dumps(
+            {
+                "since": since[position],
+                "previous_score": int(current["previous_score"].iloc[position]),
+                "score": int(scores[position]),
+                "model_changed": False,
+                "moved_by": [],
+            }
+        )
+    moved = np.flatnonzero(has_previous & ~unchanged)
+    if not len(moved):
+        return out
+    pairs = current.iloc[moved][["record_id"]].assign(previous_date=[since[i] for i in moved])
+    connection.register("_rapport_previous_pairs", pairs)
+    try:
+        previous = connection.execute(
+            f"""
+            select features.*, pairs.record_id as _record_id
+            from {target.features_table} as features
+            inner join _rapport_previous_pairs as pairs
+                on cast(features."{target.id_column}" as varchar) = pairs.record_id
+                and features.as_of_date = cast(pairs.previous_date as date)
+            """
+        ).df()
+    finally:
+        connection.unregister("_rapport_previous_pairs")
+    previous = previous.drop_duplicates("_record_id").set_index("_record_id")
+    previous = previous.reindex(pairs["record_id"].to_numpy())
+    previous["_missing"] = previous[target.id_column].isna().to_numpy()
+    out[moved] = describe_changes(
+        bundle,
+        frame.iloc[moved].reset_index(drop=True),
+        previous.reset_index(drop=True),
+        since=[since[i] for i in moved],
+        previous_scores=current["previous_score"].to_numpy(dtype="float64")[moved],
+        scores=scores[moved],
+        model_changed=(current["previous_version"].iloc[moved] != version).to_numpy(dtype=bool),
+    )
+    return out
+
+
+def pd_dates(series: pd.Series) -> list[str]:
+    """ISO dates of a date/datetime column (empty string where missing)."""
+    import pandas as pd
+
+    return [value.date().isoformat() if not pd.isna(value) else "" for value in pd.to_datetime(series)]
+
+
 @contextlib.contextmanager
 def _replacing_day(connection: duckdb.DuckDBPyConnection, target: ScoringTarget, day: date) -> Iterator[None]:
     """One transaction that first deletes ``day``'s history and reasons rows; rolled back on error."""
@@ -294,6 +363,7 @@ def score_records(
         .where(pd.Series(unchanged), pd.Timestamp(day))
         .dt.date.to_numpy(dtype=object)
     )
+    changes = _change_json(connection, target, bundle, version, frame, current, scores, unchanged)
     scored_at = datetime.now(UTC).replace(tzinfo=None)
     insights = pd.DataFrame(insight_rows(bundle.population, bundle.spec))
     insights.insert(0, "model_name", model_name)
@@ -346,6 +416,7 @@ def score_records(
                     "reasons_as_of_date": reasons_as_of[block],
                     "reasons_json": reasons_json,
                     "scored_at": scored_at,
+                    "change_json": changes[block],
                 }
             )
             _insert(connection, staging[target.history_table], history, HISTORY_COLUMNS)
