@@ -150,3 +150,55 @@ def test_choose_cuts_walks_back_over_the_history():
     assert cuts == tuple(sorted(cuts)) and all(c < date(2026, 7, 1) for c in cuts)
     assert all((b - a).days >= 28 for a, b in pairwise(cuts))
     assert choose_cuts(available, date(2026, 7, 1), 0, date(2026, 1, 1)) == ()
+
+
+def test_a_prospective_refusal_keeps_the_challenger_whatever_its_auc():
+    from ml.prospective import ProspectiveCheck
+    from ml.registry import decide_promotion
+
+    check = ProspectiveCheck("lead", "measured", "-", cut=AS_OF.date(), records=900, positives=200, auc=0.65)
+    assert check.refusal(0.74, 0.10) is None  # within 0.10 AUC
+    refusal = check.refusal(0.94, 0.10)
+    assert refusal is not None and "0.290 below the test AUC 0.940" in refusal
+    decision = decide_promotion(
+        challenger_version="3",
+        challenger_auc=0.94,
+        band="ready",
+        champion_version=None,
+        champion_auc=None,
+        test_records=500,
+        refusal=refusal,
+    )
+    assert not decision.promoted and decision.reason == f"version 3 is not promoted: {refusal}"
+    assert check.metrics()["prospective_auc"] == 0.65
+    assert ProspectiveCheck("lead", "unavailable", "no history").metrics() == {}
+
+
+def test_train_and_publish_logs_the_prospective_check_and_refuses_an_artefact(settings):
+    """Through the DAG's function: close - gap rows on the timer CRM are trained, logged, and not promoted."""
+    import mlflow
+
+    from ml import pipeline
+    from ml.synthetic import write_feature_table
+    from ml.tracking import mlflow_store
+    from rapport.warehouse import connect
+    from tests.ml.support import write_spec_yaml
+
+    history, spec = x_education_timer_history(every_days=15)
+    spec = FeatureSpec("lead", tuple(c for c in spec.columns if c.name in WEAK))
+    write_spec_yaml(settings, LEAD, spec)
+    with connect(settings.warehouse_path) as connection:
+        write_feature_table(connection, LEAD, history)
+    pipeline.prepare_ml_tables(settings=settings)
+    config = replace(NO_SCREENS, snapshot_every_days=0, ok_auc=0.55)
+    result = pipeline.train_and_publish("lead", AS_OF, settings=settings, config=config)
+    assert result.status == "trained" and not result.is_champion
+    assert result.promotion is not None and "prospective AUC" in result.promotion.reason
+    with mlflow_store(settings):
+        run = mlflow.get_run(result.run_id)
+    metrics, tags = run.data.metrics, run.data.tags
+    assert metrics["test_auc"] - metrics["prospective_auc"] > config.prospective_max_auc_drop
+    assert metrics["prospective_records"] > 500
+    assert (
+        tags["training_rows"].startswith("close - gap rows") and "trained as of" in tags["prospective_check"]
+    )
