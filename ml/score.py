@@ -137,7 +137,7 @@ def _change_json(
 
     out = np.full(len(frame), None, dtype=object)
     has_previous = current["previous_score"].notna().to_numpy(dtype=bool)
-    since = pd_dates(current["previous_as_of_date"])
+    since = _iso_dates(current["previous_as_of_date"])
     for position in np.flatnonzero(has_previous & unchanged):
         out[position] = json.dumps(
             {
@@ -180,7 +180,7 @@ def _change_json(
     return out
 
 
-def pd_dates(series: pd.Series) -> list[str]:
+def _iso_dates(series: pd.Series) -> list[str]:
     """ISO dates of a date/datetime column (empty string where missing)."""
     import pandas as pd
 
