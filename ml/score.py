@@ -363,7 +363,6 @@ def score_records(
         .where(pd.Series(unchanged), pd.Timestamp(day))
         .dt.date.to_numpy(dtype=object)
     )
-    changes = _change_json(connection, target, bundle, version, frame, current, scores, unchanged)
     scored_at = datetime.now(UTC).replace(tzinfo=None)
     insights = pd.DataFrame(insight_rows(bundle.population, bundle.spec))
     insights.insert(0, "model_name", model_name)
@@ -396,6 +395,16 @@ def score_records(
                 )
                 del explanations
             block_scores = scores[block]
+            changes = _change_json(
+                connection,
+                target,
+                bundle,
+                version,
+                frame.iloc[block].reset_index(drop=True),
+                current.iloc[block].reset_index(drop=True),
+                block_scores,
+                unchanged[block],
+            )
             history = pd.DataFrame(
                 {
                     "record_id": ids[block].to_numpy(dtype=object),
@@ -416,7 +425,7 @@ def score_records(
                     "reasons_as_of_date": reasons_as_of[block],
                     "reasons_json": reasons_json,
                     "scored_at": scored_at,
-                    "change_json": changes[block],
+                    "change_json": changes,
                 }
             )
             _insert(connection, staging[target.history_table], history, HISTORY_COLUMNS)
