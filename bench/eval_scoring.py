@@ -123,14 +123,16 @@ def _build_features(run, as_of: datetime) -> float:
 
 def _report_model(run, model: str, as_of: datetime) -> dict:
     """Gate, train and publish one model; print its figures."""
+    from dataclasses import replace
+
     import mlflow
 
-    from ml.features import load_feature_spec, read_closed_rows, training_window
+    from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
     from ml.pipeline import check_training_readiness, train_and_publish
     from ml.registry import load_bundle
     from ml.targets import get_target
     from ml.tracking import mlflow_store
-    from ml.train import split_by_close
+    from ml.train import train_model
     from rapport.warehouse import connect
 
     target = get_target(model)
@@ -165,15 +167,21 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
         spec = load_feature_spec(target, run.settings.dbt_project_dir)
         window = training_window(as_of, scoring.training_window_days)
         rows = read_closed_rows(connection, target, spec, window)
+        open_rows = read_open_rows(connection, target, spec, as_of, scoring.scoring_window_days)
         health = connection.execute(
             f"select label, health_score from {target.features_table} "
             "where as_of_date = ? and label is not null and health_score is not null",
             [as_of.date()],
         ).df()
-    _, _, test = split_by_close(rows, scoring.test_fraction, scoring.validation_fraction)
-    probabilities = bundle.predict_proba(test)
+    # The registered model is refitted on every closed row (test set included), so the interval is taken
+    # on the evaluation model (fit part only), re-made here with the same rows and seed.
+    evaluated = replace(scoring, refit_on_window=False)
+    trained = train_model(rows, target, spec, evaluated, window=window, open_rows=open_rows)
+    test = trained.test_frame
+    probabilities = trained.test_probabilities
     test_auc = _auc(test["label"], probabilities)
     low, high = _bootstrap_auc(test["label"].to_numpy(), probabilities)
+    refit_on_test = _auc(test["label"], bundle.predict_proba(test))
 
     print(
         f"  training window {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d}: {len(rows)} closed records, "
@@ -185,7 +193,8 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
         f"test {int(metrics['test_records'])} ({int(metrics['test_positives_count'])} pos), test from {tags['test_starts_at'][:10]}"
     )
     print(
-        f"  test AUC {metrics['test_auc']:.3f} (registered model re-scored: {test_auc:.3f}, bootstrap 95 % {low:.3f}-{high:.3f})"
+        f"  test AUC {metrics['test_auc']:.3f} (evaluation model re-made: {test_auc:.3f}, bootstrap 95 % {low:.3f}-{high:.3f}; "
+        f"the deployed model, refitted on these rows too, scores them {refit_on_test:.3f})"
         f"  PR-AUC {metrics['test_pr_auc']:.3f}  Brier {metrics['test_brier']:.3f}  ECE {metrics['test_ece']:.3f}"
     )
     print(

@@ -130,8 +130,10 @@ def train_and_publish(
     """
     import mlflow
 
-    from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
+    from ml.features import load_feature_spec, read_open_rows, training_window
+    from ml.prospective import check_prospectively
     from ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
+    from ml.snapshots import read_training_rows
     from ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
     from ml.train import TrainingParams, train_model
     from rapport.warehouse import connect
@@ -145,8 +147,18 @@ def train_and_publish(
             return TrainingResult(model, moment.date(), "skipped", readiness.reason)
         spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, model, None))
         window = training_window(moment, config.training_window_days)
-        rows = read_closed_rows(connection, target, spec, window)
+        training_rows = read_training_rows(
+            connection,
+            target,
+            spec,
+            window,
+            snapshot_every_days=config.snapshot_every_days,
+            min_positive=config.min_positive,
+            min_negative=config.min_negative,
+        )
+        rows = training_rows.frame
         open_now = read_open_rows(connection, target, spec, moment, config.scoring_window_days)
+        prospective = check_prospectively(connection, target, spec, config, moment)
 
     with mlflow_store(settings) as client:
         decision = should_retrain(model, moment, config, force, client=client)
@@ -168,6 +180,8 @@ def train_and_publish(
                     "retrain_reason": decision.reason,
                     "readiness": readiness.reason,
                     "feature_spec": spec.source,
+                    "training_rows": training_rows.reason[:5000],
+                    "prospective_check": prospective.reason[:5000],
                 }
             )
             mlflow.log_params(
@@ -178,6 +192,10 @@ def train_and_publish(
                     "decision_gap_days": config.decision_gap_days,
                     "leakage_feature_auc": config.leakage_feature_auc,
                     "shift_feature_psi": config.shift_feature_psi,
+                    "snapshot_every_days": config.snapshot_every_days,
+                    "prospective_days": config.prospective_days,
+                    "prospective_max_auc_drop": config.prospective_max_auc_drop,
+                    "refit_on_window": config.refit_on_window,
                     "calibration": "sigmoid",
                     "feature_columns": len(spec.columns),
                 }
@@ -188,13 +206,23 @@ def train_and_publish(
             _log_datasets(rows, trained.test_frame, model, moment.date())
             band = band_for(trained.evaluation.auc, config)
             _log_training(trained, band, readiness)
+            mlflow.log_metrics(prospective.metrics())
+            refusal = prospective.refusal(trained.evaluation.auc, config.prospective_max_auc_drop)
+            if refusal:
+                log.warning("%s: %s", model, refusal)
             version = _log_and_register(client, target.registered_model, trained)
             client.set_registered_model_alias(target.registered_model, CHALLENGER, version)
             _tag_version(
                 client, target.registered_model, version, trained, band, run.info.run_id, moment.date()
             )
             promotion = promote_if_better(
-                client, target.registered_model, version, trained.evaluation.auc, trained.test_frame, config
+                client,
+                target.registered_model,
+                version,
+                trained.evaluation.auc,
+                trained.test_frame,
+                config,
+                refusal=refusal,
             )
             mlflow.set_tag("promotion", promotion.reason)
             _describe_version(client, target.registered_model, version, model, moment.date(), trained, band)
@@ -432,8 +460,9 @@ def score_open_records(
     """Score every open record created in the scoring window with ``models:/<name>@champion``, or, for a
     date before the champion's training date, with the champion of that date (never a later model).
 
-    Without a champion, records are stored as *not enough data* with the readiness gate's reason; without
-    a model of that date, with the refusal's reason.
+    Without a champion, records are stored as *not enough data* with the readiness gate's reason and,
+    when some closed records exist, a baseline score (status ``baseline``, ``ml.baseline``); without a model
+    of that date, with the refusal's reason.
     """
     from ml.registry import load_bundle, model_for_date
     from ml.score import mark_not_enough_data, score_records
@@ -460,7 +489,8 @@ def score_open_records(
                     f"{model}: no champion model yet for {target.registered_model} "
                     "(training has not produced a model in band 'ok' or better)"
                 )
-            return mark_not_enough_data(connection, target, moment, config, reason)
+            baseline = _cold_start_baseline(connection, target, moment, settings, config)
+            return mark_not_enough_data(connection, target, moment, config, reason, baseline)
         result = score_records(
             connection,
             target,
@@ -474,6 +504,33 @@ def score_open_records(
         result = replace(result, reason=f"{result.reason}; backfill: {chosen.reason}")
         log.info("%s", result.reason)
     return result
+
+
+def _cold_start_baseline(
+    connection: Any, target: Any, moment: Any, settings: Settings, config: ScoringConfig
+) -> Any:
+    """(baseline model, spec) from whatever closed records the window holds, or None (logged)."""
+    from ml.baseline import fit_baseline
+    from ml.features import (
+        FeaturesMissingError,
+        FeatureSpecError,
+        load_feature_spec,
+        read_closed_rows,
+        training_window,
+    )
+
+    try:
+        spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, target.model, None))
+        closed = read_closed_rows(
+            connection, target, spec, training_window(moment, config.training_window_days)
+        )
+    except (FeatureSpecError, FeaturesMissingError) as error:
+        log.warning("%s: no baseline score: %s", target.model, error)
+        return None
+    if closed.empty:
+        log.info("%s: no baseline score: no closed record in the training window", target.model)
+        return None
+    return fit_baseline(closed, spec), spec
 
 
 def write_back_scores(as_of: AsOf, *, settings: Settings | None = None) -> WriteBackResult:

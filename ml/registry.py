@@ -266,8 +266,14 @@ def decide_promotion(
     champion_version: str | None,
     champion_auc: float | None,
     test_records: int,
+    refusal: str | None = None,
 ) -> PromotionDecision:
     """The promotion rule, without I/O (see the module docstring)."""
+    if refusal is not None:
+        reason = f"version {challenger_version} is not promoted: {refusal}"
+        return PromotionDecision(
+            False, reason, band, challenger_version, challenger_auc, champion_version, champion_auc
+        )
     if band == BAND_NOT_READY:
         reason = (
             f"version {challenger_version} is not promoted: band 'not ready' (test AUC {challenger_auc:.3f})"
@@ -300,8 +306,12 @@ def promote_if_better(
     challenger_auc: float,
     test_frame: pd.DataFrame,
     config: ScoringConfig,
+    refusal: str | None = None,
 ) -> PromotionDecision:
-    """Re-score the champion on the challenger's test set and move ``champion`` if the rule allows."""
+    """Re-score the champion on the challenger's test set and move ``champion`` if the rule allows.
+
+    ``refusal`` (e.g. the prospective check's) keeps the challenger from promotion whatever its AUC.
+    """
     band = band_for(challenger_auc, config)
     champion = get_version_by_alias(client, name, CHAMPION)
     if champion is not None:
@@ -309,7 +319,7 @@ def promote_if_better(
         if backfill is not None:
             return backfill
     champion_auc = None
-    if champion is not None and band != BAND_NOT_READY:
+    if champion is not None and band != BAND_NOT_READY and refusal is None:
         bundle = load_bundle(name, str(champion.version))
         champion_auc = _auc(test_frame["label"].to_numpy(), bundle.predict_proba(test_frame))
     decision = decide_promotion(
@@ -319,6 +329,7 @@ def promote_if_better(
         champion_version=None if champion is None else str(champion.version),
         champion_auc=champion_auc,
         test_records=len(test_frame),
+        refusal=refusal,
     )
     if decision.promoted:
         client.set_registered_model_alias(name, CHAMPION, challenger_version)

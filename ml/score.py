@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from ml.baseline import BaselineModel
     from ml.bundle import ModelBundle
+    from ml.features import FeatureSpec
     from rapport.config import ScoringConfig
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 EXPLAIN_CHUNK = 100_000  # records scored, explained and inserted at a time (bounds memory)
 STATUS_SCORED = "scored"
 STATUS_NOT_ENOUGH_DATA = "not enough data"
+STATUS_BASELINE = "baseline"  # below the gate: a smoothed historical rate (ml.baseline), not a model's score
 IMPROVING, STEADY, DECLINING, NOT_ENOUGH_INFO = "improving", "steady", "declining", "not enough info"
 
 
@@ -56,6 +59,7 @@ class ScoringResult:
     reused: int  # records whose features were unchanged: their earlier reasons still apply
     model_version: str | None
     reason: str
+    baseline: int = 0  # of not_enough_data: records given a baseline score (ml.baseline)
 
 
 def to_score(probabilities: np.ndarray) -> np.ndarray:
@@ -112,6 +116,75 @@ def _previous_scores(connection: duckdb.DuckDBPyConnection, target: ScoringTarge
         """,
         [day, STATUS_SCORED],
     ).df()
+
+
+def _change_json(
+    connection: duckdb.DuckDBPyConnection,
+    target: ScoringTarget,
+    bundle: ModelBundle,
+    version: str,
+    frame: pd.DataFrame,
+    current: pd.DataFrame,
+    scores: np.ndarray,
+    unchanged: np.ndarray,
+) -> np.ndarray:
+    """``change_json`` (ml.change) of each row with a previous score; None where there is none."""
+    import json
+
+    import numpy as np
+
+    from ml.change import describe_changes
+
+    out = np.full(len(frame), None, dtype=object)
+    has_previous = current["previous_score"].notna().to_numpy(dtype=bool)
+    since = _iso_dates(current["previous_as_of_date"])
+    for position in np.flatnonzero(has_previous & unchanged):
+        out[position] = json.dumps(
+            {
+                "since": since[position],
+                "previous_score": int(current["previous_score"].iloc[position]),
+                "score": int(scores[position]),
+                "model_changed": False,
+                "moved_by": [],
+            }
+        )
+    moved = np.flatnonzero(has_previous & ~unchanged)
+    if not len(moved):
+        return out
+    pairs = current.iloc[moved][["record_id"]].assign(previous_date=[since[i] for i in moved])
+    connection.register("_rapport_previous_pairs", pairs)
+    try:
+        previous = connection.execute(
+            f"""
+            select features.*, pairs.record_id as _record_id
+            from {target.features_table} as features
+            inner join _rapport_previous_pairs as pairs
+                on cast(features."{target.id_column}" as varchar) = pairs.record_id
+                and features.as_of_date = cast(pairs.previous_date as date)
+            """
+        ).df()
+    finally:
+        connection.unregister("_rapport_previous_pairs")
+    previous = previous.drop_duplicates("_record_id").set_index("_record_id")
+    previous = previous.reindex(pairs["record_id"].to_numpy())
+    previous["_missing"] = previous[target.id_column].isna().to_numpy()
+    out[moved] = describe_changes(
+        bundle,
+        frame.iloc[moved].reset_index(drop=True),
+        previous.reset_index(drop=True),
+        since=[since[i] for i in moved],
+        previous_scores=current["previous_score"].to_numpy(dtype="float64")[moved],
+        scores=scores[moved],
+        model_changed=(current["previous_version"].iloc[moved] != version).to_numpy(dtype=bool),
+    )
+    return out
+
+
+def _iso_dates(series: pd.Series) -> list[str]:
+    """ISO dates of a date/datetime column (empty string where missing)."""
+    import pandas as pd
+
+    return [value.date().isoformat() if not pd.isna(value) else "" for value in pd.to_datetime(series)]
 
 
 @contextlib.contextmanager
@@ -192,12 +265,26 @@ def mark_not_enough_data(
     as_of: datetime,
     config: ScoringConfig,
     reason: str,
+    baseline: tuple[BaselineModel, FeatureSpec] | None = None,
 ) -> ScoringResult:
-    """Store every open record as *not enough data* with ``reason`` (no champion)."""
+    """Store every open record as *not enough data* with ``reason`` (no champion).
+
+    With ``baseline`` (a :class:`ml.baseline.BaselineModel` and the spec whose columns it reads), each
+    record gets its baseline probability, score and grade, with status ``baseline`` and model name
+    ``baseline``: flagged everywhere as not a model's score.
+    """
     import pandas as pd
 
     day = as_of.date()
-    frame = _read_open(connection, target, None, as_of, config)
+    try:
+        frame = (
+            read_open_rows(connection, target, baseline[1], as_of, config.scoring_window_days)
+            if baseline
+            else _read_open(connection, target, None, as_of, config)
+        )
+    except FeaturesMissingError as error:
+        log.warning("%s: nothing to score: %s", target.model, error)
+        frame = None
     ids = [] if frame is None else frame[target.id_column].astype(str).tolist()
     history = pd.DataFrame({name: pd.Series([None] * len(ids), dtype=object) for name in HISTORY_COLUMNS})
     history["record_id"] = ids
@@ -207,10 +294,27 @@ def mark_not_enough_data(
     history["trend"] = NOT_ENOUGH_INFO
     history["scored_at"] = datetime.now(UTC).replace(tzinfo=None)
     history = history.astype({"probability": "float64", "score": "Int64", "previous_score": "Int64"})
+    with_baseline = 0
+    if baseline is not None and frame is not None and len(frame):
+        model = baseline[0]
+        probabilities = model.predict_proba(frame.reset_index(drop=True))
+        history["status"] = STATUS_BASELINE
+        history["status_reason"] = f"{model.describe(target.plural)}; {reason}"
+        history["probability"] = probabilities
+        history["score"] = pd.array(to_score(probabilities), dtype="Int64")
+        history["grade"] = [grade_for(score, config) for score in history["score"]]
+        history["model_name"] = STATUS_BASELINE
+        with_baseline = len(ids)
     with _replacing_day(connection, target, day):
         _insert(connection, target.history_table, history, HISTORY_COLUMNS)
-    log.info("%s: %d open records marked 'not enough data': %s", target.model, len(ids), reason)
-    return ScoringResult(target.model, day, len(ids), 0, len(ids), 0, 0, None, reason)
+    log.info(
+        "%s: %d open records marked 'not enough data' (%d with a baseline score): %s",
+        target.model,
+        len(ids),
+        with_baseline,
+        reason,
+    )
+    return ScoringResult(target.model, day, len(ids), 0, len(ids), 0, 0, None, reason, baseline=with_baseline)
 
 
 def score_records(
@@ -291,6 +395,16 @@ def score_records(
                 )
                 del explanations
             block_scores = scores[block]
+            changes = _change_json(
+                connection,
+                target,
+                bundle,
+                version,
+                frame.iloc[block].reset_index(drop=True),
+                current.iloc[block].reset_index(drop=True),
+                block_scores,
+                unchanged[block],
+            )
             history = pd.DataFrame(
                 {
                     "record_id": ids[block].to_numpy(dtype=object),
@@ -311,6 +425,7 @@ def score_records(
                     "reasons_as_of_date": reasons_as_of[block],
                     "reasons_json": reasons_json,
                     "scored_at": scored_at,
+                    "change_json": changes,
                 }
             )
             _insert(connection, staging[target.history_table], history, HISTORY_COLUMNS)

@@ -38,6 +38,7 @@ HISTORY_COLUMNS = (
     "reasons_as_of_date",
     "reasons_json",
     "scored_at",
+    "change_json",
 )
 
 
@@ -61,7 +62,8 @@ def table_ddl(target: ScoringTarget) -> tuple[str, ...]:
             reasons_as_of_date date,           -- the date whose scoring computed this record's current reasons
             reasons_json varchar,              -- msdyn_scorereasons-style JSON (<= reasons_json_max_chars),
                                                -- stored only on reasons_as_of_date (null when reused)
-            scored_at timestamp not null       -- wall-clock time of the scoring run (UTC)
+            scored_at timestamp not null,      -- wall-clock time of the scoring run (UTC)
+            change_json varchar                -- why the score changed since the previous one (ml.change)
         )
         """,
         f"""
@@ -105,3 +107,5 @@ def ensure_ml_tables(connection: duckdb.DuckDBPyConnection) -> None:
     for target in TARGETS.values():
         for statement in table_ddl(target):
             connection.execute(statement)
+        # Added after the first release: older warehouses get the column (appended, so positions agree).
+        connection.execute(f"alter table {target.history_table} add column if not exists change_json varchar")

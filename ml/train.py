@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -152,8 +152,8 @@ class SplitSizes:
 class TrainedModel:
     """The outcome of :func:`train_model`: the bundle and everything measured while making it."""
 
-    bundle: ModelBundle
-    evaluation: Evaluation
+    bundle: ModelBundle  # the deployed model: refitted on every closed row when scoring.refit_on_window
+    evaluation: Evaluation  # of ``evaluated`` on the held-out test set
     leakage: LeakageReport
     uninformative: tuple[DroppedFeature, ...]
     shift: ShiftReport
@@ -165,6 +165,16 @@ class TrainedModel:
     params: TrainingParams
     test_frame: pd.DataFrame = field(repr=False)
     test_probabilities: np.ndarray = field(repr=False)
+    evaluated: ModelBundle | None = field(default=None, repr=False)  # the evaluation model, when refitted
+
+    @property
+    def evaluation_bundle(self) -> ModelBundle:
+        """The model the test figures describe (trained on the fit part only)."""
+        return self.evaluated or self.bundle
+
+    @property
+    def is_refitted(self) -> bool:
+        return self.evaluated is not None
 
     @property
     def test_labels(self) -> np.ndarray:
@@ -181,22 +191,57 @@ def data_digest(frame: pd.DataFrame, target: ScoringTarget, spec: FeatureSpec) -
 
 
 def split_by_close(
-    frame: pd.DataFrame, test_fraction: float, validation_fraction: float
+    frame: pd.DataFrame, test_fraction: float, validation_fraction: float, id_column: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(fit, validation, test) of ``frame``, sorted by ``closed_at``: the most recent rows are tested."""
+    """(fit, validation, test) of ``frame``, sorted by ``closed_at``: the most recent records are tested.
+
+    With ``id_column``, a record described at several moments (snapshots) keeps all its rows in one part,
+    the part of its close; the fractions count records.
+    """
     ordered = frame.sort_values(["closed_at"], kind="stable").reset_index(drop=True)
-    n_test = math.ceil(len(ordered) * test_fraction)
-    older = ordered.iloc[: len(ordered) - n_test]
-    n_validation = math.ceil(len(older) * validation_fraction)
-    fit = older.iloc[: len(older) - n_validation]
-    validation = older.iloc[len(older) - n_validation :]
-    test = ordered.iloc[len(ordered) - n_test :]
+    keys = ordered[id_column] if id_column else ordered.index.to_series()
+    records = keys.drop_duplicates()
+    n_test = math.ceil(len(records) * test_fraction)
+    n_validation = math.ceil((len(records) - n_test) * validation_fraction)
+    fit_keys = set(records.iloc[: len(records) - n_test - n_validation])
+    test_keys = set(records.iloc[len(records) - n_test :])
+    fit = ordered[keys.isin(fit_keys)]
+    test = ordered[keys.isin(test_keys)]
+    validation = ordered[~keys.isin(fit_keys | test_keys)]
     for name, part in (("fit", fit), ("validation", validation), ("test", test)):
         if part.empty:
             raise TrainingError(
-                f"the {name} part of {len(ordered)} closed records is empty; more closed records are needed"
+                f"the {name} part of {len(records)} closed records is empty; more closed records are needed"
             )
     return fit, validation, test
+
+
+def refit_on_window(
+    evaluated: ModelBundle,
+    frame: pd.DataFrame,
+    test: pd.DataFrame,
+    params: TrainingParams,
+    rounds: int,
+) -> ModelBundle:
+    """The evaluated model's settings refitted on every closed row of the window (recent ones included).
+
+    Same features, levels and number of trees (``rounds``, the early-stopping choice). Its sigmoid is
+    fitted on the most recent slice (the test part) with the evaluated booster's margins there, the only
+    recent margins not seen in fitting; the refitted booster has the same size and settings, so it is
+    applied to the refitted booster's margins as is. The test figures stay those of ``evaluated``.
+    """
+    import xgboost as xgb
+
+    matrix = evaluated.matrix(frame)
+    booster = xgb.train(
+        params.xgboost_params(),
+        xgb.DMatrix(matrix, label=frame["label"].to_numpy(), enable_categorical=True),
+        num_boost_round=rounds,
+        verbose_eval=False,
+    )
+    calibrator = fit_platt(evaluated.margin(evaluated.matrix(test)), test["label"].to_numpy())
+    metadata = {**evaluated.metadata, "refitted_on_rows": len(frame), "refit_rounds": rounds}
+    return replace(evaluated, booster=booster, calibrator=calibrator, metadata=metadata)
 
 
 def _fit_booster(
@@ -238,7 +283,9 @@ def train_model(
     import xgboost as xgb
 
     params = params or TrainingParams.from_config(config)
-    fit, validation, test = split_by_close(frame, config.test_fraction, params.validation_fraction)
+    fit, validation, test = split_by_close(
+        frame, config.test_fraction, params.validation_fraction, target.id_column
+    )
     older = pd.concat([fit, validation])
 
     declared = spec
@@ -323,7 +370,12 @@ def train_model(
         evaluation = evaluate_predictions(test["label"].to_numpy(), test_probabilities)
     except EvaluationError as error:
         raise TrainingError(f"{target.model}: {error}") from error
-    sample = test_matrix.iloc[:INFLUENCE_ROWS]
+    evaluated = None
+    if config.refit_on_window:
+        evaluated = bundle
+        bundle = refit_on_window(evaluated, frame, test, params, best_iteration + 1)
+        log.info("%s: refitted on all %d closed rows after evaluation", target.model, len(frame))
+    sample = bundle.matrix(test).iloc[:INFLUENCE_ROWS]
     per_field = field_contributions(bundle.contributions(sample), screened)
     influence = {name: float(np.abs(per_field[:, i]).mean()) for i, name in enumerate(screened.fields)}
     is_suspect = evaluation.auc >= config.suspect_model_auc
@@ -349,4 +401,5 @@ def train_model(
         params=params,
         test_frame=test.reset_index(drop=True),
         test_probabilities=test_probabilities,
+        evaluated=evaluated,
     )

@@ -171,6 +171,11 @@ class ScoringConfig:
     learning_rate: float = 0.2
     early_stopping_rounds: int = 30
     shift_feature_psi: float = 1.0
+    snapshot_every_days: int = 30
+    prospective_days: int = 90
+    prospective_max_auc_drop: float = 0.10
+    prospective_min_class: int = 10
+    refit_on_window: bool = True
     # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
     # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
     lead: dict[str, Any] = field(default_factory=dict)
@@ -180,6 +185,15 @@ class ScoringConfig:
         if self.shift_feature_psi <= 0:
             raise ConfigError(
                 f"scoring.shift_feature_psi = {self.shift_feature_psi}: must be above 0 (e.g. 1000 switches the screen off)"
+            )
+        if self.snapshot_every_days < 0 or self.prospective_days < 0 or self.prospective_min_class < 2:
+            raise ConfigError(
+                "scoring: snapshot_every_days and prospective_days must be >= 0 (0 switches off) "
+                "and prospective_min_class >= 2"
+            )
+        if not 0 <= self.prospective_max_auc_drop <= 1:
+            raise ConfigError(
+                f"scoring.prospective_max_auc_drop = {self.prospective_max_auc_drop}: an AUC difference, 0 to 1"
             )
         if self.training_window_days < 90:
             raise ConfigError(

@@ -35,6 +35,9 @@ class RunSummary:
     mail_likely_aliases: int = 0
     notices: tuple[str, ...] = ()  # what was left out or kept as unknown (mapped source, training rows)
     not_scored: dict[str, int] = field(default_factory=dict)  # stored without a score ("not enough data")
+    baseline: dict[str, int] = field(
+        default_factory=dict
+    )  # of not_scored: given a baseline score (ml.baseline)
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -117,18 +120,20 @@ def collect_summary(
             "from audit.dbt_runs where ds = ? and finished_at >= ?::timestamp",
             [ds, after_local],
         )
-        scores, not_scored = {}, {}
+        scores, not_scored, baseline = {}, {}, {}
         used: set[tuple[str, str]] = set()
         refusals: list[str] = []
         for entity in ("lead", "opportunity"):
             rows = _fetch(
                 connection,
-                f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored') "
+                f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored'), "
+                f"count(*) filter (where status = 'baseline') "
                 f"from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
                 [ds, after],
             )
-            scored, unscored = rows[0] if rows else (0, 0)  # no table: a run that never got to scoring
+            scored, unscored, with_baseline = rows[0] if rows else (0, 0, 0)  # no table: never got to scoring
             scores[entity], not_scored[entity] = int(scored or 0), int(unscored or 0)
+            baseline[entity] = int(with_baseline or 0)
             history = _fetch(
                 connection,
                 f"select distinct status, model_version, status_reason from ml.{entity}_score_history "
@@ -168,6 +173,7 @@ def collect_summary(
         mail_likely_aliases=mail_likely,
         notices=notices,
         not_scored=not_scored,
+        baseline=baseline,
     )
 
 
@@ -197,7 +203,13 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         ", ".join(
             f"{count:,} {_PLURAL.get(entity, entity + 's')}"
             + (
-                f" ({summary.not_scored[entity]:,} more stored unscored: not enough data)"
+                f" ({summary.not_scored[entity]:,} more stored unscored: not enough data"
+                + (
+                    f"; {summary.baseline[entity]:,} with a baseline score"
+                    if summary.baseline.get(entity)
+                    else ""
+                )
+                + ")"
                 if summary.not_scored.get(entity)
                 else ""
             )
@@ -208,6 +220,11 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         "band, or no champion exists; see the ml.check_*_readiness and ml.train_* task logs)"
         + "".join(
             f"; {count:,} {_PLURAL.get(entity, entity + 's')} stored unscored (not enough data)"
+            + (
+                f", {summary.baseline[entity]:,} of them with a baseline score (smoothed historical rates)"
+                if summary.baseline.get(entity)
+                else ""
+            )
             for entity, count in summary.not_scored.items()
             if count
         )

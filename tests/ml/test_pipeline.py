@@ -59,13 +59,17 @@ def test_no_champion_means_not_enough_data_with_the_gate_reason(settings):
     training = pipeline.train_and_publish("lead", "2026-11-27", settings=settings, config=CONFIG)
     assert training.status == "skipped" and training.reason == readiness.reason
     result = pipeline.score_open_records("lead", "2026-11-27", settings=settings, config=CONFIG)
-    assert (result.records, result.not_enough_data, result.scored) == (12, 12, 0)
+    assert (result.records, result.not_enough_data, result.scored, result.baseline) == (12, 12, 0, 12)
     assert result.reason == readiness.reason
     with connect(settings.warehouse_path) as connection:
-        statuses = connection.execute(
-            "select distinct status, status_reason from ml.lead_score_history"
+        rows = connection.execute(
+            "select status, status_reason, model_name, score, grade, model_version from ml.lead_score_history"
         ).fetchall()
-    assert statuses == [("not enough data", readiness.reason)]
+    # Below the gate every record gets a baseline score, flagged as such (not a model's score).
+    assert {row[0] for row in rows} == {"baseline"} and {row[2] for row in rows} == {"baseline"}
+    assert all(row[1].startswith("baseline score (no model yet)") for row in rows)
+    assert all(row[1].endswith(readiness.reason) for row in rows)
+    assert all(0 <= row[3] <= 100 and row[4] in "ABCD" and row[5] is None for row in rows)
 
 
 def test_first_model_is_logged_registered_and_becomes_champion(installation):

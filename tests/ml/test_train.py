@@ -45,11 +45,18 @@ def test_trained_model_is_calibrated_evaluated_and_explainable():
     assert evaluation.true_positives + evaluation.false_negatives == evaluation.positives
     assert 0 < evaluation.threshold < 1 and 0 < evaluation.f1 <= 1
     assert trained.best_iteration < FAST_CONFIG.max_trees
-    assert len(trained.bundle.booster.get_dump()) == trained.best_iteration + 1  # cut at the best iteration
+    assert (
+        len(trained.evaluation_bundle.booster.get_dump()) == trained.best_iteration + 1
+    )  # cut at the best iteration
     assert trained.bundle.calibrator.slope > 0
     # Calibrated probabilities keep the booster's order: same AUC as the raw margin.
-    margin = trained.bundle.margin(trained.bundle.matrix(trained.test_frame))
+    # The figures are those of the evaluation model (fit part only); the deployed one is refitted on all rows.
+    evaluated = trained.evaluation_bundle
+    margin = evaluated.margin(evaluated.matrix(trained.test_frame))
     assert auc(trained.test_labels, margin) == pytest.approx(evaluation.auc)
+    assert trained.is_refitted and trained.bundle.metadata["refitted_on_rows"] == len(frame)
+    assert len(trained.bundle.booster.get_dump()) == trained.best_iteration + 1
+    assert trained.bundle.spec == evaluated.spec and trained.bundle.levels == evaluated.levels
     # Influence is reported per source field (two e-mail columns -> one "E-mails" field).
     assert set(trained.influence) == set(trained.bundle.spec.fields)
     assert "E-mails" in trained.influence and "emails_sent_90d" not in trained.influence

@@ -8,7 +8,9 @@ from rapport.settings import Settings
 from rapport.summary import RunSummary, render_summary
 
 
-def _summary(scores: dict[str, int], not_scored: dict[str, int]) -> RunSummary:
+def _summary(
+    scores: dict[str, int], not_scored: dict[str, int], baseline: dict[str, int] | None = None
+) -> RunSummary:
     return RunSummary(
         ds=date(2025, 6, 1),
         tables_extracted=1,
@@ -21,6 +23,7 @@ def _summary(scores: dict[str, int], not_scored: dict[str, int]) -> RunSummary:
         tests_warned=0,
         scores=scores,
         not_scored=not_scored,
+        baseline=baseline or {},
     )
 
 
@@ -34,3 +37,15 @@ def test_records_below_the_gate_are_not_counted_as_scored(tmp_path):
     text = render_summary(_summary({"lead": 0, "opportunity": 0}, {"lead": 277}), settings)
     assert "scored       0 scored: no model (" in text
     assert "; 277 leads stored unscored (not enough data)" in text
+
+
+def test_baseline_scores_are_named_as_such_not_counted_as_scored(tmp_path):
+    settings = Settings.from_env({"RAPPORT_HOME": str(tmp_path)})
+    text = render_summary(_summary({"lead": 0, "opportunity": 0}, {"lead": 30}, {"lead": 30}), settings)
+    assert "0 scored: no model" in text
+    assert "30 leads stored unscored (not enough data), 30 of them with a baseline score" in text
+    text = render_summary(_summary({"lead": 0, "opportunity": 5}, {"lead": 30}, {"lead": 30}), settings)
+    assert (
+        "0 leads (30 more stored unscored: not enough data; 30 with a baseline score), 5 opportunities"
+        in text
+    )
