@@ -81,17 +81,16 @@ def query_parameters() -> dict:
     }
 
 
-def bench_profiles_dir(home: Path, memory_limit: str) -> Path:
-    """The committed dbt profile plus a DuckDB memory limit and a spill folder for this benchmark.
+def bench_profiles_dir(home: Path) -> Path:
+    """The committed dbt profile plus a spill folder for this benchmark.
 
-    DuckDB's default limit is 80 % of the machine's memory; on a shared machine other processes take
-    part of it and the kernel kills the build, so the benchmark states its limit.
+    DuckDB's memory limit and threads come from rapport.toml [transform] (resolved on this machine by
+    rapport.transform, the same as `rapport run`); --memory-limit overrides them through a config layer.
     """
     import yaml
 
     profile = yaml.safe_load((ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8"))
     options = profile["rapport"]["outputs"]["duckdb"]["config_options"]
-    options["memory_limit"] = memory_limit
     options["temp_directory"] = str(home / "duckdb_spill")
     options["preserve_insertion_order"] = False  # lets large inserts stream and spill
     folder = home / "profiles"
@@ -104,7 +103,6 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
     """Run one measured task in this (child) process and return its figures."""
     os.environ["RAPPORT_HOME"] = home
     os.environ["RAPPORT_WAREHOUSE"] = warehouse
-    memory_limit = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT", "10GB")
     from rapport.settings import apply_runtime_environment
 
     apply_runtime_environment()
@@ -114,7 +112,7 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
         from rapport.transform import run_dbt
 
         settings = Settings.from_env()
-        profiles = bench_profiles_dir(Path(home), memory_limit)
+        profiles = bench_profiles_dir(Path(home))
         started = time.perf_counter()
         summary = run_dbt(
             "build",
@@ -137,15 +135,24 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
             for item in results
             if item["unique_id"].startswith("model.")
         }
-        return {"seconds": seconds, "models": models, "tests": summary.tests_passed}
+        return {
+            "seconds": seconds,
+            "models": models,
+            "tests": summary.tests_passed,
+            "duckdb": f"{os.environ['RAPPORT_DUCKDB_MEMORY_LIMIT']}, {os.environ['RAPPORT_DUCKDB_THREADS']} threads",
+        }
     if task == "duckdb_query":
         import duckdb
 
+        from rapport.config import load_config
+        from rapport.transform import duckdb_resources
         from rapport.warehouse import DUCKDB_CONFIG
 
+        resources = duckdb_resources(load_config().transform)
         config = {
             **DUCKDB_CONFIG,
-            "memory_limit": memory_limit,
+            "memory_limit": f"{resources.memory_limit_mb}MB",
+            "threads": resources.threads,
             "temp_directory": str(Path(home) / "duckdb_spill"),
             "preserve_insertion_order": False,
         }
@@ -376,7 +383,11 @@ def main() -> int:
         default="query,pandas,incremental",
         help="what to measure besides the dbt build: comma-separated from query, pandas, incremental",
     )
-    parser.add_argument("--memory-limit", default="10GB", help="DuckDB memory_limit for dbt and the query")
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help='DuckDB memory limit with its unit (e.g. "14GB"); default: rapport.toml [transform]',
+    )
     parser.add_argument(
         "--dbt-threads",
         type=int,
@@ -384,10 +395,15 @@ def main() -> int:
         help="models dbt builds at once (RAPPORT_DBT_THREADS); 1 at 10M so two large models do not share the limit",
     )
     args = parser.parse_args()
-    os.environ["BENCH_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     os.environ["RAPPORT_DBT_THREADS"] = str(args.dbt_threads)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
+    if args.memory_limit:
+        layer = work / "bench_transform.toml"
+        layer.write_text(f'[transform]\nduckdb_memory_limit = "{args.memory_limit}"\n', encoding="utf-8")
+        os.environ["RAPPORT_CONFIG"] = os.pathsep.join(
+            filter(None, [os.environ.get("RAPPORT_CONFIG"), str(layer)])
+        )
     print(
         f"relationship analytics benchmark, as of {AS_OF:%Y-%m-%d}, {os.cpu_count()} cores, work folder {work}"
     )
