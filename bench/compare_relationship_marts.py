@@ -1,7 +1,9 @@
 """Same output? Compare the relationship marts (and the link table) of two warehouses built from the same raw data.
 
 For each table, on the columns both versions have: rows in the old table and not in the new (EXCEPT ALL) and the
-reverse, so duplicates count too. Prints one line per table and exits 1 when any row differs.
+reverse, so duplicates count too. Floating-point columns are compared rounded to --float-digits decimals: DuckDB
+sums and averages doubles in parallel, in no fixed order, so the last bits of an average (1e-14 here) differ
+between two runs of the very same SQL. Prints one line per table and exits 1 when any row differs.
 
     .venv/bin/python bench/compare_relationship_marts.py var/bench/baseline_build_1m.duckdb \\
         var/bench/relationships/runs-1000000/build.duckdb
@@ -27,17 +29,21 @@ TABLES = (
 )
 
 
-def columns(connection: duckdb.DuckDBPyConnection, database: str, table: str) -> list[str]:
+FLOATING = ("DOUBLE", "FLOAT", "REAL")
+
+
+def columns(connection: duckdb.DuckDBPyConnection, database: str, table: str) -> dict[str, str]:
+    """Column name -> data type, in table order."""
     schema, name = table.split(".")
     rows = connection.execute(
-        "select column_name from information_schema.columns "
+        "select column_name, data_type from information_schema.columns "
         "where table_catalog = ? and table_schema = ? and table_name = ? order by ordinal_position",
         [database, schema, name],
     ).fetchall()
-    return [row[0] for row in rows]
+    return {row[0]: row[1] for row in rows}
 
 
-def compare(old_path: str, new_path: str, skip: set[str]) -> int:
+def compare(old_path: str, new_path: str, skip: set[str], float_digits: int) -> int:
     """Print the differing row counts per table; return how many tables differ."""
     connection = duckdb.connect(config={"autoload_known_extensions": False})
     connection.execute(f"attach '{old_path}' as old (read_only)")
@@ -50,7 +56,9 @@ def compare(old_path: str, new_path: str, skip: set[str]) -> int:
             print(f"{table:<48} missing in one warehouse")
             differing += 1
             continue
-        listed = ", ".join(f'"{c}"' for c in common)
+        listed = ", ".join(
+            f'round("{c}", {float_digits})' if new_columns[c] in FLOATING else f'"{c}"' for c in common
+        )
         (old_only,) = connection.execute(
             f"select count(*) from (select {listed} from old.{table} except all select {listed} from new.{table})"
         ).fetchone()
@@ -80,8 +88,11 @@ def main() -> int:
         default="record_activity_key",
         help="comma-separated columns whose definition changed on purpose (not compared)",
     )
+    parser.add_argument(
+        "--float-digits", type=int, default=9, help="decimals floating-point columns are rounded to"
+    )
     args = parser.parse_args()
-    differing = compare(args.old, args.new, set(filter(None, args.skip.split(","))))
+    differing = compare(args.old, args.new, set(filter(None, args.skip.split(","))), args.float_digits)
     print("same output" if not differing else f"{differing} table(s) differ")
     return 1 if differing else 0
 
