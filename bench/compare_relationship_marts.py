@@ -89,7 +89,7 @@ def main() -> int:
         help="comma-separated columns whose definition changed on purpose (not compared)",
     )
     parser.add_argument(
-        "--float-digits", type=int, default=9, help="decimals floating-point columns are rounded to"
+        "--float-digits", type=int, default=6, help="decimals floating-point columns are rounded to"
     )
     args = parser.parse_args()
     differing = compare(args.old, args.new, set(filter(None, args.skip.split(","))), args.float_digits)
