@@ -36,11 +36,12 @@ browser:  ## install Debian's chromium (and a CJK font for the Chinese pages) if
 test: setup browser  ## run the test suite
 	$(VENV)/bin/pytest $(ARGS)
 
-lint: setup  ## ruff (check and format), mypy and sqlfluff (dbt templater, vars from rapport.toml)
+lint: setup  ## ruff (check and format, C901), mypy, sqlfluff (vars from rapport.toml) and the dbt/config convention tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/rapport sqlfluff lint dbt_project/models
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/dbt/test_manifest_conventions.py tests/rapport/test_config_single_source.py tests/rapport/test_repository_references.py
 
 bench: setup  ## run the benchmarks at their default scale
 	for script in bench/bench_*.py; do $(VENV)/bin/python $$script || exit 1; done

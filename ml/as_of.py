@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from rapport.errors import RapportInputError
+
 AsOf = datetime | date | str
 
 
-class AsOfError(ValueError):
+class AsOfError(RapportInputError, ValueError):
     """An as-of value that is not a date, a datetime or an ISO 8601 string."""
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ml.targets import ScoringTarget
+from rapport.errors import RapportInputError
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,7 +47,7 @@ NEVER_FILLED_KEY = "\x00never filled"
 NEVER_FILLED_LEVEL = "(never filled)"
 
 
-class FeatureSpecError(ValueError):
+class FeatureSpecError(RapportInputError, ValueError):
     """The feature spec (YAML meta or a constructed spec) is missing, inconsistent or invalid."""
 
 

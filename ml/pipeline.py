@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -429,11 +429,13 @@ def _tag_version(
 def score_open_records(
     model: str, as_of: AsOf, *, settings: Settings | None = None, config: ScoringConfig | None = None
 ) -> ScoringResult:
-    """Score every open record created in the scoring window with ``models:/<name>@champion``.
+    """Score every open record created in the scoring window with ``models:/<name>@champion``, or, for a
+    date before the champion's training date, with the champion of that date (never a later model).
 
-    Without a champion, records are stored as *not enough data* with the readiness gate's reason.
+    Without a champion, records are stored as *not enough data* with the readiness gate's reason; without
+    a model of that date, with the refusal's reason.
     """
-    from ml.registry import CHAMPION, get_version_by_alias, load_bundle
+    from ml.registry import load_bundle, model_for_date
     from ml.score import mark_not_enough_data, score_records
     from ml.tables import ensure_ml_tables
     from ml.tracking import mlflow_store
@@ -443,20 +445,23 @@ def score_open_records(
     target = get_target(model)
     moment = to_as_of(as_of)
     with mlflow_store(settings) as client:
-        champion = get_version_by_alias(client, target.registered_model, CHAMPION)
+        chosen = model_for_date(client, target.registered_model, moment.date())
+        champion = chosen.version
         bundle = load_bundle(target.registered_model, str(champion.version)) if champion is not None else None
     with connect(settings.warehouse_path) as connection:
         ensure_ml_tables(connection)
         if champion is None or bundle is None:
             readiness = check_readiness(connection, model, moment, config)
             reason = readiness.reason
-            if readiness.is_ready:
+            if chosen.has_champion:
+                reason = chosen.reason  # a champion exists, but only one trained after this date
+            elif readiness.is_ready:
                 reason = (
                     f"{model}: no champion model yet for {target.registered_model} "
                     "(training has not produced a model in band 'ok' or better)"
                 )
             return mark_not_enough_data(connection, target, moment, config, reason)
-        return score_records(
+        result = score_records(
             connection,
             target,
             moment,
@@ -465,6 +470,10 @@ def score_open_records(
             config,
             model_name=target.registered_model,
         )
+    if not chosen.is_current_champion:
+        result = replace(result, reason=f"{result.reason}; backfill: {chosen.reason}")
+        log.info("%s", result.reason)
+    return result
 
 
 def write_back_scores(as_of: AsOf, *, settings: Settings | None = None) -> WriteBackResult:

@@ -8,8 +8,14 @@ gets the alias ``challenger``. It becomes ``champion`` when
 * its band allows it: ``ready`` (AUC >= ``scoring.ready_auc``) or ``ok`` (>= ``scoring.ok_auc``);
   a ``not ready`` model is never promoted.
 
-Scoring always loads ``models:/<name>@champion``. A failed training raises before registration, so
-it never touches either alias. Versions are tagged with band, metrics, as-of date and the decision.
+Scoring loads ``models:/<name>@champion`` — unless the run's as-of date is older than the date the
+champion was trained as of (a backfill): then it loads the **champion of that date** (see
+:func:`model_for_date`), or scores nothing and says why. A model never scores a date before the data it
+was trained on. A model trained for such a past date (no champion existed then) never replaces the newer
+champion: it is tagged ``backfill_champion`` and serves that past only.
+
+A failed training raises before registration, so it never touches either alias. Versions are tagged with
+band, metrics, as-of date and the decision.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ml.as_of import AsOf, to_as_of
@@ -38,6 +45,8 @@ CHALLENGER = "challenger"
 BAND_READY = "ready"
 BAND_OK = "ok"
 BAND_NOT_READY = "not ready"
+SCORES_REFUSED = "scores refused for"  # in the reason of a date only later models could score
+BACKFILL_CHAMPION_TAG = "backfill_champion"  # "true": the champion of its (past) as-of date only
 
 
 def band_for(auc: float, config: ScoringConfig) -> str:
@@ -97,6 +106,55 @@ def _versions(client: MlflowClient, name: str) -> list[ModelVersion]:
         return []
 
 
+def _was_champion(version: ModelVersion) -> bool:
+    tags = version.tags or {}
+    return tags.get("promotion") == "champion" or tags.get(BACKFILL_CHAMPION_TAG) == "true"
+
+
+@dataclass(frozen=True)
+class ModelForDate:
+    """The registered version that may score an as-of date, or None with the reason (never a later model)."""
+
+    version: ModelVersion | None
+    reason: str
+    is_current_champion: bool = False
+    has_champion: bool = True  # False: nothing was ever promoted (the readiness gate explains why)
+
+
+def model_for_date(client: MlflowClient, name: str, day: date) -> ModelForDate:
+    """The version that scores ``day``: the current champion when it was trained as of ``day`` or before;
+    otherwise (a backfill) the **champion of then**: the newest version trained as of ``day`` or before
+    that was champion (promoted, or trained for a backfill in band 'ok' or better). None when no such
+    version exists, or when there is no champion at all; the reason says which.
+    """
+    champion = get_version_by_alias(client, name, CHAMPION)
+    if champion is None:
+        return ModelForDate(None, f"no champion model yet for {name}", has_champion=False)
+    champion_day = version_as_of(champion)
+    if champion_day is None or champion_day <= day:
+        return ModelForDate(champion, f"{name} champion version {champion.version}", True)
+    earlier = [
+        version
+        for version in _versions(client, name)
+        if _was_champion(version) and (version_as_of(version) or date.max) <= day
+    ]
+    later = (
+        f"the current champion version {champion.version} was trained as of {champion_day}, "
+        f"after {day}, and would score it with knowledge of the future"
+    )
+    if not earlier:
+        return ModelForDate(
+            None,
+            f"{name}: no model trained with data up to {day}: {later}; {SCORES_REFUSED} {day} "
+            "(a run of that date trains one when its readiness gate allows; see decide_*_retraining)",
+        )
+    chosen = max(earlier, key=lambda version: (version_as_of(version) or date.min, int(version.version)))
+    return ModelForDate(
+        chosen,
+        f"{name} version {chosen.version}, the champion of {day} (trained as of {version_as_of(chosen)}); {later}",
+    )
+
+
 def should_retrain(
     model: str,
     as_of: AsOf,
@@ -135,6 +193,8 @@ def should_retrain(
             day,
         )
     champion_day = version_as_of(champion)
+    if champion_day is not None and champion_day > day:
+        return _backfill_decision(client, model, target.registered_model, champion, day)
     if champion_day is None:
         return _decision(
             True,
@@ -151,6 +211,25 @@ def should_retrain(
         f"(retrain after {config.retrain_after_days}); keeping it"
     )
     return _decision(False, reason, champion, day)
+
+
+def _backfill_decision(
+    client: MlflowClient, model: str, name: str, champion: ModelVersion, day: date
+) -> Decision:
+    """A past as-of date (the champion was trained later): keep the champion of then, or train one for it."""
+    then = model_for_date(client, name, day)
+    if then.version is not None:
+        return _decision(
+            False, f"{model}: backfill of {day}: scoring with {then.reason}; not retraining", champion, day
+        )
+    return _decision(
+        True,
+        f"{model}: backfill of {day}: no model trained with data up to {day} (champion version "
+        f"{champion.version} was trained as of {version_as_of(champion)}); training one as of {day}, "
+        "which serves that date only and never replaces the newer champion",
+        champion,
+        day,
+    )
 
 
 def _decision(retrain: bool, reason: str, champion: ModelVersion | None, day: date) -> Decision:
@@ -225,6 +304,10 @@ def promote_if_better(
     """Re-score the champion on the challenger's test set and move ``champion`` if the rule allows."""
     band = band_for(challenger_auc, config)
     champion = get_version_by_alias(client, name, CHAMPION)
+    if champion is not None:
+        backfill = _backfill_promotion(client, name, challenger_version, challenger_auc, band, champion)
+        if backfill is not None:
+            return backfill
     champion_auc = None
     if champion is not None and band != BAND_NOT_READY:
         bundle = load_bundle(name, str(champion.version))
@@ -252,6 +335,41 @@ def promote_if_better(
         )
     log.info("%s: %s", name, decision.reason)
     return decision
+
+
+def _backfill_promotion(
+    client: MlflowClient,
+    name: str,
+    challenger_version: str,
+    challenger_auc: float,
+    band: str,
+    champion: ModelVersion,
+) -> PromotionDecision | None:
+    """A challenger trained as of a date before the champion's never takes the alias; in band 'ok' or
+    better it becomes the champion of its past date (tag ``backfill_champion``). None: not a backfill."""
+    challenger_day = version_as_of(client.get_model_version(name, challenger_version))
+    champion_day = version_as_of(champion)
+    if challenger_day is None or champion_day is None or challenger_day >= champion_day:
+        return None
+    serves = band != BAND_NOT_READY
+    reason = (
+        f"version {challenger_version} was trained as of {challenger_day}, before champion version "
+        f"{champion.version} ({champion_day}): it never replaces it; "
+        + (
+            f"it scores {challenger_day} (backfill champion; band '{band}', test AUC {challenger_auc:.3f})"
+            if serves
+            else f"band 'not ready' (test AUC {challenger_auc:.3f}): it scores nothing"
+        )
+    )
+    client.set_model_version_tag(name, challenger_version, BACKFILL_CHAMPION_TAG, str(serves).lower())
+    client.set_model_version_tag(
+        name, challenger_version, "promotion", "backfill" if serves else "challenger"
+    )
+    client.set_model_version_tag(name, challenger_version, "promotion_reason", reason)
+    log.info("%s: %s", name, reason)
+    return PromotionDecision(
+        False, reason, band, challenger_version, challenger_auc, str(champion.version), None
+    )
 
 
 class PromotionRefused(ValueError):
@@ -320,6 +438,22 @@ class VersionSummary:
     run_id: str | None
 
 
+def _summary(
+    name: str, version: str, aliases: list[str], tags: dict[str, str], created_ms: int, run_id: str | None
+) -> VersionSummary:
+    return VersionSummary(
+        name=name,
+        version=version,
+        aliases=tuple(sorted(aliases)),
+        band=tags.get("band", "-"),
+        test_auc=float(tags["test_auc"]) if "test_auc" in tags else None,
+        as_of_date=tags.get("as_of_date", "-"),
+        is_suspect=tags.get("suspect") == "true",
+        created_at=datetime.fromtimestamp(created_ms / 1000),
+        run_id=run_id,
+    )
+
+
 def list_versions(client: MlflowClient) -> list[VersionSummary]:
     """Every version of every registered model, newest first within a model."""
     out = []
@@ -328,18 +462,49 @@ def list_versions(client: MlflowClient) -> list[VersionSummary]:
         for alias, version in (registered.aliases or {}).items():
             aliases_of.setdefault(str(version), []).append(alias)
         for version in sorted(_versions(client, registered.name), key=lambda v: -int(v.version)):
-            tags = version.tags or {}
             out.append(
-                VersionSummary(
-                    name=registered.name,
-                    version=str(version.version),
-                    aliases=tuple(sorted(aliases_of.get(str(version.version), []))),
-                    band=tags.get("band", "-"),
-                    test_auc=float(tags["test_auc"]) if "test_auc" in tags else None,
-                    as_of_date=tags.get("as_of_date", "-"),
-                    is_suspect=tags.get("suspect") == "true",
-                    created_at=datetime.fromtimestamp(version.creation_timestamp / 1000),
-                    run_id=version.run_id,
+                _summary(
+                    registered.name,
+                    str(version.version),
+                    aliases_of.get(str(version.version), []),
+                    version.tags or {},
+                    version.creation_timestamp,
+                    version.run_id,
                 )
             )
     return out
+
+
+def list_versions_from_sqlite(path: Path) -> list[VersionSummary]:
+    """:func:`list_versions` read straight from MLflow's SQLite store, read-only, without importing MLflow
+    (which alone takes seconds, 20 s on a busy machine). Raises ``sqlite3.DatabaseError`` when the store's
+    tables are not the ones expected (the caller falls back to MLflow's client)."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        versions = connection.execute(
+            "select name, version, creation_time, run_id from model_versions "
+            "where coalesce(current_stage, '') <> 'Deleted_Internal' order by name, version desc"
+        ).fetchall()
+        aliases: dict[tuple[str, str], list[str]] = {}
+        for name, version, alias in connection.execute(
+            "select name, version, alias from registered_model_aliases"
+        ):
+            aliases.setdefault((name, str(version)), []).append(alias)
+        tags: dict[tuple[str, str], dict[str, str]] = {}
+        for name, version, key, value in connection.execute(
+            "select name, version, key, value from model_version_tags"
+        ):
+            tags.setdefault((name, str(version)), {})[key] = value
+    return [
+        _summary(
+            name,
+            str(version),
+            aliases.get((name, str(version)), []),
+            tags.get((name, str(version)), {}),
+            int(created or 0),
+            run_id,
+        )
+        for name, version, created, run_id in versions
+    ]

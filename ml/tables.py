@@ -1,7 +1,7 @@
 """The ``ml`` schema of the warehouse: score history, reasons and attribute insights per model.
 
 The tables are created with ``CREATE TABLE IF NOT EXISTS`` before anything reads them, so the dbt
-source ``ml`` (``dbt_project/models/marts/scoring/_ml__sources.yml``) exists even before the first
+source ``ml`` (``dbt_project/models/staging/ml/_ml__sources.yml``, read by the ``stg_ml__*`` views) exists even before the first
 scoring. Grains:
 
 * ``ml.<model>_score_history``: one row per open record per as-of date (re-running a date replaces it).

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rapport.errors import RapportInputError
 
-class UnknownModelError(ValueError):
+
+class UnknownModelError(RapportInputError, ValueError):
     """A model name other than ``lead`` or ``opportunity`` was given."""
 
 

@@ -55,11 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.argv = [redact(argument) for argument in sys.argv]
     try:
         return int(args.handler(args) or 0)
+    # ConfigError subclasses RapportError: caught first, as one line (file, [section] key, value, expected)
+    except ConfigError as error:
+        print(f"rapport: configuration error: {error}", file=sys.stderr)
+        return 2
     except (CommandError, RapportError) as error:
         print(f"rapport: error: {redact(str(error))}", file=sys.stderr)
-        return 2
-    except ConfigError as error:  # one line: file, [section] key, value, what is expected
-        print(f"rapport: configuration error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rapport: interrupted", file=sys.stderr)

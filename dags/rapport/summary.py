@@ -6,6 +6,7 @@ even for the same date) are not counted, and champions are named only when this 
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,8 +47,10 @@ def _fetch(connection, query: str, parameters: list) -> list[tuple]:
 _PLURAL = {"lead": "leads", "opportunity": "opportunities"}
 
 
-def _champions(settings: Settings) -> tuple[str, ...]:
-    """One line per registered model: the champion's version, band and test AUC (empty when unreadable)."""
+def _champions(settings: Settings, used: set[tuple[str, str]] | None = None) -> tuple[str, ...]:
+    """One line per model version that scored this run (``used``: (entity, version) pairs; None: every
+    current champion): its version, training date, band and test AUC (empty when unreadable). A version
+    that is not the current champion (a backfill scored by the champion of its date) says so."""
     uri = settings.mlflow_tracking_uri
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         return ()  # no model was ever trained here; do not create the store just to say so
@@ -59,13 +62,20 @@ def _champions(settings: Settings) -> tuple[str, ...]:
             versions = list_versions(client)
     except Exception:  # no store yet (a run that failed before training): the summary says nothing of models
         return ()
+    from ml.targets import get_target
+
+    names = None if used is None else {(get_target(entity).registered_model, v) for entity, v in used}
     lines = []
     for version in versions:
-        if "champion" not in version.aliases:
+        if names is None and "champion" not in version.aliases:
+            continue
+        if names is not None and (version.name, version.version) not in names:
             continue
         auc = "-" if version.test_auc is None else f"{version.test_auc:.3f}"
+        then = "" if "champion" in version.aliases else ", the champion of this past date, not today's"
         lines.append(
-            f"{version.name} v{version.version} (trained as of {version.as_of_date}, test AUC {auc}, {version.band})"
+            f"{version.name} v{version.version} (trained as of {version.as_of_date}, test AUC {auc}, "
+            f"{version.band}{then})"
         )
     return tuple(lines)
 
@@ -78,6 +88,7 @@ def collect_summary(
     ``since`` (naive UTC): the moment this run started; rows written before it belong to another run and
     are left out (``None``: every row of ``ds``).
     """
+    from ml.registry import SCORES_REFUSED
     from rapport.extract.mail.audit import excluded_counts
 
     after = since or datetime(1970, 1, 1)
@@ -107,6 +118,8 @@ def collect_summary(
             [ds, after_local],
         )
         scores, not_scored = {}, {}
+        used: set[tuple[str, str]] = set()
+        refusals: list[str] = []
         for entity in ("lead", "opportunity"):
             rows = _fetch(
                 connection,
@@ -114,11 +127,27 @@ def collect_summary(
                 f"from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
                 [ds, after],
             )
-            if rows:
-                scores[entity], not_scored[entity] = int(rows[0][0] or 0), int(rows[0][1] or 0)
+            scored, unscored = rows[0] if rows else (0, 0)  # no table: a run that never got to scoring
+            scores[entity], not_scored[entity] = int(scored or 0), int(unscored or 0)
+            history = _fetch(
+                connection,
+                f"select distinct status, model_version, status_reason from ml.{entity}_score_history "
+                "where as_of_date = ? and scored_at >= ?",
+                [ds, after],
+            )
+            used |= {(entity, str(version)) for status, version, _ in history if status == "scored"}
+            refusals += [
+                f"{entity}: {reason}" for status, _, reason in history if SCORES_REFUSED in str(reason)
+            ]
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
-    notices = _mapping_notices(settings, ds) + notices
+    notices = (
+        _mapping_notices(settings, ds)
+        + tuple(refusals)
+        + _mail_notices(settings, ds, since)
+        + _unused_column_notices(settings, ds, since)
+        + notices
+    )
     tables, extracted = manifest[0] if manifest else (0, 0)
     models, passed, warned = dbt_runs[0] if dbt_runs else (0, 0, 0)
     return RunSummary(
@@ -132,7 +161,7 @@ def collect_summary(
         tests_passed=int(passed),
         tests_warned=int(warned),
         scores=scores,
-        champions=_champions(settings) if any(scores.values()) else (),
+        champions=_champions(settings, used) if any(scores.values()) else (),
         source=str(sources[0][0] or "") if sources else "",
         as_of_note=as_of_note,
         mail_excluded=mail_excluded,
@@ -175,8 +204,8 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
             for entity, count in summary.scores.items()
         )
         if any(summary.scores.values())
-        else "0 scored: no model (the readiness gate held training back or no champion exists; "
-        "see the ml.check_*_readiness task logs)"
+        else "0 scored: no model (the readiness gate held training back, a trained model was refused by its "
+        "band, or no champion exists; see the ml.check_*_readiness and ml.train_* task logs)"
         + "".join(
             f"; {count:,} {_PLURAL.get(entity, entity + 's')} stored unscored (not enough data)"
             for entity, count in summary.not_scored.items()
@@ -206,13 +235,61 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",
-        f"               duckdb -readonly {published_database(settings)}  or",
-        f"               python -c \"import duckdb; print(duckdb.connect('{published_database(settings)}', "
-        "read_only=True).sql('select * from dim_opportunities limit 5'))\"",
+        f"               duckdb -readonly {shlex.quote(str(published_database(settings)))}  or",
+        f"               python -c {shlex.quote(_reader_code(published_database(settings)))}",
+        *_data_docs_lines(settings),
         "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
         "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
     ]
     return "\n".join(lines)
+
+
+def _data_docs_lines(settings: Settings) -> list[str]:
+    """Where the Great Expectations Data Docs of the validations are, once any were built."""
+    from rapport.validation.data_docs import index_path
+
+    index = index_path(settings.var_dir)
+    if not index.is_file():
+        return []
+    return [f"  data docs    {index}  (Great Expectations; or .venv/bin/rapport gx docs --serve)"]
+
+
+def _reader_code(database: Path) -> str:
+    """Python reading the published copy (the path quoted as a Python literal: a home may hold ' or spaces)."""
+    import json
+
+    return (
+        f"import duckdb; print(duckdb.connect({json.dumps(str(database))}, read_only=True)"
+        '.sql("select * from dim_opportunities limit 5"))'
+    )
+
+
+def _unused_column_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
+    """Source columns kept in raw that no model declares, and columns not landed (rapport.extract.unused_columns)."""
+    from rapport.config import ConfigError, load_config
+    from rapport.extract.unused_columns import declared_fields, unused_column_notices
+
+    try:
+        scoring = load_config().scoring
+    except ConfigError:  # reported by the run itself; the summary still prints
+        return ()
+    declared = declared_fields({"lead": scoring.lead, "opportunity": scoring.opportunity})
+    return unused_column_notices(settings, ds, declared, since)
+
+
+def _mail_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
+    """A mail import's notes (duplicate Message-IDs, messages without one, ...), if this run converted mail."""
+    import json
+
+    from rapport.extract.preparation import MAIL_SUMMARY_FILE
+
+    path = settings.var_dir / "mail" / f"ds={ds.isoformat()}" / MAIL_SUMMARY_FILE
+    if not path.is_file():
+        return ()
+    if since is not None and datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None) < since:
+        return ()  # an earlier run's conversion
+    notes = json.loads(path.read_text(encoding="utf-8")).get("notes", [])
+    return tuple(f"mail: {note}" for note in notes)
 
 
 def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:

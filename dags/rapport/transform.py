@@ -1,7 +1,7 @@
 """Run dbt in process with Rapport's vars, paths and profile.
 
 dbt is invoked through ``dbtRunner`` in the calling process (one ``dbt build`` per stage: a fresh
-dbt process costs about 2 s before the first model, see STACK_NOTES). Every invocation gets the
+dbt process costs about 2 s before the first model, see docs/stack_notes.md). Every invocation gets the
 tunables of ``rapport.toml`` as vars (``Config.dbt_vars``), the run's as-of moment, and the raw
 contract's option-set labels (``contract_option_sets``), so dbt reads the same configuration as the
 DAG and ``ml/``.

@@ -8,6 +8,7 @@ Connections are short-lived: open, work, close (use it as a context manager).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,3 +103,48 @@ def ensure_audit_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the raw and audit schemas and the audit tables if they do not exist yet."""
     for statement in AUDIT_DDL:
         connection.execute(statement)
+
+
+def lock_conflict_message(path: Path, error: str, var_dir: Path | None = None) -> str | None:
+    """DuckDB's "Could not set lock on file ... (PID n)" as a sentence: which process holds the warehouse
+    (its pid, its command line, the Rapport run it belongs to) and what to do. None: not a lock conflict."""
+    if "could not set lock" not in error.lower():
+        return None
+    match = re.search(r"PID (\d+)", error)
+    pid = int(match.group(1)) if match else None
+    who = "another process" if pid is None else f"process {pid}"
+    details = [detail for detail in (_command_of(pid), _run_of(pid, var_dir)) if detail]
+    if details:
+        who += f" ({'; '.join(details)})"
+    return (
+        f"the warehouse {path} is in use by {who}. DuckDB allows one writer, and no reader while it writes: "
+        "wait until it ends (`rapport airflow dags list-runs sales_insights --state running` shows a DAG run), or stop "
+        f"it{f' (kill {pid})' if pid else ''}, then run again; to read the marts meanwhile, open the published "
+        "copy var/published/marts.duckdb"
+    )
+
+
+def _command_of(pid: int | None, limit: int = 120) -> str:
+    """The command line of ``pid`` (passwords masked, shortened), or "" when it cannot be read."""
+    if pid is None:
+        return ""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    from rapport.redaction import redact
+
+    text = redact(" ".join(raw.replace(b"\0", b" ").decode(errors="replace").split()))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _run_of(pid: int | None, var_dir: Path | None) -> str:
+    """The Rapport run (from ``var/run.lock``) ``pid`` is, if it is one."""
+    if pid is None or var_dir is None:
+        return ""
+    from rapport.run_lock import LOCK_FILE, read_holder
+
+    holder = read_holder(var_dir / LOCK_FILE)
+    if holder is None or holder.pid != pid:
+        return ""
+    return f"`{holder.command}` started {holder.started_at}"

@@ -13,9 +13,9 @@
     {%- if codes | length == 0 -%}
         cast(null as {{ dbt.type_string() }})
     {%- else -%}
-        case {{ column_name }}
+        case
         {%- for code, label in codes %}
-            when {{ code }} then '{{ label | replace("'", "''") }}'
+            when {{ column_name }} = {{ code }} then '{{ label | replace("'", "''") }}'
         {%- endfor %}
             when {{ column_name }} >= 100000000
                 then {{ dbt.concat(["'custom option '", "cast(" ~ column_name ~ " as " ~ dbt.type_string() ~ ")"]) }}

@@ -9,6 +9,7 @@ date-time with :mod:`ml.notes.timeexpr`. E-mail addresses and phone numbers are 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from ml.notes.suggestion import (
     TASK,
     Suggestion,
 )
-from ml.notes.text import fold, sentences
+from ml.notes.text import blank_mail_headers, fold, sentences
 from ml.notes.timeexpr import Mention, Resolved, group_atoms, resolve
 
 SUBJECT_MAX_CHARS = 120
@@ -73,7 +74,7 @@ def analyze(
     """
     if not text or not text.strip():
         return []
-    folded = fold(text)
+    folded = blank_mail_headers(fold(text))
     forced = get_language(language) if language else None
     candidates = [get_language(code) for code in settings.languages] if not forced else [forced]
     note_language = forced or _primary(folded, candidates)
@@ -127,6 +128,43 @@ class _Clause:
     content: list[tuple[int, int]] = field(default_factory=list)
     mention: Mention | None = None
     issue: tuple[int, int] | None = None
+    also_task: bool = False  # a request naming collateral and a deal document ("case study and a quote")
+
+
+def _inherits_intent(cues: Cues, previous: _Clause) -> bool:
+    """A clause joined by a sequencing connector ("then", "and", "然后", "并") to a clause stating a plan
+    shares that plan, unless it states its own tense, negation or hedge."""
+    return (
+        previous.cues.future
+        and not previous.cues.negated
+        and not previous.cues.past
+        and not cues.future
+        and not cues.past
+        and not cues.negated
+    )
+
+
+_COORDINATION = re.compile(r"\b(?:and|plus|as well as)\b|[&+,、，和及与]|以及|还有")
+
+
+def _same_noun(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two named items are two objects only when coordinated ("the case study and a quote",
+    "报价单和条款说明"); "a copy of the signed MSA", "proposal deck", "合同资料" are one."""
+    first, second = sorted((a, b))
+    return first[1] >= second[0] or _COORDINATION.search(text[first[1] : second[0]]) is None
+
+
+def _also_task(content: Suggestion, settings: AnalysisSettings) -> Suggestion:
+    """The task for the deal document asked for in the same clause as collateral."""
+    fields = {key: value for key, value in content.fields.items() if key in ("due", "subject")}
+    return Suggestion(
+        type=TASK,
+        span=content.span,
+        text=content.text,
+        fields=fields,
+        confidence=round(max(content.confidence - 0.1, 0.0), 3),
+        language=content.language,
+    )
 
 
 def _analyze_sentence(
@@ -138,13 +176,19 @@ def _analyze_sentence(
     settings: AnalysisSettings,
 ) -> list[Suggestion]:
     primary = languages[0]
-    clauses = [
-        _read_clause(sentence, start, end, connector, languages)
-        for start, end, connector in primary.clauses(sentence)
-    ]
+    clauses: list[_Clause] = []
+    for start, end, connector in primary.clauses(sentence):
+        clauses.append(
+            _read_clause(sentence, start, end, connector, languages, clauses[-1] if clauses else None)
+        )
+    if any(c.issue is not None for c in clauses) and any(
+        lang.resolves_issue(c.text) for c in clauses for lang in languages
+    ):
+        for clause in clauses:
+            clause.issue = None
     _merge_sent_on(clauses, primary)
     _attach_orphan_mentions(clauses)
-    _carry_dates(clauses)
+    _carry_dates(clauses, primary)
     _drop_continuations(clauses)
     mixed = len(languages) > 1
     out: list[Suggestion] = []
@@ -155,6 +199,8 @@ def _analyze_sentence(
             )
             if suggestion is not None:
                 out.append(suggestion)
+                if clause.also_task:
+                    out.append(_also_task(suggestion, settings))
     issue_clauses = [c for c in clauses if c.issue is not None]
     if issue_clauses:
         start = offset + issue_clauses[0].start
@@ -174,7 +220,12 @@ def _analyze_sentence(
 
 
 def _read_clause(
-    sentence: str, start: int, end: int, connector: bool, languages: list[LanguageAnalyzer]
+    sentence: str,
+    start: int,
+    end: int,
+    connector: bool,
+    languages: list[LanguageAnalyzer],
+    previous: _Clause | None = None,
 ) -> _Clause:
     text = sentence[start:end]
     primary = languages[0]
@@ -191,7 +242,11 @@ def _read_clause(
         past=any(c.past for c in cue_list),
         future=any(c.future for c in cue_list),
         negated=any(c.negated for c in cue_list),
+        rebook=any(c.rebook for c in cue_list),
     )
+    if connector and previous is not None and _inherits_intent(cues, previous):
+        # "Arrange a site visit and then call Greg": a step sequenced after a planned one is planned too.
+        cues = Cues(past=False, future=True, negated=False)
     clause = _Clause(start, end, connector, text, mentions, triggers, cues)
     clause.issue = next((span for lang in languages if (span := lang.issue_span(text)) is not None), None)
     if not cues.negated:
@@ -206,12 +261,24 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
     request = any(lang.has_request(text) for lang in languages)
     strong = [t for t in clause.triggers if t.strength == STRONG]
     weak = [t for t in clause.triggers if t.strength == WEAK]
+    if clause.cues.rebook:
+        # "Reschedule the workshop that was called off", "培训推迟了，要重新定时间": finding a new date is
+        # a task of ours, whatever the cancelled thing was and whenever it was.
+        first = min(clause.triggers, key=lambda t: t.start) if clause.triggers else None
+        clause.action = Trigger(first.start, first.end, TASK, STRONG, None) if first else None
+        clause.action_type = TASK
+        return
     if content and (delivery or request):
         if clause.cues.past and not clause.cues.future and not request:
             return
         tasks = [t for t in clause.triggers if t.type == TASK]
         anchor = min(tasks, key=lambda t: t.start) if tasks else None
         clause.action, clause.action_type, clause.content = anchor, CONTENT_REQUEST, content
+        clause.also_task = any(
+            (span := lang.deal_document_span(text)) is not None
+            and not any(_same_noun(text, span, item) for item in content)
+            for lang in languages
+        )
         return
     if strong:
         chosen = min(strong, key=lambda t: t.start)
@@ -226,6 +293,13 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
     if chosen.type in (APPOINTMENT, PHONE_CALL, TASK) and clause.cues.past and not clause.cues.future:
         return
     clause.action, clause.action_type = chosen, chosen.type
+    if chosen.type == APPOINTMENT and request:
+        # "They want a demo and a trial licence": the coordinated deal document is a task of its own.
+        clause.also_task = any(
+            (span := lang.deal_document_span(text)) is not None
+            and not _same_noun(text, span, (chosen.start, chosen.end))
+            for lang in languages
+        )
 
 
 def _attach_orphan_mentions(clauses: list[_Clause]) -> None:
@@ -266,17 +340,38 @@ def _shift_atom(atom: Any, delta: int) -> Any:
     return replace(atom, start=atom.start + delta, end=atom.end + delta)
 
 
-def _carry_dates(clauses: list[_Clause]) -> None:
+def _carry_dates(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
     """``"周一早上8点……，然后11点做演示"``: a later clause of the same sentence that gives only a clock
-    time (no day) is on the day an earlier clause named."""
+    time (no day) is on the day an earlier clause named; "the next morning at 9", "第二天上午9点" on
+    the day after it."""
     day_atoms: tuple[Any, ...] = ()
     for clause in clauses:
         undated = [m for m in clause.mentions if not m.has_date]
         if day_atoms and clause.action_type is not None and undated and len(undated) == len(clause.mentions):
-            clause.mentions = [Mention(m.start, m.end, day_atoms + m.atoms) for m in undated]
+            carried = day_atoms
+            if language.is_next_day(clause.text):
+                carried = tuple(_next_day(a) for a in day_atoms)
+            clause.mentions = [Mention(m.start, m.end, carried + m.atoms) for m in undated]
         dated = [m for m in clause.mentions if m.has_date]
         if dated:
             day_atoms = tuple(a for a in dated[-1].atoms if a.kind in _DAY_KINDS)
+
+
+def _next_day(atom: Any) -> Any:
+    """The same day atom one day later (a weekday stays a weekday of the same week)."""
+    from dataclasses import replace
+
+    if atom.kind == "rel_day":
+        return replace(atom, value=(atom.value[0] + 1,))
+    if atom.kind == "weekday":
+        return replace(atom, value=((atom.value[0] + 1) % 7, *atom.value[1:]))
+    if atom.kind == "day_of_month" and atom.value[0] < 28:  # the 28th + 1 may be in the next month
+        return replace(atom, value=(atom.value[0] + 1,))
+    if atom.kind == "abs_date":
+        year, month, day = atom.value
+        following = datetime(year or 2001, month, day) + timedelta(days=1)  # 2001: not a leap year
+        return replace(atom, value=(year, following.month, following.day))
+    return atom
 
 
 _DAY_KINDS = frozenset({"rel_day", "weekday", "abs_date", "day_of_month"})
@@ -354,7 +449,9 @@ def _action_suggestion(
         resolve(mention, created_on, role, default_time) if mention is not None else None
     )
     if resolved is not None and resolved.at < created_on:
-        return None
+        if not clause.cues.rebook:
+            return None
+        resolved, mention = None, None  # the date of the cancelled event, not of the new one
     if kind in START_TYPES and mention is None and not clause.cues.future:
         return None
     fields: dict[str, Any] = {}

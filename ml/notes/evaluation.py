@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from ml.notes.suggestion import SUGGESTION_TYPES, Suggestion
+from rapport.errors import RapportInputError
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 
 
-class EvaluationDataError(ValueError):
+class EvaluationDataError(RapportInputError, ValueError):
     """An evaluation file line that is not a labelled note."""
 
 
@@ -255,5 +256,21 @@ def format_report(report: EvalReport, title: str) -> str:
 
 
 def default_eval_files() -> dict[str, Path]:
-    """The shipped evaluation sets by language code."""
+    """The shipped evaluation sets by language code (splits ``dev`` and ``test``)."""
     return {"en": EVAL_DIR / "notes_en.jsonl", "zh": EVAL_DIR / "notes_zh.jsonl"}
+
+
+def second_eval_files() -> dict[str, Path]:
+    """The second labelled sets by language code (splits ``dev2`` and ``test2``), written after the
+    first sets' figures were known, in sellers' styles, and labelled before the analyser ran on them."""
+    return {"en": EVAL_DIR / "notes2_en.jsonl", "zh": EVAL_DIR / "notes2_zh.jsonl"}
+
+
+SPLITS = ("dev", "test", "dev2", "test2", "all")
+
+
+def eval_files_for_split(split: str) -> dict[str, Path]:
+    """The evaluation files holding ``split`` (``all`` = every note of the first sets)."""
+    if split not in SPLITS:
+        raise EvaluationDataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    return second_eval_files() if split in ("dev2", "test2") else default_eval_files()

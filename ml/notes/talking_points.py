@@ -21,6 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from ml.notes.text import fold, has_han, sentences
+from rapport.errors import RapportInputError
 
 if TYPE_CHECKING:
     import duckdb
@@ -81,7 +82,7 @@ DEFAULT_CATEGORIES = ("sports", "family", "vacation", "entertainment")
 SNIPPET_MAX_CHARS = 300
 
 
-class UnknownCategoryError(ValueError):
+class UnknownCategoryError(RapportInputError, ValueError):
     """A talking-point category with no keyword list."""
 
 

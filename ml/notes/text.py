@@ -88,3 +88,19 @@ def script_counts(text: str) -> tuple[int, int]:
 
 def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
+
+
+# Header lines of a forwarded or quoted e-mail ("From: …", "> 发件人：…", "---------- Forwarded message
+# ---------", "转发邮件"): they name the mail, they are not the seller's notes.
+_MAIL_HEADER = re.compile(
+    r"^[ \t>]*(?:(?:from|to|cc|bcc|sent|date|subject|reply-to|发件人|收件人|抄送|主题|发送时间|日期)[ \t]*[:：].*"
+    r"|-*[ \t]*(?:forwarded message|original message|fwd?:|转发邮件|转发[:：]?|原始邮件)[ \t]*-*)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def blank_mail_headers(text: str) -> str:
+    """``text`` with forwarded e-mail header lines blanked by spaces (same length, offsets kept)."""
+    if "\n" not in text:
+        return text
+    return _MAIL_HEADER.sub(lambda m: " " * len(m.group()), text)

@@ -61,7 +61,7 @@ def test_every_contract_table_is_extracted_then_validated(dag):
         extract = dag.get_task(f"extract.extract_{table}")
         validate = dag.get_task(f"validate.validate_{table}")
         assert "extract.prepare_source" in extract.upstream_task_ids
-        assert validate.task_id in {t.task_id for t in dag.tasks}
+        assert extract.task_id in validate.get_flat_relative_ids(upstream=True), table
     party = dag.get_task("validate.validate_activityparty")
     for activity in ("email", "phonecall", "appointment", "task"):
         assert f"validate.validate_{activity}" in party.get_flat_relative_ids(upstream=True)

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from rapport.contract import ACTIVITY_TABLES, load_contract
+from rapport.contract_arrow import ARROW_TYPES
 from rapport.sample import SCALES, GenerationSummary, ScaleError, generate, resolve_scale
-from rapport.sample.writer import ARROW_TYPES
 
 END = date(2025, 6, 1)
 END_TS = datetime(2025, 6, 1)

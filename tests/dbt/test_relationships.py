@@ -26,7 +26,7 @@ from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
-SELECTION = "path:models/staging path:models/intermediate/relationships path:models/marts/relationships"
+SELECTION = "path:models/staging/crm path:models/intermediate/relationships path:models/marts/relationships"
 KPI_COLUMNS = [
     *(
         f"{measure}{window}_count"

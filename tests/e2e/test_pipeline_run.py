@@ -16,6 +16,7 @@ to a real PostgreSQL database. The module checks, in order:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -152,11 +153,36 @@ def first_run(installation: Installation) -> subprocess.CompletedProcess:
 
 def test_first_run_succeeds_and_says_what_it_did(first_run):
     summary = first_run.stdout
-    assert "[48/48]" in summary or "Done in" in summary
+    # the progress reached every task of the DAG ("[N/N]"), then the run ended
+    finished = re.findall(r"\[\s*(\d+)/(\d+)\]", summary)
+    assert finished and finished[-1][0] == finished[-1][1], finished[-3:]
+    assert re.search(r"^Done in \d+ s\.$", summary, re.MULTILINE)
     assert f"Rapport run for {DS.isoformat()}" in summary
     assert "counts reconcile (raw = clean + quarantined) for every table" in summary
     assert "champions    rapport_lead_scoring v1" in summary
     assert "FAILED" not in summary
+
+
+def test_the_run_has_offline_data_docs_and_a_real_duration(installation, first_run):
+    index = installation.home / "gx" / "data_docs" / "index.html"
+    assert f"data docs    {index}" in first_run.stdout
+    tables = _query(installation.warehouse, "select count(*) from audit.reconciliation where raw_rows > 0")
+    assert index.read_text().count('<td class="') == tables[0][0]  # one row per validated table
+    rows = _query_sqlite(
+        installation.home / "airflow" / "airflow.db",
+        "select start_date, end_date from dag_run where dag_id = 'sales_insights'",
+    )
+    (start, end), *_ = rows
+    assert not start.startswith(DS.isoformat())  # not the logical date: the moment it started
+    assert start < end
+
+
+def _query_sqlite(database: Path, sql: str) -> list[tuple]:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        return connection.execute(sql).fetchall()
 
 
 def test_every_contract_table_reconciles(installation, first_run):

@@ -6,7 +6,10 @@ a worse challenger does not replace it, a failed training leaves it alone, scori
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +25,6 @@ from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, wr
 from ml.targets import get_target
 from ml.tracking import git_sha, mlflow_store
 from ml.train import split_by_close
-from rapport.settings import PROJECT_ROOT
 from rapport.warehouse import connect
 from tests.ml.support import AS_OF, FAST_CONFIG, auc, write_spec_yaml
 
@@ -247,10 +249,24 @@ def test_tracking_uri_is_restored_after_use(installation):
     assert mlflow.get_tracking_uri() == before
 
 
-def test_git_sha_of_the_checkout():
-    sha = git_sha(PROJECT_ROOT)
-    assert sha == "unknown" or re.fullmatch(r"[0-9a-f]{40}", sha)
-    assert git_sha(Path("/")) == "unknown"
+def test_git_sha_of_a_checkout(tmp_path):
+    """The commit of a repository made here (independent reading: git rev-parse); unknown outside git."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: git_sha can only say unknown")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t"}
+    env |= {"GIT_COMMITTER_EMAIL": "t@example.org", "PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "first"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+    expected = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True, text=True, env=env
+    ).stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{40}", expected)
+    assert git_sha(repo) == expected
+    outside = tmp_path / "not_a_repo"
+    outside.mkdir()
+    assert git_sha(outside) == "unknown"
 
 
 def test_scores_are_reproducible_from_the_same_bundle(installation):

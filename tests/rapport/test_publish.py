@@ -38,6 +38,23 @@ def test_publish_copies_every_mart_to_duckdb_and_parquet(settings):
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == 3
 
 
+def test_tables_looked_up_by_record_are_written_in_that_order(settings):
+    build_marts(settings, 1)
+    with warehouse.connect(settings.warehouse_path) as connection:
+        # rows land shuffled: record ids descending, types interleaved
+        connection.execute(
+            "CREATE TABLE marts.fct_things_daily AS SELECT CASE WHEN range % 2 = 0 THEN 'lead' ELSE 'account' END "
+            "AS record_type, (1000 - range)::VARCHAR AS record_id, range AS n FROM range(1000)"
+        )
+    publish_marts(settings, date(2026, 11, 1))
+    with duckdb.connect(str(published_database(settings)), read_only=True) as reader:
+        stored = reader.execute("select record_type, record_id from fct_things_daily").fetchall()
+        assert reader.execute("select count(*) from fct_things_daily").fetchone()[0] == 1000
+    assert stored == sorted(stored)  # stored order = (record_type, record_id): zonemaps can skip row groups
+    parquet = published_parquet_dir(settings) / "fct_things_daily.parquet"
+    assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == 1000
+
+
 def test_audit_tables_are_published_with_their_schema_as_prefix(settings):
     build_marts(settings, 1)
     with warehouse.connect(settings.warehouse_path) as connection:

@@ -25,9 +25,13 @@ def _warehouse(path: Path) -> None:
             "create table audit.dbt_runs (ds date, models_built int, tests_passed int, tests_warned int, "
             "finished_at timestamp)"
         )
-        connection.execute("create table ml.lead_score_history (as_of_date date, scored_at timestamp)")
+        connection.execute(
+            "create table ml.lead_score_history (as_of_date date, scored_at timestamp, status varchar)"
+        )
         # an earlier sample run on the same date: 277 leads scored, 15 tables extracted
-        connection.execute("insert into ml.lead_score_history select ?, ? from range(277)", [DS, EARLIER])
+        connection.execute(
+            "insert into ml.lead_score_history select ?, ?, 'scored' from range(277)", [DS, EARLIER]
+        )
         connection.execute(
             "insert into audit.extract_manifest select ?, 1000, ? from range(15)", [DS, EARLIER]
         )

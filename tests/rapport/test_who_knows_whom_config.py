@@ -24,7 +24,7 @@ def test_defaults_reach_dbt_as_vars() -> None:
     assert variables["who_knows_whom_opt_out"] == []
     assert variables["who_knows_whom_strength_half_at"] == 10.0
     assert variables["who_knows_whom_email_received_weight"] > variables["who_knows_whom_email_sent_weight"]
-    assert "gmail.com" in variables["who_knows_whom_free_mail_domains"]
+    assert "gmail.com" in variables["mail_free_mail_domains"]  # the one free-mail list, [mail]
 
 
 @pytest.mark.parametrize(

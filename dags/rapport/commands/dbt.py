@@ -32,8 +32,8 @@ def split_command(dbt_args: list[str]) -> tuple[str, list[str]]:
     return command, rest
 
 
-def warehouse_holder_message(path: Path) -> str | None:
-    """Why the warehouse cannot be opened for writing now (another process holds it), else ``None``."""
+def warehouse_holder_message(path: Path, var_dir: Path | None = None) -> str | None:
+    """Why the warehouse cannot be opened for writing now (which process holds it, what to do), else None."""
     import duckdb
 
     from rapport import warehouse
@@ -42,14 +42,10 @@ def warehouse_holder_message(path: Path) -> str | None:
         with warehouse.connect(path):
             return None
     except duckdb.IOException as error:
-        if "lock" not in str(error).lower():
+        message = warehouse.lock_conflict_message(path, str(error), var_dir)
+        if message is None:
             raise
-        holder = str(error).split("(PID", 1)[1].split(")", 1)[0].strip() if "(PID" in str(error) else ""
-        who = f"process {holder}" if holder else "another process"
-        return (
-            f"the warehouse {path} is in use by {who} (a DAG run or another `rapport` command; DuckDB allows "
-            "one writer): wait until it ends, or read the published copy var/published/marts.duckdb"
-        )
+        return message
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,14 +65,17 @@ def run(args: argparse.Namespace) -> int:
     config = load_config()
     command, rest = split_command(args.dbt_args)
     if command not in _NO_WAREHOUSE and not any(a in rest for a in ("-h", "--help")):
-        message = warehouse_holder_message(settings.warehouse_path)
+        message = warehouse_holder_message(settings.warehouse_path, settings.var_dir)
         if message:
             raise CommandError(message)
     print(f"dbt {command}: running (dbt prints each model as it finishes) ...", flush=True)
     try:
         summary = run_dbt(command, settings=settings, config=config, as_of=as_of, extra=rest)
-    except DbtRunError as error:
-        raise CommandError(str(error)) from error
+    except DbtRunError as error:  # the warehouse may have been taken between the check and dbt's own connect
+        from rapport.warehouse import lock_conflict_message
+
+        lock = lock_conflict_message(settings.warehouse_path, str(error), settings.var_dir)
+        raise CommandError(lock or str(error)) from error
     if command == "docs generate" and summary.succeeded:
         print(
             f"dbt docs written to {settings.dbt_target_dir / 'index.html'}; `rapport dbt docs serve` shows them"

@@ -43,7 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "files", nargs="*", help="labelled JSON Lines files (default: the shipped EN and ZH sets)"
     )
     evaluate.add_argument(
-        "--split", choices=("dev", "test", "all"), default="all", help="which half of the labelled notes"
+        "--split",
+        choices=("dev", "test", "dev2", "test2", "all"),
+        default="all",
+        help="which split of the labelled notes (dev2/test2: the second set)",
     )
     evaluate.add_argument("--errors", action="store_true", help="also list the notes the analyser got wrong")
     evaluate.set_defaults(handler=run_evaluate)
@@ -135,13 +138,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from ml.notes import analyze
     from ml.notes.evaluation import (
         EvaluationDataError,
-        default_eval_files,
+        eval_files_for_split,
         evaluate,
         format_report,
         load_eval_set,
     )
 
-    files = [Path(name) for name in args.files] or list(default_eval_files().values())
+    files = [Path(name) for name in args.files] or list(eval_files_for_split(args.split).values())
     for path in files:
         if not path.is_file():
             raise CommandError(f"{path}: no such evaluation file")

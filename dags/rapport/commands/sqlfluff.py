@@ -9,6 +9,7 @@ as plain ``sqlfluff lint`` would with the vars passed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -28,12 +29,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _toml_value(value: Any) -> str:
+    """A value as TOML: strings, numbers, booleans, arrays and inline tables (what Config.dbt_vars holds)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
 def context_config(variables: dict[str, Any]) -> str:
-    """An SQLFluff config section passing the scalar ``variables`` to dbt (lists and dicts have defaults)."""
-    lines = ["[sqlfluff:templater:dbt:context]"]
-    for name, value in sorted(variables.items()):
-        if isinstance(value, bool | int | float) or (isinstance(value, str) and value and "\n" not in value):
-            lines.append(f"{name} = {value}")
+    """An SQLFluff config (pyproject.toml form) passing every var, lists and tables too, to the dbt templater.
+
+    TOML, not INI, because INI cannot hold the lists and tables some tunables are; the models' var() calls
+    have no fallbacks (rapport.toml is the one home of every default).
+    """
+    lines = ["[tool.sqlfluff.templater.dbt.context]"]
+    lines += [f"{name} = {_toml_value(value)}" for name, value in sorted(variables.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -45,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.sqlfluff_args:
         raise CommandError("give a sqlfluff command, e.g. `rapport sqlfluff lint dbt_project/models`")
     settings = Settings.from_env()
-    config_path = settings.var_dir / "sqlfluff" / "vars.cfg"
+    config_path = settings.var_dir / "sqlfluff" / "pyproject.toml"  # sqlfluff reads TOML only by this name
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config = load_config()
     config_path.write_text(context_config(config.dbt_vars()))

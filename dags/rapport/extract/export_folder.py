@@ -88,6 +88,7 @@ def locate_table_files(export_dir: Path, table: str) -> TableFiles | None:
         )
     ]
     if not candidates:
+        _refuse_misnamed_table(export_dir, table)
         return None
     if len(candidates) > 1:
         names = ", ".join(entry.name for entry in candidates)
@@ -119,6 +120,91 @@ def locate_table_files(export_dir: Path, table: str) -> TableFiles | None:
     return TableFiles(table=table, format=formats.pop() or "", paths=tuple(files))
 
 
+OTHER_FORMATS = {  # suffix -> what to do instead
+    ".xlsx": "save it as CSV UTF-8 (comma delimited)",
+    ".xls": "save it as CSV UTF-8 (comma delimited)",
+    ".json": "export it as CSV or Parquet",
+    ".tsv": "export it comma-separated as .csv",
+    ".txt": "export it comma-separated as .csv",
+    ".zip": "unzip it into the export folder",
+    ".csv.zip": "unzip it into the export folder",
+}
+
+
+def _refuse_misnamed_table(export_dir: Path, table: str) -> None:
+    """A table that is there but cannot be read as given is an error naming it, not "no such table".
+
+    ``account.csv/`` (a folder named like a file), ``account.xlsx``, ``account.zip``, ``Account .csv``.
+    """
+    for entry in sorted(export_dir.iterdir()):
+        name = entry.name.lower()
+        if name.startswith((".", "_")):
+            continue
+        if entry.is_dir() and _suffix_format(name) and _stem(name) == table:
+            raise ExportReadError(
+                f"{entry} is a folder, not a file: a table is one file named {table}.csv (or .parquet) or a folder "
+                f"named {table} holding its files; rename the folder to {table} or put the file there instead"
+            )
+        for suffix, fix in OTHER_FORMATS.items():
+            if name == f"{table}{suffix}":
+                raise ExportReadError(
+                    f"{entry} is not a format Rapport reads for table {table} (.csv, .csv.gz, .parquet or a "
+                    f"folder of them): {fix}"
+                )
+        if (entry.is_file() and _suffix_format(name) and _stem(name).strip() == table) or (
+            entry.is_dir() and name.strip() == table
+        ):
+            raise ExportReadError(
+                f"{entry.name!r} in {export_dir} has blanks around the table name {table}: rename it to "
+                f"{table}{'' if entry.is_dir() else name[len(_stem(name)) :]}"
+            )
+
+
+SEPARATORS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _refuse_other_separator(first: list[str], files: TableFiles, table: Table) -> None:
+    """A first line that is one field holding contract names split by ``;``, tab or ``|`` (Excel in many
+    European locales writes ``;``): a clear error instead of "not the contract's names"."""
+    if len(first) != 1:
+        return
+    known = known_column_names(table)
+    for separator, name in SEPARATORS.items():
+        fields = [field.strip().strip('"').lower() for field in first[0].split(separator)]
+        if len(fields) > 1 and (
+            table.primary_key in fields or sum(f in known for f in fields) * 2 >= len(fields)
+        ):
+            raise ExportReadError(
+                f"{files.paths[0]} separates its columns with a {name} ({separator!r}), not a comma: Rapport reads "
+                'comma-separated CSV (RFC 4180). Export again as comma-separated (Excel: "CSV UTF-8 (Comma '
+                'delimited)"; Power Automate / Data Export: delimiter ,)'
+            )
+
+
+def line_ends(path: Path, limit: int = 256 << 20) -> tuple[int | None, int | None]:
+    """(first line ending in CRLF, first line ending in a bare LF), outside quoted values; None when absent.
+
+    Reads at most ``limit`` bytes (called only after a CSV failed to read, to explain why)."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:  # type: ignore[operator]
+        data = handle.read(limit)
+    crlf = lf = None
+    quoted = False
+    for number, segment in enumerate(data.split(b"\n")[:-1], start=1):
+        quoted ^= segment.count(b'"') % 2 == 1  # a doubled quote inside a value toggles twice
+        if quoted:
+            continue  # a line break inside a quoted value
+        if segment.endswith(b"\r"):
+            crlf = crlf or number
+        else:
+            lf = lf or number
+        if crlf and lf:
+            break
+    return crlf, lf
+
+
 def first_csv_record(path: Path) -> list[str]:
     """The first record of a CSV file (BOM removed), or [] for an empty file."""
     import gzip
@@ -145,6 +231,7 @@ def csv_layout(files: TableFiles, table: Table, export_dir: Path) -> CsvLayout:
     if table.primary_key in first or sum(field in known for field in first) * 2 >= len(first):
         return CsvLayout(header=True, groups=_header_groups(files))
     model = find_model_json(files, export_dir)
+    _refuse_other_separator(first, files, table)
     if model is None and looks_like_header(first):
         shown = ", ".join(first[:8]) + (", ..." if len(first) > 8 else "")
         raise ExportReadError(
@@ -287,6 +374,15 @@ def describe_error(error: Exception, files: TableFiles) -> ExportReadError | Tra
         )
     line = _after(text, "CSV Error on Line:")
     file_name = _after(text, "file =") or files.display
+    if files.format == "csv":
+        for path in files.paths if not _after(text, "file =") else (Path(file_name),):
+            crlf, lf = line_ends(path) if path.is_file() else (None, None)
+            if crlf and lf:
+                return ExportReadError(
+                    f"{path} mixes Windows (CRLF) and Unix (LF) line ends (line {crlf} ends with CRLF, line {lf} "
+                    "with LF), which is not a well-formed CSV: convert it to one kind (e.g. dos2unix or unix2dos) "
+                    "or export it again"
+                )
     reason = _csv_reason(text)
     original = _original_line(text)
     shown = f" (the line reads: {original})" if original else ""

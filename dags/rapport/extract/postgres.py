@@ -187,7 +187,9 @@ def land_postgres_table(
             scratch.execute(
                 f"COPY (SELECT * FROM read_csv({sql_string(str(csv_path))}, header = false, auto_detect = false, "
                 f"columns = {{{column_spec}}}, delim = ',', quote = '\"', escape = '\"', "
-                f"allow_quoted_nulls = false, max_line_size = {64 * 1024 * 1024})) "
+                f"allow_quoted_nulls = false, max_line_size = {64 * 1024 * 1024}, "
+                # the staging folder is named ds=<date>.tmp-...: no column from the path
+                "hive_partitioning = false)) "
                 f"TO {sql_string(str(out_file))} (FORMAT parquet, COMPRESSION zstd)"
             )
         finally:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -24,6 +25,7 @@ from rapport.extract.source import Source
 from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
+MAIL_SUMMARY_FILE = "_mail_summary.json"  # beside a run's converted mail export: its counts and notes
 
 
 def prepare_source(
@@ -112,12 +114,14 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             exclude_addresses=config.mail.exclude_addresses,
             alias_min_senders=config.mail.alias_min_senders,
             aliases=_aliases(config.mail.aliases_file),
+            free_mail_domains=config.mail.free_mail_domains,
         )
         if (export_dir / "_address_audit.parquet").exists():  # lists, aliases, robots: audit.mail_addresses
             from rapport.extract.mail.audit import record_address_audit
 
             record_address_audit(settings, ds, export_dir)
         log.info("converted mail archive %s: %s", archive, summary)
+        (staging / MAIL_SUMMARY_FILE).write_text(json.dumps(summary.to_dict(), indent=1), encoding="utf-8")
         if run_folder.exists():
             shutil.rmtree(run_folder)
         staging.rename(run_folder)
@@ -137,7 +141,6 @@ def _aliases(aliases_file: str) -> dict[str, list[str]] | None:
 
 def _convert_mapped(source: Source, settings: Settings, ds: date | None) -> Path:
     """Convert the mapped files into ``var/mapped/ds=<ds>/export`` (replacing an earlier conversion)."""
-    import json
 
     from rapport.extract.mapped import (
         MAPPING_SUMMARY_FILE,

@@ -345,14 +345,35 @@ def _clock(moment: np.ndarray, timeline: Timeline) -> np.ndarray:
 
 
 # --- e-mail threads -------------------------------------------------------------------------------------
-def _emails(
-    rng: np.random.Generator, world: World, episode_of_thread: np.ndarray, sink: Sink, labels: list[pa.Table]
-) -> int:
-    ep, timeline, people = world.episodes, world.timeline, world.people
-    n_threads = len(episode_of_thread)
-    if n_threads == 0:
-        return 0
-    e = episode_of_thread
+@dataclass(frozen=True)
+class _ThreadStarts:
+    """Per thread: when it starts, who writes on each side, who is copied and when each side stops."""
+
+    start: np.ndarray
+    customer: np.ndarray
+    ours: np.ndarray
+    initiator: np.ndarray
+    cap_ours: np.ndarray
+    cap_customer: np.ndarray
+    cc_customer: np.ndarray
+    cc_ours: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Messages:
+    """Every message of every thread, ordered thread by thread (``parent`` indexes these rows, -1 = none)."""
+
+    thread: np.ndarray
+    depth: np.ndarray
+    side: np.ndarray
+    sent: np.ndarray
+    parent: np.ndarray
+    is_self: np.ndarray
+
+
+def _thread_starts(rng: np.random.Generator, world: World, e: np.ndarray) -> _ThreadStarts:
+    ep, timeline = world.episodes, world.timeline
+    n_threads = len(e)
     quiet = ep.quiet_from[e]
     window_end = np.minimum(ep.end[e], quiet)
     chase = (quiet < ep.end[e]) & (rng.random(n_threads) < 0.2)
@@ -368,14 +389,17 @@ def _emails(
     cc_customer = np.where(cc_customer == customer, -1, cc_customer)
     manager = world.org.user_parent[ours]
     cc_ours = np.where((rng.random(n_threads) < 0.1) & (manager >= 0), manager, -1)
+    return _ThreadStarts(start, customer, ours, initiator, cap_ours, cap_customer, cc_customer, cc_ours)
 
-    # grow all threads one level at a time
+
+def _grow_threads(rng: np.random.Generator, ep: Any, e: np.ndarray, starts: _ThreadStarts) -> _Messages:
+    """Grow all threads one level at a time (replies and nudges), then order the messages thread by thread."""
     thread_parts, depth_parts, side_parts, time_parts, parent_parts, self_parts = [], [], [], [], [], []
-    alive = np.arange(n_threads)
-    side = initiator.copy()
-    moment = start.copy()
-    parent = np.full(n_threads, -1, dtype=np.int64)
-    is_self = np.zeros(n_threads, dtype=bool)
+    alive = np.arange(len(e))
+    side = starts.initiator.copy()
+    moment = starts.start.copy()
+    parent = np.full(len(e), -1, dtype=np.int64)
+    is_self = np.zeros(len(e), dtype=bool)
     emitted = 0
     for level in range(MAX_THREAD):
         if len(alive) == 0:
@@ -405,43 +429,35 @@ def _emails(
         next_time = moment + np.maximum(np.where(reply, reply_latency, nudge_latency), 3 * MINUTE).astype(
             np.int64
         )
-        cap = np.where(next_side == CUSTOMER, cap_customer[alive], cap_ours[alive])
+        cap = np.where(next_side == CUSTOMER, starts.cap_customer[alive], starts.cap_ours[alive])
         go_on = (reply | nudge) & (next_time < cap)
         alive, side, moment = alive[go_on], next_side[go_on], next_time[go_on]
         parent, is_self = index[go_on], nudge[go_on]
 
     thread = np.concatenate(thread_parts)
     depth = np.concatenate(depth_parts)
-    side = np.concatenate(side_parts)
-    sent = np.concatenate(time_parts)
-    parent = np.concatenate(parent_parts)
-    is_self = np.concatenate(self_parts)
-    # order messages thread by thread
+    all_parents = np.concatenate(parent_parts)
     order = np.lexsort((depth, thread))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    thread, depth, side, sent, is_self = thread[order], depth[order], side[order], sent[order], is_self[order]
-    parent = np.where(parent[order] >= 0, rank[np.maximum(parent[order], 0)], -1)
-    n = len(thread)
-    te = e[thread]
-    outgoing = side == OURS
-    sender = np.where(outgoing, ours[thread], customer[thread])
-    recipient = np.where(outgoing, customer[thread], ours[thread])
-
-    activity_id = guids(rng, n)
-    sender_email = take(people.email, sender)
-    domain = pc.replace_substring_regex(sender_email, "^[^@]*@", "")
-    message_id = pc.binary_join_element_wise(
-        pa.array(["<"] * n), hex_tokens(rng, n, 12), pa.array(["@"] * n), domain, pa.array([">"] * n), ""
+    return _Messages(
+        thread=thread[order],
+        depth=depth[order],
+        side=np.concatenate(side_parts)[order],
+        sent=np.concatenate(time_parts)[order],
+        parent=np.where(all_parents[order] >= 0, rank[np.maximum(all_parents[order], 0)], -1),
+        is_self=np.concatenate(self_parts)[order],
     )
-    has_parent = parent >= 0
-    in_reply_to = _scatter(take(message_id, parent[has_parent]), np.flatnonzero(has_parent), n)
-    parent_activity = _scatter(take(activity_id, parent[has_parent]), np.flatnonzero(has_parent), n)
-    # conversationindex: 22-byte header per thread + one 5-byte block per reply level (hex)
+
+
+def _conversation_index(
+    rng: np.random.Generator, messages: _Messages, n_threads: int, thread_start: np.ndarray
+) -> pa.Array:
+    """conversationindex: a 22-byte header per thread + one 5-byte block per reply level (hex)."""
+    n, thread = len(messages.thread), messages.thread
     header = hex_tokens(rng, n_threads, 22, upper=True)
     block = hex_tokens(rng, n, 5, upper=True)
-    thread_start = np.searchsorted(thread, np.arange(n_threads))
-    pieces_per_message = depth + 1
+    pieces_per_message = messages.depth + 1
     flat_message = np.repeat(np.arange(n), pieces_per_message)
     flat_position = np.arange(len(flat_message)) - np.repeat(
         np.cumsum(pieces_per_message) - pieces_per_message, pieces_per_message
@@ -453,27 +469,45 @@ def _emails(
     )
     pieces = pa.concat_arrays([header, block]).take(pa.array(flat_index))
     offsets = np.concatenate(([0], np.cumsum(pieces_per_message))).astype(np.int32)
-    conversation_index = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), pieces), "")
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), pieces), "")
 
-    # texts
-    thread_lang = _language(rng, ep.lang[e])  # one language per thread
-    lang = thread_lang[thread]
-    company = ep.company[te]
-    slots = _slots(rng, world, customer[thread], ours[thread], company, recipient, sender, lang)
-    subject_rows = thread_start
+
+def _email_subjects(
+    rng: np.random.Generator,
+    messages: _Messages,
+    thread_start: np.ndarray,
+    thread_lang: np.ndarray,
+    slots: dict[str, Any],
+) -> pa.Array:
+    """One rendered subject per thread, ``RE: `` on every reply."""
+    n_threads, n = len(thread_start), len(messages.thread)
     subject_thread = render_sentences(
         rng,
         np.full(n_threads, category_code("subject_email")),
         thread_lang,
-        sent[thread_start],
-        {k: take(v, subject_rows) for k, v in slots.items()},
+        messages.sent[thread_start],
+        {k: take(v, thread_start) for k, v in slots.items()},
     ).text
-    subject = take(subject_thread, thread)
-    subject = pc.if_else(
-        pa.array(depth > 0), pc.binary_join_element_wise(pa.array(["RE: "] * n), subject, ""), subject
+    subject = take(subject_thread, messages.thread)
+    return pc.if_else(
+        pa.array(messages.depth > 0),
+        pc.binary_join_element_wise(pa.array(["RE: "] * n), subject, ""),
+        subject,
     )
 
-    drive = ep.drive[te]
+
+def _email_bodies(
+    rng: np.random.Generator,
+    drive: np.ndarray,
+    messages: _Messages,
+    lang: np.ndarray,
+    slots: dict[str, Any],
+    activity_id: pa.Array,
+    labels: list[pa.Table],
+) -> pa.Array:
+    """Greeting, small talk, the core sentence, actionable sentences and sign-off; their labels."""
+    n, depth, is_self, sent = len(messages.thread), messages.depth, messages.is_self, messages.sent
+    outgoing = messages.side == OURS
     positive = sigmoid(1.2 * drive)
     mood = rng.random(n)
     customer_reply = np.where(
@@ -513,10 +547,48 @@ def _emails(
     action, mentioned, has_time = _part(
         rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, sent, slots
     )
-    description = join([greeting, personal, body, action, signoff], _separator(lang))
     labels.append(_labels("email", activity_id, "description", lang, intent, topic, mentioned, has_time))
+    return join([greeting, personal, body, action, signoff], _separator(lang))
 
-    regarding_id, regarding_type = _regarding(rng, world, e, customer, start)
+
+def _emails(
+    rng: np.random.Generator, world: World, episode_of_thread: np.ndarray, sink: Sink, labels: list[pa.Table]
+) -> int:
+    ep, timeline, people = world.episodes, world.timeline, world.people
+    n_threads = len(episode_of_thread)
+    if n_threads == 0:
+        return 0
+    e = episode_of_thread
+    starts = _thread_starts(rng, world, e)
+    customer, ours = starts.customer, starts.ours
+    messages = _grow_threads(rng, ep, e, starts)
+    thread, sent, parent = messages.thread, messages.sent, messages.parent
+    n = len(thread)
+    te = e[thread]
+    outgoing = messages.side == OURS
+    sender = np.where(outgoing, ours[thread], customer[thread])
+    recipient = np.where(outgoing, customer[thread], ours[thread])
+
+    activity_id = guids(rng, n)
+    sender_email = take(people.email, sender)
+    domain = pc.replace_substring_regex(sender_email, "^[^@]*@", "")
+    message_id = pc.binary_join_element_wise(
+        pa.array(["<"] * n), hex_tokens(rng, n, 12), pa.array(["@"] * n), domain, pa.array([">"] * n), ""
+    )
+    has_parent = parent >= 0
+    in_reply_to = _scatter(take(message_id, parent[has_parent]), np.flatnonzero(has_parent), n)
+    parent_activity = _scatter(take(activity_id, parent[has_parent]), np.flatnonzero(has_parent), n)
+    thread_start = np.searchsorted(thread, np.arange(n_threads))
+    conversation_index = _conversation_index(rng, messages, n_threads, thread_start)
+
+    # texts
+    thread_lang = _language(rng, ep.lang[e])  # one language per thread
+    lang = thread_lang[thread]
+    slots = _slots(rng, world, customer[thread], ours[thread], ep.company[te], recipient, sender, lang)
+    subject = _email_subjects(rng, messages, thread_start, thread_lang, slots)
+    description = _email_bodies(rng, ep.drive[te], messages, lang, slots, activity_id, labels)
+
+    regarding_id, regarding_type = _regarding(rng, world, e, customer, starts.start)
     created = np.where(
         outgoing,
         np.clip(sent - rng.integers(1, 15, n) * MINUTE, np.minimum(ep.start[te], sent), sent),
@@ -549,14 +621,15 @@ def _emails(
             "modifiedon": timestamps(modified),
         },
     )
+    all_rows = np.arange(n)
     parts = [
         _parties(activity_id, all_rows, sender, 1, world, rng),
         _parties(activity_id, all_rows, recipient, 2, world, rng),
     ]
-    cc_c = cc_customer[thread]
+    cc_c = starts.cc_customer[thread]
     rows = np.flatnonzero(cc_c >= 0)
     parts.append(_parties(activity_id, rows, cc_c[rows], 3, world, rng))
-    cc_o = cc_ours[thread]
+    cc_o = starts.cc_ours[thread]
     rows = np.flatnonzero(cc_o >= 0)
     parts.append(_parties(activity_id, rows, cc_o[rows], 3, world, rng))
     sink("activityparty", _concat_parties(parts))

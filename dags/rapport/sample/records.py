@@ -577,10 +577,10 @@ def _implausible(rng: np.random.Generator, n: int) -> tuple[pa.Array, pa.Array, 
     return first, last, local
 
 
-def build_leads(
-    rng: np.random.Generator, org: Org, companies: Companies, contacts: Contacts, n: int, timeline: Timeline
-) -> Leads:
-    """Leads on existing accounts (about 40 %, about a known contact) and from new companies (one prospect each)."""
+def _lead_creation(
+    rng: np.random.Generator, companies: Companies, contacts: Contacts, n: int, timeline: Timeline
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(company, is on an existing account, created, contact or -1) of each lead."""
     n_base = companies.n_base
     n_new = len(companies) - n_base
     n_existing = n - n_new
@@ -589,8 +589,6 @@ def build_leads(
     company = np.concatenate(
         (rng.choice(n_base, size=n_existing, p=size_weight / size_weight.sum()), n_base + np.arange(n_new))
     )
-    lang = companies.lang[company].copy()
-
     # creation time: after the account exists; new-company leads a little more frequent lately
     low = np.where(existing, companies.created[np.minimum(company, n_base - 1)] + DAY, timeline.start + DAY)
     u = np.where(existing, rng.random(n), rng.random(n) ** 0.85)
@@ -600,19 +598,39 @@ def build_leads(
     created = np.where(
         existing, np.maximum(created, contacts.created[np.maximum(contact, 0)] + HOUR), created
     )
-    created = np.minimum(created, timeline.end - HOUR)
+    return company, existing, np.minimum(created, timeline.end - HOUR), contact
 
-    source = np.where(
-        existing,
-        _categorical(rng, n, EXISTING_SOURCE_WEIGHTS),
-        _categorical(rng, n, model.LEAD_SOURCE_WEIGHTS),
-    )
+
+@dataclass(frozen=True)
+class _LeadPerson:
+    """Who a lead is: names, e-mail, title, seniority, language, and whether it looks like junk."""
+
+    names: Names
+    email: pa.Array
+    title: pa.Array
+    seniority: np.ndarray
+    lang: np.ndarray
+    implausible: np.ndarray
+    free_mail: np.ndarray
+
+
+def _lead_person(
+    rng: np.random.Generator,
+    companies: Companies,
+    contacts: Contacts,
+    company: np.ndarray,
+    existing: np.ndarray,
+    contact: np.ndarray,
+    source: np.ndarray,
+) -> _LeadPerson:
+    """A new prospect's details (some implausible, some on free mail), or the existing contact's."""
+    n = len(company)
+    lang = companies.lang[company].copy()
     webby = np.isin(source, (1, 8))
     implausible = ~existing & (rng.random(n) < np.where(webby, 0.04, 0.008))
     free_mail = ~existing & (
         (rng.random(n) < np.where(webby, 0.2, 0.07)) | (implausible & (rng.random(n) < 0.85))
     )
-
     person = person_names(rng, lang)
     title, seniority, _ = _titles(rng, lang)
     odd_first, odd_last, odd_local = _implausible(rng, n)
@@ -633,25 +651,48 @@ def build_leads(
     # Leads about existing contacts carry that contact's details.
     src = np.maximum(contact, 0)
     on_contact = pa.array(existing)
-    person = Names(
-        first=pc.if_else(on_contact, take(contacts.names.first, src), first),
-        last=pc.if_else(on_contact, take(contacts.names.last, src), last),
-        full=pc.if_else(on_contact, take(contacts.names.full, src), full),
-        address=pc.if_else(on_contact, take(contacts.names.address, src), address),
-        local_part=pc.if_else(on_contact, take(contacts.names.local_part, src), local),
-    )
-    email = pc.if_else(on_contact, take(contacts.email, src), email)
-    title = pc.if_else(on_contact, take(contacts.title, src), title)
-    seniority = np.where(existing, contacts.seniority[src], seniority)
-    lang = np.where(existing, contacts.lang[src], lang)
-
-    owner = np.where(
-        existing,
-        org.active(companies.owner[np.minimum(company, n_base - 1)], created),
-        org.random_seller(rng, companies.team[company], created),
+    return _LeadPerson(
+        names=Names(
+            first=pc.if_else(on_contact, take(contacts.names.first, src), first),
+            last=pc.if_else(on_contact, take(contacts.names.last, src), last),
+            full=pc.if_else(on_contact, take(contacts.names.full, src), full),
+            address=pc.if_else(on_contact, take(contacts.names.address, src), address),
+            local_part=pc.if_else(on_contact, take(contacts.names.local_part, src), local),
+        ),
+        email=pc.if_else(on_contact, take(contacts.email, src), email),
+        title=pc.if_else(on_contact, take(contacts.title, src), title),
+        seniority=np.where(existing, contacts.seniority[src], seniority),
+        lang=np.where(existing, contacts.lang[src], lang),
+        implausible=implausible,
+        free_mail=free_mail,
     )
 
-    # attributes (-1 / NaN / 0 = not filled in)
+
+@dataclass(frozen=True)
+class _LeadFields:
+    """The qualifying fields a seller fills in (-1 / NaN / 0 = not filled in)."""
+
+    industry: np.ndarray
+    employees: np.ndarray
+    revenue: np.ndarray
+    budget_status: np.ndarray
+    budget_amount: np.ndarray
+    timeframe: np.ndarray
+    process: np.ndarray
+    need: np.ndarray
+    decision_maker: np.ndarray
+    estimated_amount: np.ndarray
+    estimated_close: np.ndarray
+
+
+def _lead_fields(
+    rng: np.random.Generator,
+    companies: Companies,
+    company: np.ndarray,
+    seniority: np.ndarray,
+    created: np.ndarray,
+) -> _LeadFields:
+    n = len(company)
     industry = _maybe(rng, companies.industry[company], 0.12).astype(np.int64)
     employees = np.where(rng.random(n) < 0.3, 0, companies.employees[company])
     revenue = np.where(rng.random(n) < 0.35, np.nan, companies.revenue[company])
@@ -673,32 +714,54 @@ def build_leads(
         rng.random(n) < 0.4, np.nan, np.round(np.exp(rng.normal(np.log(30_000), 0.8, n)) * size**0.3, -2)
     )
     estimated_close = np.where(rng.random(n) < 0.4, -1, created + rng.integers(30, 180, n) * DAY)
-
-    attribute = (
-        model.effect(source, model.LEAD_SOURCE, -0.1)
-        + model.effect(industry, model.INDUSTRY, 0.0)
-        + model.employees_effect(employees)
-        + model.effect(budget_status, model.BUDGET_STATUS)
-        + model.effect(timeframe, model.PURCHASE_TIMEFRAME)
-        + model.effect(need, model.NEED)
-        + model.effect(process, model.PURCHASE_PROCESS)
-        + np.where(decision_maker == 1, model.DECISION_MAKER, np.where(decision_maker == 0, -0.1, 0.0))
-        + np.where(free_mail, model.FREE_MAIL, 0.0)
-        + np.where(implausible, model.IMPLAUSIBLE_NAME, 0.0)
-        + np.where(existing, model.EXISTING_ACCOUNT, 0.0)
-        + org.user_skill[owner]
+    return _LeadFields(
+        industry=industry,
+        employees=employees,
+        revenue=revenue,
+        budget_status=budget_status,
+        budget_amount=budget_amount,
+        timeframe=timeframe,
+        process=process,
+        need=need,
+        decision_maker=decision_maker,
+        estimated_amount=estimated_amount,
+        estimated_close=estimated_close,
     )
-    latent = rng.normal(0, model.LATENT_SD, n)
-    z = attribute + latent
-    propensity = sigmoid(model.solve_base(z, model.TARGET_QUALIFICATION_RATE) + z)
-    success = rng.random(n) < propensity
-    rating_score = attribute + 0.5 * latent + rng.normal(0, 0.9, n)
-    cut_hot, cut_warm = np.quantile(rating_score, [0.75, 0.30])
-    rating = _maybe(
-        rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.2
-    ).astype(np.int64)
 
-    junk = implausible | free_mail
+
+def _lead_attribute_logit(
+    source: np.ndarray, fields: _LeadFields, person: _LeadPerson, existing: np.ndarray, skill: np.ndarray
+) -> np.ndarray:
+    """The part of a lead's qualification log-odds its recorded attributes explain."""
+    return (
+        model.effect(source, model.LEAD_SOURCE, -0.1)
+        + model.effect(fields.industry, model.INDUSTRY, 0.0)
+        + model.employees_effect(fields.employees)
+        + model.effect(fields.budget_status, model.BUDGET_STATUS)
+        + model.effect(fields.timeframe, model.PURCHASE_TIMEFRAME)
+        + model.effect(fields.need, model.NEED)
+        + model.effect(fields.process, model.PURCHASE_PROCESS)
+        + np.where(
+            fields.decision_maker == 1, model.DECISION_MAKER, np.where(fields.decision_maker == 0, -0.1, 0.0)
+        )
+        + np.where(person.free_mail, model.FREE_MAIL, 0.0)
+        + np.where(person.implausible, model.IMPLAUSIBLE_NAME, 0.0)
+        + np.where(existing, model.EXISTING_ACCOUNT, 0.0)
+        + skill
+    )
+
+
+def _lead_close(
+    rng: np.random.Generator,
+    success: np.ndarray,
+    person: _LeadPerson,
+    created: np.ndarray,
+    timeline: Timeline,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(close moment or NEVER, state, status) of each lead: junk is closed sooner, some stay open."""
+    n = len(success)
+    implausible = person.implausible
+    junk = implausible | person.free_mail
     duration = np.where(
         success,
         10 * DAY + np.exp(rng.normal(np.log(18 * DAY), 0.6, n)),
@@ -721,6 +784,38 @@ def build_leads(
         [3, lost_reason, 1],
         default=2,
     )
+    return close_at, state, status
+
+
+def build_leads(
+    rng: np.random.Generator, org: Org, companies: Companies, contacts: Contacts, n: int, timeline: Timeline
+) -> Leads:
+    """Leads on existing accounts (about 40 %, about a known contact) and from new companies (one prospect each)."""
+    n_base = companies.n_base
+    company, existing, created, contact = _lead_creation(rng, companies, contacts, n, timeline)
+    source = np.where(
+        existing,
+        _categorical(rng, n, EXISTING_SOURCE_WEIGHTS),
+        _categorical(rng, n, model.LEAD_SOURCE_WEIGHTS),
+    )
+    person = _lead_person(rng, companies, contacts, company, existing, contact, source)
+    owner = np.where(
+        existing,
+        org.active(companies.owner[np.minimum(company, n_base - 1)], created),
+        org.random_seller(rng, companies.team[company], created),
+    )
+    fields = _lead_fields(rng, companies, company, person.seniority, created)
+    attribute = _lead_attribute_logit(source, fields, person, existing, org.user_skill[owner])
+    latent = rng.normal(0, model.LATENT_SD, n)
+    z = attribute + latent
+    propensity = sigmoid(model.solve_base(z, model.TARGET_QUALIFICATION_RATE) + z)
+    success = rng.random(n) < propensity
+    rating_score = attribute + 0.5 * latent + rng.normal(0, 0.9, n)
+    cut_hot, cut_warm = np.quantile(rating_score, [0.75, 0.30])
+    rating = _maybe(
+        rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.2
+    ).astype(np.int64)
+    close_at, state, status = _lead_close(rng, success, person, created, timeline)
     qualified = state == LEAD_QUALIFIED
     opportunity = np.where(qualified, np.cumsum(qualified) - 1, -1)
     return Leads(
@@ -728,31 +823,31 @@ def build_leads(
         company=company,
         existing=existing,
         contact=contact,
-        names=person,
-        email=email,
+        names=person.names,
+        email=person.email,
         phone=phones(rng, take(companies.country, company)),
-        title=title,
-        lang=lang,
+        title=person.title,
+        lang=person.lang,
         created=created,
         close_at=close_at,
         state=state,
         status=status,
         owner=owner,
         source=_maybe(rng, source, 0.05).astype(np.int64),
-        industry=industry,
-        revenue=revenue,
-        employees=employees,
-        budget_status=budget_status,
-        budget_amount=budget_amount,
-        timeframe=timeframe,
-        process=process,
-        need=need,
-        decision_maker=decision_maker,
-        estimated_amount=estimated_amount,
-        estimated_close=estimated_close,
+        industry=fields.industry,
+        revenue=fields.revenue,
+        employees=fields.employees,
+        budget_status=fields.budget_status,
+        budget_amount=fields.budget_amount,
+        timeframe=fields.timeframe,
+        process=fields.process,
+        need=fields.need,
+        decision_maker=fields.decision_maker,
+        estimated_amount=fields.estimated_amount,
+        estimated_close=fields.estimated_close,
         rating=rating,
-        free_mail=free_mail,
-        implausible=implausible,
+        free_mail=person.free_mail,
+        implausible=person.implausible,
         attribute_logit=attribute,
         latent_logit=latent,
         propensity=propensity,

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rapport.errors import RapportInputError
 
-class GenerationError(ValueError):
+
+class GenerationError(RapportInputError, ValueError):
     """An argument of the sample generator is out of range (the message says which and what is allowed)."""
 
 

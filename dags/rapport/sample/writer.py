@@ -19,34 +19,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from rapport.contract import Contract, Table
+from rapport.contract_arrow import arrow_schema
 from rapport.sample.arrays import dates, timestamps
 
 FORMATS = ("parquet", "csv")
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "guid": pa.string(),
-    "string": pa.string(),
-    "memo": pa.string(),
-    "entityname": pa.string(),
-    "integer": pa.int64(),
-    "picklist": pa.int32(),
-    "money": pa.float64(),
-    "double": pa.float64(),
-    "boolean": pa.bool_(),
-    "datetime": pa.timestamp("us"),
-    "date": pa.date32(),
-}
 
 ROW_GROUP_SIZE = 1_000_000
 
 
 class WriterError(ValueError):
     """A batch does not fit the contract table it is written to (unknown column or wrong length)."""
-
-
-def arrow_schema(table: Table) -> pa.Schema:
-    """The Parquet schema of a contract table."""
-    return pa.schema([pa.field(column.name, ARROW_TYPES[column.type]) for column in table.columns])
 
 
 def _csv_schema(schema: pa.Schema) -> pa.Schema:

@@ -12,6 +12,11 @@ are one record, so a case variant becomes a duplicate key, not a second account)
 GUID (8-4-4-4-12 hexadecimal digits) is a cast failure. Text is trimmed and a blank value is missing, so a
 blank required value or key is quarantined as missing. A date or timestamp before
 ``validation.earliest_date`` (rapport.toml, default 1970-01-01) is implausible and quarantined.
+
+Option sets: Dataverse exports codes, but a label written in place of a code (``Won`` where ``statuscode``
+is expected; some export tools write the formatted value) is accepted when it equals, ignoring case and
+surrounding blanks, the contract's label of exactly one code of that column; any other text is quarantined
+with a reason that lists the column's codes and labels.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ class ColumnCast:
         if self.landed_type is None:
             return f"CAST(NULL AS {target})"
         value = cast_sql(self.source, self.landed_type, self.column.type)
+        if self.column.type == "picklist" and _is_text(self.landed_type) and self.column.codes:
+            return f"coalesce({value}, {label_code_sql(self.source, self.column)})"
         if self.column.type in ("datetime", "date"):
             floor = f"{'TIMESTAMP' if self.column.type == 'datetime' else 'DATE'} '{self.earliest_date}'"
             return f"CASE WHEN ({value}) >= {floor} THEN ({value}) END"
@@ -97,7 +104,33 @@ class ColumnCast:
             )
             expected_sql = f"CASE WHEN ({parsed}) IS NOT NULL THEN '{too_early}' ELSE '{expected}' END"
             return f"'column {self.column.name}: value ' || {quoted} || ' ' || {expected_sql}"
+        if self.column.type == "picklist" and self.column.codes:
+            known = ", ".join(f"{code} {label}" for code, label in self.column.codes)
+            expected = (
+                f"is neither an option-set code nor a label of {self.column.name} (codes and labels: {known}; "
+                "labels match ignoring case); export codes, or map the value in a mapped source"
+            ).replace("'", "''")
         return f"'column {self.column.name}: value ' || {quoted} || ' {expected}'"
+
+
+def label_code_sql(expression: str, column: Column) -> str:
+    """SQL giving the code whose contract label equals the text ``expression`` (ignoring case and blanks);
+    NULL for any other text. A label shared by several codes of the column is ambiguous and matches none."""
+    by_label: dict[str, list[int]] = {}
+    for code, label in column.codes:
+        by_label.setdefault(label.strip().lower(), []).append(code)  # DuckDB's lower()
+    branches = " ".join(
+        f"WHEN {_sql_text(label)} THEN {codes[0]}"
+        for label, codes in sorted(by_label.items())
+        if len(codes) == 1
+    )
+    if not branches:
+        return "CAST(NULL AS INTEGER)"
+    return f"CASE lower({blank_trim(f'CAST({expression} AS VARCHAR)')}) {branches} END"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _is_text(duckdb_type: str | None) -> bool:

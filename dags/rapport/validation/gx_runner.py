@@ -1,7 +1,7 @@
 """Running a table's Great Expectations suite on typed pandas DataFrames, chunk by chunk.
 
 Great Expectations validates a pandas DataFrame (against DuckDB through SQLAlchemy every expectation
-fails, see STACK_NOTES). To keep memory flat at 10M rows the validator streams only the columns the
+fails, see docs/stack_notes.md). To keep memory flat at 10M rows the validator streams only the columns the
 suite uses, ``validation.chunk_rows`` rows at a time, from DuckDB through Arrow. Primary-key uniqueness
 across chunks is guaranteed before this step (duplicates are resolved in DuckDB), so checking it per
 chunk loses nothing. Timestamps are handed over as ``datetime64[ns]`` (GX compares those vectorised;
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from expectations.contract_rules import ROW_ID, ReferenceCheck, import_gx
 from rapport.contract import Table
 from rapport.errors import ContractViolationError, RapportError
+from rapport.validation.data_docs import ChunkedResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,6 +144,7 @@ class SuiteRunner:
         asset = source.add_dataframe_asset(name=table.name)
         self.batch_definition = asset.add_batch_definition_whole_dataframe(name=f"{table.name}_chunk")
         self.outcome = SuiteOutcome()
+        self.docs = ChunkedResult()  # the result over all chunks, for Data Docs
 
     def validate(self, frame: pd.DataFrame) -> None:
         """Validate one chunk and collect its failures."""
@@ -191,6 +193,7 @@ class SuiteRunner:
                 }
                 reason = str(meta.get("reason", check)).format(**values)
                 self.outcome.failures.append(RowFailure(row=row, check_name=check, reason=reason))
+        self.docs.add(result)  # after the failures were read: this trims the row lists
 
 
 def _raised_exception(info: Any) -> str | None:

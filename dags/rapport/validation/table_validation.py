@@ -40,6 +40,7 @@ from rapport.extract.landing import (
 )
 from rapport.results import to_jsonable
 from rapport.settings import Settings
+from rapport.validation import data_docs
 from rapport.validation.casting import EXPECTED, ColumnCast
 from rapport.validation.gx_runner import SuiteRunner, arrow_chunks_to_pandas, frame_select_sql
 
@@ -67,6 +68,7 @@ class ValidationResult:
     stale_rows: int  # incremental: clean rows not applied because raw already holds a newer version
     watermark: datetime | None  # max(modifiedon) of the clean rows (carried forward on incremental loads)
     seconds: float
+    data_docs: str = ""  # this validation's Great Expectations Data Docs page (empty: not built)
 
     @property
     def is_balanced(self) -> bool:
@@ -105,7 +107,7 @@ def validate_table(
         landed_types = {
             row[0]: row[1]
             for row in connection.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(data_file))})"
+                f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(data_file))}, hive_partitioning = false)"
             ).fetchall()
         }
         _check_shape(spec, landed_types, data_file, manifest)
@@ -137,6 +139,7 @@ def validate_table(
     warnings = runner.outcome.warnings(table)
     for warning in warnings:
         log.warning("%s", warning)
+    page = _build_data_docs(settings, config, table, ds, suite, runner) if config.validation.data_docs else ""
     result = ValidationResult(
         table=table,
         ds=ds,
@@ -150,6 +153,7 @@ def validate_table(
         stale_rows=outcome.stale_rows,
         watermark=outcome.watermark,
         seconds=round(time.perf_counter() - started, 3),
+        data_docs=page,
     )
     log.info(
         "validated %s for %s: %d raw = %d clean + %d quarantined (%s)",
@@ -157,6 +161,20 @@ def validate_table(
         ", ".join(f"{check}: {count}" for check, count in result.failed_checks) or "no failures",
     )  # fmt: skip
     return result
+
+
+def _build_data_docs(
+    settings: Settings, config: Config, table: str, ds: date, suite: Any, runner: SuiteRunner
+) -> str:
+    """This validation's Data Docs page (offline) under var/gx/data_docs/; a failure to build it is logged
+    as a warning and never fails the validation."""
+    if runner.docs.result is None:
+        return ""  # no rows reached Great Expectations
+    try:
+        return str(data_docs.build_table_docs(settings.var_dir, table, ds, suite, runner.docs.result))
+    except Exception as error:  # the docs are a report: the validation itself succeeded
+        log.warning("Great Expectations Data Docs for %s were not built: %s", table, error)
+        return ""
 
 
 def _require_referenced_tables(connection: duckdb.DuckDBPyConnection, table: Table, checks: tuple) -> None:
@@ -195,7 +213,7 @@ def _create_views(
     """``_landing`` (the file) and ``_typed`` (contract columns cast; extra columns as landed)."""
     connection.execute(
         "CREATE OR REPLACE TEMP VIEW _landing AS SELECT * FROM "
-        f"read_parquet({sql_string(str(data_file))}, file_row_number = true)"
+        f"read_parquet({sql_string(str(data_file))}, file_row_number = true, hive_partitioning = false)"
     )
     typed = ", ".join(
         [f"{cast.value_sql()} AS {sql_ident(cast.column.name)}" for cast in casts]
@@ -444,7 +462,7 @@ def _merge(
     connection.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS {clean_select}")
     connection.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _clean WHERE FALSE")
     existing = {row[0] for row in connection.execute(f"DESCRIBE {target}").fetchall()}
-    for column, column_type in connection.execute("DESCRIBE _clean").fetchall():
+    for column, column_type, *_ in connection.execute("DESCRIBE _clean").fetchall():
         if column not in existing:  # an extra column that appeared since the first load
             connection.execute(f"ALTER TABLE {target} ADD COLUMN {sql_ident(column)} {column_type}")
     clean_rows = connection.execute("SELECT count(*) FROM _clean").fetchall()[0][0]

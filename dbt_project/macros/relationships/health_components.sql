@@ -19,8 +19,8 @@
 {% macro health_components(moments) -%}
 {%- set recent_days = var('relationship_recent_days') | int -%}
 {%- set cadence_days = var('health_cadence_days') | float -%}
-{%- set activity_weights = var('health_activity_weights', {}) or {} -%}
-{%- set component_weights = var('health_component_weights', {}) or {} -%}
+{%- set activity_weights = var('health_activity_weights') or {} -%}
+{%- set component_weights = var('health_component_weights') or {} -%}
 {%- set components = ['volume', 'recency', 'reciprocity', 'responsiveness'] -%}
 {%- set recent_start = dbt.dateadd('day', -recent_days, 'health_moments.as_of_at') -%}
     with

@@ -123,5 +123,5 @@
 {% macro relationship_is_response(row) -%}
     ({{ row }}.is_counted_response
         and ({{ row }}.channel = 'email'
-            or {{ row }}.response_hours <= 24.0 * {{ var('relationship_callback_window_days', 7) | float }}))
+            or {{ row }}.response_hours <= 24.0 * {{ var('relationship_callback_window_days') | float }}))
 {%- endmacro %}

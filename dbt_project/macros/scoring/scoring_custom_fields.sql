@@ -9,7 +9,7 @@
 
 {#- The declared custom fields of `entity`: a list of (column, kind), sorted by column. -#}
 {% macro scoring_custom_fields(entity) -%}
-    {%- set declared = (var('scoring_' ~ entity, {}) or {}).get('fields', {}) or {} -%}
+    {%- set declared = (var('scoring_' ~ entity) or {}).get('fields', {}) or {} -%}
     {%- set out = [] -%}
     {%- for column in declared | sort -%}
         {%- set spec = declared[column] -%}

@@ -17,13 +17,13 @@
 
 
 {#-
-    What kind of address an e-mail is, given its domain and whether that domain is a public webmail one
-    (a join to the seed free_mail_domains): 'missing', 'free mail' or 'company domain'.
+    What kind of address an e-mail is: 'missing', 'free mail' (its domain is one of rapport.toml's
+    `[mail] free_mail_domains`, see the free_mail_domains macro) or 'company domain'.
 -#}
-{% macro scoring_email_kind(email, is_free_mail) -%}
+{% macro scoring_email_kind(email) -%}
     case
         when {{ email }} is null or trim({{ email }}) = '' or {{ scoring_email_domain(email) }} = '' then 'missing'
-        when {{ is_free_mail }} then 'free mail'
+        when {{ scoring_email_domain(email) }} in {{ free_mail_domains() }} then 'free mail'
         else 'company domain'
     end
 {%- endmacro %}

@@ -17,7 +17,8 @@
     (case-insensitive). Such colleagues never appear in the who-knows-whom models.
 -#}
 {% macro who_knows_whom_is_opted_out(id_column, email_column) -%}
-    {%- set opt_out = var('who_knows_whom_opt_out', []) -%}
+    {#- `or []`: var() gives none only while dbt parses without --vars -#}
+    {%- set opt_out = var('who_knows_whom_opt_out') or [] -%}
     {%- if opt_out | length == 0 -%}
         false
     {%- else -%}
@@ -36,8 +37,8 @@
 {% macro who_knows_whom_strength(total) -%}
     case
         when {{ total }} > 0 and 100.0 * (1.0 - power(0.5, {{ total }}
-            / {{ var('who_knows_whom_strength_half_at', 10.0) | float }})) < 0.1 then cast(0.1 as {{ dbt.type_numeric() }})
-        else round(cast(100.0 * (1.0 - power(0.5, {{ total }} / {{ var('who_knows_whom_strength_half_at', 10.0) | float }}))
+            / {{ var('who_knows_whom_strength_half_at') | float }})) < 0.1 then cast(0.1 as {{ dbt.type_numeric() }})
+        else round(cast(100.0 * (1.0 - power(0.5, {{ total }} / {{ var('who_knows_whom_strength_half_at') | float }}))
             as {{ dbt.type_numeric() }}), 1)
     end
 {%- endmacro %}
@@ -59,8 +60,8 @@
     (`span_days`), so a five-year archive and last quarter's CRM decay alike.
 -#}
 {% macro who_knows_whom_decay(occurred_at, as_of, span_days) -%}
-    {%- set days = var('who_knows_whom_half_life_days', 0) | float -%}
-    {%- set share = var('who_knows_whom_half_life_share', 1.0) | float -%}
+    {%- set days = var('who_knows_whom_half_life_days') | float -%}
+    {%- set share = var('who_knows_whom_half_life_share') | float -%}
     power(0.5, {{ dbt.datediff(occurred_at, as_of, 'second') }} / 86400.0
         / {{ days if days > 0 else '(' ~ (share | string) ~ ' * ' ~ span_days ~ ')' }})
 {%- endmacro %}
@@ -74,13 +75,13 @@
 -#}
 {% macro who_knows_whom_knows_score(weighted, sent, received, two_way, threads, first_at, last_at, span_days) -%}
     {{ weighted }}
-    * (1.0 + {{ var('who_knows_whom_two_way_bonus', 1.0) | float }} * case
+    * (1.0 + {{ var('who_knows_whom_two_way_bonus') | float }} * case
         when {{ sent }} + {{ received }} + 2 * ({{ two_way }}) = 0 then 0.0
         else 2.0 * (case when {{ sent }} < {{ received }} then {{ sent }} else {{ received }} end + ({{ two_way }}))
             / ({{ sent }} + {{ received }} + 2 * ({{ two_way }}))
     end)
-    * (1.0 + {{ var('who_knows_whom_threads_bonus', 1.0) | float }} * (1.0 - 1.0 / {{ threads }}))
-    * (1.0 + {{ var('who_knows_whom_span_bonus', 1.0) | float }}
+    * (1.0 + {{ var('who_knows_whom_threads_bonus') | float }} * (1.0 - 1.0 / {{ threads }}))
+    * (1.0 + {{ var('who_knows_whom_span_bonus') | float }}
         * case
             when {{ dbt.datediff(first_at, last_at, 'second') }} / 86400.0 >= {{ span_days }} then 1.0
             else {{ dbt.datediff(first_at, last_at, 'second') }} / 86400.0 / {{ span_days }}

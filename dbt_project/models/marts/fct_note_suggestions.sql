@@ -3,7 +3,7 @@
 with
 
 note_suggestions as (
-    select * from {{ source('enrich', 'note_suggestions') }}
+    select * from {{ ref('stg_enrich__note_suggestions') }}
 ),
 
 final as (

@@ -3,7 +3,7 @@
 with
 
 mentions as (
-    select * from {{ source('enrich', 'talking_point_mentions') }}
+    select * from {{ ref('stg_enrich__talking_point_mentions') }}
 ),
 
 ranked as (

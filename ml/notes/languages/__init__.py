@@ -7,12 +7,13 @@ Adding a language is adding a module here with a class that fulfils
 from __future__ import annotations
 
 from ml.notes.languages.base import LanguageAnalyzer
+from rapport.errors import RapportInputError
 
 _REGISTRY: dict[str, LanguageAnalyzer] = {}
 _BUILTINS: list[bool] = []  # non-empty once en and zh are registered
 
 
-class UnknownLanguageError(ValueError):
+class UnknownLanguageError(RapportInputError, ValueError):
     """A language code that no registered analyser handles."""
 
 

@@ -34,6 +34,7 @@ class Cues:
     past: bool = False  # told as done ("we met", "打了电话")
     future: bool = False  # told as to do ("will", "need to", "明天", "改到")
     negated: bool = False  # "no need to call", "不用", "cancelled"
+    rebook: bool = False  # a cancelled or postponed thing to put back in the diary ("reschedule", "重新安排")
 
 
 @runtime_checkable
@@ -85,8 +86,21 @@ class LanguageAnalyzer(Protocol):
         """A deal document we prepare (quote, contract, NDA, 报价, 合同) is named."""
         ...
 
+    def deal_document_span(self, clause: str) -> tuple[int, int] | None:
+        """Span of the first deal document named, or ``None``."""
+        ...
+
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         """Span of a problem the customer has (not negated, not resolved), or ``None``."""
+        ...
+
+    def resolves_issue(self, clause: str) -> bool:
+        """The clause says a problem is answered or fixed ("all fixed now", "都当场解答了"): an issue
+        named elsewhere in the same sentence is not open."""
+        ...
+
+    def is_next_day(self, clause: str) -> bool:
+        """The clause is on the day after the one named before it ("the next morning", "第二天")."""
         ...
 
     def attendees(self, clause: str) -> list[str]: ...

@@ -38,7 +38,7 @@ _WEEKDAY_RE = re.compile(
     rf"\b(?:(?P<mod>next|this|coming|this coming|last|past)\s+)?(?P<day>{_WEEKDAY})\b\.?", _I
 )
 _ABS_MD = re.compile(
-    rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<year>20\d\d))?", _I
+    rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.]\d)(?:,?\s*(?P<year>20\d\d))?", _I
 )
 _ABS_DM = re.compile(
     rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})(?:,?\s*(?P<year>20\d\d))?(?![a-z])",
@@ -49,7 +49,7 @@ _SLASH = re.compile(r"(?<![\d/])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>
 _ORDINAL = re.compile(r"\b(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?" + _MONTH + ")", _I)
 _WEEK = re.compile(
     r"\b(?:(?:by\s+)?(?:the\s+)?(?P<end>end of|eo)\s*(?:the\s+)?(?P<mod1>this\s+|next\s+)?(?:week|wk)\b|eow\b|by the weekend"
-    r"|(?P<early>early\s+)?(?P<mod2>next|this|last|the following)\s+week(?:'s|’s)?\b|(?P<mod3>this|next)\s+weekend\b)",
+    r"|(?P<early>early\s+)?(?P<mod2>next|this|last|the following)\s+(?:week|wk)(?:'s|’s)?\b|(?P<mod3>this|next)\s+weekend\b)",
     _I,
 )
 _MONTH_REL = re.compile(
@@ -69,25 +69,25 @@ _CLOCK = re.compile(
     _I,
 )
 _AT_HOUR = re.compile(
-    rf"\b(?:at|@|around|by|from|after|before)\s+(?P<h>{_HOUR_WORD})(?![\d:%/]|\.\d)(?:\s*(?:o'?clock|sharp))?\b",
+    rf"(?:\b(?:at|around|by|from|after|before)\s+|@\s*)(?P<h>{_HOUR_WORD})(?![\d:%/]|\.\d)(?:\s*(?:o'?clock|sharp))?\b",
     _I,
 )
 _HALF = re.compile(rf"\b(?:(?P<q>half|quarter)\s+(?P<rel>past|to)\s+(?P<h>{_HOUR_WORD}))\b", _I)
 _PART = re.compile(
-    r"\b(?P<this>this\s+|in the\s+|tomorrow\s+|early\s+|late\s+)?(?P<part>morning|afternoon|evening|tonight|night|noon|midday|lunchtime|lunch time"
+    r"\b(?P<this>this\s+|in the\s+|tomorrow\s+|early\s+|late\s+)?(?P<part>morning|afternoon|evening|eve|tonight|night|noon|midday|lunchtime|lunch time"
     r"|eod|end of (?:the )?(?:business )?day|end of business|cob|close of business|first thing)\b",
     _I,
 )
 _PARTS = {
     "morning": "morning", "first thing": "morning", "noon": "noon", "midday": "noon", "lunchtime": "noon", "lunch time": "noon",
-    "afternoon": "afternoon", "evening": "evening", "tonight": "evening", "night": "evening",
+    "afternoon": "afternoon", "evening": "evening", "eve": "evening", "tonight": "evening", "night": "evening",
 }  # fmt: skip
 
 # Cheap gate: a clause without a digit or any of these stems has no time expression.
 _MAY_HAVE_TIME = re.compile(
     r"\d|\b(?:to|tmr|tmrw|2moro|yday|yest|mon|tue|wed|thu|fri|sat|sun|week|wk|eow|eom|month|end|beginning|start|middle|mid|next|this|in|within"
     r"|after|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an|half|quarter|noon|midday|midnight|morning|afternoon"
-    r"|evening|tonight|night|lunch|eod|cob|close|first|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    r"|evening|eve|tonight|night|lunch|eod|cob|close|first|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
     _I,
 )
 _CONNECTOR = re.compile(
@@ -102,9 +102,13 @@ _APPOINTMENT_WORDS = (
     r"meet(?:ing|ings|up)?(?!\s+room)|meetting|meting|metting|mtg|catch[- ]?up|get[- ]together|lunch|dinner|breakfast|coffee|drinks|happy hour"
     r"|demo(?:nstration)?|presentation|present|workshop|kick[- ]?off|on[- ]?site|site visit|visit|session|deep[- ]dive|walk[- ]?through"
     r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
-    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch and learn"
+    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch (?:and|&) learn|drop (?:by|in)|stop by|swing by|pop (?:in|by)"
+    r"|tel(?:e)?[- ]?conf(?:erence)?(?: call)?|con(?:f|ference) call"
+    r"|training(?: session)?"
 )
-_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:\w+\s+){1,2}a (?:call|ring|buzz|shout)|try (?:him|her|them) again"
+# "webinar invite", "meeting notes", "training schedule": the event word names another thing.
+_EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?)\b)"
+_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
     r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
@@ -112,7 +116,7 @@ _TASK_VERBS = (
     r"|find out|close out|close|reach out|contact(?!\s*(?::|info|details|person))|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
     r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|todo|to-do|action item"
     r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder|re-?book|re-?schedule|introduce|circulate"
-    r"|find (?:a )?new (?:slot|date|time)"
+    r"|find (?:a )?new (?:slot|date|time)|negotiate|(?:start|begin|open|kick off) (?:the )?(?:negotiations?|talks|discussions|renewal(?: talks)?|onboarding|procurement)|revisit"
 )
 _WEAK_VERBS = frozenset(
     {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask"}
@@ -120,10 +124,16 @@ _WEAK_VERBS = frozenset(
 _IMPERATIVE_PREFIX = re.compile(
     r"^[\s\-*•·>:.)(\d\"'“”+]*(?:(?:pls|please|plz|kindly|also|and|then|so|now|afterwards|after that|and afterwards|todo|to-do|to do|reminder|remember to|don'?t forget to|do not forget to"
     r"|need to|needs to|we need to|i need to|we must|i must|must|should|we should|i should|will|i will|i'll|we will|we'll|have to|we have to"
-    r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|ns|ai|asap|urgent|me|self|note to self|reminder to self"
-    r"|can you|could you|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
+    r"|i have to|got to|gotta|let'?s|lets|action|action item|next step|next steps|follow[- ]?up(?=\s*:)|ns|ai|asap|urgent|me|self|note to self|reminder to self"
+    r"|can you|could you|can u|could u|try to|make sure to|be sure to|quickly|first|afterwards|plus)[\s:,\-]*)*$",
     _I,
 )
+# "today's call", "yesterday's demo", "last week's meeting": an event referred to, not one to create.
+_EVENT_REFERENCE = re.compile(
+    rf"\b(?:today|yesterday|tonight|this morning|this afternoon|last \w+|tomorrow|{_WEEKDAY})['’]s\s+(?:[\w-]+\s+)?$",
+    _I,
+)
+_HEADING = re.compile(r"^[\s\-*•·>]*[\w'’ /&-]{1,40}:\s*(?=\S*$)")
 _INFINITIVE_BEFORE = re.compile(r"\bto\s+$", _I)
 # "I promised to send", "we agreed to share": our own commitment, an action for us.
 _OUR_INFINITIVE = re.compile(
@@ -144,7 +154,9 @@ _TRIGGERS = (
     PatternTrigger(re.compile(r"\b(?:lunch|lunchtime)\b", _I), APPOINTMENT, STRONG, time(12, 0)),
     PatternTrigger(re.compile(r"\bdinner\b", _I), APPOINTMENT, STRONG, time(19, 0)),
     PatternTrigger(re.compile(r"\bbreakfast(?: meeting)?\b", _I), APPOINTMENT, STRONG, time(8, 0)),
-    PatternTrigger(re.compile(rf"\b(?<!\bin )(?<!\bin a )(?:{_APPOINTMENT_WORDS})\b", _I), APPOINTMENT),
+    PatternTrigger(
+        re.compile(rf"\b(?<!\bin )(?<!\bin a )(?:{_APPOINTMENT_WORDS})\b{_EVENT_MODIFIER}", _I), APPOINTMENT
+    ),
     PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b", _I), PHONE_CALL),
     PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b", _I), PHONE_CALL, STRONG, None, True),
     PatternTrigger(re.compile(rf"\b(?:{_TASK_VERBS})\b", _I), TASK, STRONG, None, True),
@@ -160,7 +172,7 @@ _PAST = re.compile(
 _FUTURE = re.compile(
     r"\b(?:will|'ll|going to|need|needs|must|should|let'?s|please|pls|schedule|set up|arrange|book|plan|wants?|would like|'d like"
     r"|moved to|rescheduled|postponed to|pushed to|todo|to-do|remind|reminder|next|tomorrow|tmrw|upcoming|don'?t forget|asap"
-    r"|could we|can we|shall we|would it be possible|how about|would love to|afterwards|after that|on the way back|if you want)\b|'ll\b",
+    r"|could we|can we|shall we|asked (?:if|whether) (?:we|you) (?:could|can)|would it be possible|how about|would love to|afterwards|after that|on the way back|if you want)\b|'ll\b",
     _I,
 )
 _NEGATION = re.compile(
@@ -173,20 +185,29 @@ _NEGATION = re.compile(
 # Hedges and reported speech: someone else's words or a maybe are not a plan of ours.
 _HEDGE = re.compile(
     r"\b(?:maybe|perhaps|probably|possibly|might|not sure|unsure|tbc|tbd|to be confirmed|at some point|some ?time|considering"
-    r"|thinking (?:about|of))\b",
+    r"|thinking (?:about|of)|tentative(?:ly)?|pencil(?:l?ed)? in)\b",
     _I,
 )
 _REPORTED = re.compile(
-    r"\b(?:said|says|told (?:us|me)|mentioned|according to|apparently|heard (?:that )?|informed us)\b", _I
+    r"\b(?:said|says|told (?:us|me)|(?<!\byou )(?<!\bwe )(?<!\bI )mentioned|according to|apparently|heard (?:that )?|informed us)\b",
+    _I,
 )
 # A cancelled or postponed thing to be put back in the diary is a task, not a negation.
-_REBOOK = re.compile(r"\b(?:re-?book|re-?schedule|re-?arrange|find (?:a )?new (?:slot|date|time))", _I)
+_REBOOK = re.compile(
+    r"\b(?:re-?book|re-?schedule|re-?arrange|find (?:a )?new (?:slot|date|time)|set (?:up )?a new date|pick a new date)",
+    _I,
+)
+# "no need to reschedule": the rebooking itself is negated.
+_REBOOK_NEGATED = re.compile(
+    r"\b(?:no need to|don'?t|do not|not|won'?t|will not|never|no)\s+(?:\w+\s+){0,2}(?:re-?book|re-?schedule|re-?arrange)",
+    _I,
+)
 _CONTENT = re.compile(
     r"\b(?:(?:product |sales |marketing )?brochures?|leaflets?|flyers?|case stud(?:y|ies)|white ?papers?|data ?sheets?|one[- ]pagers?"
     r"|price ?lists?|pricing sheets?|price sheets?|rate cards?|catalog(?:ue)?s?|(?:slide )?decks?|slides|(?:\w+ )?guides?|manuals?"
     r"|documentation|docs|(?:soc ?2 |security |analyst |test )?reports?|references|testimonials?|videos?|recordings?|checklists?"
     r"|templates?|samples?|spec(?:ification)?s?(?: sheets?)?|faqs?|e-?books?|infographics?|(?:roi )?calculators?|literature|collateral"
-    r"|copy of|materials?|handbooks?|presentations?|reference (?:lists?|cases?)|pricing tiers?|certificates?|certifications?"
+    r"|copy of|materials?|handbooks?|presentations?|reference (?:lists?|cases?|customers?|accounts?|sites?|calls?)|pricing tiers?|certificates?|certifications?"
     r"|terms (?:&|and) conditions|warranty terms|(?:implementation |project )?timelines?(?: templates?)?|welcome packs?|training schedules?"
     r"|api docs)\b",
     _I,
@@ -196,17 +217,17 @@ _DELIVERY = re.compile(
     _I,
 )
 _REQUEST = re.compile(
-    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? for|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? for|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
-    r"\b(?:quotes?|quotations?|proposals?|contracts?|msa|sow|nda|redlines?|order forms?|po|purchase orders?|invoices?|agreements?|paperwork|sla)\b",
+    r"\b(?:quotes?|quotations?|proposals?|contracts?|msa|sow|nda|redlines?|order forms?|po|purchase orders?|invoices?|agreements?|paperwork|sla|trial licen[cs]es?|licen[cs]e keys?|trial accounts?)\b",
     _I,
 )
 _ISSUE = re.compile(
     r"\b(?:complain(?:s|ed|ing|t|ts)?|problems?|issues? (?:with|on|in)|(?:an|the|this|that|big|major|open) issue|bugs?|broken|not working"
     r"|doesn'?t work|does not work|isn'?t working|stopped working|can'?t|cannot|unable to|crash(?:es|ed|ing)?|outage|(?:is|are|been|went) down"
-    r"|downtime|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
+    r"|downtime|stopped \w+ing|broke (?:their|the|our|down)|rejects?|rejecting|keeps? (?:blocking|failing|dropping|freezing|rejecting)|freez(?:es|ing)|froze|errors?|fail(?:s|ed|ing|ure|ures)?|timing out|times out|time-?outs?|delay(?:s|ed)?|overcharg\w*|double[- ]charged|charged twice"
     r"|wrong|incorrect|missing|damaged|defect(?:s|ive)?|unhappy|dissatisfied|frustrated|angry|upset|annoyed|escalat\w*|refund"
     r"|not happy|disappointed|too slow|slow|threaten\w*|stuck|unusable|complaint|furious|glitch(?:es)?|bugged|keeps? crashing)\b",
     _I,
@@ -221,6 +242,14 @@ _RISK = re.compile(
 )
 _ISSUE_NEGATION = re.compile(
     r"\b(?:no (?:issues?|problems?|errors?|complaints?)|without (?:issues?|problems?|any)|resolved|fixed|all good|works now|not an issue|no longer)\b",
+    _I,
+)
+_RESOLVED = re.compile(
+    r"\b(?:resolved|fixed|sorted(?: out)?|works now|working again|back (?:up|online)|answered|cleared up|all good)\b",
+    _I,
+)
+_NEXT_DAY = re.compile(
+    r"\b(?:the\s+)?(?:next|following)\s+(?:day|morning|afternoon|evening)\b|\bthe day after\b(?!\s+tomorrow)",
     _I,
 )
 _NOT_CUSTOMER_ISSUE = re.compile(r"\b(?:flight|train|traffic|weather|my|our own)\b", _I)
@@ -250,7 +279,7 @@ _ACTION_VERB = (
     r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign)\b"
 )
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:;|,|\s-\s|\s–\s)\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
+    r"\s*(?:;|,|\s-\s|\s–\s|\s+(?=\d{1,2}[.)]\s))\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
     r"|\s+(?P<conn2>and then|then|and also|and afterwards)\s+"
     rf"|\s+(?P<conn3>and|\+|&)\s+(?={_ACTION_VERB})",
     _I,
@@ -305,146 +334,19 @@ class English:
     def time_atoms(self, clause: str) -> list[TimeAtom]:
         if _MAY_HAVE_TIME.search(clause) is None:
             return []
-        atoms: list[TimeAtom] = []
-        for m in _TODAYISH.finditer(clause):
-            if clause[m.end() : m.end() + 2] in ("'s", "’s"):
-                continue  # "yesterday's webinar" names a thing, not a time
-            word = m.group("w").lower()
-            days = (
-                0
-                if word in ("today", "tonight")
-                else -1
-                if word in ("yesterday", "yday", "yest")
-                else 2
-                if word.startswith("day after")
-                else 1
-            )
-            atoms.append(TimeAtom(m.start(), m.end(), "rel_day", (days,)))
-            if word == "tonight":
-                atoms.append(TimeAtom(m.end(), m.end(), "part", ("evening", True)))
-        for m in _WEEKDAY_RE.finditer(clause):
-            mod = (m.group("mod") or "").lower()
-            modifier = {"next": "next", "this": "this", "last": "last", "past": "last"}.get(mod, "")
-            atoms.append(
-                TimeAtom(m.start(), m.end(), "weekday", (_WEEKDAYS[m.group("day")[:3].lower()], modifier))
-            )
-        for regex in (_ABS_MD, _ABS_DM, _ISO, _SLASH):
-            for m in regex.finditer(clause):
-                month_text = m.group("month")
-                month = int(month_text) if month_text.isdigit() else _MONTHS[month_text[:3].lower()]
-                day = int(m.group("day"))
-                year = m.group("year")
-                if year and len(year) == 2:
-                    year = "20" + year
-                if 1 <= month <= 12 and 1 <= day <= 31:
-                    atoms.append(
-                        TimeAtom(m.start(), m.end(), "abs_date", (int(year) if year else None, month, day))
-                    )
-        for m in _ORDINAL.finditer(clause):
-            if 1 <= int(m.group("day")) <= 31:
-                atoms.append(TimeAtom(m.start(), m.end(), "day_of_month", (int(m.group("day")),)))
-        for m in _WEEK.finditer(clause):
-            text = m.group(0).lower()
-            offset = 1 if "next" in text or "following" in text else -1 if "last" in text else 0
-            if m.group("end") or text.startswith("eow") or "by the weekend" in text:
-                sub = "end"
-            elif "weekend" in text:
-                sub = "weekend"
-            else:
-                sub = ""
-            if m.group("early"):
-                atoms.append(TimeAtom(m.start(), m.end(), "weekday", (0, "next" if offset == 1 else "this")))
-            else:
-                atoms.append(TimeAtom(m.start(), m.end(), "week", (offset, sub)))
-        for m in _MONTH_REL.finditer(clause):
-            text = m.group(0).lower()
-            offset = 1 if "next" in text else -1 if "last" in text else 0
-            pos = (m.group("end") or "").lower()
-            sub = {"end": "end", "beginning": "start", "start": "start", "middle": "mid", "mid": "mid"}.get(
-                pos, ""
-            )
-            if text.startswith("eom"):
-                sub = "end"
-            name = m.group("name")
-            atoms.append(
-                TimeAtom(
-                    m.start(), m.end(), "month", (offset, _MONTHS[name[:3].lower()] if name else None, sub)
-                )
-            )
-        for m in _OFFSET.finditer(clause):
-            if m.group("n3"):
-                atoms.append(
-                    TimeAtom(
-                        m.start(),
-                        m.end(),
-                        "offset",
-                        (7 + (1 if m.group("base").lower() == "tomorrow" else 0), "days", False),
-                    )
-                )
-                continue
-            number = m.group("n1") or m.group("n2")
-            unit = (m.group("u1") or m.group("u2")).lower()
-            amount = _number(number)
-            unit_name = (
-                "minutes"
-                if unit.startswith("min")
-                else "hours"
-                if unit.startswith("h")
-                else "days"
-                if unit.startswith("d")
-                else "weeks"
-                if unit.startswith("w")
-                else "months"
-            )
-            direction = (m.group("dir") or "").lower()
-            if direction in ("ago", "back"):
-                amount = -amount
-            within = (m.group("within") or "").lower() == "within"
-            atoms.append(TimeAtom(m.start(), m.end(), "offset", (amount, unit_name, within)))
+        atoms = _day_atoms(clause)
+        atoms += _weekday_atoms(clause)
+        atoms += _date_atoms(clause)
+        atoms += _ordinal_atoms(clause)
+        atoms += _week_atoms(clause)
+        atoms += _month_atoms(clause)
+        atoms += _offset_atoms(clause)
         taken: list[tuple[int, int]] = [(a.start, a.end) for a in atoms if a.kind in ("abs_date", "offset")]
-        for m in _CLOCK.finditer(clause):
-            if overlapping(taken, m.start(), m.end()):
-                continue
-            has_minutes = m.group("m") or m.group("m2")
-            if not (has_minutes or m.group("mer") or (m.group("h2") and m.group("mer2"))):
-                continue
-            hour = int(m.group("h"))
-            if hour > 24:
-                continue
-            minute = int(has_minutes or 0)
-            end_hour = int(m.group("h2")) if m.group("h2") else -1
-            end_minute = int(m.group("n2") or 0)
-            mer2 = _meridiem(m.group("mer2"))
-            mer = _meridiem(m.group("mer")) or (mer2 if end_hour >= 0 and end_hour >= hour else "")
-            atoms.append(
-                TimeAtom(m.start(), m.end(), "clock", (hour, minute, mer, end_hour, end_minute, mer2))
-            )
+        atoms += _clock_atoms(clause, taken)
         clock_spans = [(a.start, a.end) for a in atoms if a.kind == "clock"]
-        for m in _AT_HOUR.finditer(clause):
-            if overlapping(clock_spans, m.start("h"), m.end("h")):
-                continue
-            at_hour = _clock_number(m.group("h"))
-            if at_hour is not None and at_hour <= 24:
-                atoms.append(TimeAtom(m.start(), m.end(), "clock", (at_hour, 0, "", -1, 0, "")))
-        for m in _HALF.finditer(clause):
-            half_hour = _clock_number(m.group("h"))
-            if half_hour is None:
-                continue
-            hour = half_hour
-            minute = 30 if m.group("q").lower() == "half" else 15
-            if m.group("rel").lower() == "to":
-                hour, minute = hour - 1, 60 - minute
-            atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, minute, "", -1, 0, "")))
-        for m in _PART.finditer(clause):
-            word = m.group("part").lower()
-            part = _PARTS.get(word, "eod")
-            prefix = (m.group("this") or "").strip().lower()
-            is_today = prefix == "this" or word == "tonight"
-            if prefix == "tomorrow":
-                atoms.append(TimeAtom(m.start(), m.start("part"), "rel_day", (1,)))
-                atoms.append(TimeAtom(m.start("part"), m.end(), "part", (part, False)))
-            else:
-                atoms.append(TimeAtom(m.start(), m.end(), "part", (part, is_today)))
+        atoms += _at_hour_atoms(clause, clock_spans)
+        atoms += _half_atoms(clause)
+        atoms += _part_atoms(clause)
         return atoms
 
     def triggers(self, clause: str, masked: str) -> list[Trigger]:
@@ -452,6 +354,8 @@ class English:
         for spec in _TRIGGERS:
             for m in spec.pattern.finditer(masked):
                 if spec.imperative and not self._imperative(masked, m.start()):
+                    continue
+                if spec.type != TASK and _EVENT_REFERENCE.search(clause[: m.start()]):
                     continue
                 strength = spec.strength
                 if spec.type == TASK and m.group(0).lower() in _WEAK_VERBS:
@@ -465,17 +369,20 @@ class English:
             return False
         if _INFINITIVE_BEFORE.search(before):
             return _OUR_INFINITIVE.search(before) is not None or _NOT_OUR_INFINITIVE.search(before) is None
-        return _IMPERATIVE_PREFIX.match(before) is not None
+        # "Webinar invite: send to …": a short heading before a colon does not hide the imperative
+        return _IMPERATIVE_PREFIX.match(_HEADING.sub("", before, count=1)) is not None
 
     def cues(self, clause: str) -> Cues:
+        rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
         return Cues(
             past=_PAST.search(clause) is not None,
-            future=_FUTURE.search(clause) is not None or _REBOOK.search(clause) is not None,
+            future=_FUTURE.search(clause) is not None or rebook,
             negated=(
-                (_NEGATION.search(clause) is not None and _REBOOK.search(clause) is None)
+                (_NEGATION.search(clause) is not None and not rebook)
                 or _HEDGE.search(clause) is not None
                 or _REPORTED.search(clause) is not None
             ),
+            rebook=rebook,
         )
 
     def content_items(self, clause: str) -> list[tuple[int, int]]:
@@ -489,6 +396,16 @@ class English:
 
     def has_deal_document(self, clause: str) -> bool:
         return _DEAL_DOCUMENT.search(clause) is not None
+
+    def deal_document_span(self, clause: str) -> tuple[int, int] | None:
+        m = _DEAL_DOCUMENT.search(clause)
+        return m.span() if m else None
+
+    def resolves_issue(self, clause: str) -> bool:
+        return _RESOLVED.search(clause) is not None
+
+    def is_next_day(self, clause: str) -> bool:
+        return _NEXT_DAY.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         m = _ISSUE.search(clause) or _RISK.search(clause)
@@ -549,3 +466,203 @@ def _meridiem(text: str | None) -> str:
     if not text:
         return ""
     return "pm" if text.lower().startswith("p") else "am"
+
+
+# --- time atoms, one reader per kind (EnglishAnalyzer.time_atoms runs them in this order) ---
+def _day_atoms(clause: str) -> list[TimeAtom]:
+    """today, tonight, tomorrow, yesterday, the day after tomorrow."""
+    atoms: list[TimeAtom] = []
+    for m in _TODAYISH.finditer(clause):
+        if clause[m.end() : m.end() + 2] in ("'s", "’s"):
+            continue  # "yesterday's webinar" names a thing, not a time
+        word = m.group("w").lower()
+        days = (
+            0
+            if word in ("today", "tonight")
+            else -1
+            if word in ("yesterday", "yday", "yest")
+            else 2
+            if word.startswith("day after")
+            else 1
+        )
+        atoms.append(TimeAtom(m.start(), m.end(), "rel_day", (days,)))
+        if word == "tonight":
+            atoms.append(TimeAtom(m.end(), m.end(), "part", ("evening", True)))
+    return atoms
+
+
+def _weekday_atoms(clause: str) -> list[TimeAtom]:
+    """weekday names with next/this/last."""
+    atoms: list[TimeAtom] = []
+    for m in _WEEKDAY_RE.finditer(clause):
+        mod = (m.group("mod") or "").lower()
+        modifier = {"next": "next", "this": "this", "last": "last", "past": "last"}.get(mod, "")
+        atoms.append(
+            TimeAtom(m.start(), m.end(), "weekday", (_WEEKDAYS[m.group("day")[:3].lower()], modifier))
+        )
+    return atoms
+
+
+def _date_atoms(clause: str) -> list[TimeAtom]:
+    """absolute dates: "March 3", "3 March", ISO and slashed."""
+    atoms: list[TimeAtom] = []
+    for regex in (_ABS_MD, _ABS_DM, _ISO, _SLASH):
+        for m in regex.finditer(clause):
+            month_text = m.group("month")
+            month = int(month_text) if month_text.isdigit() else _MONTHS[month_text[:3].lower()]
+            day = int(m.group("day"))
+            year = m.group("year")
+            if year and len(year) == 2:
+                year = "20" + year
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                atoms.append(
+                    TimeAtom(m.start(), m.end(), "abs_date", (int(year) if year else None, month, day))
+                )
+    return atoms
+
+
+def _ordinal_atoms(clause: str) -> list[TimeAtom]:
+    """a day of the month: "the 3rd"."""
+    atoms: list[TimeAtom] = []
+    for m in _ORDINAL.finditer(clause):
+        if 1 <= int(m.group("day")) <= 31:
+            atoms.append(TimeAtom(m.start(), m.end(), "day_of_month", (int(m.group("day")),)))
+    return atoms
+
+
+def _week_atoms(clause: str) -> list[TimeAtom]:
+    """this/next/last week, the weekend, end of the week."""
+    atoms: list[TimeAtom] = []
+    for m in _WEEK.finditer(clause):
+        text = m.group(0).lower()
+        offset = 1 if "next" in text or "following" in text else -1 if "last" in text else 0
+        if m.group("end") or text.startswith("eow") or "by the weekend" in text:
+            sub = "end"
+        elif "weekend" in text:
+            sub = "weekend"
+        else:
+            sub = ""
+        if m.group("early"):
+            atoms.append(TimeAtom(m.start(), m.end(), "weekday", (0, "next" if offset == 1 else "this")))
+        else:
+            atoms.append(TimeAtom(m.start(), m.end(), "week", (offset, sub)))
+    return atoms
+
+
+def _month_atoms(clause: str) -> list[TimeAtom]:
+    """this/next/last month, a named month, its start/middle/end."""
+    atoms: list[TimeAtom] = []
+    for m in _MONTH_REL.finditer(clause):
+        text = m.group(0).lower()
+        offset = 1 if "next" in text else -1 if "last" in text else 0
+        pos = (m.group("end") or "").lower()
+        sub = {"end": "end", "beginning": "start", "start": "start", "middle": "mid", "mid": "mid"}.get(
+            pos, ""
+        )
+        if text.startswith("eom"):
+            sub = "end"
+        name = m.group("name")
+        atoms.append(
+            TimeAtom(m.start(), m.end(), "month", (offset, _MONTHS[name[:3].lower()] if name else None, sub))
+        )
+    return atoms
+
+
+def _offset_atoms(clause: str) -> list[TimeAtom]:
+    """in 3 days, 2 weeks ago, within an hour, a week from tomorrow."""
+    atoms: list[TimeAtom] = []
+    for m in _OFFSET.finditer(clause):
+        if m.group("n3"):
+            atoms.append(
+                TimeAtom(
+                    m.start(),
+                    m.end(),
+                    "offset",
+                    (7 + (1 if m.group("base").lower() == "tomorrow" else 0), "days", False),
+                )
+            )
+            continue
+        number = m.group("n1") or m.group("n2")
+        unit = (m.group("u1") or m.group("u2")).lower()
+        amount = _number(number)
+        unit_name = (
+            "minutes"
+            if unit.startswith("min")
+            else "hours"
+            if unit.startswith("h")
+            else "days"
+            if unit.startswith("d")
+            else "weeks"
+            if unit.startswith("w")
+            else "months"
+        )
+        direction = (m.group("dir") or "").lower()
+        if direction in ("ago", "back"):
+            amount = -amount
+        within = (m.group("within") or "").lower() == "within"
+        atoms.append(TimeAtom(m.start(), m.end(), "offset", (amount, unit_name, within)))
+    return atoms
+
+
+def _clock_atoms(clause: str, taken: list[tuple[int, int]]) -> list[TimeAtom]:
+    """clock times with minutes or a meridiem ("10:30", "3pm", "2-4pm") outside dates and offsets."""
+    atoms: list[TimeAtom] = []
+    for m in _CLOCK.finditer(clause):
+        if overlapping(taken, m.start(), m.end()):
+            continue
+        has_minutes = m.group("m") or m.group("m2")
+        if not (has_minutes or m.group("mer") or (m.group("h2") and m.group("mer2"))):
+            continue
+        hour = int(m.group("h"))
+        if hour > 24:
+            continue
+        minute = int(has_minutes or 0)
+        end_hour = int(m.group("h2")) if m.group("h2") else -1
+        end_minute = int(m.group("n2") or 0)
+        mer2 = _meridiem(m.group("mer2"))
+        mer = _meridiem(m.group("mer")) or (mer2 if end_hour >= 0 and end_hour >= hour else "")
+        atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, minute, mer, end_hour, end_minute, mer2)))
+    return atoms
+
+
+def _at_hour_atoms(clause: str, clock_spans: list[tuple[int, int]]) -> list[TimeAtom]:
+    """ "at 10" where no clock time was read."""
+    atoms: list[TimeAtom] = []
+    for m in _AT_HOUR.finditer(clause):
+        if overlapping(clock_spans, m.start("h"), m.end("h")):
+            continue
+        at_hour = _clock_number(m.group("h"))
+        if at_hour is not None and at_hour <= 24:
+            atoms.append(TimeAtom(m.start(), m.end(), "clock", (at_hour, 0, "", -1, 0, "")))
+    return atoms
+
+
+def _half_atoms(clause: str) -> list[TimeAtom]:
+    """half past / quarter to."""
+    atoms: list[TimeAtom] = []
+    for m in _HALF.finditer(clause):
+        half_hour = _clock_number(m.group("h"))
+        if half_hour is None:
+            continue
+        hour = half_hour
+        minute = 30 if m.group("q").lower() == "half" else 15
+        if m.group("rel").lower() == "to":
+            hour, minute = hour - 1, 60 - minute
+        atoms.append(TimeAtom(m.start(), m.end(), "clock", (hour, minute, "", -1, 0, "")))
+    return atoms
+
+
+def _part_atoms(clause: str) -> list[TimeAtom]:
+    """parts of the day: this morning, tomorrow evening, by end of day."""
+    atoms: list[TimeAtom] = []
+    for m in _PART.finditer(clause):
+        word = m.group("part").lower()
+        part = _PARTS.get(word, "eod")
+        prefix = (m.group("this") or "").strip().lower()
+        is_today = prefix == "this" or word == "tonight"
+        if prefix == "tomorrow":
+            atoms.append(TimeAtom(m.start(), m.start("part"), "rel_day", (1,)))
+            atoms.append(TimeAtom(m.start("part"), m.end(), "part", (part, False)))
+        else:
+            atoms.append(TimeAtom(m.start(), m.end(), "part", (part, is_today)))
+    return atoms

@@ -61,8 +61,8 @@ _OFFSET = re.compile(
     rf"(?:过\s*)?(?P<n>{_N}|半)\s*个?\s*(?P<half>半)?\s*(?P<unit>分钟|小时|钟头|天|日|周|星期|礼拜|月)(?P<dir>后|以后|之后|内|以内|之内|前|以前|之前)"
 )
 _CLOCK = re.compile(
-    rf"(?<!\d)(?P<h>{_N})\s*[点时](?![点儿钟半]?[东西])(?:\s*(?P<half>半)|\s*(?P<q>一刻|三刻)|\s*整|\s*(?P<m>\d{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s*分?)?"
-    rf"(?:\s*(?:到|至|-|~|—)\s*(?P<h2>{_N})\s*[点时](?:\s*(?P<half2>半)|\s*(?P<m2>\d{{1,2}})\s*分?)?)?"
+    rf"(?<!\d)(?:(?P<h0>\d{{1,2}})\s*(?:-|~|—|到|至)\s*(?=\d{{1,2}}\s*[点时]))?(?P<h>{_N})\s*[点时](?![点儿钟半]?[东西])(?:\s*(?P<half>半)|\s*(?P<q>一刻|三刻)|\s*整|\s*(?P<m>\d{{1,2}}|[零一二三四五六七八九十]{{1,3}})\s*分?)?"
+    rf"(?:\s*(?:到|至|-|~|—)\s*(?:上午|中午|下午|晚上)?\s*(?P<h2>{_N})\s*[点时](?:\s*(?P<half2>半)|\s*(?P<m2>\d{{1,2}})\s*分?)?)?"
 )
 _COLON_CLOCK = re.compile(
     r"(?<![\d:])(?P<h>\d{1,2})[:](?P<m>\d{2})(?:\s*(?:-|到|至|~|—)\s*(?P<h2>\d{1,2})[:](?P<m2>\d{2}))?(?![\d:])"
@@ -78,6 +78,7 @@ _MAY_HAVE_TIME = re.compile(
 )
 _CONNECTOR = re.compile(r"[\s,，、()（）:：]*(?:(?:在|于|的|之|大约|大概|左右|,|，|\(|\))[\s,，()（）]*)*")
 _FROM_BEFORE = re.compile(r"从\s*$")
+_MOVE_BEFORE = re.compile(r"(?:改到|改为|改成|改在|推迟到|延期到|提前到|挪到|换到)了?\s*$")
 _TO_BEFORE = re.compile(r"(?:改到|改为|改成|推迟到|延期到|提前到|挪到|换到|到)了?\s*$")
 
 _TRIGGERS = (
@@ -86,9 +87,9 @@ _TRIGGERS = (
     PatternTrigger(re.compile(r"(?:早餐会?|早饭)(?!的)"), APPOINTMENT, STRONG, time(8, 0)),
     PatternTrigger(
         re.compile(
-            r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
+            r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|碰一下|碰一碰|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
             r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会|工作坊|培训|深度交流|交流"
-            r"|汇报|路演|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的)"
+            r"|汇报|路演|业务回顾|季度回顾|QBR|(?<![发寄送传回过])去[^，,。；;]{0,8}?(?:办公室|公司|工厂|现场|总部)|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的|邀请|链接|议程|纪要|记录|材料|资料|日程)"
         ),
         APPOINTMENT,
     ),
@@ -101,8 +102,8 @@ _TRIGGERS = (
     ),
     PatternTrigger(
         re.compile(
-            r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
-            r"|重新开|处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发|对一下|发(?![票现生展布言货烧错了])"
+            r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备(?!好了)|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
+            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|录入|登记|敲定|审核|审批|审阅|审一下|过一下|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
         ),
         TASK,
     ),
@@ -112,6 +113,12 @@ _TRIGGERS = (
         WEAK,
     ),
 )
+# 的 right before an event word ("周四的工作坊", "和奥马尔的电话") names an event already in the diary;
+# "为销售启动会准备" names the event something is for.
+_EVENT_REFERENCE = re.compile(r"的$")
+_EVENT_PURPOSE = re.compile(r"为[^，,。；;]{0,8}$")
+_PLAN = re.compile(r"安排|约|预约|准备|记得|别忘|需要|要|希望|想|请|能否|能不能|可否")
+_MOVE = re.compile(r"改到|改为|改成|改在|推迟到|延期到|提前到|挪到|换到")
 _THIRD_PARTY_BEFORE = re.compile(
     r"(?<![给向和跟与帮对同让请把被])(?:他们|他|她|对方|客户|厂商)[^我，,]{0,3}$|等(?:待|着)?[^，,]{0,8}$"
 )
@@ -120,35 +127,44 @@ _PAST = re.compile(
     r"(?<![为除忘])了(?!解|结|不起|吗)|(?<!是否)(?<!有没有)已经|(?<![是否经])已(?!损坏)|刚才|刚刚|过了一遍|[聊见谈开打]过"
 )
 _FUTURE = re.compile(
-    r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
+    r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备(?!好了)|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
 )
 _NEGATION = re.compile(
-    r"不用|不需要|无需|不必|不要|别(?!忘)|取消|暂时不|没必要|不再|没什么要做|暂不|没什么|没有需要|没有要|无须|没啥|不想|拒绝|没有其他"
+    r"没人|没有人|不用|不需要|无需|不必|不要|别(?!忘)|取消|暂时不|没必要|不再|没什么要做|暂不|没什么|没有需要|没有要|无须|没啥|不想|拒绝|没有其他"
 )
 # Hedges and reported speech: a maybe, or someone else's words, is not a plan of ours.
-_HEDGE = re.compile(r"也许|或许|可能|大概|不确定|待定|说不定|考虑")
-_REPORTED = re.compile(r"(?<![一再])说(?!明|一声)|听说|提到|据说|表示")
-_REBOOK = re.compile(r"重新(?:约|安排|预约)|另找时间|改期")
+_HEDGE = re.compile(r"也许|或许|可能|大概|不确定|待定|暂定|待[^，,。]{0,6}确认|说不定|考虑")
+# "您提到的案例" (the case study you mentioned) names a thing; it does not report someone's words.
+_REPORTED = re.compile(r"(?<![一再])说(?!明|一声)|听说|(?<![您你])提到(?!的)|据说|表示")
+_REBOOK = re.compile(r"重新(?:约|安排|预约|定|确定|找)|另找时间|另约|改期|再约")
+# "不用再约": the rebooking itself is negated.
+_REBOOK_NEGATED = re.compile(
+    r"(?:不用|不需要|无需|不必|别|没必要|不要|不再)[^，,。；;]{0,3}(?:重新|另|再约|改期)"
+)
 _CONTENT = re.compile(
     r"资料|产品手册|手册|宣传册|宣传资料|彩页|成功案例|推荐案例|案例|白皮书|价格表|价目表|产品目录|目录|数据表|规格书|规格表|(?<!工作)说明书"
-    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料|证书|材料|对比表|录像|资料包|条款说明"
+    r"|(?:集成|使用|操作|部署|安装)?指南|样品|样本|样机|PPT|ppt|演示文稿|幻灯片|报告|视频|检查清单|(?<!问题)清单|模板|文档|计算器|证言|推荐信|介绍材料|证书|证明(?:文件)?|材料|对比表|录像|资料包|条款说明"
 )
 _DELIVERY = re.compile(
     r"交付|发给|发送|发过去|发一下|发到|发回|寄|提供|给到|分享|转发|传给|发(?![票现生展布言货烧错了])"
 )
-_REQUEST = re.compile(r"想要|需要|希望|索取|要求|请求|想看|感兴趣|要(?!给|求)")
+_REQUEST = re.compile(r"别忘了|记得|提醒|想要|需要|希望|索取|要求|请求|想看|感兴趣|要(?!给|求)")
 _DEAL_DOCUMENT = re.compile(
-    r"报价单?|合同|协议|修订稿|方案|订单|发票|工作说明书|标书|投标文件|意向书|NDA|SOW|PO"
+    r"报价单?|合同|协议|试用账号|试用许可|许可证|修订稿|方案|订单|发票|工作说明书|标书|投标文件|意向书|NDA|SOW|PO"
 )
 _ISSUE = re.compile(
     r"投诉|抱怨|不满|问题|故障|报错|错误|出错|失败|闪退|崩溃|宕机|挂了|断了|断开|超时|卡住|卡死|无法|不能用|用不了|没法|打不开|登不上|登录不了"
-    r"|辞职|离职|被裁|裁员|退休|调岗|休产假|没有接替|没有对接人|逾期|有风险|砍了|停工|没收到|换供应商|要丢|走了"
+    r"|辞职|离职|(?<![不没])离开(?!前|后|时|之前|以后|的时候)|威胁|不续约|不再续约|流失|被裁|裁员|退休|调岗|休产假|没有接替|没有对接人|逾期|有风险|砍了|停工|没收到|换供应商|卡了|卡在|被扣|拒收|被拒|退回|要丢|走了"
     r"|延迟|延误|太慢|很慢|损坏|坏了|缺少|少了|没有按|重复扣款|多扣|扣错|退款|开错|错了|不好用|[Bb]ug|BUG|异常|漏洞|崩了|恼火|生气|不高兴|差评|退货"
 )
 _ISSUE_NEGATION = re.compile(
-    r"没有问题|没问题|无问题|问题不大|已解决|解决了|已修复|修复了|一切正常|都正常|没有异议|无异议|修复得"
+    r"没有[^，,。]{0,6}问题|没[^，,。]{0,4}投诉|没问题|无问题|问题不大|已解决|解决了|已修复|修复了|一切正常|都正常|没有异议|无异议|修复得"
 )
 _QUESTION_SENSE = re.compile(r"回复|回答|答复|解答|问题清单|问题列表")
+_RESOLVED = re.compile(
+    r"已解决|解决了|已修复|修复了|解答了|回答了|答复了|已恢复|恢复了|恢复正常|一切正常|处理好了|搞定了"
+)
+_NEXT_DAY = re.compile(r"第二天|次日|隔天|翌日")
 _NOT_CUSTOMER_ISSUE = re.compile(r"航班|火车|高铁|堵车|天气")
 _ATTENDEE = re.compile(
     r"(?:和|与|跟|同|约|见|拜访)(?P<name>[^，。；、\s和与跟一]{1,8}?)(?=一起|在|开|见|会面|吃|喝|电话|聊|约|做|过|沟通|确认|碰)"
@@ -160,7 +176,7 @@ _TITLE = re.compile(
 )
 _CONTACT_CUE = re.compile(r"新联系人|联系人|联系方式|对接人|决策人|负责人|介绍|名片|手机|电话[\s:：]*[+\d]")
 _CLAUSE_SPLIT = re.compile(
-    r"\s*[，,；;]\s*(?:(?P<conn>然后|并且|并|另外|再|同时|还要|还有|也)\s*)?|(?P<conn2>然后|另外|并且|并(?=[把发给准备提]))"
+    r"\s*(?:[，,；;]|\s+(?=\d{1,2}[)）.、]))\s*(?:(?P<conn>然后|并且|并|另外|再|同时|还要|还有|也)\s*)?|(?P<conn2>然后|另外|并且|并(?=[把发给准备提]))"
 )
 
 
@@ -203,7 +219,8 @@ class Chinese:
 
     def is_superseded(self, clause: str, start: int, end: int, later_starts: list[int]) -> bool:
         if not _FROM_BEFORE.search(clause[:start]):
-            return False
+            # "明天的电话能不能改到下午3点半": a time named after a move verb replaces the earlier one
+            return any(_MOVE_BEFORE.search(clause[:later]) for later in later_starts if later > end)
         return any(_TO_BEFORE.search(clause[:later]) for later in later_starts if later > end)
 
     def time_atoms(self, clause: str) -> list[TimeAtom]:
@@ -295,6 +312,12 @@ class Chinese:
             hour = _cn_number(m.group("h"))
             if hour is None or hour > 24 or (_A_BIT.search(clause[: m.start()]) and m.group("h") == "一"):
                 continue
+            if m.group("h0") and not m.group("h2"):
+                # "10-11点": the first number is the start hour, the one with 点 the end
+                start_hour = int(m.group("h0"))
+                if start_hour < hour <= 24:
+                    atoms.append(TimeAtom(m.start(), m.end(), "clock", (start_hour, 0, "", hour, 0, "")))
+                    continue
             minute = (
                 30
                 if m.group("half")
@@ -344,18 +367,22 @@ class Chinese:
             for m in spec.pattern.finditer(masked):
                 if spec.type == TASK and _THIRD_PARTY_BEFORE.search(masked[: m.start()]):
                     continue
+                if spec.type != TASK and _is_reference(masked[: m.start()], clause):
+                    continue  # "周四的工作坊都准备好了", "和奥马尔的电话还行": an event referred to
                 found.append(Trigger(m.start(), m.end(), spec.type, spec.strength, spec.default_time))
         return found
 
     def cues(self, clause: str) -> Cues:
+        rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
         return Cues(
             past=_PAST.search(clause) is not None,
-            future=_FUTURE.search(clause) is not None,
+            future=_FUTURE.search(clause) is not None or rebook,
             negated=(
-                (_NEGATION.search(clause) is not None and _REBOOK.search(clause) is None)
+                (_NEGATION.search(clause) is not None and not rebook)
                 or _HEDGE.search(clause) is not None
                 or _REPORTED.search(clause) is not None
             ),
+            rebook=rebook,
         )
 
     def content_items(self, clause: str) -> list[tuple[int, int]]:
@@ -369,6 +396,16 @@ class Chinese:
 
     def has_deal_document(self, clause: str) -> bool:
         return _DEAL_DOCUMENT.search(clause) is not None
+
+    def deal_document_span(self, clause: str) -> tuple[int, int] | None:
+        m = _DEAL_DOCUMENT.search(clause)
+        return m.span() if m else None
+
+    def resolves_issue(self, clause: str) -> bool:
+        return _RESOLVED.search(clause) is not None
+
+    def is_next_day(self, clause: str) -> bool:
+        return _NEXT_DAY.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
         if _ISSUE_NEGATION.search(clause) or _NOT_CUSTOMER_ISSUE.search(clause):
@@ -456,3 +493,12 @@ def _cn_number(text: str | None) -> int | None:
     if len(text) == 1 and text in _CN_DIGITS:
         return _CN_DIGITS[text]
     return None
+
+
+def _is_reference(before: str, clause: str) -> bool:
+    """The event word after ``before`` is referred to, not to be created (unless moved or planned)."""
+    if _EVENT_PURPOSE.search(before):
+        return True
+    if not _EVENT_REFERENCE.search(before):
+        return False
+    return not (_MOVE.search(clause) or _PLAN.search(clause))

@@ -231,3 +231,104 @@ def test_negation_hedges_past_and_reported_speech_suggest_nothing(note: str) -> 
 )
 def test_requests_risks_and_rebooking_without_the_usual_words(note: str, kind: str) -> None:
     assert [s.type for s in analyze(note, CREATED)] == [kind]
+
+
+def _brief(note: str) -> list[tuple[str, str | None]]:
+    return [(s.type, s.fields.get("start") or s.fields.get("due")) for s in analyze(note, CREATED)]
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        # a step sequenced after a planned one is planned too (no date, no "will" of its own)
+        (
+            "Book a workshop with Tailspin and then phone Maria to agree the agenda.",
+            [("appointment", None), ("phone_call", None)],
+        ),
+        ("安排一次培训，然后给李总打电话确认人数。", [("appointment", None), ("phone_call", None)]),
+        # rebooking is a task whatever was cancelled and whenever; negated rebooking is nothing
+        ("Rebook the QBR that was cancelled last Monday.", [("task", None)]),
+        ("演示取消了，需要重新约时间。", [("task", None)]),
+        ("The demo was cancelled, no need to rebook.", []),
+        ("会议取消了，不用再约。", []),
+        # coordinated collateral and deal document: two records; "a copy of the contract": one
+        ("Can you send the white paper and the NDA?", [("content_request", None), ("task", None)]),
+        ("Customer wants a copy of the signed contract.", [("content_request", None)]),
+        ("他们要合同和产品手册。", [("content_request", None), ("task", None)]),
+        ("They would like a workshop and a trial licence.", [("appointment", None), ("task", None)]),
+        # a resolution in the same sentence closes the issue
+        ("The export failed twice this morning, fixed now.", []),
+        ("导出报错，已修复。", []),
+        # "the next morning" / "第二天" is the day after the day named before it
+        (
+            "Dinner on the 20th at 7pm, then a site tour the next morning at 10.",
+            [("appointment", "2026-05-20T19:00:00"), ("appointment", "2026-05-21T10:00:00")],
+        ),
+        (
+            "20号晚上7点吃饭，第二天上午10点参观工厂。",
+            [("appointment", "2026-05-20T19:00:00"), ("appointment", "2026-05-21T10:00:00")],
+        ),
+        # time and phrasing shapes
+        ("Sync-up w/ Tailspin ops next Thu @ 11", [("appointment", "2026-05-14T11:00:00")]),
+        ("Give Mrs. Okoye a quick ring on Friday.", [("phone_call", "2026-05-08T09:00:00")]),
+        ("周五3-4点和法务开会", [("appointment", "2026-05-08T15:00:00")]),
+        ("Notes from yesterday's call with Fabrikam: all fine.", []),
+        (
+            "The summary of what you mentioned is attached; could you send the price list?",
+            [("content_request", None)],
+        ),
+        # an event already in the diary, referred to, is not one to create; moving it is
+        ("Monday's demo is confirmed, nothing else to do.", []),
+        ("周五的培训都准备好了。", []),
+        ("周五的电话改到下周一上午10点。", [("phone_call", "2026-05-11T10:00:00")]),
+        # an event word naming another thing; a heading before the imperative
+        ("Training invite: send to the whole team by Friday", [("task", "2026-05-08T17:00:00")]),
+        ("会议邀请周五前发给所有参会人", [("task", "2026-05-08T17:00:00")]),
+        ("Training for their new admins next Tuesday at 10.", [("appointment", "2026-05-12T10:00:00")]),
+        ("Visit on 3 June 09:30-11:00.", [("appointment", "2026-06-03T09:30:00")]),
+        # tentative plans; 研发 (R&D) is not 发 (send)
+        ("暂定下周三拜访，待客户确认。", []),
+        ("Tentatively pencilled in a call for Friday.", []),
+        ("安排一次和研发的技术交流。", [("appointment", None)]),
+    ],
+)
+def test_general_mechanisms_of_the_second_error_analysis(
+    note: str, expected: list[tuple[str, str | None]]
+) -> None:
+    assert _brief(note) == expected
+
+
+def test_forwarded_mail_headers_are_not_notes() -> None:
+    note = (
+        "---------- Forwarded message ---------\nFrom: Ana Ruiz <ana.ruiz@contoso.com>\n"
+        "Subject: Call tomorrow\n\nHi, could you send the case study? Thanks, Ana"
+    )
+    suggestions = analyze(note, CREATED)
+    assert [s.type for s in suggestions] == ["content_request"]
+    assert note[suggestions[0].span[0] : suggestions[0].span[1]] == suggestions[0].text
+    zh = "转发邮件\n> 发件人：周丽 <zhouli@fabrikam.cn>\n> 主题：资料\n> 麻烦把产品手册发我一份。"
+    assert [s.type for s in analyze(zh, CREATED)] == ["content_request"]
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        # inline numbered lists are clauses
+        ("Todo: 1) draft the NDA 2) schedule a demo w/ Kai", [("task", None), ("appointment", None)]),
+        ("待办：1）起草NDA 2）约凯做演示", [("task", None), ("appointment", None)]),
+        # an event named with 的 or as the purpose of something is referred to, not created
+        ("和李总的会议很顺利，他下周回复。", []),
+        ("请为周五的培训准备一份讲义。", [("task", "2026-05-08T17:00:00")]),
+        # time ranges across parts of the day; "eve"; visit verbs; "can u"; a reminder naming a deal document
+        ("周三上午10点到下午2点在客户现场开工作坊。", [("appointment", "2026-05-13T10:00:00")]),
+        ("Pop by their office Fri afternoon.", [("appointment", "2026-05-08T14:00:00")]),
+        ("Drinks w/ the Litware team thurs eve", [("appointment", "2026-05-07T19:00:00")]),
+        ("can u share the data sheet pls", [("content_request", None)]),
+        ("Reminder: contract to Lena by Friday", [("task", "2026-05-08T17:00:00")]),
+        ("Customer portal rejects our SSL certificate.", [("issue", None)]),
+    ],
+)
+def test_general_mechanisms_of_the_third_error_analysis(
+    note: str, expected: list[tuple[str, str | None]]
+) -> None:
+    assert _brief(note) == expected

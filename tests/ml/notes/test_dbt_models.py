@@ -61,7 +61,8 @@ def test_marts_build_on_pipeline_output(warehouse: Any, rows: Any, tmp_path: Pat
     )
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
-        [str(dbt), "build", "--select", "fct_note_suggestions", "fct_talking_points", "source:enrich",
+        [str(dbt), "build", "--select", "fct_note_suggestions", "fct_talking_points", "stg_enrich__note_suggestions",
+         "stg_enrich__talking_point_mentions", "source:enrich",
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         cwd=PROJECT_ROOT / "dbt_project", env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip

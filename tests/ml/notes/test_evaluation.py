@@ -107,3 +107,27 @@ def test_shipped_sets_are_large_enough_and_labelled() -> None:
             assert sum(1 for n in notes if n.split == split) >= 0.45 * len(notes), (code, split)
         assert {g["type"] for n in notes for g in n.gold} == set(SUGGESTION_TYPES)
         assert sum(1 for n in notes if len(n.gold) > 1) >= 10
+
+
+def test_second_sets_have_their_own_held_out_split_and_no_shared_texts() -> None:
+    from ml.notes.evaluation import default_eval_files, eval_files_for_split, second_eval_files
+    from ml.notes.suggestion import SUGGESTION_TYPES
+
+    assert eval_files_for_split("test2") == second_eval_files()
+    assert eval_files_for_split("dev") == default_eval_files()
+    for code, path in second_eval_files().items():
+        notes = load_eval_set(path)
+        assert {n.split for n in notes} == {"dev2", "test2"}, code
+        assert sum(1 for n in notes if n.split == "test2") >= 50, code
+        assert {g["type"] for n in notes if n.split == "test2" for g in n.gold} == set(SUGGESTION_TYPES)
+        first = {n.text for n in load_eval_set(default_eval_files()[code])}
+        texts = [n.text for n in notes]
+        assert len(set(texts)) == len(texts), code  # no note twice
+        assert not first & set(texts), code  # nothing copied from the first set
+
+
+def test_unknown_split_is_a_clear_error() -> None:
+    from ml.notes.evaluation import eval_files_for_split
+
+    with pytest.raises(EvaluationDataError, match="test2"):
+        eval_files_for_split("holdout")

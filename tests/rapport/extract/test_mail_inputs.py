@@ -572,3 +572,40 @@ def test_cli_import_mail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert status == 0
     assert "1 e-mails" in capsys.readouterr().out
     assert (tmp_path / "out" / "email.parquet").exists()
+
+
+def test_different_emails_sharing_one_message_id_are_quarantined_and_counted(tmp_path: Path) -> None:
+    archive = tmp_path / "mail"
+    archive.mkdir()
+    (archive / "0-first.eml").write_bytes(message("<same@x>", subject="Quote 0", body="Price list 0\n"))
+    for number in range(1, 6):  # five more different e-mails reusing the id (a broken sending program)
+        (archive / f"{number}-other.eml").write_bytes(
+            message("<same@x>", subject=f"Quote {number}", body=f"Price list {number}\n")
+        )
+    transport = message("<same@x>", subject="Quote 0", body="Price list 0\n", extra="Received: from relay")
+    (archive / "6-copy.eml").write_bytes(transport)  # the first e-mail again, another transport header
+    (archive / "7-copy.eml").write_bytes((archive / "0-first.eml").read_bytes())  # byte-identical copy
+    summary = convert(archive, tmp_path / "out")
+
+    # independent reading: six distinct (subject, body) pairs under one id, of which the first is kept
+    contents = {
+        (path.read_bytes().split(b"Subject: ")[1].split(b"\n")[0], path.read_bytes().split(b"\n\n", 1)[1])
+        for path in archive.iterdir()
+    }
+    assert len(contents) == 6
+    assert (summary.messages, summary.unique_messages, summary.duplicates, summary.quarantined) == (
+        8,
+        1,
+        2,
+        5,
+    )
+    assert summary.duplicates_differing == 1 and summary.reconciles
+    assert dict(summary.quarantine_reasons) == {"duplicate_message_id": 5}
+    assert read(tmp_path / "out", "email")[0]["subject"] == "Quote 0"
+    rows = pq.read_table(tmp_path / "out" / "_quarantine.parquet").to_pylist()
+    assert {json.loads(row["source_row"])["headers"]["subject"] for row in rows} == {
+        f"Quote {number}" for number in range(1, 6)
+    }
+    assert all("already used by a different e-mail (0-first.eml" in row["reason"] for row in rows)
+    assert any("5 message(s) reuse the Message-ID of a different e-mail" in note for note in summary.notes)
+    assert any("2 duplicate copies skipped" in note for note in summary.notes)

@@ -81,8 +81,9 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
         default_owner=None,
         progress=True,
         exclude_addresses=(),
-        alias_min_senders=10,
+        alias_min_senders=None,
         aliases=None,
+        free_mail_domains=None,
     ):
         # same keyword-only signature as rapport.extract.mail.convert_archive
         assert progress is False, "the DAG task must not draw a progress bar into the task log"
@@ -91,7 +92,9 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
         write_export(
             Path(out_dir), {name: rows[name] for name in ("email", "activityparty", "contact", "systemuser")}
         )
-        return "2 messages converted"
+        return types.SimpleNamespace(
+            notes=(), to_dict=lambda: {"notes": []}
+        )  # a ConversionSummary's interface
 
     monkeypatch.setitem(
         sys.modules, "rapport.extract.mail", types.SimpleNamespace(convert_archive=convert_archive)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -39,6 +39,8 @@ MISSING = "the value is missing (null)"
 TOO_EARLY = "is earlier than validation.earliest_date (1970-01-01)"
 NOT_A_TIMESTAMP = "is not an ISO 8601 timestamp"
 NOT_A_DATE = "is not a date"
+NOT_A_LABEL = "is neither an option-set code nor a label of"
+BAD_LABELS = ("Nonsense label", "1.5")
 
 BAD_GUIDS = ("NULL", "hello world", "12345", "not-a-guid", "6f1c2a7e-3c1b-4f4e-9a55-2f0d6a1b9c1", "0x1f")
 BLANKS = ("", "   ", "\t")
@@ -86,6 +88,39 @@ def _row_cases() -> list[RowCase]:
                 cases += [RowCase(table_name, column.name, value, reason) for value, reason in BAD_DATES]
             elif column.type == "string" and column.required:
                 cases += [RowCase(table_name, column.name, value, MISSING) for value in BLANKS]
+            elif column.type == "picklist" and column.codes:
+                cases += [RowCase(table_name, column.name, value, NOT_A_LABEL) for value in BAD_LABELS]
+    return cases
+
+
+@dataclass(frozen=True)
+class LabelCase:
+    """A Dataverse export giving an option set's label instead of its code (accepted: the code lands)."""
+
+    table: str
+    column: str
+    label: str  # as written in the export (case changed, blanks around)
+    code: int
+
+    @property
+    def marker(self) -> str:
+        return f"label:{self.table}:{self.column}"
+
+
+def _label_cases(rows: dict[str, list[dict[str, str | None]]]) -> list[LabelCase]:
+    """One per picklist column of TABLES whose first sample row has a code: that code's label, upper-cased."""
+    cases = []
+    contract = load_contract()
+    for table_name in TABLES:
+        first = rows[table_name][0]
+        for column in contract.table(table_name).columns:
+            code = first.get(column.name)
+            if column.type != "picklist" or not column.codes or code in (None, ""):
+                continue
+            label = column.label(int(str(code)))
+            shared = [other for other, text in column.codes if text.lower() == (label or "").lower()]
+            if label is not None and len(shared) == 1:
+                cases.append(LabelCase(table_name, column.name, f" {label.upper()} ", int(str(code))))
     return cases
 
 
@@ -101,6 +136,13 @@ def _planted_rows() -> dict[str, list[dict[str, str | None]]]:
         planted[MARKER_COLUMN[case.table]] = case.marker
         planted[case.column] = case.value
         rows[case.table].append(planted)
+    for label_case in _label_cases(rows):
+        planted = dict(rows[label_case.table][0])
+        key = load_contract().table(label_case.table).primary_key
+        planted[key] = str(uuid.uuid5(uuid.NAMESPACE_OID, label_case.marker))
+        planted[MARKER_COLUMN[label_case.table]] = label_case.marker
+        planted[label_case.column] = label_case.label
+        rows[label_case.table].append(planted)
     return rows
 
 
@@ -134,7 +176,7 @@ def validated(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_the_suite_has_at_least_150_cases():
-    assert len(ROW_CASES) + len(SPEC_CASES) + len(CONFIG_CASES) >= 150
+    assert len(ROW_CASES) + len(SPEC_CASES) + len(CONFIG_CASES) + len(FILE_CASES) + len(MAIL_CASES) >= 150
 
 
 @pytest.mark.parametrize("case", ROW_CASES, ids=[case.id for case in ROW_CASES])
@@ -171,6 +213,30 @@ def test_a_key_in_another_case_is_the_same_record_not_a_second_account(validated
     ]
     assert len(duplicates) == 1 and original["accountid"] in duplicates[0]
     assert query(settings, "SELECT count(*) FROM raw.account WHERE accountid <> lower(accountid)") == [(0,)]
+
+
+LABEL_CASES = _label_cases(clone(sample_rows()))
+
+
+def test_labels_are_planted_for_the_option_sets_of_every_table():
+    assert {case.table for case in LABEL_CASES} == {"account", "contact", "lead", "opportunity"}
+    assert any(case.column == "statuscode" and case.table == "opportunity" for case in LABEL_CASES)
+
+
+@pytest.mark.parametrize("case", LABEL_CASES, ids=[f"{case.table}.{case.column}" for case in LABEL_CASES])
+def test_a_label_in_place_of_a_code_is_accepted_as_that_code(validated, case: LabelCase):
+    settings, _results, quarantined, _ = validated
+    assert not [
+        reason
+        for table, _check, reason, row in quarantined
+        if table == case.table and json.loads(row).get(MARKER_COLUMN[case.table]) == case.marker
+    ]
+    landed = query(
+        settings,
+        f"SELECT {case.column} FROM raw.{case.table} WHERE {MARKER_COLUMN[case.table]} = ?",
+        [case.marker],
+    )
+    assert landed == [(case.code,)], (case, landed)
 
 
 # Source specs -------------------------------------------------------------------------------------
@@ -225,3 +291,159 @@ CONFIG_CASES = [
 def test_a_bad_config_value_names_its_key(values: dict, key: str):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         Config.from_dict(values)
+
+
+# Export files that cannot be read as given ------------------------------------------------------------
+def _rewrite(path: Path, transform) -> None:
+    path.write_bytes(transform(path.read_bytes()))
+
+
+def _semicolons(data: bytes) -> bytes:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _tabs(data: bytes) -> bytes:
+    return _semicolons(data).replace(b";", b"\t")
+
+
+def _mixed_line_ends(data: bytes) -> bytes:
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    return b"".join(line + (b"\r\n" if number % 2 else b"\n") for number, line in enumerate(lines) if line)
+
+
+def _as_folder(path: Path) -> None:
+    data = path.read_bytes()
+    path.unlink()
+    path.mkdir()
+    (path / "part-0.csv").write_bytes(data)
+
+
+FILE_CASES = [
+    ("semicolons", "lead", lambda p: _rewrite(p, _semicolons), "separates its columns with a semicolon (';')"),
+    ("tabs", "contact", lambda p: _rewrite(p, _tabs), "separates its columns with a tab"),
+    ("mixed-line-ends", "account", lambda p: _rewrite(p, _mixed_line_ends), "mixes Windows (CRLF) and Unix (LF)"),
+    ("folder-named-like-a-file", "account", _as_folder, "is a folder, not a file"),
+    ("excel", "account", lambda p: p.rename(p.with_suffix(".xlsx")), "save it as CSV UTF-8"),
+    ("zip", "lead", lambda p: p.rename(p.with_suffix(".zip")), "unzip it into the export folder"),
+    ("blank-in-name", "lead", lambda p: p.rename(p.with_name("lead .csv")), "has blanks around the table name"),
+    (
+        "unclosed-quote",
+        "contact",
+        lambda p: _rewrite(p, lambda data: data.replace(b"\n", b'\n"', 2)),
+        "opens a double quote that is never closed",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "damage", "message"), FILE_CASES, ids=[case[0] for case in FILE_CASES]
+)
+def test_an_export_file_that_cannot_be_read_is_named_with_the_fix(
+    tmp_path: Path, name: str, table: str, damage, message: str
+):
+    from rapport.extract import extract_table
+
+    settings = isolated_settings(tmp_path / "var")
+    export = write_export(tmp_path / "export", sample_rows())
+    damage(export / f"{table}.csv")
+    config = Config.load()
+    source = prepare_source(resolve_source(f"files:{export}", settings=settings), settings, config)
+    with pytest.raises(RapportInputError) as raised:
+        extract_table(table, date.fromisoformat(DS), source, settings, config=config)
+    assert message in str(raised.value), str(raised.value)
+    assert str(export) in str(raised.value)
+
+
+# Mail archives ----------------------------------------------------------------------------------------
+def _mail(message_id: str | None = "<m@example.org>", **headers: str) -> bytes:
+    fields = {"From": "Anna Berg <anna@example.org>", "To": "Bob Lee <bob@customer.com>", "Subject": "Hello",
+              "Date": "Tue, 17 Nov 2009 21:28:37 +0600", **headers}  # fmt: skip
+    lines = ([f"Message-ID: {message_id}"] if message_id else []) + [
+        f"{name}: {value}" for name, value in fields.items() if value
+    ]
+    body = headers.get("Subject", "Hello")
+    return ("\n".join(lines) + "\n\nHi Bob,\n" + body + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class MailCase:
+    name: str
+    content: bytes
+    check: str
+    reason: str
+
+
+MAIL_CASES = [
+    MailCase("empty", b"", "empty_file", "is empty"),
+    MailCase("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not_an_email", "mail header"),
+    MailCase("shopping-list", b"Shopping list\nmilk\n", "not_an_email", "mail header"),
+    MailCase("unknown-headers", b"X-Thing: 1\nY-Other: 2\n\nbody\n", "not_an_email", "none of From, To, Date"),
+    MailCase("no-from", _mail("<nf@x>", From=""), "missing_from", "no From header"),
+    MailCase("undisclosed", _mail("<ud@x>", From="undisclosed sender"), "missing_from", "holds no usable address"),
+    MailCase("no-date", _mail("<nd@x>", Date=""), "missing_date", "no Date header"),
+    MailCase("bad-date", _mail("<bd@x>", Date="yesterday afternoon"), "unparseable_date", "yesterday afternoon"),
+    MailCase("epoch", _mail("<ep@x>", Date="Thu, 01 Jan 1970 00:00:00 +0000"), "implausible_date", "before 1971"),
+    MailCase("year-1900", _mail("<y1@x>", Date="Mon, 01 Jan 1900 10:00:00 +0000"), "implausible_date", "before 1971"),
+    *(
+        MailCase(f"reused-id-{number}", _mail("<kept@x>", Subject=f"Other e-mail {number}"),
+                 "duplicate_message_id", "already used by a different e-mail (0-kept.eml")
+        for number in range(1, 7)
+    ),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mail_validated(tmp_path_factory: pytest.TempPathFactory):
+    """One archive holding every mail case and two good e-mails, imported and validated as a run does."""
+    from rapport.validation import validate_table
+
+    folder = tmp_path_factory.mktemp("bad-mail")
+    archive = folder / "archive"
+    archive.mkdir()
+    (archive / "0-kept.eml").write_bytes(_mail("<kept@x>", Subject="The kept e-mail"))
+    (archive / "0-good.eml").write_bytes(_mail("<good@x>", Subject="Another good one"))
+    for case in MAIL_CASES:
+        (archive / f"{case.name}.eml").write_bytes(case.content)
+    settings = isolated_settings(folder / "var")
+    loaded = Config.load()
+    config = replace(loaded, mail=replace(loaded.mail, internal_domains=("example.org",)))
+    source = prepare_source(resolve_source(f"mail:{archive}", settings=settings), settings, config)
+    ds = date.fromisoformat(DS)
+    extract_all(source, ds, settings, config, ["email"])
+    result = validate_table("email", ds, settings, config)
+    quarantined = query(
+        settings,
+        "SELECT check_name, reason, CAST(source_row AS VARCHAR) FROM audit.quarantine WHERE ds = ? "
+        "AND table_name = 'email'",
+        [ds],
+    )
+    return settings, result, quarantined
+
+
+@pytest.mark.parametrize("case", MAIL_CASES, ids=[case.name for case in MAIL_CASES])
+def test_a_bad_mail_message_is_quarantined_with_its_reason(mail_validated, case: MailCase):
+    _settings, result, quarantined = mail_validated
+    found = [
+        (check, reason)
+        for check, reason, row in quarantined
+        if json.loads(row).get("file") == f"{case.name}.eml"
+    ]
+    assert len(found) == 1, (case.name, found)
+    check, reason = found[0]
+    assert check == case.check and case.reason in reason, (check, reason)
+    assert result.raw_rows == result.clean_rows + result.quarantined_rows
+
+
+def test_the_good_mail_lands_clean_and_nothing_else(mail_validated):
+    settings, _result, quarantined = mail_validated
+    assert query(settings, "SELECT subject FROM raw.email ORDER BY subject") == [
+        ("Another good one",),
+        ("The kept e-mail",),
+    ]
+    assert len(quarantined) == len(MAIL_CASES)

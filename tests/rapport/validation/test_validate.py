@@ -87,8 +87,10 @@ def test_a_label_instead_of_a_code_is_quarantined_with_its_reason(
     assert row["record_key"] == guid("account:fabrikam")
     assert row["check_name"] == "cast_to_contract_type(statecode)"
     assert row["reason"] == (
-        "column statecode: value 'Open' is not an integer option-set code; Dataverse exports codes, not labels"
-    )
+        "column statecode: value 'Open' is neither an option-set code nor a label of statecode (codes and "
+        "labels: 0 Active, 1 Inactive; labels match ignoring case); export codes, or map the value in a mapped "
+        "source"
+    )  # 'Open' is an opportunity's label, not an account's
     assert json.loads(row["source_row"])["statecode"] == "Open"  # the row exactly as it arrived
     assert json.loads(row["source_row"])["name"] == 'Fabrikam "North"'
     assert reconciliation(settings, ds, "account") == (2, 1, 1, True)
@@ -100,12 +102,12 @@ def test_a_required_column_of_the_wrong_type_fails_the_table(
 ):
     rows = clone(sample_rows())
     for row in rows["account"]:
-        row["statecode"] = "Active"
+        row["statecode"] = "Enabled"  # no label of account.statecode (labels of one code are accepted)
     with pytest.raises(ContractViolationError) as caught:
         _run(tmp_path, {"account": rows["account"]}, settings, config, ds)
     message = str(caught.value)
     assert "every value of required column statecode fails to cast to picklist" in message
-    assert "'Active'" in message and "account.csv" in message and "wrong type, not a few bad rows" in message
+    assert "'Enabled'" in message and "account.csv" in message and "wrong type, not a few bad rows" in message
     assert query(settings, "SELECT count(*) FROM audit.reconciliation") == [(0,)]
 
 
@@ -268,7 +270,7 @@ def test_several_failures_of_one_row_make_one_quarantine_row(
 ):
     rows = clone(sample_rows())
     rows["lead"][0] |= {"budgetstatus": "7", "subject": None}
-    rows["lead"][1] |= {"leadqualitycode": "Hot", "subject": None}
+    rows["lead"][1] |= {"leadqualitycode": "Scorching", "subject": None}
     results = _run(tmp_path, {"lead": rows["lead"]}, settings, config, ds)
     assert (results["lead"].clean_rows, results["lead"].quarantined_rows) == (0, 2)
     both, cast = quarantine(settings, ds, "lead")  # ordered by record key: lead:1, lead:2
@@ -280,7 +282,9 @@ def test_several_failures_of_one_row_make_one_quarantine_row(
     # a value that does not even cast is reported alone: the typed checks cannot judge that row
     assert cast["check_name"] == "cast_to_contract_type(leadqualitycode)"
     assert cast["reason"] == (
-        "column leadqualitycode: value 'Hot' is not an integer option-set code; Dataverse exports codes, not labels"
+        "column leadqualitycode: value 'Scorching' is neither an option-set code nor a label of leadqualitycode "
+        "(codes and labels: 1 Hot, 2 Warm, 3 Cold; labels match ignoring case); export codes, or map the value "
+        "in a mapped source"
     )
 
 

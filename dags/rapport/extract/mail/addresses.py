@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.utils import getaddresses
@@ -28,89 +28,6 @@ from rapport.extract.mail.decoding import decode_header_text, repair_text
 # Domains under which a mail-to-news gateway rewrites addresses as ``local-HASH@gateway``.
 GATEWAY_DOMAINS = frozenset({"public.gmane.org"})
 
-# Free-mail providers: their users are people, not an organisation, so they get no account.
-FREE_MAIL_DOMAINS = frozenset(
-    [
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "yahoo.co.uk",
-        "yahoo.fr",
-        "yahoo.de",
-        "yahoo.co.jp",
-        "yahoo.com.cn",
-        "ymail.com",
-        "rocketmail.com",
-        "hotmail.com",
-        "hotmail.co.uk",
-        "hotmail.fr",
-        "hotmail.de",
-        "outlook.com",
-        "outlook.fr",
-        "live.com",
-        "live.fr",
-        "msn.com",
-        "aol.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "gmx.de",
-        "gmx.net",
-        "gmx.com",
-        "gmx.at",
-        "web.de",
-        "t-online.de",
-        "freenet.de",
-        "mail.ru",
-        "bk.ru",
-        "list.ru",
-        "inbox.ru",
-        "yandex.ru",
-        "yandex.com",
-        "qq.com",
-        "foxmail.com",
-        "163.com",
-        "126.com",
-        "yeah.net",
-        "sina.com",
-        "sina.cn",
-        "sohu.com",
-        "aliyun.com",
-        "naver.com",
-        "hanmail.net",
-        "daum.net",
-        "protonmail.com",
-        "protonmail.ch",
-        "proton.me",
-        "pm.me",
-        "fastmail.com",
-        "fastmail.fm",
-        "zoho.com",
-        "zohomail.com",
-        "tutanota.com",
-        "tuta.io",
-        "mail.com",
-        "email.com",
-        "inbox.com",
-        "orange.fr",
-        "wanadoo.fr",
-        "free.fr",
-        "laposte.net",
-        "sfr.fr",
-        "libero.it",
-        "virgilio.it",
-        "tiscali.it",
-        "rediffmail.com",
-        "hey.com",
-        "posteo.de",
-        "mailbox.org",
-        "seznam.cz",
-        "wp.pl",
-        "o2.pl",
-        "interia.pl",
-        "onet.pl",
-    ]
-)
 
 # Second-level labels under a country code that are public suffixes (co.uk, com.au, ac.jp, ...).
 _SECOND_LEVEL_SUFFIXES = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go", "gob"})
@@ -249,8 +166,12 @@ def organisation_domain(domain: str) -> str:
     return ".".join(labels[-2:])
 
 
-def is_free_mail(domain: str) -> bool:
-    return domain in FREE_MAIL_DOMAINS or organisation_domain(domain) in FREE_MAIL_DOMAINS
+def is_free_mail(domain: str, free_mail_domains: Collection[str]) -> bool:
+    """Whether ``domain`` (or the organisation domain above it) is a free-mail provider.
+
+    ``free_mail_domains`` is ``[mail] free_mail_domains`` of rapport.toml: the one list every stage uses.
+    """
+    return domain in free_mail_domains or organisation_domain(domain) in free_mail_domains
 
 
 def is_gateway(address: str) -> bool:

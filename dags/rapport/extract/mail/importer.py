@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rapport.config import load_config
 from rapport.extract.mail import ids
 from rapport.extract.mail.addresses import (
     GatewayMap,
@@ -49,7 +50,7 @@ from rapport.extract.mail.exclusions import (
     likely_aliases,
 )
 from rapport.extract.mail.parsing import ParsedMessage, Problem, parse_message, quick_message_id
-from rapport.extract.mail.replies import Envelope, link_replies
+from rapport.extract.mail.replies import Envelope, ReplyLinks, link_replies
 from rapport.extract.mail.summary import ConversionSummary, MailImportError, MissingInternalDomainError
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class AddressRules:
     exclude_patterns: tuple[str, ...] = ()  # fnmatch patterns ([mail] exclude_addresses)
     min_senders: int = 10  # a never-sending address receiving from this many distinct senders is an alias
     aliases: Mapping[str, str] = field(default_factory=dict)  # alias -> the person's canonical address
+    free_mail_domains: frozenset[str] = frozenset()  # [mail] free_mail_domains: people, not companies
 
 
 @dataclass
@@ -129,8 +131,9 @@ def convert_archive(
     default_owner: str | None = None,
     progress: bool = True,
     exclude_addresses: Sequence[str] = (),
-    alias_min_senders: int = 10,
+    alias_min_senders: int | None = None,
     aliases: Mapping[str, Sequence[str]] | None = None,
+    free_mail_domains: Sequence[str] | None = None,
 ) -> ConversionSummary:
     """Turn a mail archive (mbox, maildir, .eml files, or a folder mixing them) into an export folder.
 
@@ -145,7 +148,8 @@ def convert_archive(
     ``exclude_addresses`` (fnmatch patterns), ``alias_min_senders`` and the built-in rules decide which
     addresses are lists, aliases or robots (:mod:`rapport.extract.mail.exclusions`): they get no party row,
     contact or systemuser, and ``_address_audit.parquet`` lists each with its reason. ``aliases`` maps a
-    person's address to their other addresses, which are merged into it.
+    person's address to their other addresses, which are merged into it. ``alias_min_senders`` and
+    ``free_mail_domains`` (addresses that get no account) default to ``[mail]`` of the configuration.
 
     Raises MissingInternalDomainError without internal domain/address, MailImportError for an unusable
     ``path``, ``out_dir``, ``fmt`` or ``default_owner``. Bad messages never raise: they are quarantined.
@@ -161,7 +165,16 @@ def convert_archive(
             f"mail archive {source} does not exist; give an mbox file, a maildir or a folder of .eml files"
         )
     owner_address = _default_owner(default_owner, side)
-    rules = AddressRules(tuple(exclude_addresses), alias_min_senders, alias_map(aliases or {}))
+    if alias_min_senders is None or free_mail_domains is None:
+        mail_config = load_config().mail
+        alias_min_senders = mail_config.alias_min_senders if alias_min_senders is None else alias_min_senders
+        free_mail_domains = mail_config.free_mail_domains if free_mail_domains is None else free_mail_domains
+    rules = AddressRules(
+        tuple(exclude_addresses),
+        alias_min_senders,
+        alias_map(aliases or {}),
+        frozenset(domain.lower() for domain in free_mail_domains),
+    )
     archive = discover(source)
     staging = _prepare_output(source, target)
     try:
@@ -343,6 +356,7 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
     scan = _Scan()
     boxes: dict[Mailbox, Mailbox] = {}  # one shared object per (address, name): addresses repeat a lot
     kept: dict[str, bytes] = {}  # Message-ID key -> digest of the kept copy
+    kept_content: dict[str, tuple[bytes, str]] = {}  # key -> (content digest, where the kept copy is)
     quarantined_keys: set[str] = set()
     schema = pa.schema([("key", pa.string()), ("subject", pa.string()), ("description", pa.string())])
     writer = pq.ParquetWriter(work_dir / "bodies.parquet", schema, compression="zstd")
@@ -371,6 +385,8 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
             key = quick_message_id(item.data)
             digest = hashlib.sha1(item.data).digest()
             if key is not None and (key in kept or key in quarantined_keys):
+                if key in kept and kept[key] != digest and _reuses_id(scan, archive, item, key, kept_content):
+                    continue
                 scan.duplicates += 1
                 scan.duplicates_differing += int(kept.get(key, digest) != digest)
                 continue
@@ -390,6 +406,7 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
                 scan.duplicates_differing += int(kept[outcome.key] != digest)
                 continue
             kept[outcome.key] = digest
+            kept_content[outcome.key] = (_content_digest(outcome), _label(archive, item))
             scan.synthetic_ids += int(outcome.synthetic_id)
             batch["key"].append(outcome.key)
             batch["subject"].append(outcome.subject)
@@ -410,6 +427,51 @@ def _scan(archive: ArchiveFiles, work_dir: Path, progress: bool) -> _Scan:
     flush()
     writer.close()
     return scan
+
+
+def _content_digest(parsed: ParsedMessage) -> bytes:
+    """What makes two copies one e-mail: sender, date, subject and body (not the transport headers)."""
+    text = "\x00".join((parsed.sender.address, parsed.sent_at.isoformat(), parsed.subject, parsed.body))
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def _label(archive: ArchiveFiles, item: RawMessage) -> str:
+    return archive.relative(item.path) + (f"#{item.index}" if item.index is not None else "")
+
+
+def _reuses_id(
+    scan: _Scan,
+    archive: ArchiveFiles,
+    item: RawMessage,
+    key: str,
+    kept_content: dict[str, tuple[bytes, str]],
+) -> bool:
+    """True (and the message quarantined) when ``item`` has the Message-ID of a kept message but is another
+    e-mail (another sender, date, subject or body). A copy differing only in transport headers (Received,
+    Delivered-To, list footers outside the body) is the same e-mail: False, the caller counts a duplicate."""
+    try:
+        outcome = parse_message(item.data, key)
+    except Exception:  # an unparsable second copy: the kept copy stands, count it as a duplicate
+        return False
+    if isinstance(outcome, Problem):
+        return False
+    content, first = kept_content[key]
+    if _content_digest(outcome) == content:
+        return False
+    problem = Problem(
+        "duplicate_message_id",
+        f"Message-ID <{key}> is already used by a different e-mail ({first}: another sender, date, subject or "
+        "body); only the first is kept. The sending program reuses ids: if both are real, give this one its "
+        "own Message-ID in the archive",
+        key,
+        (
+            ("from", outcome.sender.address),
+            ("date", outcome.sent_at.isoformat()),
+            ("subject", outcome.subject),
+        ),
+    )
+    _quarantine(scan, archive, problem, item.path, item.index, item.data)
+    return True
 
 
 def _slim(parsed: ParsedMessage, boxes: dict[Mailbox, Mailbox]) -> ParsedMessage:
@@ -560,77 +622,53 @@ def _split_name(name: str) -> tuple[str | None, str | None]:
     return (" ".join(parts[:-1]) or None), parts[-1]
 
 
-def _write_tables(
-    scan: _Scan,
-    archive: ArchiveFiles,
-    staging: Path,
-    target: Path,
-    fmt: str,
-    side: InternalSide,
-    rules: AddressRules,
-    default_owner: str | None,
-    started: float,
-) -> ConversionSummary:
-    from rapport.extract.mail import tables
+class _EmailRows:
+    """The derived columns of each e-mail and its activityparty rows (one archive's sides and links)."""
 
-    sides = _sides(scan, side, rules)
-    links = link_replies(
-        [Envelope(e.key, e.sent_at, e.in_reply_to, e.references) for e in scan.envelopes],
-        sides.gateway.message_ids,
-    )
-    fallback = _fallback_owner(sides, default_owner)
+    def __init__(
+        self, scan: _Scan, sides: _Sides, links: ReplyLinks, rules: AddressRules, owner_id: str
+    ) -> None:
+        self.sides = sides
+        self.links = links
+        self.rules = rules
+        self.owner_id = owner_id
+        self.sender_of = {e.key: sides.canonical(e.sender.address) for e in scan.envelopes}
+        self.counts = Counter[str]()
+        self.account_domain = functools.cache(self._account_domain)
+        self.party = functools.cache(self._party)
 
-    internal_people = sorted(a for a in sides.people if sides.kind(a) == "internal")
-    external_people = sorted(a for a in sides.people if sides.kind(a) == "external")
-    user_addresses = list(internal_people)
-    if fallback.address not in sides.people:
-        user_addresses.append(fallback.address)
-    earliest = min((e.sent_at for e in scan.envelopes), default=datetime(1971, 1, 1))
-    latest = max((e.sent_at for e in scan.envelopes), default=earliest)
-
-    @functools.cache
-    def account_domain(address: str) -> str | None:
+    def _account_domain(self, address: str) -> str | None:
         domain = domain_of(address)
-        if is_gateway(address) or is_free_mail(domain):
+        if is_gateway(address) or is_free_mail(domain, self.rules.free_mail_domains):
             return None
         return organisation_domain(domain)
 
-    @functools.cache
-    def party(address: str) -> tuple[str | None, str | None]:
-        kind = sides.kind(address)
+    def _party(self, address: str) -> tuple[str | None, str | None]:
+        kind = self.sides.kind(address)
         if kind == "internal":
             return ids.systemuser_id(address), "systemuser"
         if kind == "external":
             return ids.contact_id(address), "contact"
         return None, None
 
-    owner_id = ids.systemuser_id(fallback.address)
-
-    # email and activityparty: stream the work file in archive order beside the envelopes ---------------
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    sender_of = {e.key: sides.canonical(e.sender.address) for e in scan.envelopes}
-    counts = Counter[str]()
-
-    def rows_for(envelope: ParsedMessage, party_cols: dict[str, list[Any]]) -> dict[str, Any]:
-        """The e-mail's derived columns; its parties are appended to ``party_cols``."""
-        activity = ids.email_id(envelope.key)
-        sender = sender_of[envelope.key]
+    def _parties(
+        self, envelope: ParsedMessage, activity: str, party_cols: dict[str, list[Any]]
+    ) -> tuple[list[str], list[str]]:
+        """Append the e-mail's parties to ``party_cols``; (internal recipients, external people) in order."""
         roles = ((SENDER, (envelope.sender,)), (TO, envelope.to), (CC, envelope.cc), (BCC, envelope.bcc))
         seen_roles: set[tuple[int, str]] = set()
         recipients_internal: list[str] = []
         external: list[str] = []
         for mask, mailboxes in roles:
             for mailbox in mailboxes:
-                address = sides.canonical(mailbox.address)
+                address = self.sides.canonical(mailbox.address)
                 if (mask, address) in seen_roles:
                     continue
                 seen_roles.add((mask, address))
-                if address in sides.excluded:  # a list, alias or robot is no party of the e-mail
-                    counts["parties_excluded"] += 1
+                if address in self.sides.excluded:  # a list, alias or robot is no party of the e-mail
+                    self.counts["parties_excluded"] += 1
                     continue
-                party_id, party_type = party(address)
+                party_id, party_type = self.party(address)
                 party_cols["activitypartyid"].append(ids.activityparty_id(activity, mask, address))
                 party_cols["activityid"].append(activity)
                 party_cols["partyid"].append(party_id)
@@ -642,22 +680,33 @@ def _write_tables(
                     recipients_internal.append(address)
                 elif party_type == "contact" and address not in external:
                     external.append(address)
-        is_outbound = sides.kind(sender) == "internal"
-        counts["outbound"] += int(is_outbound)
-        if sides.kind(sender) == "internal":
+        return recipients_internal, external
+
+    def _regarding(self, external: list[str]) -> tuple[str | None, str | None]:
+        """The account all external people share, else the one external contact, else nothing."""
+        accounts = {self.account_domain(a) for a in external}
+        if external and len(accounts) == 1 and None not in accounts:
+            return ids.account_id(next(iter(accounts))), "account"  # type: ignore[arg-type]
+        if len(external) == 1:
+            return ids.contact_id(external[0]), "contact"
+        return None, None
+
+    def row(self, envelope: ParsedMessage, party_cols: dict[str, list[Any]]) -> dict[str, Any]:
+        """The e-mail's derived columns; its parties are appended to ``party_cols``."""
+        activity = ids.email_id(envelope.key)
+        sender = self.sender_of[envelope.key]
+        recipients_internal, external = self._parties(envelope, activity, party_cols)
+        is_outbound = self.sides.kind(sender) == "internal"
+        self.counts["outbound"] += int(is_outbound)
+        if is_outbound:
             owner = ids.systemuser_id(sender)
         elif recipients_internal:
             owner = ids.systemuser_id(recipients_internal[0])
         else:
-            owner = owner_id
-        regarding: tuple[str | None, str | None] = (None, None)
-        accounts = {account_domain(a) for a in external}
-        if external and len(accounts) == 1 and None not in accounts:
-            regarding = (ids.account_id(next(iter(accounts))), "account")  # type: ignore[arg-type]
-        elif len(external) == 1:
-            regarding = (ids.contact_id(external[0]), "contact")
-        parent_key = links.parent.get(envelope.key)
-        counts["self_replies"] += int(parent_key is not None and sender_of[parent_key] == sender)
+            owner = self.owner_id
+        regarding = self._regarding(external)
+        parent_key = self.links.parent.get(envelope.key)
+        self.counts["self_replies"] += int(parent_key is not None and self.sender_of[parent_key] == sender)
         return {
             "activityid": activity,
             "regardingobjectid": regarding[0],
@@ -667,17 +716,28 @@ def _write_tables(
             "prioritycode": envelope.priority,
             "directioncode": is_outbound,
             "sender": sender,
-            "torecipients": ";".join(dict.fromkeys(sides.canonical(m.address) for m in envelope.to)) or None,
+            "torecipients": ";".join(dict.fromkeys(self.sides.canonical(m.address) for m in envelope.to))
+            or None,
             "senton": envelope.sent_at,
             "messageid": None if envelope.synthetic_id else f"<{envelope.key}>",
             "inreplyto": f"<{envelope.in_reply_to[0]}>" if envelope.in_reply_to else None,
-            "conversationindex": f"<{links.thread[envelope.key]}>",
+            "conversationindex": f"<{self.links.thread[envelope.key]}>",
             "parentactivityid": ids.email_id(parent_key) if parent_key else None,
             "ownerid": owner,
             "owneridtype": "systemuser",
             "createdon": envelope.sent_at,
             "modifiedon": envelope.sent_at,
         }
+
+
+def _write_emails(scan: _Scan, staging: Path, fmt: str, rows: _EmailRows) -> int:
+    """Stream the work file in archive order beside the envelopes into email and activityparty.
+
+    Returns the number of activityparty rows written.
+    """
+    import pyarrow.parquet as pq
+
+    from rapport.extract.mail import tables
 
     email_writer = tables.StreamingWriter(
         tables.table_path(staging, "email", fmt), tables.arrow_schema(tables.contract_table("email")), fmt
@@ -698,21 +758,26 @@ def _write_tables(
                 raise RuntimeError(f"work file out of step with the envelopes at {key!r}")
             columns["subject"].append(subject or None)
             columns["description"].append(description or None)
-            for name, value in rows_for(envelope, party_cols).items():
+            for name, value in rows.row(envelope, party_cols).items():
                 columns[name].append(value)
         email_writer.write(tables.build_table("email", columns))
         party_writer.write(tables.build_table("activityparty", party_cols))
     email_writer.close()
     party_writer.close()
-    outbound, self_replies = counts["outbound"], counts["self_replies"]
-    audit = [*sides.excluded.values(), *sides.reported]
-    tables.write_table(
-        pa.Table.from_pylist([dataclasses.asdict(row) for row in audit], schema=tables.ADDRESS_AUDIT_SCHEMA),
-        staging / tables.ADDRESS_AUDIT_FILE,
-        "parquet",
-    )
+    return party_writer.rows
 
-    # systemuser ---------------------------------------------------------------------------------------
+
+def _write_users(
+    staging: Path,
+    fmt: str,
+    user_addresses: list[str],
+    sides: _Sides,
+    fallback: Mailbox,
+    span: tuple[datetime, datetime],
+) -> None:
+    """One systemuser per internal address (and the fallback owner); ``span`` dates users never seen."""
+    from rapport.extract.mail import tables
+
     users: dict[str, list[Any]] = defaultdict(list)
     for address in user_addresses:
         person = sides.people.get(address)
@@ -725,21 +790,27 @@ def _write_tables(
         users["internalemailaddress"].append(address)
         users["domainname"].append(address)
         users["isdisabled"].append(False)
-        users["createdon"].append(person.first_seen if person else earliest)
-        users["modifiedon"].append(person.last_seen if person else latest)
+        users["createdon"].append(person.first_seen if person else span[0])
+        users["modifiedon"].append(person.last_seen if person else span[1])
     tables.write_table(
         tables.build_table("systemuser", users), tables.table_path(staging, "systemuser", fmt), fmt
     )
 
-    # contact and account ------------------------------------------------------------------------------
+
+def _write_contacts_and_accounts(
+    staging: Path, fmt: str, external_people: list[str], rows: _EmailRows
+) -> int:
+    """One contact per external person, one account per organisation domain; returns the account count."""
+    from rapport.extract.mail import tables
+
     contacts: dict[str, list[Any]] = defaultdict(list)
     account_seen: dict[str, tuple[datetime, datetime]] = {}
     for address in external_people:
-        person = sides.people[address]
+        person = rows.sides.people[address]
         assert person.first_seen is not None and person.last_seen is not None
         name = person.name
         first, last = _split_name(name)
-        domain = account_domain(address)
+        domain = rows.account_domain(address)
         contacts["contactid"].append(ids.contact_id(address))
         contacts["fullname"].append(name or address)
         contacts["firstname"].append(first)
@@ -747,7 +818,7 @@ def _write_tables(
         contacts["emailaddress1"].append(address)
         contacts["parentcustomerid"].append(ids.account_id(domain) if domain else None)
         contacts["parentcustomeridtype"].append("account" if domain else None)
-        contacts["ownerid"].append(owner_id)
+        contacts["ownerid"].append(rows.owner_id)
         contacts["owneridtype"].append("systemuser")
         contacts["statecode"].append(0)
         contacts["statuscode"].append(1)
@@ -764,7 +835,7 @@ def _write_tables(
     for domain in sorted(account_seen):
         accounts_cols["accountid"].append(ids.account_id(domain))
         accounts_cols["name"].append(domain)
-        accounts_cols["ownerid"].append(owner_id)
+        accounts_cols["ownerid"].append(rows.owner_id)
         accounts_cols["owneridtype"].append("systemuser")
         accounts_cols["statecode"].append(0)
         accounts_cols["statuscode"].append(1)
@@ -773,18 +844,31 @@ def _write_tables(
     tables.write_table(
         tables.build_table("account", accounts_cols), tables.table_path(staging, "account", fmt), fmt
     )
+    return len(account_seen)
 
-    for name in EMPTY_TABLES:
-        tables.write_table(tables.build_table(name, {}), tables.table_path(staging, name, fmt), fmt)
 
-    quarantine = pa.Table.from_pylist(scan.quarantine, schema=tables.QUARANTINE_SCHEMA)
-    tables.write_table(quarantine, staging / tables.QUARANTINE_FILE, "parquet")
-
+def _conversion_notes(scan: _Scan, fallback: Mailbox, sides: _Sides, links: ReplyLinks) -> list[str]:
+    """The summary's sentences about what the conversion had to guess or leave out."""
     notes = []
     if scan.synthetic_ids:
         notes.append(
             f"{scan.synthetic_ids} message(s) had no Message-ID: their id is a hash of Date, From, Subject "
             "and body (messageid is empty)"
+        )
+    reused = scan.quarantine_reasons.get("duplicate_message_id", 0)
+    if reused:
+        notes.append(
+            f"{reused} message(s) reuse the Message-ID of a different e-mail: quarantined "
+            "(duplicate_message_id, see audit.quarantine); only the first e-mail of each id is kept"
+        )
+    if scan.duplicates:
+        notes.append(
+            f"{scan.duplicates} duplicate copies skipped (same Message-ID and same e-mail"
+            + (
+                f"; {scan.duplicates_differing} differ only in transport headers)"
+                if scan.duplicates_differing
+                else ", byte-identical)"
+            )
         )
     if fallback == PLACEHOLDER_OWNER:
         notes.append(
@@ -805,6 +889,54 @@ def _write_tables(
         )
     if links.loops_cut:
         notes.append(f"{links.loops_cut} reply loop(s) cut (messages answering each other)")
+    return notes
+
+
+def _write_tables(
+    scan: _Scan,
+    archive: ArchiveFiles,
+    staging: Path,
+    target: Path,
+    fmt: str,
+    side: InternalSide,
+    rules: AddressRules,
+    default_owner: str | None,
+    started: float,
+) -> ConversionSummary:
+    import pyarrow as pa
+
+    from rapport.extract.mail import tables
+
+    sides = _sides(scan, side, rules)
+    links = link_replies(
+        [Envelope(e.key, e.sent_at, e.in_reply_to, e.references) for e in scan.envelopes],
+        sides.gateway.message_ids,
+    )
+    fallback = _fallback_owner(sides, default_owner)
+    internal_people = sorted(a for a in sides.people if sides.kind(a) == "internal")
+    external_people = sorted(a for a in sides.people if sides.kind(a) == "external")
+    user_addresses = list(internal_people)
+    if fallback.address not in sides.people:
+        user_addresses.append(fallback.address)
+    earliest = min((e.sent_at for e in scan.envelopes), default=datetime(1971, 1, 1))
+    latest = max((e.sent_at for e in scan.envelopes), default=earliest)
+
+    rows = _EmailRows(scan, sides, links, rules, ids.systemuser_id(fallback.address))
+    activity_parties = _write_emails(scan, staging, fmt, rows)
+    audit = [*sides.excluded.values(), *sides.reported]
+    tables.write_table(
+        pa.Table.from_pylist([dataclasses.asdict(row) for row in audit], schema=tables.ADDRESS_AUDIT_SCHEMA),
+        staging / tables.ADDRESS_AUDIT_FILE,
+        "parquet",
+    )
+    _write_users(staging, fmt, user_addresses, sides, fallback, (earliest, latest))
+    accounts = _write_contacts_and_accounts(staging, fmt, external_people, rows)
+    for name in EMPTY_TABLES:
+        tables.write_table(tables.build_table(name, {}), tables.table_path(staging, name, fmt), fmt)
+    quarantine = pa.Table.from_pylist(scan.quarantine, schema=tables.QUARANTINE_SCHEMA)
+    tables.write_table(quarantine, staging / tables.QUARANTINE_FILE, "parquet")
+
+    outbound = rows.counts["outbound"]
     return ConversionSummary(
         archive=str(archive.root),
         out_dir=str(target),
@@ -821,7 +953,7 @@ def _write_tables(
         replies_resolved=len(links.parent),
         replies_via_gateway=len(links.via_gateway),
         replies_parent_missing=links.parent_missing,
-        self_replies=self_replies,
+        self_replies=rows.counts["self_replies"],
         threads=len(set(links.thread.values())),
         outbound=outbound,
         inbound=len(scan.envelopes) - outbound,
@@ -829,16 +961,16 @@ def _write_tables(
         external_addresses=len(external_people),
         list_addresses=len(sides.excluded),
         excluded_addresses=tuple((row.address, row.reason) for row in sides.excluded.values()),
-        parties_excluded=counts["parties_excluded"],
+        parties_excluded=rows.counts["parties_excluded"],
         via_senders_resolved=scan.via_resolved,
-        likely_aliases=len(likely),
+        likely_aliases=sum(1 for row in sides.reported if row.reason == "likely_alias"),
         aliases_merged=sum(1 for row in sides.reported if row.kind == "merged"),
         gateway_addresses_mapped=len(sides.gateway.addresses),
         gateway_addresses_unmapped=len(sides.gateway.unmapped),
         systemusers=len(user_addresses),
         contacts=len(external_people),
-        accounts=len(account_seen),
-        activity_parties=party_writer.rows,
+        accounts=accounts,
+        activity_parties=activity_parties,
         seconds=round(time.perf_counter() - started, 3),
-        notes=tuple(notes),
+        notes=tuple(_conversion_notes(scan, fallback, sides, links)),
     )

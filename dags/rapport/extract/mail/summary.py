@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rapport.errors import RapportInputError
 
-class MailImportError(ValueError):
+
+class MailImportError(RapportInputError, ValueError):
     """The archive or the output folder cannot be used as given (the message says why and what to do)."""
 
 
@@ -26,7 +28,7 @@ class ConversionSummary:
     messages: int  # messages read: one per plain file, one per mbox entry
     unique_messages: int  # e-mails written to email.<fmt>
     duplicates: int  # same Message-ID as a message already kept
-    duplicates_differing: int  # ... of which not byte-identical to the kept copy
+    duplicates_differing: int  # ... of which not byte-identical (same e-mail, other transport headers)
     quarantined: int  # rows of _quarantine.parquet
     quarantine_reasons: tuple[tuple[str, int], ...]  # check_name -> count
     synthetic_ids: int  # messages without Message-ID, given a hash-based id

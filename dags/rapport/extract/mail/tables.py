@@ -16,20 +16,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from rapport.contract import Table, load_contract
+from rapport.contract_arrow import arrow_schema
 
-ARROW_TYPES = {
-    "guid": pa.string(),
-    "string": pa.string(),
-    "memo": pa.string(),
-    "entityname": pa.string(),
-    "integer": pa.int64(),
-    "picklist": pa.int32(),
-    "money": pa.float64(),
-    "double": pa.float64(),
-    "boolean": pa.bool_(),
-    "datetime": pa.timestamp("us"),
-    "date": pa.date32(),
-}
 FORMATS = ("parquet", "csv")
 QUARANTINE_FILE = "_quarantine.parquet"
 QUARANTINE_SCHEMA = pa.schema(
@@ -57,11 +45,6 @@ ADDRESS_AUDIT_SCHEMA = pa.schema(
 
 def contract_table(name: str) -> Table:
     return load_contract().table(name)
-
-
-def arrow_schema(table: Table) -> pa.Schema:
-    """The Arrow schema of a contract table (all columns nullable; required ones are filled by us)."""
-    return pa.schema([(column.name, ARROW_TYPES[column.type]) for column in table.columns])
 
 
 def build_table(name: str, columns: Mapping[str, Sequence[Any]]) -> pa.Table:

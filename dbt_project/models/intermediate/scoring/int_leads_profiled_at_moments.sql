@@ -42,12 +42,6 @@ opportunities as (
 
 ),
 
-free_mail_domains as (
-
-    select * from {{ ref('free_mail_domains') }}
-
-),
-
 leads_at_moments as (
 
     select
@@ -172,7 +166,7 @@ final as (
         ) as qualifying_fields_filled,
 
         -- intelligent fields
-        {{ scoring_email_kind('leads_at_moments.email_address', 'free_mail_domains.domain is not null') }}
+        {{ scoring_email_kind('leads_at_moments.email_address') }}
             as email_kind,
         {{ scoring_name_kind('leads_at_moments.first_name', 'leads_at_moments.last_name') }} as name_kind,
         {{ scoring_given('leads_at_moments.phone') }} as phone_given,
@@ -206,8 +200,6 @@ final as (
         on leads_at_moments.lead_id = known_contacts.lead_id
     left join account_history
         on leads_at_moments.lead_id = account_history.lead_id
-    left join free_mail_domains
-        on {{ scoring_email_domain('leads_at_moments.email_address') }} = free_mail_domains.domain
 
 )
 

@@ -44,12 +44,6 @@ leads as (
 
 ),
 
-free_mail_domains as (
-
-    select * from {{ ref('free_mail_domains') }}
-
-),
-
 opportunities_at_moments as (
 
     select
@@ -191,7 +185,7 @@ final as (
             as account_lost_before,
 
         -- customer contact and the originating lead (intelligent fields)
-        {{ scoring_email_kind('known_contacts.email_address', 'contact_domains.domain is not null') }}
+        {{ scoring_email_kind('known_contacts.email_address') }}
             as contact_email_kind,
         case
             when known_contacts.opportunity_id is null then 'missing'
@@ -213,8 +207,6 @@ final as (
         on opportunities_at_moments.opportunity_id = known_contacts.opportunity_id
     left join originating_leads
         on opportunities_at_moments.opportunity_id = originating_leads.opportunity_id
-    left join free_mail_domains as contact_domains
-        on {{ scoring_email_domain('known_contacts.email_address') }} = contact_domains.domain
 
 )
 

@@ -2,13 +2,13 @@ with
 
 lead_insights as (
 
-    select * from {{ source('ml', 'lead_attribute_insights') }}
+    select * from {{ ref('stg_ml__lead_attribute_insights') }}
 
 ),
 
 opportunity_insights as (
 
-    select * from {{ source('ml', 'opportunity_attribute_insights') }}
+    select * from {{ ref('stg_ml__opportunity_attribute_insights') }}
 
 ),
 

@@ -2,13 +2,13 @@ with
 
 lead_scores as (
 
-    select * from {{ source('ml', 'lead_score_history') }}
+    select * from {{ ref('stg_ml__lead_score_history') }}
 
 ),
 
 opportunity_scores as (
 
-    select * from {{ source('ml', 'opportunity_score_history') }}
+    select * from {{ ref('stg_ml__opportunity_score_history') }}
 
 ),
 

@@ -7,11 +7,11 @@
 -#}
 
 {%- set weights = {
-    'email_sent': var('who_knows_whom_email_sent_weight', 1.0),
-    'email_received': var('who_knows_whom_email_received_weight', 2.0),
-    'meeting': var('who_knows_whom_meeting_weight', 3.0),
-    'call_answered': var('who_knows_whom_call_answered_weight', 3.0),
-    'call_unanswered': var('who_knows_whom_call_unanswered_weight', 0.5),
+    'email_sent': var('who_knows_whom_email_sent_weight'),
+    'email_received': var('who_knows_whom_email_received_weight'),
+    'meeting': var('who_knows_whom_meeting_weight'),
+    'call_answered': var('who_knows_whom_call_answered_weight'),
+    'call_unanswered': var('who_knows_whom_call_unanswered_weight'),
 } -%}
 
 with
@@ -171,7 +171,7 @@ final as (
         case
             when companies.account_id is not null then {{ dbt.concat(["'account:'", 'companies.account_id']) }}
             when companies.email_domain is not null
-                and companies.email_domain not in {{ who_knows_whom_literal_list(var('who_knows_whom_free_mail_domains', [])) }}
+                and companies.email_domain not in {{ free_mail_domains() }}
                 then {{ dbt.concat(["'domain:'", 'companies.email_domain']) }}
         end as company_key,
         coalesce(companies.account_name, companies.email_domain) as company_name,

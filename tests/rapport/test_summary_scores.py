@@ -31,5 +31,6 @@ def test_records_below_the_gate_are_not_counted_as_scored(tmp_path):
     )
     assert "scored       0 leads (8,636 more stored unscored: not enough data), 120 opportunities" in text
     assert "8,636 leads" not in text
-    text = render_summary(_summary({"lead": 0, "opportunity": 0}, {}), settings)
-    assert "scored       0 leads, 0 opportunities" in text
+    text = render_summary(_summary({"lead": 0, "opportunity": 0}, {"lead": 277}), settings)
+    assert "scored       0 scored: no model (" in text
+    assert "; 277 leads stored unscored (not enough data)" in text
