@@ -96,6 +96,9 @@ RUN_DAG = """
 import os, sys, time
 from rapport.settings import apply_runtime_environment
 settings = apply_runtime_environment()
+from rapport.config import load_config
+from rapport.transform import apply_duckdb_resources
+apply_duckdb_resources(load_config())  # the profile's DuckDB memory limit and threads (cosmos reads profiles.yml)
 from airflow.utils import db
 db.upgradedb()
 from airflow.dag_processing.dagbag import DagBag

@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +56,7 @@ class Measurement:
     seconds: float
     peak_mb: float
     detail: dict
+    cpu_seconds: float = float("nan")
 
 
 # --- child side -----------------------------------------------------------------------------------------
@@ -79,17 +81,16 @@ def query_parameters() -> dict:
     }
 
 
-def bench_profiles_dir(home: Path, memory_limit: str) -> Path:
-    """The committed dbt profile plus a DuckDB memory limit and a spill folder for this benchmark.
+def bench_profiles_dir(home: Path) -> Path:
+    """The committed dbt profile plus a spill folder for this benchmark.
 
-    DuckDB's default limit is 80 % of the machine's memory; on a shared machine other processes take
-    part of it and the kernel kills the build, so the benchmark states its limit.
+    DuckDB's memory limit and threads come from rapport.toml [transform] (resolved on this machine by
+    rapport.transform, the same as `rapport run`); --memory-limit overrides them through a config layer.
     """
     import yaml
 
     profile = yaml.safe_load((ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8"))
     options = profile["rapport"]["outputs"]["duckdb"]["config_options"]
-    options["memory_limit"] = memory_limit
     options["temp_directory"] = str(home / "duckdb_spill")
     options["preserve_insertion_order"] = False  # lets large inserts stream and spill
     folder = home / "profiles"
@@ -102,7 +103,6 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
     """Run one measured task in this (child) process and return its figures."""
     os.environ["RAPPORT_HOME"] = home
     os.environ["RAPPORT_WAREHOUSE"] = warehouse
-    memory_limit = os.environ.get("BENCH_DUCKDB_MEMORY_LIMIT", "10GB")
     from rapport.settings import apply_runtime_environment
 
     apply_runtime_environment()
@@ -112,7 +112,7 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
         from rapport.transform import run_dbt
 
         settings = Settings.from_env()
-        profiles = bench_profiles_dir(Path(home), memory_limit)
+        profiles = bench_profiles_dir(Path(home))
         started = time.perf_counter()
         summary = run_dbt(
             "build",
@@ -135,15 +135,24 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
             for item in results
             if item["unique_id"].startswith("model.")
         }
-        return {"seconds": seconds, "models": models, "tests": summary.tests_passed}
+        return {
+            "seconds": seconds,
+            "models": models,
+            "tests": summary.tests_passed,
+            "duckdb": f"{os.environ['RAPPORT_DUCKDB_MEMORY_LIMIT']}, {os.environ['RAPPORT_DUCKDB_THREADS']} threads",
+        }
     if task == "duckdb_query":
         import duckdb
 
+        from rapport.config import load_config
+        from rapport.transform import duckdb_resources
         from rapport.warehouse import DUCKDB_CONFIG
 
+        resources = duckdb_resources(load_config().transform)
         config = {
             **DUCKDB_CONFIG,
-            "memory_limit": memory_limit,
+            "memory_limit": f"{resources.memory_limit_mb}MB",
+            "threads": resources.threads,
             "temp_directory": str(Path(home) / "duckdb_spill"),
             "preserve_insertion_order": False,
         }
@@ -185,10 +194,12 @@ def measure(task: str, warehouse: Path, export_dir: Path, home: Path) -> Measure
     process = subprocess.Popen(command, cwd=ROOT)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
+    cpu_seconds = usage.ru_utime + usage.ru_stime  # the child's own user + system CPU time
     if process.returncode != 0:
-        return Measurement(float("nan"), usage.ru_maxrss / 1024, {"error": f"exit code {process.returncode}"})
+        error = {"error": f"exit code {process.returncode}"}
+        return Measurement(float("nan"), usage.ru_maxrss / 1024, error, cpu_seconds)
     detail = json.loads(out.read_text())
-    return Measurement(detail["seconds"], usage.ru_maxrss / 1024, detail)
+    return Measurement(detail["seconds"], usage.ru_maxrss / 1024, detail, cpu_seconds)
 
 
 def ensure_export(work: Path, activities: int) -> Path:
@@ -266,7 +277,14 @@ def check_query_equals_mart(warehouse: Path) -> str:
     return "equal on all columns" if not differing else f"differs on {differing}"
 
 
-def run_size(activities: int, work: Path, repeats: int, skip_pandas_above: int, check: bool) -> None:
+def load_average() -> str:
+    """The machine's 1/5/15-minute load averages: the machine is shared, so figures carry it."""
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def run_size(
+    activities: int, work: Path, repeats: int, skip_pandas_above: int, check: bool, parts: set[str]
+) -> None:
     from tests.support.raw_loader import load_export
 
     print(f"\n== {activities:,} activities ==")
@@ -281,17 +299,19 @@ def run_size(activities: int, work: Path, repeats: int, skip_pandas_above: int, 
     def record(name: str, measurement: Measurement) -> None:
         results.setdefault(name, []).append(measurement)
         print(
-            f"  {name:<16} {measurement.seconds:8.1f} s  peak {measurement.peak_mb:8.0f} MB  "
+            f"  {name:<16} {measurement.seconds:8.1f} s  {measurement.cpu_seconds:8.1f} CPU-s  "
+            f"peak {measurement.peak_mb:8.0f} MB  load {load_average()}  "
             f"{ {k: v for k, v in measurement.detail.items() if k not in ('seconds', 'models')} }"
         )
 
     for _ in range(repeats):
         target = fresh_copy(raw, runs / "build.duckdb")
         record("dbt build", measure("dbt_build", target, export_dir, runs))
-        record("duckdb query", measure("duckdb_query", raw, export_dir, runs))
-        if activities <= skip_pandas_above:
+        if "query" in parts:
+            record("duckdb query", measure("duckdb_query", raw, export_dir, runs))
+        if "pandas" in parts and activities <= skip_pandas_above:
             record("pandas", measure("pandas", raw, export_dir, runs))
-    if check:
+    if check and "query" in parts:
         print(
             f"  hand-written query vs fct_relationship_kpis: {check_query_equals_mart(runs / 'build.duckdb')}"
         )
@@ -301,7 +321,18 @@ def run_size(activities: int, work: Path, repeats: int, skip_pandas_above: int, 
         + ", ".join(f"{k} {v}" for k, v in sorted(models.items(), key=lambda kv: -kv[1])[:8])
     )
 
-    # the daily incremental run: yesterday's warehouse without the newest 1 % of activities
+    if "incremental" in parts:
+        run_incremental(activities, export_dir, runs, repeats, record)
+    print_medians(activities, repeats, results)
+
+
+def run_incremental(
+    activities: int, export_dir: Path, runs: Path, repeats: int, record: Callable[[str, Measurement], None]
+) -> None:
+    """The daily incremental run: yesterday's warehouse without the newest 1 % of activities."""
+    from tests.support.raw_loader import load_export
+
+    raw = runs.parent / f"raw-{activities}.duckdb"
     yesterday = fresh_copy(raw, runs / "yesterday.duckdb")
     cut = drop_newest_activities(yesterday, 0.01)
     measure("dbt_build", yesterday, export_dir, runs)
@@ -309,19 +340,20 @@ def run_size(activities: int, work: Path, repeats: int, skip_pandas_above: int, 
         today = fresh_copy(yesterday, runs / "today.duckdb")
         load_export(export_dir, today)  # the raw layer after today's extract (not timed: not dbt's work)
         record("dbt incremental", measure("dbt_incremental", today, export_dir, runs))
-    models = results["dbt incremental"][-1].detail.get("models", {})
-    print(
-        f"  incremental: newest 1 % of activities (modifiedon >= {cut}) arrive; seconds per model: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(models.items(), key=lambda kv: -kv[1])[:8])
-    )
+    print(f"  incremental: newest 1 % of activities (modifiedon >= {cut}) arrive")
 
-    baseline = statistics.median(m.seconds for m in results["duckdb query"])
-    print(f"  -- medians over {repeats} run(s), {activities:,} activities --")
+
+def print_medians(activities: int, repeats: int, results: dict[str, list[Measurement]]) -> None:
+    """Medians per measured task, with the ratio to the hand-written query when it ran."""
+    query = results.get("duckdb query")
+    baseline = statistics.median(m.seconds for m in query) if query else float("nan")
+    print(f"  -- medians over {repeats} run(s), {activities:,} activities, load {load_average()} --")
     for name, measurements in results.items():
         seconds = statistics.median(m.seconds for m in measurements)
+        cpu = statistics.median(m.cpu_seconds for m in measurements)
         peak = max(m.peak_mb for m in measurements)
         print(
-            f"  {name:<16} {seconds:8.1f} s  x{seconds / baseline:5.1f} the DuckDB query  "
+            f"  {name:<16} {seconds:8.1f} s  {cpu:8.1f} CPU-s  x{seconds / baseline:5.1f} the DuckDB query  "
             f"{activities / seconds:>10,.0f} activities/s  peak {peak:,.0f} MB"
         )
 
@@ -346,7 +378,16 @@ def main() -> int:
         help="do not run pandas above this many activities",
     )
     parser.add_argument("--no-check", action="store_true", help="skip comparing the query with the mart")
-    parser.add_argument("--memory-limit", default="10GB", help="DuckDB memory_limit for dbt and the query")
+    parser.add_argument(
+        "--parts",
+        default="query,pandas,incremental",
+        help="what to measure besides the dbt build: comma-separated from query, pandas, incremental",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help='DuckDB memory limit with its unit (e.g. "14GB"); default: rapport.toml [transform]',
+    )
     parser.add_argument(
         "--dbt-threads",
         type=int,
@@ -354,15 +395,27 @@ def main() -> int:
         help="models dbt builds at once (RAPPORT_DBT_THREADS); 1 at 10M so two large models do not share the limit",
     )
     args = parser.parse_args()
-    os.environ["BENCH_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     os.environ["RAPPORT_DBT_THREADS"] = str(args.dbt_threads)
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
+    if args.memory_limit:
+        layer = work / "bench_transform.toml"
+        layer.write_text(f'[transform]\nduckdb_memory_limit = "{args.memory_limit}"\n', encoding="utf-8")
+        os.environ["RAPPORT_CONFIG"] = os.pathsep.join(
+            filter(None, [os.environ.get("RAPPORT_CONFIG"), str(layer)])
+        )
     print(
         f"relationship analytics benchmark, as of {AS_OF:%Y-%m-%d}, {os.cpu_count()} cores, work folder {work}"
     )
     for index, size in enumerate(int(item) for item in args.sizes.split(",")):
-        run_size(size, work, args.repeats, args.skip_pandas_above, check=not args.no_check and index == 0)
+        run_size(
+            size,
+            work,
+            args.repeats,
+            args.skip_pandas_above,
+            check=not args.no_check and index == 0,
+            parts=set(args.parts.split(",")),
+        )
     return 0
 
 

@@ -347,6 +347,44 @@ class InsightsConfig:
             raise ConfigError("insights.page_size and insights.history_rows must be positive numbers of rows")
 
 
+_MEMORY_UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def parse_memory(text: str) -> int:
+    """Bytes of a memory size written with its unit ("6GB", "512MiB", "1.5 GB"); ConfigError otherwise."""
+    cleaned = text.strip().upper().replace(" ", "")
+    for unit in sorted(_MEMORY_UNITS, key=len, reverse=True):
+        number = cleaned.removesuffix(unit)
+        if number != cleaned:
+            try:
+                return int(float(number) * _MEMORY_UNITS[unit])
+            except ValueError:
+                break
+    raise ConfigError(f'{text!r} is not a memory size: write a number and a unit, e.g. "6GB" or "512MB"')
+
+
+@dataclass(frozen=True)
+class TransformConfig:
+    """DuckDB's resources while dbt builds the models (docs/relationship_analytics.md, Performance)."""
+
+    duckdb_memory_limit: str = "auto"
+    duckdb_memory_share: float = 0.5
+    duckdb_threads: int = 0
+
+    def validate(self) -> None:
+        if self.duckdb_memory_limit != "auto":
+            parse_memory(self.duckdb_memory_limit)
+        if not 0 < self.duckdb_memory_share <= 0.9:
+            raise ConfigError(
+                f"transform.duckdb_memory_share = {self.duckdb_memory_share}: must be a share of the machine's "
+                "memory above 0 and at most 0.9"
+            )
+        if self.duckdb_threads < 0:
+            raise ConfigError(
+                f"transform.duckdb_threads = {self.duckdb_threads}: must be 0 (the machine's cores) or more"
+            )
+
+
 _SECTIONS: dict[str, type] = {
     "sample": SampleConfig,
     "extract": ExtractConfig,
@@ -359,6 +397,7 @@ _SECTIONS: dict[str, type] = {
     "mail": MailConfig,
     "who_knows_whom": WhoKnowsWhomConfig,
     "insights": InsightsConfig,
+    "transform": TransformConfig,
 }
 
 
@@ -377,6 +416,7 @@ class Config:
     mail: MailConfig
     who_knows_whom: WhoKnowsWhomConfig
     insights: InsightsConfig = field(default_factory=InsightsConfig)
+    transform: TransformConfig = field(default_factory=TransformConfig)
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Config:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from rapport.config import Config
+from rapport.config import Config, TransformConfig, parse_memory
 from rapport.contract import load_contract
 from rapport.settings import Settings
 
@@ -65,6 +67,42 @@ def dbt_vars(config: Config, as_of: datetime) -> dict[str, Any]:
 _NO_TARGET_PATH = frozenset({"debug", "deps", "init"})
 
 
+@dataclass(frozen=True)
+class DuckDBResources:
+    """What DuckDB may use while dbt builds: ``transform.*`` of rapport.toml resolved on this machine."""
+
+    memory_limit_mb: int  # megabytes (10^6 bytes)
+    threads: int
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory, or the cgroup (container) limit when that is lower."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="utf-8").strip()
+    except OSError:
+        return physical
+    return min(physical, int(limit)) if limit.isdigit() else physical
+
+
+def duckdb_resources(transform: TransformConfig) -> DuckDBResources:
+    """The memory limit ("auto": a share of this machine's memory) and threads (0: its cores)."""
+    if transform.duckdb_memory_limit == "auto":
+        memory = int(machine_memory_bytes() * transform.duckdb_memory_share)
+    else:
+        memory = parse_memory(transform.duckdb_memory_limit)
+    threads = transform.duckdb_threads or len(os.sched_getaffinity(0))
+    return DuckDBResources(memory_limit_mb=max(memory // 10**6, 256), threads=threads)
+
+
+def apply_duckdb_resources(config: Config) -> DuckDBResources:
+    """Export the resources for dbt_project/profiles.yml (RAPPORT_DUCKDB_MEMORY_LIMIT, RAPPORT_DUCKDB_THREADS)."""
+    resources = duckdb_resources(config.transform)
+    os.environ["RAPPORT_DUCKDB_MEMORY_LIMIT"] = f"{resources.memory_limit_mb}MB"
+    os.environ["RAPPORT_DUCKDB_THREADS"] = str(resources.threads)
+    return resources
+
+
 def dbt_arguments(command: str, settings: Settings, extra: list[str] | None = None) -> list[str]:
     """The command line for ``dbtRunner.invoke`` (paths from settings; vars added by :func:`run_dbt`)."""
     # dbt debug, deps and init take no --target-path (they write no artefacts there)
@@ -109,8 +147,15 @@ def run_dbt(
     if exclude:
         args += ["--exclude", exclude]
     args += ["--vars", json.dumps(dbt_vars(config, as_of))]
+    resources = apply_duckdb_resources(config)
     started = time.monotonic()
-    log.info("dbt %s %s", command, " ".join(a for a in args if not a.startswith("{")))
+    log.info(
+        "dbt %s %s (DuckDB: %d MB, %d threads)",
+        command,
+        " ".join(a for a in args if not a.startswith("{")),
+        resources.memory_limit_mb,
+        resources.threads,
+    )
     result = dbtRunner().invoke(dbt_arguments(command, settings, args))
     seconds = time.monotonic() - started
     if result.exception is not None:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-# Must match dbt_project/profiles.yml `settings`. Only built-in extensions: INSTALL would download.
+# Must match dbt_project/profiles.yml `config_options` (its `settings`, memory and threads, are SET after
+# connecting, so they need not match). Only built-in extensions: INSTALL would download.
 DUCKDB_CONFIG = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,

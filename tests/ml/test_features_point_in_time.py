@@ -314,8 +314,8 @@ def test_nothing_after_feature_at_changes_a_closed_record(built: Warehouse, tmp_
     )
     # the control: the open deal's row counts the new e-mail
     assert (
-        after.loc[open_row.opportunity_id, "emails_received_total"]
-        == before.loc[open_row.opportunity_id, "emails_received_total"] + 1
+        after.loc[open_row.opportunity_id, "emails_received_count"]
+        == before.loc[open_row.opportunity_id, "emails_received_count"] + 1
     )
     assert after.loc[open_row.opportunity_id, "days_since_their_last_activity"] == pytest.approx(1 / 24)
 

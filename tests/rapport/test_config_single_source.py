@@ -133,11 +133,16 @@ def test_dbt_profile_and_warehouse_open_duckdb_alike(tmp_path: Path) -> None:
     output = profile_output()
     assert output["type"] == "duckdb"
     assert output.get("config_options", {}) == DUCKDB_CONFIG
-    assert "settings" not in output, "profile settings must be mirrored in rapport.warehouse.DUCKDB_CONFIG"
+    # the profile's settings are SET after connecting (not connection options): only DuckDB's resources,
+    # which rapport.transform exports from rapport.toml [transform]
+    assert set(output.get("settings", {})) <= {"memory_limit", "threads"}, output.get("settings")
     # DuckDB itself refuses a second connection to one file with another configuration in one process
     path = str(tmp_path / "w.duckdb")
     first = duckdb.connect(path, config=dict(DUCKDB_CONFIG))
     try:
+        # what dbt-duckdb does with `settings`: a later connection with DUCKDB_CONFIG is still accepted
+        first.execute("SET memory_limit = '1000MB'")
+        first.execute("SET threads = 1")
         second = duckdb.connect(path, config=dict(output["config_options"]))
         second.close()
         with pytest.raises(duckdb.Error):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from rapport.config import Config
 from rapport.settings import Settings
-from rapport.transform import DbtRunError, dbt_arguments, dbt_vars
+from rapport.transform import DbtRunError, apply_duckdb_resources, dbt_arguments, dbt_vars
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +26,7 @@ def compile_inline(sql: str, *, settings: Settings, config: Config, as_of: datet
     from dbt.cli.main import dbtRunner
 
     args = ["--inline", sql, "--vars", json.dumps(dbt_vars(config, as_of))]
+    apply_duckdb_resources(config)
     # dbt prints the compiled code of an inline node whatever the log level: keep it off the console
     with contextlib.redirect_stdout(io.StringIO()):
         result = dbtRunner().invoke(dbt_arguments("compile", settings, args))

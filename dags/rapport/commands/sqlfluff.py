@@ -58,13 +58,16 @@ def context_config(variables: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from rapport.cli import CommandError
     from rapport.config import load_config
+    from rapport.transform import apply_duckdb_resources
 
     if not args.sqlfluff_args:
         raise CommandError("give a sqlfluff command, e.g. `rapport sqlfluff lint dbt_project/models`")
     settings = Settings.from_env()
     config_path = settings.var_dir / "sqlfluff" / "pyproject.toml"  # sqlfluff reads TOML only by this name
     config_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(context_config(load_config().dbt_vars()))
+    config = load_config()
+    config_path.write_text(context_config(config.dbt_vars()))
+    apply_duckdb_resources(config)  # the profile's DuckDB memory limit and threads
     env = dict(os.environ)
     # compile against a scratch database: linting must not need (or lock) the DAG's warehouse
     env["RAPPORT_WAREHOUSE"] = str(config_path.parent / "compile.duckdb")

@@ -69,23 +69,6 @@
 
 
 {#-
-    The KPI measures: (name, condition on an activity row). "Sent"/"made" = started by our team,
-    "received" = started by the customer's team; tasks are always ours.
--#}
-{% macro relationship_measures() -%}
-    {{ return([
-        ('emails_sent', "activity_type = 'email' and initiator_side = 'ours'"),
-        ('emails_received', "activity_type = 'email' and initiator_side = 'theirs'"),
-        ('meetings_sent', "activity_type = 'appointment' and initiator_side = 'ours'"),
-        ('meetings_received', "activity_type = 'appointment' and initiator_side = 'theirs'"),
-        ('calls_made', "activity_type = 'phonecall' and initiator_side = 'ours'"),
-        ('calls_received', "activity_type = 'phonecall' and initiator_side = 'theirs'"),
-        ('tasks', "activity_type = 'task'"),
-    ]) }}
-{%- endmacro %}
-
-
-{#-
     Minutes our team spent on one activity row (of relationship_activities_at), counted per person:
       e-mail   the sender writes (`relationship_email_write_minutes`) if the sender is ours; each of our
                recipients reads (`relationship_email_read_minutes`)

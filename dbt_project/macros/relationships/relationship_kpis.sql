@@ -23,6 +23,8 @@
             record_type,
             record_id,
             as_of_at,
+            -- the record as a person key, built once per moment (not per activity row)
+            {{ dbt.concat(['record_type', "':'", 'record_id']) }} as record_person_key,
             row_number() over (order by record_type, record_id, as_of_at) as moment_id
         from (select distinct record_type, record_id, as_of_at from {{ moments }}) as distinct_moments
 
@@ -34,40 +36,99 @@
 
     ),
 
-    done as (
+    timeline as (
 
-        select * from activities_at where is_done
+        -- narrow: the only columns the KPIs below read, with each row's minutes computed once; the wide
+        -- activities_at is read once, here
+        select
+            moment_id,
+            activity_id,
+            activity_type,
+            initiator_side,
+            occurred_at,
+            planned_at,
+            as_of_at,
+            is_done,
+            is_upcoming,
+            occurred_at >= {{ year_start }} as is_this_year,
+            occurred_at >= {{ recent_start }} as is_last_n_days,
+            {{ relationship_minutes_ours() }} as minutes_ours,
+            {{ relationship_minutes_theirs() }} as minutes_theirs
+        from activities_at
 
     ),
 
-    upcoming as (
+    done as (
 
-        select * from activities_at where is_upcoming
+        select * from timeline where is_done
 
     ),
 
     counted as (
 
+        -- one pass: each KPI written out by name ("sent"/"made" = started by our team, "received" = by the
+        -- customer's team; tasks are always ours)
         select
             moment_id,
-            {%- for name, condition in relationship_measures() %}
-            sum(case when {{ condition }} then 1 else 0 end) as {{ name }}_count,
-            sum(case when {{ condition }} and occurred_at >= {{ year_start }} then 1 else 0 end)
-                as {{ name }}_this_year_count,
-            sum(case when {{ condition }} and occurred_at < {{ year_start }} then 1 else 0 end)
-                as {{ name }}_previous_years_count,
-            sum(case when {{ condition }} and occurred_at >= {{ recent_start }} then 1 else 0 end)
-                as {{ name }}_last_n_days_count,
-            {%- endfor %}
+            sum(case when activity_type = 'email' and initiator_side = 'ours' then 1 else 0 end)
+                as emails_sent_count,
+            sum(case when activity_type = 'email' and initiator_side = 'ours' and is_this_year then 1 else 0 end)
+                as emails_sent_this_year_count,
+            sum(case when activity_type = 'email' and initiator_side = 'ours' and not is_this_year then 1 else 0 end)
+                as emails_sent_previous_years_count,
+            sum(case when activity_type = 'email' and initiator_side = 'ours' and is_last_n_days then 1 else 0 end)
+                as emails_sent_last_n_days_count,
+            sum(case when activity_type = 'email' and initiator_side = 'theirs' then 1 else 0 end)
+                as emails_received_count,
+            sum(case when activity_type = 'email' and initiator_side = 'theirs' and is_this_year then 1 else 0 end)
+                as emails_received_this_year_count,
+            sum(case when activity_type = 'email' and initiator_side = 'theirs' and not is_this_year then 1 else 0 end)
+                as emails_received_previous_years_count,
+            sum(case when activity_type = 'email' and initiator_side = 'theirs' and is_last_n_days then 1 else 0 end)
+                as emails_received_last_n_days_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'ours' then 1 else 0 end)
+                as meetings_sent_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'ours' and is_this_year then 1 else 0 end)
+                as meetings_sent_this_year_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'ours' and not is_this_year then 1 else 0 end)
+                as meetings_sent_previous_years_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'ours' and is_last_n_days then 1 else 0 end)
+                as meetings_sent_last_n_days_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'theirs' then 1 else 0 end)
+                as meetings_received_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'theirs' and is_this_year then 1 else 0 end)
+                as meetings_received_this_year_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'theirs' and not is_this_year then 1 else 0 end)
+                as meetings_received_previous_years_count,
+            sum(case when activity_type = 'appointment' and initiator_side = 'theirs' and is_last_n_days then 1 else 0 end)
+                as meetings_received_last_n_days_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'ours' then 1 else 0 end)
+                as calls_made_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'ours' and is_this_year then 1 else 0 end)
+                as calls_made_this_year_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'ours' and not is_this_year then 1 else 0 end)
+                as calls_made_previous_years_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'ours' and is_last_n_days then 1 else 0 end)
+                as calls_made_last_n_days_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'theirs' then 1 else 0 end)
+                as calls_received_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'theirs' and is_this_year then 1 else 0 end)
+                as calls_received_this_year_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'theirs' and not is_this_year then 1 else 0 end)
+                as calls_received_previous_years_count,
+            sum(case when activity_type = 'phonecall' and initiator_side = 'theirs' and is_last_n_days then 1 else 0 end)
+                as calls_received_last_n_days_count,
+            sum(case when activity_type = 'task' then 1 else 0 end) as tasks_count,
+            sum(case when activity_type = 'task' and is_this_year then 1 else 0 end) as tasks_this_year_count,
+            sum(case when activity_type = 'task' and not is_this_year then 1 else 0 end) as tasks_previous_years_count,
+            sum(case when activity_type = 'task' and is_last_n_days then 1 else 0 end) as tasks_last_n_days_count,
             sum(case when initiator_side = 'theirs' then 1 else 0 end) as customer_initiated_count,
-            sum(case when initiator_side = 'theirs' and occurred_at >= {{ recent_start }} then 1 else 0 end)
+            sum(case when initiator_side = 'theirs' and is_last_n_days then 1 else 0 end)
                 as customer_initiated_last_n_days_count,
-            sum({{ relationship_minutes_ours() }}) / 60.0 as hours_ours,
-            sum({{ relationship_minutes_theirs() }}) / 60.0 as hours_theirs,
-            sum(case when occurred_at >= {{ recent_start }} then {{ relationship_minutes_ours() }} else 0 end) / 60.0
-                as hours_ours_last_n_days,
-            sum(case when occurred_at >= {{ recent_start }} then {{ relationship_minutes_theirs() }} else 0 end) / 60.0
-                as hours_theirs_last_n_days,
+            sum(minutes_ours) / 60.0 as hours_ours,
+            sum(minutes_theirs) / 60.0 as hours_theirs,
+            sum(case when is_last_n_days then minutes_ours else 0 end) / 60.0 as hours_ours_last_n_days,
+            sum(case when is_last_n_days then minutes_theirs else 0 end) / 60.0 as hours_theirs_last_n_days,
             min(occurred_at) as first_activity_at,
             count(*) as activity_count
         from done
@@ -75,50 +136,43 @@
 
     ),
 
-    last_moments as (
+    last_ranked as (
 
+        -- one pass over the done activities: the latest per side; ties on the moment: the greatest activity
+        -- id, so the result is deterministic
         select
             moment_id,
             initiator_side,
-            max(occurred_at) as last_at
+            activity_id,
+            row_number() over (
+                partition by moment_id, initiator_side
+                order by occurred_at desc, activity_id desc
+            ) as last_rank
         from done
         where initiator_side is not null
-        group by moment_id, initiator_side
-
-    ),
-
-    last_ids as (
-
-        -- ties on the moment: the greatest activity id, so the result is deterministic
-        select
-            done.moment_id,
-            done.initiator_side,
-            max(done.activity_id) as activity_id
-        from done
-        inner join last_moments
-            on done.moment_id = last_moments.moment_id
-            and done.initiator_side = last_moments.initiator_side
-            and done.occurred_at = last_moments.last_at
-        group by done.moment_id, done.initiator_side
 
     ),
 
     last_activities as (
 
         select
-            last_ids.moment_id,
-            max(case when last_ids.initiator_side = 'ours' then activities.occurred_at end) as last_activity_ours_at,
-            max(case when last_ids.initiator_side = 'ours' then activities.activity_type end) as last_activity_ours_type,
-            max(case when last_ids.initiator_side = 'ours' then activities.initiator_name end) as last_activity_ours_by,
-            max(case when last_ids.initiator_side = 'theirs' then activities.occurred_at end) as last_activity_theirs_at,
-            max(case when last_ids.initiator_side = 'theirs' then activities.activity_type end)
+            last_ranked.moment_id,
+            max(case when last_ranked.initiator_side = 'ours' then activities.occurred_at end) as last_activity_ours_at,
+            max(case when last_ranked.initiator_side = 'ours' then activities.activity_type end)
+                as last_activity_ours_type,
+            max(case when last_ranked.initiator_side = 'ours' then activities.initiator_name end)
+                as last_activity_ours_by,
+            max(case when last_ranked.initiator_side = 'theirs' then activities.occurred_at end)
+                as last_activity_theirs_at,
+            max(case when last_ranked.initiator_side = 'theirs' then activities.activity_type end)
                 as last_activity_theirs_type,
-            max(case when last_ids.initiator_side = 'theirs' then activities.initiator_name end)
+            max(case when last_ranked.initiator_side = 'theirs' then activities.initiator_name end)
                 as last_activity_theirs_by
-        from last_ids
+        from last_ranked
         inner join {{ ref('int_activities_attributed') }} as activities
-            on last_ids.activity_id = activities.activity_id
-        group by last_ids.moment_id
+            on last_ranked.activity_id = activities.activity_id
+        where last_ranked.last_rank = 1
+        group by last_ranked.moment_id
 
     ),
 
@@ -129,8 +183,9 @@
             activity_id,
             planned_at,
             row_number() over (partition by moment_id order by planned_at, activity_id) as next_rank
-        from upcoming
-        where initiator_side = 'ours'
+        from timeline
+        where is_upcoming
+            and initiator_side = 'ours'
 
     ),
 
@@ -234,7 +289,9 @@
         from done
         inner join people_taking_part
             on done.activity_id = people_taking_part.activity_id
-        where people_taking_part.person_key <> {{ dbt.concat(['done.record_type', "':'", 'done.record_id']) }}
+        inner join kpi_moments
+            on done.moment_id = kpi_moments.moment_id
+        where people_taking_part.person_key <> kpi_moments.record_person_key
         group by
             done.moment_id,
             people_taking_part.side,
@@ -321,12 +378,34 @@
             next_activities.next_activity_ours_by,
             next_activities.next_activity_ours_subject,
             coalesce(counted.activity_count, 0) as activity_count,
-            {%- for name, condition in relationship_measures() %}
-            coalesce(counted.{{ name }}_count, 0) as {{ name }}_count,
-            coalesce(counted.{{ name }}_this_year_count, 0) as {{ name }}_this_year_count,
-            coalesce(counted.{{ name }}_previous_years_count, 0) as {{ name }}_previous_years_count,
-            coalesce(counted.{{ name }}_last_n_days_count, 0) as {{ name }}_last_n_days_count,
-            {%- endfor %}
+            coalesce(counted.emails_sent_count, 0) as emails_sent_count,
+            coalesce(counted.emails_sent_this_year_count, 0) as emails_sent_this_year_count,
+            coalesce(counted.emails_sent_previous_years_count, 0) as emails_sent_previous_years_count,
+            coalesce(counted.emails_sent_last_n_days_count, 0) as emails_sent_last_n_days_count,
+            coalesce(counted.emails_received_count, 0) as emails_received_count,
+            coalesce(counted.emails_received_this_year_count, 0) as emails_received_this_year_count,
+            coalesce(counted.emails_received_previous_years_count, 0) as emails_received_previous_years_count,
+            coalesce(counted.emails_received_last_n_days_count, 0) as emails_received_last_n_days_count,
+            coalesce(counted.meetings_sent_count, 0) as meetings_sent_count,
+            coalesce(counted.meetings_sent_this_year_count, 0) as meetings_sent_this_year_count,
+            coalesce(counted.meetings_sent_previous_years_count, 0) as meetings_sent_previous_years_count,
+            coalesce(counted.meetings_sent_last_n_days_count, 0) as meetings_sent_last_n_days_count,
+            coalesce(counted.meetings_received_count, 0) as meetings_received_count,
+            coalesce(counted.meetings_received_this_year_count, 0) as meetings_received_this_year_count,
+            coalesce(counted.meetings_received_previous_years_count, 0) as meetings_received_previous_years_count,
+            coalesce(counted.meetings_received_last_n_days_count, 0) as meetings_received_last_n_days_count,
+            coalesce(counted.calls_made_count, 0) as calls_made_count,
+            coalesce(counted.calls_made_this_year_count, 0) as calls_made_this_year_count,
+            coalesce(counted.calls_made_previous_years_count, 0) as calls_made_previous_years_count,
+            coalesce(counted.calls_made_last_n_days_count, 0) as calls_made_last_n_days_count,
+            coalesce(counted.calls_received_count, 0) as calls_received_count,
+            coalesce(counted.calls_received_this_year_count, 0) as calls_received_this_year_count,
+            coalesce(counted.calls_received_previous_years_count, 0) as calls_received_previous_years_count,
+            coalesce(counted.calls_received_last_n_days_count, 0) as calls_received_last_n_days_count,
+            coalesce(counted.tasks_count, 0) as tasks_count,
+            coalesce(counted.tasks_this_year_count, 0) as tasks_this_year_count,
+            coalesce(counted.tasks_previous_years_count, 0) as tasks_previous_years_count,
+            coalesce(counted.tasks_last_n_days_count, 0) as tasks_last_n_days_count,
             coalesce(counted.customer_initiated_count, 0) as customer_initiated_count,
             coalesce(counted.customer_initiated_last_n_days_count, 0) as customer_initiated_last_n_days_count,
             coalesce(counted.hours_ours, 0) as hours_ours,

@@ -100,34 +100,34 @@
     are declared once per features model in its YAML (meta.feature).
 -#}
 {% macro scoring_relationship_features(kpis='kpis', health='health', moment='feature_at') -%}
-    {{ kpis }}.emails_sent_last_n_days_count as emails_sent_recent,
-    {{ kpis }}.emails_received_last_n_days_count as emails_received_recent,
-    {{ kpis }}.emails_sent_count as emails_sent_total,
-    {{ kpis }}.emails_received_count as emails_received_total,
+    {{ kpis }}.emails_sent_last_n_days_count as emails_sent_last_n_days_count,
+    {{ kpis }}.emails_received_last_n_days_count as emails_received_last_n_days_count,
+    {{ kpis }}.emails_sent_count as emails_sent_count,
+    {{ kpis }}.emails_received_count as emails_received_count,
     {{ kpis }}.meetings_sent_last_n_days_count + {{ kpis }}.meetings_received_last_n_days_count
-        as meetings_held_recent,
-    {{ kpis }}.meetings_sent_count + {{ kpis }}.meetings_received_count as meetings_held_total,
-    {{ kpis }}.calls_made_last_n_days_count as calls_made_recent,
-    {{ kpis }}.calls_received_last_n_days_count as calls_received_recent,
-    {{ kpis }}.tasks_count as tasks_total,
+        as meetings_held_last_n_days_count,
+    {{ kpis }}.meetings_sent_count + {{ kpis }}.meetings_received_count as meetings_held_count,
+    {{ kpis }}.calls_made_last_n_days_count as calls_made_last_n_days_count,
+    {{ kpis }}.calls_received_last_n_days_count as calls_received_last_n_days_count,
+    {{ kpis }}.tasks_count as tasks_count,
     case
         when {{ kpis }}.activity_count - {{ kpis }}.tasks_count > 0
             then 1.0 * {{ kpis }}.customer_initiated_count / ({{ kpis }}.activity_count - {{ kpis }}.tasks_count)
     end as customer_initiated_share,
-    {{ kpis }}.customer_initiated_last_n_days_count as customer_initiated_recent,
-    {{ kpis }}.avg_response_hours_ours as our_response_hours,
-    {{ kpis }}.avg_response_hours_theirs as their_response_hours,
+    {{ kpis }}.customer_initiated_last_n_days_count as customer_initiated_last_n_days_count,
+    {{ kpis }}.avg_response_hours_ours as avg_response_hours_ours,
+    {{ kpis }}.avg_response_hours_theirs as avg_response_hours_theirs,
     {{ kpis }}.customer_response_rate as customer_response_rate,
     {{ scoring_days_between(kpis ~ '.last_activity_ours_at', moment) }} as days_since_our_last_activity,
     {{ scoring_days_between(kpis ~ '.last_activity_theirs_at', moment) }} as days_since_their_last_activity,
     {{ scoring_days_between(moment, kpis ~ '.next_activity_ours_at') }} as days_until_our_next_activity,
-    {{ kpis }}.hours_ours_last_n_days as hours_ours_recent,
-    {{ kpis }}.hours_theirs_last_n_days as hours_theirs_recent,
-    {{ kpis }}.hours_ours as hours_ours_total,
-    {{ kpis }}.hours_theirs as hours_theirs_total,
+    {{ kpis }}.hours_ours_last_n_days as hours_ours_last_n_days,
+    {{ kpis }}.hours_theirs_last_n_days as hours_theirs_last_n_days,
+    {{ kpis }}.hours_ours as hours_ours,
+    {{ kpis }}.hours_theirs as hours_theirs,
     {{ health }}.health_score as health_score,
-    {{ health }}.volume_component as health_volume,
-    {{ health }}.recency_component as health_recency,
-    {{ health }}.reciprocity_component as health_reciprocity,
-    {{ health }}.responsiveness_component as health_responsiveness
+    {{ health }}.volume_component as volume_component,
+    {{ health }}.recency_component as recency_component,
+    {{ health }}.reciprocity_component as reciprocity_component,
+    {{ health }}.responsiveness_component as responsiveness_component
 {%- endmacro %}

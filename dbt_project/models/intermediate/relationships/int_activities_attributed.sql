@@ -165,6 +165,7 @@ final as (
 
     select
         activity_id,
+        {{ integer_key(['activity_id']) }} as activity_sk,
         activity_type,
         regarding_id,
         regarding_type,

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='activity_id',
+        unique_key='activity_sk',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
@@ -19,6 +19,10 @@
         interest changed since then takes part (a new stakeholder, a new owner, a contact moved, ...),
       - every activity already linked to a record whose contacts of interest changed (links that must go).
     Full refresh gives the same rows (tested).
+
+    Joins and group-bys run on integer surrogate keys (activity_sk, record_sk, person_sk, see the
+    integer_key macro); the customer-side join (participants x customer contacts of interest) runs once,
+    and the colleague check of leads and opportunities starts from its grouped result.
 -#}
 
 -- depends_on: {{ ref('stg_crm__connections') }}
@@ -36,6 +40,7 @@ activities as (  -- noqa: ST03
 
     -- only the columns linking needs: this CTE is read several times and large tables are wide
     select
+        activity_sk,
         activity_id,
         regarding_type,
         regarding_id,
@@ -51,9 +56,10 @@ activities as (  -- noqa: ST03
 contacts_of_interest as (
 
     select
+        record_sk,
         record_type,
         record_id,
-        person_key,
+        person_sk,
         side,
         valid_from_at,
         source_modified_at
@@ -63,7 +69,7 @@ contacts_of_interest as (
 
 records as (
 
-    select record_type, record_id, created_at from {{ ref('int_records_unioned') }}
+    select record_sk, created_at from {{ ref('int_records_unioned') }}
 
 ),
 
@@ -85,13 +91,13 @@ connections_changed as (
 
 records_changed as (
 
-    select record_type, record_id
+    select record_sk
     from contacts_of_interest
     where source_modified_at >= (select modified_at from watermark)
     union
-    select record1_type, record1_id from connections_changed
+    select {{ integer_key(['record1_type', 'record1_id']) }} from connections_changed
     union
-    select record2_type, record2_id from connections_changed
+    select {{ integer_key(['record2_type', 'record2_id']) }} from connections_changed
 
 ),
 
@@ -100,37 +106,35 @@ people_changed as (
     -- a link through people needs one of the record's customer contacts of interest taking part, so the
     -- activities that can gain a link are those of the changed records' customer-side people (never
     -- all the activities of a colleague who owns many records)
-    select contacts_of_interest.person_key
+    select contacts_of_interest.person_sk
     from contacts_of_interest
     inner join records_changed
-        on contacts_of_interest.record_type = records_changed.record_type
-        and contacts_of_interest.record_id = records_changed.record_id
+        on contacts_of_interest.record_sk = records_changed.record_sk
     where contacts_of_interest.side = 'theirs'
     union
-    select {{ dbt.concat(['record1_type', "':'", 'record1_id']) }} from connections_changed
+    select {{ integer_key(['record1_type', 'record1_id']) }} from connections_changed
     where record1_type <> 'systemuser'
     union
-    select {{ dbt.concat(['record2_type', "':'", 'record2_id']) }} from connections_changed
+    select {{ integer_key(['record2_type', 'record2_id']) }} from connections_changed
     where record2_type <> 'systemuser'
 
 ),
 
 batch as (
 
-    select activity_id from activities
+    select activity_sk from activities
     where modified_at >= (select modified_at from watermark)
     union
-    select participants.activity_id
+    select participants.activity_sk
     from {{ participants }} as participants
     inner join people_changed
-        on participants.person_key = people_changed.person_key
+        on participants.person_sk = people_changed.person_sk
     where participants.takes_part
     union
-    select linked.activity_id
+    select linked.activity_sk
     from {{ this }} as linked
     inner join records_changed
-        on linked.record_type = records_changed.record_type
-        and linked.record_id = records_changed.record_id
+        on linked.record_sk = records_changed.record_sk
 
 ),
 
@@ -139,7 +143,7 @@ batch_activities as (
     select activities.*
     from activities
     inner join batch
-        on activities.activity_id = batch.activity_id
+        on activities.activity_sk = batch.activity_sk
 
 ),
 
@@ -148,9 +152,10 @@ batch_activities as (
 customer_contacts_of_interest as (
 
     select
+        contacts_of_interest.record_sk,
         contacts_of_interest.record_type,
         contacts_of_interest.record_id,
-        contacts_of_interest.person_key,
+        contacts_of_interest.person_sk,
         coalesce(contacts_of_interest.valid_from_at, {{ epoch }}) as valid_from_at,
         -- through people, an activity counts for a lead or an opportunity only from the record's
         -- creation (an e-mail with the same contact a year before the deal existed is not about it)
@@ -160,8 +165,7 @@ customer_contacts_of_interest as (
         end as counts_from_at
     from contacts_of_interest
     inner join records
-        on contacts_of_interest.record_type = records.record_type
-        and contacts_of_interest.record_id = records.record_id
+        on contacts_of_interest.record_sk = records.record_sk
     where contacts_of_interest.side = 'theirs'
 
 ),
@@ -169,8 +173,11 @@ customer_contacts_of_interest as (
 candidates as (
 
     -- driven from the customer's side (a contact is of interest to few records, a colleague to many):
-    -- each customer contact of interest taking part, and each regarding record, is a candidate link
+    -- each customer contact of interest taking part, and each regarding record, is a candidate link.
+    -- This is the only customer-side join of the model.
     select
+        activities.activity_sk,
+        customer_contacts_of_interest.record_sk,
         activities.activity_id,
         customer_contacts_of_interest.record_type,
         customer_contacts_of_interest.record_id,
@@ -181,9 +188,9 @@ candidates as (
         customer_contacts_of_interest.valid_from_at as customer_from_at
     from {{ batch_activities }} as activities
     inner join {{ participants }} as participants
-        on activities.activity_id = participants.activity_id
+        on activities.activity_sk = participants.activity_sk
     inner join customer_contacts_of_interest
-        on participants.person_key = customer_contacts_of_interest.person_key
+        on participants.person_sk = customer_contacts_of_interest.person_sk
     where participants.takes_part
         and participants.side = 'theirs'
         and coalesce(activities.occurred_at, activities.planned_at, activities.created_at)
@@ -192,6 +199,8 @@ candidates as (
     union all
 
     select
+        activity_sk,
+        {{ integer_key(['regarding_type', 'regarding_id']) }} as record_sk,
         activity_id,
         regarding_type as record_type,
         regarding_id as record_id,
@@ -208,69 +217,57 @@ candidates as (
 
 pairs as (
 
+    -- grouped on the two integer keys; the text ids ride along (one value per group)
     select
-        activity_id,
-        record_type,
-        record_id,
+        activity_sk,
+        record_sk,
+        min(activity_id) as activity_id,
+        min(record_type) as record_type,
+        min(record_id) as record_id,
         max(our_participant_count) as our_participant_count,
         max(activity_modified_at) as activity_modified_at,
         max(is_customer) as is_customer,
         max(is_regarding) as is_regarding,
         min(customer_from_at) as customer_from_at
     from candidates
-    group by activity_id, record_type, record_id
+    group by activity_sk, record_sk
 
 ),
 
 internal_people_taking_part as (
 
-    -- leads and opportunities need one of their own colleagues (owner, sales team) to take part too
+    -- leads and opportunities need one of their own colleagues (owner, sales team) to take part too;
+    -- starts from the customer-side pairs found above instead of joining the customer side again
     select
-        lead_or_opportunity.activity_id,
-        lead_or_opportunity.record_type,
-        lead_or_opportunity.record_id,
+        pairs.activity_sk,
+        pairs.record_sk,
         min(coalesce(contacts_of_interest.valid_from_at, {{ epoch }})) as internal_from_at
-    from (
-        select distinct
-            activities.activity_id,
-            customer_contacts_of_interest.record_type,
-            customer_contacts_of_interest.record_id
-        from {{ batch_activities }} as activities
-        inner join {{ participants }} as participants
-            on activities.activity_id = participants.activity_id
-        inner join customer_contacts_of_interest
-            on participants.person_key = customer_contacts_of_interest.person_key
-        where participants.takes_part
-            and participants.side = 'theirs'
-            and customer_contacts_of_interest.record_type in ('lead', 'opportunity')
-            and coalesce(activities.occurred_at, activities.planned_at, activities.created_at)
-                >= customer_contacts_of_interest.counts_from_at
-    ) as lead_or_opportunity
+    from pairs
     inner join {{ participants }} as colleagues
-        on lead_or_opportunity.activity_id = colleagues.activity_id
+        on pairs.activity_sk = colleagues.activity_sk
     inner join contacts_of_interest
-        on lead_or_opportunity.record_type = contacts_of_interest.record_type
-        and lead_or_opportunity.record_id = contacts_of_interest.record_id
-        and colleagues.person_key = contacts_of_interest.person_key
-    where colleagues.takes_part
+        on pairs.record_sk = contacts_of_interest.record_sk
+        and colleagues.person_sk = contacts_of_interest.person_sk
+    where pairs.is_customer = 1
+        and pairs.record_type in ('lead', 'opportunity')
+        and colleagues.takes_part
         and colleagues.side = 'ours'
         and contacts_of_interest.side = 'ours'
-    group by
-        lead_or_opportunity.activity_id,
-        lead_or_opportunity.record_type,
-        lead_or_opportunity.record_id
+    group by pairs.activity_sk, pairs.record_sk
 
 ),
 
 links as (
 
     select
+        pairs.activity_sk,
+        pairs.record_sk,
         pairs.record_type,
         pairs.record_id,
         pairs.activity_id,
         pairs.is_regarding = 1 as is_regarding,
         pairs.is_customer = 1 and (
-            internal_people_taking_part.activity_id is not null
+            internal_people_taking_part.activity_sk is not null
             -- accounts and contacts: any colleague is an internal contact of interest
             or (pairs.record_type in ('account', 'contact') and pairs.our_participant_count > 0)
         ) as is_via_contact_of_interest,
@@ -284,16 +281,17 @@ links as (
         pairs.activity_modified_at
     from pairs
     left join internal_people_taking_part
-        on pairs.activity_id = internal_people_taking_part.activity_id
-        and pairs.record_type = internal_people_taking_part.record_type
-        and pairs.record_id = internal_people_taking_part.record_id
+        on pairs.activity_sk = internal_people_taking_part.activity_sk
+        and pairs.record_sk = internal_people_taking_part.record_sk
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat(['record_type', "':'", 'record_id', "'|'", 'activity_id']) }} as record_activity_key,
+        {{ integer_key(['record_sk', 'activity_sk']) }} as record_activity_key,
+        record_sk,
+        activity_sk,
         record_type,
         record_id,
         activity_id,

@@ -104,6 +104,9 @@ resolved as (
     select
         activity_parties.participant_id,
         activity_parties.activity_id,
+        -- integer surrogate keys: the relationship models join and group on these, not on text
+        {{ integer_key(['activity_parties.activity_id']) }} as activity_sk,
+        {{ integer_key(['activity_parties.person_type', 'activity_parties.person_id']) }} as person_sk,
         activity_parties.activity_type,
         activity_parties.person_type,
         activity_parties.person_id,

@@ -238,6 +238,8 @@ final as (
         {{ dbt.concat([
             'record_type', "':'", 'record_id', "'|'", 'person_type', "':'", 'person_id', "'|'", 'role'
         ]) }} as contact_of_interest_key,
+        {{ integer_key(['record_type', 'record_id']) }} as record_sk,
+        {{ integer_key(['person_type', 'person_id']) }} as person_sk,
         record_type,
         record_id,
         person_type,

@@ -95,6 +95,7 @@ final as (
 
     select
         {{ dbt.concat(['record_type', "':'", 'record_id']) }} as record_key,
+        {{ integer_key(['record_type', 'record_id']) }} as record_sk,
         record_type,
         record_id,
         account_id,
