@@ -7,8 +7,9 @@ raw Maven CSVs:
 
 - validation quarantines no row for a key that is not a GUID (Maven's ids and agent/account names become
   GUIDs in the mapping); the only quarantined rows are the Prospecting deals, which have no date at all;
-- the pipeline mart ``dim_opportunities``: won/lost/open counts and the win rate of every agent; the
-  account mart ``dim_accounts``: the accounts and their total revenue;
+- the pipeline mart ``dim_opportunities``: won/lost/open counts, the win rate of every agent and the mean
+  sales cycle (close - engage days) per agent and outcome; the account mart ``dim_accounts``: the accounts and
+  their total revenue;
 - the opportunity model is trained and refused (near-random data) and the run still succeeds;
 - the summary's notices name the custom columns kept in raw that no model declares, and the printed
   read-copy command works when pasted into a shell despite the ``'`` in the home.
@@ -112,6 +113,24 @@ def test_pipeline_mart_counts_and_win_rate_by_agent_equal_the_raw_export(
     raw_rates = (raw_closed["deal_stage"] == "Won").groupby(raw_closed["sales_agent"]).mean().sort_index()
     pd.testing.assert_series_equal(mart_rates, raw_rates, check_names=False, check_index_type=False)
     assert raw_rates.min() > 0.54 and raw_rates.max() < 0.71  # the data README: 0.55-0.70, near random
+
+
+def test_sales_cycle_days_by_agent_equal_the_raw_export(maven_run: MavenRun, pipeline: pd.DataFrame):
+    """Cycle = close date - engage date of each closed deal, averaged per agent and per outcome."""
+    deals = maven_run.query(
+        "select owner_name, is_won, cast(created_at as date) as engaged, actual_close_date as closed "
+        "from dim_opportunities where not is_open"
+    )
+    deals["days"] = (pd.to_datetime(deals["closed"]) - pd.to_datetime(deals["engaged"])).dt.days
+    mart = deals.groupby(["owner_name", "is_won"])["days"].mean().sort_index()
+    raw = pipeline[pipeline["deal_stage"].isin(["Won", "Lost"])].copy()
+    raw["days"] = (pd.to_datetime(raw["close_date"]) - pd.to_datetime(raw["engage_date"])).dt.days
+    raw["is_won"] = raw["deal_stage"] == "Won"
+    expected = raw.groupby(["sales_agent", "is_won"])["days"].mean().sort_index()
+    assert len(mart) == len(expected) == 2 * raw["sales_agent"].nunique()
+    pd.testing.assert_series_equal(mart, expected, check_names=False, check_index_type=False)
+    assert raw.loc[raw["is_won"], "days"].median() == 57  # the data README: median 57 days won, 14 lost
+    assert raw.loc[~raw["is_won"], "days"].median() == 14
 
 
 def test_account_mart_equals_the_raw_accounts(maven_run: MavenRun):
