@@ -129,7 +129,8 @@ def airflow_ui(tmp_path_factory):
             )
         yield port, home
     finally:
-        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        # airflow standalone can take far longer than 10 s to stop on SIGTERM: the group is then killed
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:
