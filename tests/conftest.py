@@ -20,9 +20,14 @@ os.environ.pop("RAPPORT_WRITEBACK_URI", None)
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.pop("AIRFLOW_HOME", None)
 
+from rapport.config import load_config  # noqa: E402
 from rapport.settings import apply_runtime_environment  # noqa: E402
+from rapport.transform import apply_duckdb_resources  # noqa: E402
 
 apply_runtime_environment()
+# dbt_project/profiles.yml reads DuckDB's memory limit and threads from the environment, as `rapport` sets them:
+# a test that calls dbt directly must not depend on an earlier test (in its worker) having set them
+apply_duckdb_resources(load_config())
 
 import pytest  # noqa: E402
 
