@@ -462,7 +462,7 @@ def score_open_records(
 
     Without a champion, records are stored as *not enough data* with the readiness gate's reason and,
     when some closed records exist, a baseline score (status ``baseline``, ``ml.baseline``); without a model
-    of that date, with the refusal's reason.
+    of that date (a champion exists, but trained later), with the refusal's reason and no baseline.
     """
     from ml.registry import load_bundle, model_for_date
     from ml.score import mark_not_enough_data, score_records
@@ -489,7 +489,12 @@ def score_open_records(
                     f"{model}: no champion model yet for {target.registered_model} "
                     "(training has not produced a model in band 'ok' or better)"
                 )
-            baseline = _cold_start_baseline(connection, target, moment, settings, config)
+            # a cold start gets a baseline; a past date whose models all came later is refused outright
+            baseline = (
+                None
+                if chosen.has_champion
+                else _cold_start_baseline(connection, target, moment, settings, config)
+            )
             return mark_not_enough_data(connection, target, moment, config, reason, baseline)
         result = score_records(
             connection,

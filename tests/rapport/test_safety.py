@@ -188,6 +188,6 @@ def test_disk_full_and_busy_locks_are_transient_and_bad_input_is_not(error: Exce
     from rapport.extract.export_folder import describe_error
 
     assert is_transient(error) is transient
-    described = describe_error(error, SimpleNamespace(display="account.csv"))
+    described = describe_error(error, SimpleNamespace(display="account.csv", format="csv", paths=()))
     assert isinstance(described, TransientError) is transient
     assert isinstance(described, RapportInputError) is not transient  # the DAG fails bad input at once only
