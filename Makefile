@@ -33,8 +33,12 @@ browser:  ## install Debian's chromium (and a CJK font for the Chinese pages) if
 	  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y chromium fonts-wqy-zenhei; \
 	  else echo "chromium is missing: install it with your package manager (the browser tests need /usr/bin/chromium)"; fi; }
 
-test: setup browser  ## run the test suite
-	$(VENV)/bin/pytest $(ARGS)
+# Test files are spread over the machine's cores (pytest-xdist; a file's tests stay on one worker, so a
+# module's fixtures, such as one DAG run read by several tests, are built once). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
+
+test: setup browser  ## run the test suite (TEST_WORKERS=auto: one worker per core; ARGS="-k ..." etc.)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 lint: setup  ## ruff (check and format, C901), mypy, sqlfluff (vars from rapport.toml) and the dbt/config convention tests
 	$(VENV)/bin/ruff check .
