@@ -10,9 +10,12 @@ failed run leaves the last good copy in place.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shlex
 import shutil
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -61,6 +64,13 @@ def older_date_database(settings: Settings, ds: date) -> Path:
 
 def older_date_parquet_dir(settings: Settings, ds: date) -> Path:
     return settings.published_dir / "as_of" / ds.isoformat() / "parquet"
+
+
+def reader_command(database: Path, sql: str) -> str:
+    """A shell command that prints ``sql`` run on a published copy, as printed to users: this interpreter
+    (which has duckdb) by its full path, and every part quoted (a home may hold ' or spaces)."""
+    code = f"import duckdb; duckdb.connect({json.dumps(str(database))}, read_only=True).sql({json.dumps(sql)}).show()"
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
 
 
 def published_date(database: Path) -> date | None:

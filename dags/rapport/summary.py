@@ -6,13 +6,12 @@ even for the same date) are not counted, and champions are named only when this 
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rapport import warehouse
-from rapport.publish import published_database, published_parquet_dir
+from rapport.publish import published_database, published_parquet_dir, reader_command
 from rapport.settings import Settings
 
 
@@ -252,8 +251,7 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",
-        f"               duckdb -readonly {shlex.quote(str(published_database(settings)))}  or",
-        f"               python -c {shlex.quote(_reader_code(published_database(settings)))}",
+        f"               {reader_command(published_database(settings), 'select * from dim_opportunities limit 5')}",
         *_data_docs_lines(settings),
         "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
         "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
@@ -269,16 +267,6 @@ def _data_docs_lines(settings: Settings) -> list[str]:
     if not index.is_file():
         return []
     return [f"  data docs    {index}  (Great Expectations; or .venv/bin/rapport gx docs --serve)"]
-
-
-def _reader_code(database: Path) -> str:
-    """Python reading the published copy (the path quoted as a Python literal: a home may hold ' or spaces)."""
-    import json
-
-    return (
-        f"import duckdb; print(duckdb.connect({json.dumps(str(database))}, read_only=True)"
-        '.sql("select * from dim_opportunities limit 5"))'
-    )
 
 
 def _unused_column_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:

@@ -249,10 +249,12 @@ def _unknown_message(connection: duckdb.DuckDBPyConnection, text: str, database:
     ]
     if near:
         lines.append("  similar addresses: " + ", ".join(near))
-    lines.append(
-        f"  list known addresses: duckdb -readonly {database} "
-        f"\"select distinct person_email, person_name from {PERSON_MART} where person_email like '%part-of-it%'\""
+    from rapport.publish import reader_command
+
+    listing = (
+        f"select distinct person_email, person_name from {PERSON_MART} where person_email like '%part-of-it%'"
     )
+    lines.append(f"  list known addresses: {reader_command(Path(database), listing)}")
     lines.append("  also accepted: a contact or lead id, an account name or id, an e-mail domain")
     return "\n".join(lines)
 

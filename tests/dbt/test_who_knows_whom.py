@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,6 +213,14 @@ def test_cli_explains_unknown_addresses_and_missing_publication(
     with pytest.raises(CommandError, match="nobody at the customer matches") as error:
         _run_cli(published, f"no.such.person@{known_domain}")
     assert "similar addresses" in str(error.value) and "person_email" in str(error.value)
+    # the listing command it prints works as printed, from a shell without the venv on PATH
+    (listing,) = [line for line in str(error.value).splitlines() if "list known addresses:" in line]
+    command = listing.split("list known addresses: ", 1)[1].replace("part-of-it", known_domain)
+    listed = subprocess.run(
+        ["bash", "-c", command], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert known_domain in listed.stdout
     with pytest.raises(CommandError, match="one of our colleagues"):
         _run_cli(published, mart.colleague_email.iloc[0])
     empty = Settings.from_env({"RAPPORT_HOME": str(tmp_path / "var")})

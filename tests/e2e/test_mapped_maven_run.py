@@ -169,10 +169,11 @@ def test_the_printed_read_copy_command_works_in_a_shell(maven_run: MavenRun):
     (command,) = [
         line.strip()
         for line in maven_run.completed.stdout.splitlines()
-        if line.strip().startswith("python -c")
+        if line.strip().endswith(".show()'") and " -c " in line
     ]
+    # exactly as printed, from a clean shell: no venv on PATH, no Rapport variables
     completed = subprocess.run(
-        ["bash", "-c", command.replace("python", str(BIN / "python"), 1)],
+        ["bash", "-c", command], env={"PATH": "/usr/bin:/bin", "HOME": str(maven_run.home)},
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
