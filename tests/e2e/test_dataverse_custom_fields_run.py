@@ -36,14 +36,13 @@ import pandas as pd
 import pytest
 
 from rapport.contract import load_contract
+from tests.support import reference_data
 
 pytestmark = [pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-LEADS = ROOT.parent.parent / "shared" / "data" / "leads_x_education" / "Leads.csv"
-if not LEADS.is_file():
-    LEADS = Path("/work/shared/data/leads_x_education/Leads.csv")
+LEADS = reference_data("leads_x_education") / "Leads.csv"
 RUN_DATE = "2025-02-01"
 CUSTOM_CODE = 100000001  # "Reference", a publisher's choice value
 OPEN_FRACTION = 0.05

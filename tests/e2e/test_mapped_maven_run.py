@@ -27,13 +27,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.support import reference_data
+
 pytestmark = [pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-MAVEN = ROOT.parent.parent / "shared" / "data" / "crm_maven"
-if not MAVEN.is_dir():
-    MAVEN = Path("/work/shared/data/crm_maven")
+MAVEN = reference_data("crm_maven")
 RUN_DATE = "2018-01-01"
 
 

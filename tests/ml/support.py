@@ -9,19 +9,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
 from ml.features import FeatureColumn, FeatureSpec
 from ml.targets import ScoringTarget
 from rapport.config import ScoringConfig
 from rapport.settings import PROJECT_ROOT, Settings
+from tests.support import reference_data
 
-# The shared reference data sits beside the project checkout (``../shared/data``), or two levels up
-# from a worktree (``/work/wt/<branch>``).
-_CANDIDATES = [
-    parent / "shared" / "data" / "leads_x_education" / "Leads.csv" for parent in PROJECT_ROOT.parents[:3]
-]
-X_EDUCATION = next((path for path in _CANDIDATES if path.exists()), _CANDIDATES[0])
+# The shared reference data (tests.support.reference_data); tests that need it skip, saying so, without it.
+X_EDUCATION = reference_data("leads_x_education") / "Leads.csv"
+
+
+def require_reference_data(path: Path) -> None:
+    """Skip the calling test when a reference corpus is not on this machine (set RAPPORT_REFERENCE_DATA)."""
+    if not path.exists():
+        pytest.skip(
+            f"reference data {path} not present (set RAPPORT_REFERENCE_DATA to the shared data folder)"
+        )
+
 
 AS_OF = datetime(2026, 11, 27)
 
@@ -70,6 +77,7 @@ def x_education_rows(as_of: datetime = AS_OF) -> tuple[pd.DataFrame, FeatureSpec
     The file has no dates: leads are spread over 650 days in Lead Number order, each closed 20 days
     after creation, features taken 7 days before the close. ``Select`` means missing (README).
     """
+    require_reference_data(X_EDUCATION)
     raw = pd.read_csv(X_EDUCATION).sort_values("Lead Number", kind="stable").reset_index(drop=True)
     labels = raw.pop("Converted").astype("int64")
     ids = raw.pop("Prospect ID")
@@ -110,6 +118,7 @@ def maven_records() -> pd.DataFrame:
     """Maven CRM opportunities with an engage date: created (engaged), closed, label (Won 1 / Lost 0, open null)
     and their fixed fields (agent, product, manager, office, account sector). Prospecting rows have no
     engage date and are left out; ``GTXPro`` is ``GTX Pro`` (README quirks)."""
+    require_reference_data(MAVEN / "sales_pipeline.csv")
     pipeline = pd.read_csv(MAVEN / "sales_pipeline.csv", parse_dates=["engage_date", "close_date"])
     pipeline = pipeline[pipeline["engage_date"].notna()].copy()
     pipeline["product"] = pipeline["product"].replace({"GTXPro": "GTX Pro"})

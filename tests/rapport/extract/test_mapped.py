@@ -10,11 +10,10 @@ import pytest
 
 from rapport.extract.mapped import MappingError, convert_mapped_source, load_mapping, name_id
 from rapport.extract.source import parse_source_spec
+from tests.support import reference_data
 
 PROJECT = Path(__file__).resolve().parents[3]
-X_EDUCATION = PROJECT.parent.parent / "shared" / "data" / "leads_x_education"
-if not X_EDUCATION.is_dir():
-    X_EDUCATION = Path("/work/shared/data/leads_x_education")
+X_EDUCATION = reference_data("leads_x_education")
 
 DEALS = """deal_id,agent,stage,engaged,closed,amount,product
 D1,Anna Snelling,Won,2017-01-02,2017-02-03,100,GTX Pro
