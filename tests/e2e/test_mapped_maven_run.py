@@ -7,8 +7,9 @@ raw Maven CSVs:
 
 - validation quarantines no row for a key that is not a GUID (Maven's ids and agent/account names become
   GUIDs in the mapping); the only quarantined rows are the Prospecting deals, which have no date at all;
-- the pipeline mart ``dim_opportunities``: won/lost/open counts, the win rate of every agent and the mean
-  sales cycle (close - engage days) per agent and outcome; the account mart ``dim_accounts``: the accounts and
+- the pipeline mart ``dim_opportunities``: won/lost/open counts, the win rate of every agent and of every
+  product (the declared custom field ``product``, a column ``custom_product`` of the dim, read with the exact
+  SQL of docs/bring_your_own_crm.md), the mean sales cycle (close - engage days) per agent and outcome; the account mart ``dim_accounts``: the accounts and
   their total revenue;
 - the opportunity model is trained and refused (near-random data) and the run still succeeds;
 - the summary's notices name the custom columns kept in raw that no model declares, and the printed
@@ -113,6 +114,37 @@ def test_pipeline_mart_counts_and_win_rate_by_agent_equal_the_raw_export(
     raw_rates = (raw_closed["deal_stage"] == "Won").groupby(raw_closed["sales_agent"]).mean().sort_index()
     pd.testing.assert_series_equal(mart_rates, raw_rates, check_names=False, check_index_type=False)
     assert raw_rates.min() > 0.54 and raw_rates.max() < 0.71  # the data README: 0.55-0.70, near random
+
+
+def _documented_sql(title: str) -> str:
+    """The ```sql block of docs/bring_your_own_crm.md whose first line is ``-- <title>...``."""
+    text = (ROOT / "docs" / "bring_your_own_crm.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", text, flags=re.DOTALL)
+    (block,) = [block for block in blocks if block.startswith(f"-- {title}")]
+    return block
+
+
+def test_win_rate_by_product_with_the_documented_sql_equals_the_raw_export(
+    maven_run: MavenRun, pipeline: pd.DataFrame
+):
+    mart = maven_run.query(_documented_sql("win rate by product")).set_index("product")
+    # independent reading: closed deals of sales_pipeline.csv, the product named as products.csv spells it
+    # (the pipeline writes GTXPro for products.csv's GTX Pro: the same name once spaces are ignored)
+    catalogue = pd.read_csv(MAVEN / "products.csv", dtype=str)["product"]
+    spelled = {name.replace(" ", ""): name for name in catalogue}
+    closed = pipeline[pipeline["deal_stage"].isin(["Won", "Lost"])]
+    product = closed["product"].map(lambda name: spelled.get(name.replace(" ", ""), name))
+    won = closed["deal_stage"] == "Won"
+    expected = pd.DataFrame(
+        {"closed_deals": won.groupby(product).size(), "won_deals": won.groupby(product).sum(),
+         "win_rate": won.groupby(product).mean()}
+    ).sort_index()  # fmt: skip
+    assert list(mart.index) == list(expected.index) and len(expected) == 7
+    assert "GTX Pro" in mart.index and "GTXPro" not in mart.index
+    assert mart["closed_deals"].astype(int).tolist() == expected["closed_deals"].tolist()
+    assert mart["won_deals"].astype(int).tolist() == expected["won_deals"].tolist()
+    assert mart["win_rate"].astype(float).to_numpy() == pytest.approx(expected["win_rate"].to_numpy(), abs=1e-12)
+    assert int(expected["won_deals"].sum()) == 4238 and 0.59 < expected["win_rate"].min() < 0.61
 
 
 def test_sales_cycle_days_by_agent_equal_the_raw_export(maven_run: MavenRun, pipeline: pd.DataFrame):

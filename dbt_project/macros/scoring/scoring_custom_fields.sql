@@ -2,9 +2,10 @@
     Custom scoring fields: columns outside the contract, kept in raw by extraction and declared in
     rapport.toml under [scoring.<entity>.fields.<column>] with a `kind` (categorical | numeric). Rapport's
     dbt runner passes that section as the var `scoring_<entity>` ({"fields": {...}}). Each declared column
-    flows as `custom_<column>` from staging to the features table, where ml.features reads it as a feature;
-    no SQL is edited to add one. Entries without a kind (e.g. `use = false` on a built-in feature) are not
-    custom fields.
+    flows as `custom_<column>` from staging to the features table, where ml.features reads it as a feature,
+    and to the entity's dim (dim_leads / dim_opportunities), where an analyst groups KPIs by it; no SQL is
+    edited to add one. A custom field with `use = false` is kept for analysis only (staging and the dim, not
+    the model). Entries without a kind (e.g. `use = false` on a built-in feature) are not custom fields.
 -#}
 
 {#- The declared custom fields of `entity`: a list of (column, kind), sorted by column. -#}
@@ -13,7 +14,7 @@
     {%- set out = [] -%}
     {%- for column in declared | sort -%}
         {%- set spec = declared[column] -%}
-        {%- if spec is mapping and spec.get('kind') and spec.get('use', true) -%}
+        {%- if spec is mapping and spec.get('kind') -%}
             {%- do out.append((column | lower, spec.get('kind'))) -%}
         {%- endif -%}
     {%- endfor -%}

@@ -61,6 +61,8 @@ final as (
         health.no_score_reason,
         leads.created_at,
         {{ relationship_as_of_date() }} as as_of_date
+        -- custom fields declared in rapport.toml [scoring.lead.fields] (macros/scoring/scoring_custom_fields.sql)
+        {{ scoring_custom_field_names('lead', 'leads') }}
     from leads
     left join users
         on leads.owner_id = users.user_id

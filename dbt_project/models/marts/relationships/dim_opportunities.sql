@@ -69,6 +69,8 @@ final as (
         health.no_score_reason,
         opportunities.created_at,
         {{ relationship_as_of_date() }} as as_of_date
+        -- custom fields declared in rapport.toml [scoring.opportunity.fields] (macros/scoring/scoring_custom_fields.sql)
+        {{ scoring_custom_field_names('opportunity', 'opportunities') }}
     from opportunities
     left join accounts
         on opportunities.account_id = accounts.account_id
