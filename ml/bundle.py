@@ -1,8 +1,9 @@
 """The model bundle: everything scoring needs, travelling together as one MLflow model.
 
 A bundle is the XGBoost booster plus a JSON document with the feature spec (after the leakage screen),
-the categorical levels, the sigmoid calibrator, the training population figures and the training
-metadata. It is logged as an MLflow pyfunc model (``ScoringModel``) whose artifacts are these two
+the categorical levels, the representative values standing in for the empty values of ``ignore_empty``
+fields (``ml.features.expand_empty_values``), the sigmoid calibrator, the training population figures and
+the training metadata. It is logged as an MLflow pyfunc model (``ScoringModel``) whose artifacts are these two
 files, so ``mlflow.pyfunc.load_model("models:/rapport_lead_scoring@champion")`` gives back the whole
 bundle (``.unwrap_python_model().bundle``) and its ``predict`` returns calibrated probabilities and
 0-100 scores for a features DataFrame.
@@ -19,7 +20,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from ml.calibration import PlattCalibrator
-from ml.features import FeatureSpec, prepare_matrix
+from ml.features import FeatureSpec, expand_empty_values, ignored_empty_mask, prepare_matrix
 from ml.population import Population
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class ModelBundle:
     calibrator: PlattCalibrator
     population: Population
     metadata: dict[str, Any] = field(default_factory=dict)
+    # ignore_empty column -> the filled values an empty value stands for (ml.features.empty_value_fills)
+    empty_fills: dict[str, list[Any]] = field(default_factory=dict)
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model matrix of a features frame (categoricals with this model's levels)."""
@@ -53,16 +56,29 @@ class ModelBundle:
         return xgb.DMatrix(matrix, enable_categorical=True, nthread=-1)
 
     def margin(self, matrix: pd.DataFrame) -> np.ndarray:
-        """Raw log-odds of the booster."""
-        return self.booster.predict(self.dmatrix(matrix), output_margin=True)
+        """Raw log-odds of the booster (a record with an ignored empty value: the mean over its copies)."""
+        expanded = expand_empty_values(matrix, self.spec, self.empty_fills)
+        return expanded.mean_by_owner(self.booster.predict(self.dmatrix(expanded.matrix), output_margin=True))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the positive outcome for each row of a features frame."""
         return self.calibrator.apply(self.margin(self.matrix(frame)))
 
     def contributions(self, matrix: pd.DataFrame) -> np.ndarray:
-        """Exact TreeSHAP contributions in log-odds: (rows x (columns + 1)), the last column the bias."""
-        return self.booster.predict(self.dmatrix(matrix), pred_contribs=True)
+        """Exact TreeSHAP contributions in log-odds: (rows x (columns + 1)), the last column the bias.
+
+        A record with an ignored empty value gets the mean over its copies (they still add up to
+        :meth:`margin`).
+        """
+        expanded = expand_empty_values(matrix, self.spec, self.empty_fills)
+        return expanded.mean_by_owner(self.booster.predict(self.dmatrix(expanded.matrix), pred_contribs=True))
+
+    def reason_contributions(self, matrix: pd.DataFrame) -> np.ndarray:
+        """:meth:`contributions` with the share of every ignored empty value set to 0: never a reason."""
+        contributions = self.contributions(matrix)
+        mask = ignored_empty_mask(matrix, self.spec, self.empty_fills)
+        contributions[:, : len(self.spec.columns)][mask] = 0.0
+        return contributions
 
     def save(self, directory: Path) -> dict[str, str]:
         """Write the booster and the JSON document into ``directory``; return MLflow's artifact map."""
@@ -78,6 +94,7 @@ class ModelBundle:
             "calibrator": self.calibrator.to_dict(),
             "population": self.population.to_dict(),
             "metadata": self.metadata,
+            "empty_fills": self.empty_fills,
         }
         bundle_path.write_text(json.dumps(document, indent=1, default=str))
         return {"booster": str(booster_path), "bundle": str(bundle_path)}
@@ -102,6 +119,7 @@ class ModelBundle:
             calibrator=PlattCalibrator.from_dict(document["calibrator"]),
             population=Population.from_dict(document["population"]),
             metadata=document.get("metadata", {}),
+            empty_fills=document.get("empty_fills", {}),
         )
 
 

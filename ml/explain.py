@@ -147,7 +147,7 @@ def explain_records(
     if n == 0:
         return Explanations(pd.DataFrame(columns=list(REASON_COLUMNS)), [])
 
-    contributions = bundle.contributions(matrix)
+    contributions = bundle.reason_contributions(matrix)  # an ignored empty value is never a reason
     per_field = field_contributions(contributions, spec)
     representative = representative_columns(contributions, spec)
     codes = value_codes(matrix, spec, population)

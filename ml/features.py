@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from rapport.errors import RapportInputError
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
     import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class FeatureColumn:
     field: str
     kind: str
     label: str | None = None
+    # D365's per-field "ignore empty values": an empty value says nothing (see expand_empty_values)
+    ignore_empty: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FEATURE_KINDS:
@@ -134,19 +137,37 @@ class FeatureSpec:
             )
         return FeatureSpec(model=self.model, columns=kept, source=self.source)
 
+    @property
+    def ignore_empty_names(self) -> list[str]:
+        """The columns whose empty values are ignored (``ignore_empty = true``), in spec order."""
+        return [column.name for column in self.columns if column.ignore_empty]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "source": self.source,
             "columns": [
-                {"name": c.name, "field": c.field, "kind": c.kind, "label": c.label} for c in self.columns
+                {
+                    "name": c.name,
+                    "field": c.field,
+                    "kind": c.kind,
+                    "label": c.label,
+                    "ignore_empty": c.ignore_empty,
+                }
+                for c in self.columns
             ],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
         columns = tuple(
-            FeatureColumn(name=c["name"], field=c["field"], kind=c["kind"], label=c.get("label"))
+            FeatureColumn(
+                name=c["name"],
+                field=c["field"],
+                kind=c["kind"],
+                label=c.get("label"),
+                ignore_empty=bool(c.get("ignore_empty", False)),
+            )
             for c in data["columns"]
         )
         return cls(model=data["model"], columns=columns, source=data.get("source", "constructed"))
@@ -158,7 +179,7 @@ def feature_spec_path(target: ScoringTarget, project_dir: Path) -> Path:
 
 
 CUSTOM_PREFIX = "custom_"  # a custom field's column in the features table: custom_<raw column>
-FIELD_KEYS = frozenset({"kind", "display", "use", "after_outcome"})
+FIELD_KEYS = frozenset({"kind", "display", "use", "after_outcome", "ignore_empty"})
 
 
 def apply_field_declarations(
@@ -168,8 +189,9 @@ def apply_field_declarations(
 
     An entry with ``kind`` is a custom field (raw column ``<name>``, feature column ``custom_<name>``); an
     entry naming a built-in feature column with ``use = false`` turns it off; ``after_outcome = true``
-    refuses a field filled in after the outcome (leakage). Returns the spec and one sentence per field left
-    out, for the run summary.
+    refuses a field filled in after the outcome (leakage); ``ignore_empty = true`` (custom or built-in)
+    makes the field's empty values say nothing (:func:`expand_empty_values`). Returns the spec and one
+    sentence per field left out or set, for the run summary.
     """
     fields_section = (declared or {}).get("fields", {}) or {}
     unknown_sections = set(declared or {}) - {"fields"}
@@ -179,6 +201,7 @@ def apply_field_declarations(
         )
     builtin = {column.name for column in spec.columns}
     removed: set[str] = set()
+    ignoring: set[str] = set()
     added: list[FeatureColumn] = []
     notes: list[str] = []
     for name, entry in sorted(fields_section.items()):
@@ -189,6 +212,9 @@ def apply_field_declarations(
                 f"understood; use {', '.join(sorted(FIELD_KEYS))}"
             )
         use = bool(entry.get("use", True))
+        ignore_empty = entry.get("ignore_empty", False)
+        if not isinstance(ignore_empty, bool):
+            raise FeatureSpecError(f"{where}: ignore_empty = {ignore_empty!r}; write true or false")
         if "kind" not in entry:
             if name not in builtin:
                 raise FeatureSpecError(
@@ -198,11 +224,14 @@ def apply_field_declarations(
             if not use:
                 removed.add(name)
                 notes.append(f"{spec.model} feature {name} turned off in rapport.toml")
+            elif ignore_empty:
+                ignoring.add(name)
             continue
         column = FeatureColumn(
             name=f"{CUSTOM_PREFIX}{name.lower()}",
             field=str(entry.get("display") or name.replace("_", " ").capitalize()),
             kind=str(entry["kind"]),
+            ignore_empty=ignore_empty,
         )
         if entry.get("after_outcome"):
             notes.append(
@@ -211,8 +240,42 @@ def apply_field_declarations(
             )
         elif use:
             added.append(column)
-    kept = tuple(column for column in spec.columns if column.name not in removed)
-    return FeatureSpec(model=spec.model, columns=(*kept, *added), source=spec.source), tuple(notes)
+    kept = tuple(
+        replace(column, ignore_empty=True) if column.name in ignoring else column
+        for column in spec.columns
+        if column.name not in removed
+    )
+    out = FeatureSpec(model=spec.model, columns=(*kept, *added), source=spec.source)
+    ignored = ignore_empty_note(out)
+    return out, (*notes, *([ignored] if ignored else []))
+
+
+def ignore_empty_note(spec: FeatureSpec) -> str | None:
+    """One sentence naming the fields whose empty values are ignored, or None (run summary, readiness)."""
+    return _ignore_empty_sentence(spec.model, [spec.column(name).display for name in spec.ignore_empty_names])
+
+
+def ignore_empty_declared(model: str, declared: dict[str, Any] | None) -> str | None:
+    """The same sentence from a ``[scoring.<model>]`` section alone (no feature spec needed), or None."""
+    fields_section = (declared or {}).get("fields", {}) or {}
+    names = [
+        str(entry.get("display") or name) if "kind" in entry else name
+        for name, entry in sorted(fields_section.items())
+        if isinstance(entry, dict)
+        and entry.get("ignore_empty") is True
+        and entry.get("use", True)
+        and not entry.get("after_outcome")
+    ]
+    return _ignore_empty_sentence(model, names)
+
+
+def _ignore_empty_sentence(model: str, names: list[str]) -> str | None:
+    if not names:
+        return None
+    return (
+        f"{model}: ignore empty values on {len(names)} field(s): {', '.join(names)} (an empty value neither "
+        "raises nor lowers a score and is never a reason)"
+    )
 
 
 def load_feature_spec(
@@ -527,3 +590,122 @@ def prepare_matrix(frame: pd.DataFrame, spec: FeatureSpec, levels: dict[str, dic
                     "declare it kind: categorical or cast it in the features model"
                 ) from error
     return pd.DataFrame(out, index=frame.index)
+
+
+# Ignore empty values -------------------------------------------------------------------------------
+#
+# Dynamics 365's per-field "Ignore empty values" (configure-predictive-lead-scoring): by default an empty
+# value is a value like any other ("Blank" has its own rate); turned on, the score is computed "after
+# excluding blank values". Rapport reads it as: an empty value of such a field carries no information.
+# XGBoost's native missing-value handling would not do that: every split learns a default direction for
+# missing values, so emptiness still moves the score. Instead, a record whose field is empty stands for
+# ``draws`` copies of itself, the field set in each copy to one of ``draws`` representative filled values
+# of the training rows (evenly spaced quantiles of the filled values: their distribution), each copy
+# weighing 1/draws. The booster never sees the field empty, so no split can learn emptiness; in training
+# the copies carry the row's label with the field's usual values (the row still informs every other
+# field); in scoring the record's margin and TreeSHAP shares are the weighted means over its copies (the
+# field's effect averaged over its usual values), and reasons leave the field out for that record.
+
+
+@dataclass(frozen=True)
+class ExpandedMatrix:
+    """A model matrix with every row needing it replaced by weighted copies (:func:`expand_empty_values`)."""
+
+    matrix: pd.DataFrame
+    owner: np.ndarray  # for each row of ``matrix``, the position of the row of the original matrix
+    weight: np.ndarray  # each row's weight; the weights of one original row sum to 1
+    rows: int  # rows of the original matrix
+
+    def mean_by_owner(self, values: np.ndarray) -> np.ndarray:
+        """The weighted mean of ``values`` (one per row of ``matrix``, or rows x columns) per original row."""
+        import numpy as np
+
+        if len(self.owner) == self.rows:  # nothing was expanded: the rows are the original ones
+            return values
+        if values.ndim == 1:
+            return np.bincount(self.owner, weights=values * self.weight, minlength=self.rows)
+        return np.stack(
+            [
+                np.bincount(self.owner, weights=values[:, j] * self.weight, minlength=self.rows)
+                for j in range(values.shape[1])
+            ],
+            axis=1,
+        )
+
+
+def empty_value_fills(matrix: pd.DataFrame, spec: FeatureSpec, draws: int) -> dict[str, list[Any]]:
+    """For each ``ignore_empty`` column of a training ``matrix``: ``draws`` representative filled values.
+
+    They are the filled values at the evenly spaced quantiles (i + 0.5) / draws (categoricals: of the
+    values sorted by level, so each level appears about as often as in training), shuffled with a fixed
+    seed per column so that two fields empty together are not paired by rank. A column never filled in
+    gets no entry (it stays empty: such a column is dropped before training as uninformative).
+    """
+    import numpy as np
+
+    if draws < 1:
+        raise FeatureSpecError(f"scoring.empty_value_draws = {draws}: at least 1 value per empty record")
+    fills: dict[str, list[Any]] = {}
+    for position, column in enumerate(spec.columns):
+        if not column.ignore_empty or column.name not in matrix.columns:
+            continue
+        series = matrix[column.name]
+        if column.kind == "categorical":
+            categories = list(series.cat.categories)
+            codes = np.sort(series.cat.codes.to_numpy()[series.cat.codes.to_numpy() >= 0])
+            filled: list[Any] = [categories[int(code)] for code in codes]
+        else:
+            filled = np.sort(series.dropna().to_numpy(dtype="float64")).tolist()
+        if not filled:
+            continue
+        picks = [filled[min(len(filled) - 1, int((i + 0.5) / draws * len(filled)))] for i in range(draws)]
+        order = np.random.default_rng(position).permutation(draws)
+        fills[column.name] = [picks[int(i)] for i in order]
+    return fills
+
+
+def ignored_empty_mask(matrix: pd.DataFrame, spec: FeatureSpec, fills: dict[str, list[Any]]) -> np.ndarray:
+    """(rows x spec columns) True where an ``ignore_empty`` column with fills is empty."""
+    import numpy as np
+
+    mask = np.zeros((len(matrix), len(spec.columns)), dtype=bool)
+    for j, column in enumerate(spec.columns):
+        if column.name in fills and column.name in matrix.columns:
+            mask[:, j] = matrix[column.name].isna().to_numpy()
+    return mask
+
+
+def expand_empty_values(
+    matrix: pd.DataFrame, spec: FeatureSpec, fills: dict[str, list[Any]]
+) -> ExpandedMatrix:
+    """``matrix`` with each row whose ``ignore_empty`` column is empty replaced by weighted copies.
+
+    Copy i of such a row holds the i-th fill of every such empty column (:func:`empty_value_fills`) and
+    weighs 1 / (number of fills); rows with nothing to ignore are kept once with weight 1. Without fills
+    the matrix is returned as is. Rows keep their order (a row's copies are consecutive).
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(matrix)
+    mask = ignored_empty_mask(matrix, spec, fills)
+    needs = mask.any(axis=1)
+    if not fills or not needs.any():
+        return ExpandedMatrix(matrix, np.arange(n), np.ones(n), n)
+    draws = len(next(iter(fills.values())))
+    repeats = np.where(needs, draws, 1)
+    owner = np.repeat(np.arange(n), repeats)
+    copy_index = np.arange(len(owner)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    out = matrix.iloc[owner].reset_index(drop=True)
+    for j, column in enumerate(spec.columns):
+        if column.name not in fills:
+            continue
+        empty = mask[owner, j]
+        values = np.asarray(fills[column.name], dtype=object)[copy_index]
+        if column.kind == "categorical":
+            filled = out[column.name].astype(object).where(~empty, values)
+            out[column.name] = pd.Categorical(filled, categories=matrix[column.name].cat.categories)
+        else:
+            out[column.name] = np.where(empty, values.astype("float64"), out[column.name].to_numpy())
+    weight = np.where(needs, 1.0 / draws, 1.0)[owner]
+    return ExpandedMatrix(out, owner, weight, n)

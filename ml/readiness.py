@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ml.as_of import AsOf, to_as_of
-from ml.features import FeaturesMissingError, count_closed, training_window
+from ml.features import FeaturesMissingError, count_closed, ignore_empty_declared, training_window
 from ml.targets import get_target
 
 if TYPE_CHECKING:
@@ -46,10 +46,13 @@ def check_readiness(
     window = training_window(moment, config.training_window_days)
     between = f"between {window.start:%Y-%m-%d} and {window.end:%Y-%m-%d}"
     need = f"need at least {config.min_positive} {target.positive_label} and {config.min_negative} {target.negative_label}"
+    # what [scoring.<model>.fields] applies, said with the reason (e.g. fields whose empty values are ignored)
+    setting = ignore_empty_declared(model, getattr(config, model, None))
+    applied = f"; {setting.removeprefix(f'{model}: ')}" if setting else ""
     try:
         positives, negatives = count_closed(connection, target, window)
     except FeaturesMissingError as error:
-        readiness = Readiness(model, False, f"{model}: {error}", 0, 0, window.start, window.end)
+        readiness = Readiness(model, False, f"{model}: {error}{applied}", 0, 0, window.start, window.end)
         log.info("readiness %s", readiness.reason)
         return readiness
     counts = (
@@ -63,5 +66,6 @@ def check_readiness(
         reason = f"{counts}; need at least {config.min_positive} of each"
     else:
         reason = f"{counts}; {need}"
+    reason += applied
     log.info("readiness %s", reason)
     return Readiness(model, is_ready, reason, positives, negatives, window.start, window.end)

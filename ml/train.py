@@ -29,7 +29,14 @@ from ml.bundle import ModelBundle
 from ml.calibration import fit_platt
 from ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
 from ml.explain import field_contributions
-from ml.features import FeatureSpec, Window, build_levels, prepare_matrix
+from ml.features import (
+    FeatureSpec,
+    Window,
+    build_levels,
+    empty_value_fills,
+    expand_empty_values,
+    prepare_matrix,
+)
 from ml.leakage import LeakageReport, ShiftReport, screen_features, screen_shift
 from ml.population import compute_population
 from ml.targets import ScoringTarget
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from ml.features import ExpandedMatrix
     from rapport.config import ScoringConfig
 
 log = logging.getLogger(__name__)
@@ -87,6 +95,8 @@ def uninformative_features(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[Drop
             reason = "never filled in on the training rows"
         elif filled.nunique() == 1 and len(filled) == len(values):
             reason = f"the same value ({filled.iloc[0]}) on every training row"
+        elif filled.nunique() == 1 and column.ignore_empty:
+            reason = f"one value only ({filled.iloc[0]}) once its empty values are ignored (ignore_empty)"
         else:
             continue
         dropped.append(DroppedFeature(column.name, column.field, reason))
@@ -107,6 +117,7 @@ class TrainingParams:
     colsample_bytree: float = 0.9
     seed: int = 42
     threads: int = 0  # 0: all cores
+    empty_value_draws: int = 8  # copies standing for a record with an ignored empty value
 
     @classmethod
     def from_config(cls, config: ScoringConfig) -> TrainingParams:
@@ -116,6 +127,7 @@ class TrainingParams:
             learning_rate=config.learning_rate,
             early_stopping_rounds=config.early_stopping_rounds,
             validation_fraction=config.validation_fraction,
+            empty_value_draws=config.empty_value_draws,
         )
 
     def xgboost_params(self) -> dict[str, Any]:
@@ -232,10 +244,10 @@ def refit_on_window(
     """
     import xgboost as xgb
 
-    matrix = evaluated.matrix(frame)
+    expanded = expand_empty_values(evaluated.matrix(frame), evaluated.spec, evaluated.empty_fills)
     booster = xgb.train(
         params.xgboost_params(),
-        xgb.DMatrix(matrix, label=frame["label"].to_numpy(), enable_categorical=True),
+        _weighted_dmatrix(expanded, frame["label"].to_numpy()),
         num_boost_round=rounds,
         verbose_eval=False,
     )
@@ -244,17 +256,26 @@ def refit_on_window(
     return replace(evaluated, booster=booster, calibrator=calibrator, metadata=metadata)
 
 
+def _weighted_dmatrix(expanded: ExpandedMatrix, labels: np.ndarray) -> Any:
+    """A training DMatrix of an expanded matrix: each copy carries its row's label and its weight."""
+    import xgboost as xgb
+
+    return xgb.DMatrix(
+        expanded.matrix, label=labels[expanded.owner], weight=expanded.weight, enable_categorical=True
+    )
+
+
 def _fit_booster(
-    fit: pd.DataFrame,
+    fit: ExpandedMatrix,
     fit_labels: np.ndarray,
-    validation: pd.DataFrame,
+    validation: ExpandedMatrix,
     validation_labels: np.ndarray,
     params: TrainingParams,
 ) -> Any:
     import xgboost as xgb
 
-    train_matrix = xgb.DMatrix(fit, label=fit_labels, enable_categorical=True)
-    validation_matrix = xgb.DMatrix(validation, label=validation_labels, enable_categorical=True)
+    train_matrix = _weighted_dmatrix(fit, fit_labels)
+    validation_matrix = _weighted_dmatrix(validation, validation_labels)
     booster = xgb.train(
         params.xgboost_params(),
         train_matrix,
@@ -318,15 +339,20 @@ def train_model(
 
     fit_labels = fit["label"].to_numpy()
     validation_labels = validation["label"].to_numpy()
+    fit_matrix = prepare_matrix(fit, screened, levels)
+    fills = empty_value_fills(fit_matrix, screened, params.empty_value_draws)
+    if fills:
+        log.info("%s: ignore empty values on %s", target.model, ", ".join(fills))
+    validation_expanded = expand_empty_values(prepare_matrix(validation, screened, levels), screened, fills)
     booster, best_iteration = _fit_booster(
-        prepare_matrix(fit, screened, levels),
+        expand_empty_values(fit_matrix, screened, fills),
         fit_labels,
-        prepare_matrix(validation, screened, levels),
+        validation_expanded,
         validation_labels,
         params,
     )
-    validation_margin = booster.predict(
-        xgb.DMatrix(prepare_matrix(validation, screened, levels), enable_categorical=True), output_margin=True
+    validation_margin = validation_expanded.mean_by_owner(
+        booster.predict(xgb.DMatrix(validation_expanded.matrix, enable_categorical=True), output_margin=True)
     )
     calibrator = fit_platt(validation_margin, validation_labels)
     population = compute_population(
@@ -360,8 +386,10 @@ def train_model(
             "dropped_features": list(leakage.dropped),
             "uninformative_features": [d.describe() for d in uninformative],
             "shift_dropped": list(shift.dropped),
+            "ignore_empty": list(fills),
             "features_spec_source": spec.source,
         },
+        empty_fills=fills,
     )
 
     test_matrix = bundle.matrix(test)
@@ -376,7 +404,7 @@ def train_model(
         bundle = refit_on_window(evaluated, frame, test, params, best_iteration + 1)
         log.info("%s: refitted on all %d closed rows after evaluation", target.model, len(frame))
     sample = bundle.matrix(test).iloc[:INFLUENCE_ROWS]
-    per_field = field_contributions(bundle.contributions(sample), screened)
+    per_field = field_contributions(bundle.reason_contributions(sample), screened)
     influence = {name: float(np.abs(per_field[:, i]).mean()) for i, name in enumerate(screened.fields)}
     is_suspect = evaluation.auc >= config.suspect_model_auc
     if is_suspect:

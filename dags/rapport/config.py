@@ -176,6 +176,7 @@ class ScoringConfig:
     prospective_max_auc_drop: float = 0.10
     prospective_min_class: int = 10
     refit_on_window: bool = True
+    empty_value_draws: int = 8
     # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
     # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
     lead: dict[str, Any] = field(default_factory=dict)
@@ -214,6 +215,10 @@ class ScoringConfig:
         if self.max_trees < 1 or not 1 <= self.max_depth <= 12:
             raise ConfigError(
                 f"scoring: max_trees ({self.max_trees}) must be >= 1 and max_depth ({self.max_depth}) 1 to 12"
+            )
+        if self.empty_value_draws < 1:
+            raise ConfigError(
+                f"scoring.empty_value_draws = {self.empty_value_draws}: at least 1 value per empty record"
             )
         if self.reasons_per_side < 1 or self.reasons_json_max_chars < 2:
             raise ConfigError("scoring: reasons_per_side must be >= 1 and reasons_json_max_chars >= 2")

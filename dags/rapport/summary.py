@@ -150,6 +150,7 @@ def collect_summary(
         + tuple(refusals)
         + _mail_notices(settings, ds, since)
         + _unused_column_notices(settings, ds, since)
+        + _field_setting_notices()
         + notices
     )
     tables, extracted = manifest[0] if manifest else (0, 0)
@@ -280,6 +281,19 @@ def _unused_column_notices(settings: Settings, ds: date, since: datetime | None)
         return ()
     declared = declared_fields({"lead": scoring.lead, "opportunity": scoring.opportunity})
     return unused_column_notices(settings, ds, declared, since)
+
+
+def _field_setting_notices() -> tuple[str, ...]:
+    """Per-field model settings applied from rapport.toml ([scoring.<model>.fields]: ignore empty values)."""
+    from ml.features import ignore_empty_declared
+    from rapport.config import ConfigError, load_config
+
+    try:
+        scoring = load_config().scoring
+    except ConfigError:  # reported by the run itself; the summary still prints
+        return ()
+    notes = (ignore_empty_declared(model, getattr(scoring, model)) for model in ("lead", "opportunity"))
+    return tuple(note for note in notes if note)
 
 
 def _mail_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:

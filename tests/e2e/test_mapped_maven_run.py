@@ -143,7 +143,9 @@ def test_win_rate_by_product_with_the_documented_sql_equals_the_raw_export(
     assert "GTX Pro" in mart.index and "GTXPro" not in mart.index
     assert mart["closed_deals"].astype(int).tolist() == expected["closed_deals"].tolist()
     assert mart["won_deals"].astype(int).tolist() == expected["won_deals"].tolist()
-    assert mart["win_rate"].astype(float).to_numpy() == pytest.approx(expected["win_rate"].to_numpy(), abs=1e-12)
+    assert mart["win_rate"].astype(float).to_numpy() == pytest.approx(
+        expected["win_rate"].to_numpy(), abs=1e-12
+    )
     assert int(expected["won_deals"].sum()) == 4238 and 0.59 < expected["win_rate"].min() < 0.61
 
 
