@@ -43,6 +43,18 @@ def test_declared_fields_are_added_turned_off_or_refused_with_a_reason():
     assert any("Tags (tags) refused: declared after_outcome" in note for note in notes)
 
 
+def test_a_custom_field_with_use_false_is_for_analysis_only_declared_but_not_a_feature():
+    from rapport.extract.unused_columns import declared_fields
+
+    declared = {
+        "fields": {"product": {"kind": "categorical", "use": False}, "days_since_created": {"use": False}}
+    }
+    spec, _ = apply_field_declarations(BUILTIN, declared)
+    assert "custom_product" not in spec.names  # not in the model
+    # but declared: dbt keeps it in staging and the dim (scoring_custom_fields), and no "unused" notice names it
+    assert declared_fields({"lead": declared}) == {"lead": ("product",)}
+
+
 def test_a_builtin_name_that_does_not_exist_is_an_error_naming_the_section():
     with pytest.raises(
         FeatureSpecError, match=r"\[scoring.lead.fields.lead_ages\]: 'lead_ages' is not a built-in"

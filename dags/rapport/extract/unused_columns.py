@@ -99,13 +99,14 @@ def unused_column_notices(
 
 
 def declared_fields(scoring_sections: Mapping[str, Mapping]) -> dict[str, tuple[str, ...]]:
-    """Raw columns declared per model from ``{"lead": config.scoring.lead, ...}`` (entries with a kind)."""
+    """Raw columns declared per model from ``{"lead": config.scoring.lead, ...}`` (entries with a kind).
+
+    A custom field with ``use = false`` is declared too: kept for analysis (staging and the dim), not unused.
+    """
     out = {}
     for table, section in scoring_sections.items():
         fields = (section or {}).get("fields", {}) or {}
         out[table] = tuple(
-            name
-            for name, entry in fields.items()
-            if isinstance(entry, Mapping) and entry.get("kind") and entry.get("use", True)
+            name for name, entry in fields.items() if isinstance(entry, Mapping) and entry.get("kind")
         )
     return out
