@@ -102,149 +102,154 @@ RETRY_POLICY = ExceptionRetryPolicy(
     doc_md=__doc__,
 )
 def sales_insights():
-    @task_group
-    def extract():
-        """Land every contract table as Parquet for the logical date (re-runs replace, never duplicate)."""
-
-        @task
-        def prepare_source() -> dict:
-            from rapport.pipeline import prepare_source
-
-            return prepare_source()
-
-        @task
-        def extract_table(table: str, source: dict) -> dict:
-            from rapport.pipeline import extract_table
-
-            return extract_table(table, source)
-
-        source = prepare_source()
-        for table in TABLES:
-            extract_table.override(task_id=f"extract_{table}")(table, source)
-
-    @task_group
-    def validate():
-        """Cast, check with Great Expectations, quarantine bad rows, load clean rows, reconcile counts."""
-
-        @task
-        def validate_table(table: str) -> dict:
-            from rapport.pipeline import validate_table
-
-            return validate_table(table)
-
-        @task
-        def reconcile_counts() -> dict:
-            from rapport.pipeline import reconcile_counts
-
-            return reconcile_counts()
-
-        validations = {table: validate_table.override(task_id=f"validate_{table}")(table) for table in TABLES}
-        for table, validation in validations.items():
-            # e.g. activityparty's references are checked against the clean activity tables
-            for dependency in validation_dependencies(table):
-                validations[dependency] >> validation
-        list(validations.values()) >> reconcile_counts()
-
-    @task_group
-    def analyze_text():
-        """Suggestions from notes and activity descriptions; talking points from customers' e-mails."""
-
-        @task
-        def analyze_notes() -> dict:
-            from rapport.pipeline import analyze_notes
-
-            return analyze_notes()
-
-        @task
-        def detect_talking_points() -> dict:
-            from rapport.pipeline import detect_talking_points
-
-            return detect_talking_points()
-
-        chain(analyze_notes(), detect_talking_points())
-
-    @task_group
-    def dbt():
-        """One `dbt build` of staging, intermediate and marts with their tests (see README for why)."""
-
-        @task
-        def build_dbt_models() -> dict:
-            from rapport.pipeline import build_dbt_models
-
-            return build_dbt_models()
-
-        build_dbt_models()
-
-    @task_group
-    def ml():
-        """Per model: readiness gate → retraining decision → train and publish → score open records."""
-        for entity, plural in SCORED_ENTITIES.items():
-
-            @task.short_circuit(task_id=f"check_{entity}_readiness", ignore_downstream_trigger_rules=False)
-            def check_readiness(entity: str = entity) -> bool:
-                from rapport.pipeline import check_training_readiness
-
-                return check_training_readiness(entity)
-
-            @task.short_circuit(task_id=f"decide_{entity}_retraining", ignore_downstream_trigger_rules=False)
-            def decide_retraining(entity: str = entity) -> bool:
-                from rapport.pipeline import decide_retraining
-
-                return decide_retraining(entity)
-
-            @task(task_id=f"train_{entity}_model")
-            def train_model(entity: str = entity) -> dict:
-                from rapport.pipeline import train_model
-
-                return train_model(entity)
-
-            @task(task_id=f"score_{plural}", trigger_rule="none_failed", outlets=[SCORE_ASSETS[entity]])
-            def score_records(entity: str = entity) -> dict:
-                from rapport.pipeline import score_records
-
-                return score_records(entity)
-
-            chain(check_readiness(), decide_retraining(), train_model(), score_records())
-
-    @task_group
-    def write_back():
-        """Score marts in the warehouse, files for the CRM, PostgreSQL upsert, and the analysts' read copy."""
-
-        @task
-        def build_score_marts() -> dict:
-            from rapport.pipeline import build_score_marts
-
-            return build_score_marts()
-
-        @task
-        def export_scores() -> dict:
-            from rapport.pipeline import export_scores
-
-            return export_scores()
-
-        @task.short_circuit(ignore_downstream_trigger_rules=False)
-        def check_writeback_target() -> bool:
-            from rapport.pipeline import check_writeback_target
-
-            return check_writeback_target()
-
-        @task
-        def upsert_scores() -> dict:
-            from rapport.pipeline import upsert_scores
-
-            return upsert_scores()
-
-        @task(trigger_rule="none_failed", outlets=MART_ASSETS)
-        def publish_marts() -> dict:
-            from rapport.pipeline import publish_marts
-
-            return publish_marts()
-
-        chain(
-            build_score_marts(), export_scores(), check_writeback_target(), upsert_scores(), publish_marts()
-        )
-
+    """The flow: one task group per stage, each a set of thin calls into ``rapport.pipeline``."""
     chain(extract(), validate(), analyze_text(), dbt(), ml(), write_back())
+
+
+@task_group
+def extract():
+    """Land every contract table as Parquet for the logical date (re-runs replace, never duplicate)."""
+
+    @task
+    def prepare_source() -> dict:
+        from rapport.pipeline import prepare_source
+
+        return prepare_source()
+
+    @task
+    def extract_table(table: str, source: dict) -> dict:
+        from rapport.pipeline import extract_table
+
+        return extract_table(table, source)
+
+    source = prepare_source()
+    for table in TABLES:
+        extract_table.override(task_id=f"extract_{table}")(table, source)
+
+
+@task_group
+def validate():
+    """Cast, check with Great Expectations, quarantine bad rows, load clean rows, reconcile counts."""
+
+    @task
+    def validate_table(table: str) -> dict:
+        from rapport.pipeline import validate_table
+
+        return validate_table(table)
+
+    @task
+    def reconcile_counts() -> dict:
+        from rapport.pipeline import reconcile_counts
+
+        return reconcile_counts()
+
+    validations = {table: validate_table.override(task_id=f"validate_{table}")(table) for table in TABLES}
+    for table, validation in validations.items():
+        # e.g. activityparty's references are checked against the clean activity tables
+        for dependency in validation_dependencies(table):
+            validations[dependency] >> validation
+    list(validations.values()) >> reconcile_counts()
+
+
+@task_group
+def analyze_text():
+    """Suggestions from notes and activity descriptions; talking points from customers' e-mails."""
+
+    @task
+    def analyze_notes() -> dict:
+        from rapport.pipeline import analyze_notes
+
+        return analyze_notes()
+
+    @task
+    def detect_talking_points() -> dict:
+        from rapport.pipeline import detect_talking_points
+
+        return detect_talking_points()
+
+    chain(analyze_notes(), detect_talking_points())
+
+
+@task_group
+def dbt():
+    """One `dbt build` of staging, intermediate and marts with their tests (see README for why)."""
+
+    @task
+    def build_dbt_models() -> dict:
+        from rapport.pipeline import build_dbt_models
+
+        return build_dbt_models()
+
+    build_dbt_models()
+
+
+@task_group
+def ml():
+    """Per model: readiness gate → retraining decision → train and publish → score open records."""
+    for entity, plural in SCORED_ENTITIES.items():
+
+        @task.short_circuit(task_id=f"check_{entity}_readiness", ignore_downstream_trigger_rules=False)
+        def check_readiness(entity: str = entity) -> bool:
+            from rapport.pipeline import check_training_readiness
+
+            return check_training_readiness(entity)
+
+        @task.short_circuit(task_id=f"decide_{entity}_retraining", ignore_downstream_trigger_rules=False)
+        def decide_retraining(entity: str = entity) -> bool:
+            from rapport.pipeline import decide_retraining
+
+            return decide_retraining(entity)
+
+        @task(task_id=f"train_{entity}_model")
+        def train_model(entity: str = entity) -> dict:
+            from rapport.pipeline import train_model
+
+            return train_model(entity)
+
+        @task(task_id=f"score_{plural}", trigger_rule="none_failed", outlets=[SCORE_ASSETS[entity]])
+        def score_records(entity: str = entity) -> dict:
+            from rapport.pipeline import score_records
+
+            return score_records(entity)
+
+        chain(check_readiness(), decide_retraining(), train_model(), score_records())
+
+
+@task_group
+def write_back():
+    """Score marts in the warehouse, files for the CRM, PostgreSQL upsert, and the analysts' read copy."""
+
+    @task
+    def build_score_marts() -> dict:
+        from rapport.pipeline import build_score_marts
+
+        return build_score_marts()
+
+    @task
+    def export_scores() -> dict:
+        from rapport.pipeline import export_scores
+
+        return export_scores()
+
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def check_writeback_target() -> bool:
+        from rapport.pipeline import check_writeback_target
+
+        return check_writeback_target()
+
+    @task
+    def upsert_scores() -> dict:
+        from rapport.pipeline import upsert_scores
+
+        return upsert_scores()
+
+    @task(trigger_rule="none_failed", outlets=MART_ASSETS)
+    def publish_marts() -> dict:
+        from rapport.pipeline import publish_marts
+
+        return publish_marts()
+
+    chain(build_score_marts(), export_scores(), check_writeback_target(), upsert_scores(), publish_marts())
 
 
 sales_insights()

@@ -87,23 +87,7 @@ def is_future_exempt(column: Column) -> bool:
 def contract_expectations(table: Table, context: SuiteContext) -> list[Any]:
     """The expectations the contract implies for ``table``."""
     gxe = _gxe()
-    expectations: list[Any] = []
-    for column in table.required_columns:
-        expectations.append(
-            gxe.ExpectColumnToExist(
-                column=column.name,
-                meta={"reason": f"required column {column.name} is missing from {table.name}"},
-            )
-        )
-        expectations.append(
-            gxe.ExpectColumnValuesToNotBeNull(
-                column=column.name,
-                meta={
-                    "reason": f"column {column.name}: the value is missing (null) but {table.name}.{column.name} "
-                    "is required by the contract"
-                },
-            )
-        )
+    expectations = _required_expectations(gxe, table)
     expectations.append(
         gxe.ExpectColumnValuesToBeUnique(
             column=table.primary_key,
@@ -112,58 +96,7 @@ def contract_expectations(table: Table, context: SuiteContext) -> list[Any]:
     )
     for column in table.columns:
         if column.type == "picklist" and column.codes:
-            if column.keep_unknown_codes:
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column=column.name,
-                        value_set=sorted(column.code_values),
-                        severity="warning",
-                        meta={
-                            "reason": f"column {column.name}: code {{value}} is not in the contract's list "
-                            f"({_codes_text(column)}); kept, as the contract allows new codes here"
-                        },
-                    )
-                )
-            elif column.name in STRUCTURAL_OPTION_SETS:
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column=column.name,
-                        value_set=sorted(column.code_values),
-                        meta={
-                            "reason": f"column {column.name}: value {{value}} is not a known {table.name}."
-                            f"{column.name} code (known: {_codes_text(column)})"
-                        },
-                    )
-                )
-            else:
-                # Custom option values (a publisher's codes, CUSTOM_CODES_FROM and up) are kept with a
-                # warning: the row is sound, the option set was extended. Other unknown codes quarantine.
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column=column.name,
-                        value_set=sorted(column.code_values),
-                        row_condition=f"{column.name} < {CUSTOM_CODES_FROM}",
-                        condition_parser="pandas",
-                        meta={
-                            "reason": f"column {column.name}: value {{value}} is not a known {table.name}."
-                            f"{column.name} code (known: {_codes_text(column)}; custom option values are "
-                            f"{CUSTOM_CODES_FROM} or more)"
-                        },
-                    )
-                )
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column=column.name,
-                        value_set=sorted(column.code_values),
-                        row_condition=f"{column.name} >= {CUSTOM_CODES_FROM}",
-                        condition_parser="pandas",
-                        severity="warning",
-                        meta={
-                            "reason": f"column {column.name}: custom option value {{value}} is not in the "
-                            "contract's list; kept as its own level"
-                        },
-                    )
-                )
+            expectations.extend(_code_expectations(gxe, table, column))
         if column.type == "datetime" and not is_future_exempt(column):
             expectations.append(
                 gxe.ExpectColumnValuesToBeBetween(
@@ -188,6 +121,82 @@ def contract_expectations(table: Table, context: SuiteContext) -> list[Any]:
             )
         )
     return expectations
+
+
+def _required_expectations(gxe: Any, table: Table) -> list[Any]:
+    """Each required column exists and has no nulls."""
+    expectations: list[Any] = []
+    for column in table.required_columns:
+        expectations.append(
+            gxe.ExpectColumnToExist(
+                column=column.name,
+                meta={"reason": f"required column {column.name} is missing from {table.name}"},
+            )
+        )
+        expectations.append(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column=column.name,
+                meta={
+                    "reason": f"column {column.name}: the value is missing (null) but {table.name}.{column.name} "
+                    "is required by the contract"
+                },
+            )
+        )
+    return expectations
+
+
+def _code_expectations(gxe: Any, table: Table, column: Column) -> list[Any]:
+    """A picklist's values are known codes: warn only where the contract keeps unknown codes; quarantine
+    unknown structural codes; elsewhere quarantine unknown codes below CUSTOM_CODES_FROM and warn above."""
+    if column.keep_unknown_codes:
+        return [
+            gxe.ExpectColumnValuesToBeInSet(
+                column=column.name,
+                value_set=sorted(column.code_values),
+                severity="warning",
+                meta={
+                    "reason": f"column {column.name}: code {{value}} is not in the contract's list "
+                    f"({_codes_text(column)}); kept, as the contract allows new codes here"
+                },
+            )
+        ]
+    if column.name in STRUCTURAL_OPTION_SETS:
+        return [
+            gxe.ExpectColumnValuesToBeInSet(
+                column=column.name,
+                value_set=sorted(column.code_values),
+                meta={
+                    "reason": f"column {column.name}: value {{value}} is not a known {table.name}."
+                    f"{column.name} code (known: {_codes_text(column)})"
+                },
+            )
+        ]
+    # Custom option values (a publisher's codes, CUSTOM_CODES_FROM and up) are kept with a
+    # warning: the row is sound, the option set was extended. Other unknown codes quarantine.
+    return [
+        gxe.ExpectColumnValuesToBeInSet(
+            column=column.name,
+            value_set=sorted(column.code_values),
+            row_condition=f"{column.name} < {CUSTOM_CODES_FROM}",
+            condition_parser="pandas",
+            meta={
+                "reason": f"column {column.name}: value {{value}} is not a known {table.name}."
+                f"{column.name} code (known: {_codes_text(column)}; custom option values are "
+                f"{CUSTOM_CODES_FROM} or more)"
+            },
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column=column.name,
+            value_set=sorted(column.code_values),
+            row_condition=f"{column.name} >= {CUSTOM_CODES_FROM}",
+            condition_parser="pandas",
+            severity="warning",
+            meta={
+                "reason": f"column {column.name}: custom option value {{value}} is not in the "
+                "contract's list; kept as its own level"
+            },
+        ),
+    ]
 
 
 def range_expectation(table: Table, column: str, min_value: float | None, max_value: float | None) -> Any:

@@ -271,32 +271,13 @@ def _rule(
         spec = {"from": spec}
     if not isinstance(spec, MappingType):
         raise MappingError(f'{at}: give a column name ("Lead Source") or a table {{ from = ..., ... }}')
-    unknown = set(spec) - RULE_KEYS
-    if unknown:
-        name = sorted(unknown)[0]
-        raise MappingError(
-            f"{at}: unknown key {name!r}{_suggest(name, sorted(RULE_KEYS))}; keys: {', '.join(sorted(RULE_KEYS))}"
-        )
-    makers = [name for name in ("from", "value", "template") if name in spec]
-    if len(makers) != 1:
-        raise MappingError(f"{at}: give exactly one of from, value or template (got {makers or 'none'})")
+    _check_rule_keys(spec, at)
     sources = spec.get("from", ())
     sources = (sources,) if isinstance(sources, str) else tuple(str(item) for item in sources)
     unmapped = str(spec.get("unmapped", "error"))
     if unmapped not in UNMAPPED_POLICIES:
         raise MappingError(f"{at}: unmapped = {unmapped!r}; use one of {', '.join(UNMAPPED_POLICIES)}")
-    kind = column.type if column is not None else str(spec.get("type", "text"))
-    if column is None and kind not in CUSTOM_TYPES:
-        raise MappingError(f"{at}: type = {kind!r}; a custom column is text or number")
-    if column is not None and "type" in spec:
-        raise MappingError(f"{at}: type applies to custom columns only; the contract types {target} ({kind})")
-    if unmapped == "keep" and kind in ("picklist", "boolean", "integer", "money", "double", "number"):
-        raise MappingError(
-            f'{at}: unmapped = "keep" needs a text column; {target} is {kind}: use "error" or "null", or map the '
-            "field as a custom text column to keep unknown values as their own level"
-        )
-    if "sequence" in spec and kind not in ("datetime", "date"):
-        raise MappingError(f"{at}: sequence derives a moment; {target} is {kind}")
+    kind = _rule_type(target, spec, column, unmapped, at)
     sequence = spec.get("sequence") or {}
     if sequence:
         if set(sequence) - {"start", "step_minutes"} or "start" not in sequence:
@@ -313,15 +294,7 @@ def _rule(
                 f"{at}: timezone {timezone!r} is not an IANA zone (e.g. Europe/Paris)"
             ) from error
     values = spec.get("values") or {}
-    if not isinstance(values, MappingType):
-        raise MappingError(f'{at}: values must be a table {{ "Won" = 1, "Lost" = 2 }}')
-    if column is not None and column.type == "picklist" and column.codes:
-        bad = [str(code) for code in values.values() if not _is_known_or_custom_code(code, column)]
-        if bad:
-            raise MappingError(
-                f"{at}: values maps to {', '.join(bad)}, not codes of {target} (known: "
-                f"{', '.join(f'{code} {label}' for code, label in column.codes)}; custom codes are 100000000 or more)"
-            )
+    _check_values(target, values, column, at)
     only_when = spec.get("only_when") or {}
     return ColumnRule(
         target=target,
@@ -345,6 +318,51 @@ def _rule(
         ),
         type=kind if column is None else "text",
     )
+
+
+def _check_rule_keys(spec: MappingType[str, Any], at: str) -> None:
+    """Only known keys, and exactly one of from, value or template."""
+    unknown = set(spec) - RULE_KEYS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise MappingError(
+            f"{at}: unknown key {name!r}{_suggest(name, sorted(RULE_KEYS))}; keys: {', '.join(sorted(RULE_KEYS))}"
+        )
+    makers = [name for name in ("from", "value", "template") if name in spec]
+    if len(makers) != 1:
+        raise MappingError(f"{at}: give exactly one of from, value or template (got {makers or 'none'})")
+
+
+def _rule_type(
+    target: str, spec: MappingType[str, Any], column: Column | None, unmapped: str, at: str
+) -> str:
+    """The rule's value type (the contract's, or a custom column's ``type``), checked against its options."""
+    kind = column.type if column is not None else str(spec.get("type", "text"))
+    if column is None and kind not in CUSTOM_TYPES:
+        raise MappingError(f"{at}: type = {kind!r}; a custom column is text or number")
+    if column is not None and "type" in spec:
+        raise MappingError(f"{at}: type applies to custom columns only; the contract types {target} ({kind})")
+    if unmapped == "keep" and kind in ("picklist", "boolean", "integer", "money", "double", "number"):
+        raise MappingError(
+            f'{at}: unmapped = "keep" needs a text column; {target} is {kind}: use "error" or "null", or map the '
+            "field as a custom text column to keep unknown values as their own level"
+        )
+    if "sequence" in spec and kind not in ("datetime", "date"):
+        raise MappingError(f"{at}: sequence derives a moment; {target} is {kind}")
+    return kind
+
+
+def _check_values(target: str, values: Any, column: Column | None, at: str) -> None:
+    """``values`` is a table and, for a picklist, maps to its codes or custom codes."""
+    if not isinstance(values, MappingType):
+        raise MappingError(f'{at}: values must be a table {{ "Won" = 1, "Lost" = 2 }}')
+    if column is not None and column.type == "picklist" and column.codes:
+        bad = [str(code) for code in values.values() if not _is_known_or_custom_code(code, column)]
+        if bad:
+            raise MappingError(
+                f"{at}: values maps to {', '.join(bad)}, not codes of {target} (known: "
+                f"{', '.join(f'{code} {label}' for code, label in column.codes)}; custom codes are 100000000 or more)"
+            )
 
 
 def _is_known_or_custom_code(code: Any, column: Column) -> bool:

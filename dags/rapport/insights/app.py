@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -81,19 +82,35 @@ def create_app(settings: AppSettings) -> FastAPI:
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     templates.env.globals.update(fmt_dt=_fmt_dt, fmt_num=_fmt_num)
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
-    page_size = settings.insights.page_size
-
     if settings.secret:
+        _require_secret(app, settings.secret)
+    render = _renderer(templates)
+    _add_error_pages(app, render)
+    _add_list_pages(app, settings, render)
+    _add_chart_pages(app, settings, render)
+    _add_record_page(app, settings, render)
+    return app
 
-        @app.middleware("http")
-        async def require_secret(request: Request, call_next):  # type: ignore[no-untyped-def]
-            if not authorised(request, settings.secret):
-                return Response(
-                    "a secret is required (HTTP basic password or bearer token)",
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Basic realm="rapport insights"'},
-                )
-            return await call_next(request)
+
+Render = Callable[..., HTMLResponse]  # (request, template, status=200, **context) -> the page
+
+
+def _require_secret(app: FastAPI, secret: str) -> None:
+    """Refuse every request without the secret (401 with a Basic challenge)."""
+
+    @app.middleware("http")
+    async def require_secret(request: Request, call_next):  # type: ignore[no-untyped-def]
+        if not authorised(request, secret):
+            return Response(
+                "a secret is required (HTTP basic password or bearer token)",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="rapport insights"'},
+            )
+        return await call_next(request)
+
+
+def _renderer(templates: Jinja2Templates) -> Render:
+    """The page renderer: the language from ``?lang=`` (remembered in a cookie), else the cookie, else en."""
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         language = request.query_params.get("lang") or request.cookies.get("lang") or "en"
@@ -117,6 +134,12 @@ def create_app(settings: AppSettings) -> FastAPI:
             response.set_cookie("lang", language, samesite="lax")
         return response
 
+    return render
+
+
+def _add_error_pages(app: FastAPI, render: Render) -> None:
+    """No published copy: 503 saying what to do; an unknown record: 404."""
+
     @app.exception_handler(data.PublishedCopyMissing)
     async def missing(request: Request, error: data.PublishedCopyMissing) -> HTMLResponse:
         return render(request, "message.html", 503, title="no_copy", message=str(error))
@@ -124,6 +147,11 @@ def create_app(settings: AppSettings) -> FastAPI:
     @app.exception_handler(data.UnknownRecord)
     async def unknown(request: Request, error: data.UnknownRecord) -> HTMLResponse:
         return render(request, "message.html", 404, title="not_found", message=str(error))
+
+
+def _add_list_pages(app: FastAPI, settings: AppSettings, render: Render) -> None:
+    """``/`` (to the focus list), ``/list/{name}`` and ``/focus``."""
+    page_size = settings.insights.page_size
 
     @app.get("/")
     def home() -> RedirectResponse:
@@ -177,6 +205,10 @@ def create_app(settings: AppSettings) -> FastAPI:
             row["reasons"] = data.decode_reasons(row["reasons"])
         return render(request, "focus.html", rows=found, published=published)
 
+
+def _add_chart_pages(app: FastAPI, settings: AppSettings, render: Render) -> None:
+    """``/pipeline`` (close date x value, by health) and ``/run`` (the run's overview)."""
+
     @app.get("/pipeline", response_class=HTMLResponse)
     def pipeline(request: Request) -> HTMLResponse:
         with data.read_only(settings.database) as connection:
@@ -210,61 +242,65 @@ def create_app(settings: AppSettings) -> FastAPI:
             mlflow_url=settings.insights.mlflow_url,
         )
 
+
+def _add_record_page(app: FastAPI, settings: AppSettings, render: Render) -> None:
+    """``/record/{name}/{record_id}``: the relationship panels of one record."""
+
     @app.get("/record/{name}/{record_id}", response_class=HTMLResponse)
     def record_page(request: Request, name: str, record_id: str) -> HTMLResponse:
         ent = data.entity(name)
         with data.read_only(settings.database) as connection:
-            published = data.publication(connection)
-            ds: date = published["ds"]
-            row = data.record(connection, ent, record_id)
-            kpis = data.kpis(connection, ent, record_id, ds)
-            health = data.health_history(connection, ent, record_id)
-            daily = data.activity_daily(connection, ent, record_id, ds)
-            history, history_total = data.activity_history(
-                connection, ent, record_id, settings.insights.history_rows
-            )
-            score_rows = data.scores(connection, ent, record_id, ds - timedelta(days=30))
-            model_present = ent.scored and "fct_predictive_scores" in data.tables(connection)
-            knows = data.who_knows(connection, ent, row)
-            suggestions = data.note_suggestions(connection, record_id)
-            contact_id = row.get("contact_id") or row.get("primary_contact_id")
-            points = data.talking_points(connection, contact_id)
-        return render(
-            request,
-            "record.html",
-            entity=ent,
-            row=row,
-            title=row.get(ent.title) or record_id,
-            published=published,
-            kpis=kpis,
-            active=bool(kpis and (kpis["activity_count"] or 0) > 0),
-            overview=OVERVIEW,
-            initiated=_initiated(kpis),
-            health=health[-1] if health else None,
-            health_svg=charts.line(
-                [(h["as_of_date"], h["health_score"]) for h in health], translate("relationship_health", "en")
-            )
-            if len(health) > 1
-            else "",
-            activity_svg=_activity_chart(daily, ds),
-            daily_total=sum(int(d["activity_count"]) for d in daily),
-            history=history,
-            history_total=history_total,
-            score=score_rows[-1] if score_rows else None,
-            score_svg=charts.line(
-                [(s["scored_on"], s["score"]) for s in score_rows], translate("score_month", "en")
-            )
-            if score_rows
-            else "",
-            change=data.score_change(score_rows),
-            model_present=model_present,
-            knows=knows,
-            introduction=_introduction(knows, row, ent, title=row.get(ent.title) or record_id),
-            suggestions=suggestions,
-            talking_points=points,
-        )
+            context = _record_context(connection, ent, record_id, settings.insights.history_rows)
+        return render(request, "record.html", **context)
 
-    return app
+
+def _record_context(connection: Any, ent: data.Entity, record_id: str, history_rows: int) -> dict[str, Any]:
+    """Everything the record page shows, read from the published copy."""
+    published = data.publication(connection)
+    ds: date = published["ds"]
+    row = data.record(connection, ent, record_id)
+    kpis = data.kpis(connection, ent, record_id, ds)
+    health = data.health_history(connection, ent, record_id)
+    daily = data.activity_daily(connection, ent, record_id, ds)
+    history, history_total = data.activity_history(connection, ent, record_id, history_rows)
+    score_rows = data.scores(connection, ent, record_id, ds - timedelta(days=30))
+    model_present = ent.scored and "fct_predictive_scores" in data.tables(connection)
+    knows = data.who_knows(connection, ent, row)
+    suggestions = data.note_suggestions(connection, record_id)
+    contact_id = row.get("contact_id") or row.get("primary_contact_id")
+    points = data.talking_points(connection, contact_id)
+    return {
+        "entity": ent,
+        "row": row,
+        "title": row.get(ent.title) or record_id,
+        "published": published,
+        "kpis": kpis,
+        "active": bool(kpis and (kpis["activity_count"] or 0) > 0),
+        "overview": OVERVIEW,
+        "initiated": _initiated(kpis),
+        "health": health[-1] if health else None,
+        "health_svg": charts.line(
+            [(h["as_of_date"], h["health_score"]) for h in health], translate("relationship_health", "en")
+        )
+        if len(health) > 1
+        else "",
+        "activity_svg": _activity_chart(daily, ds),
+        "daily_total": sum(int(d["activity_count"]) for d in daily),
+        "history": history,
+        "history_total": history_total,
+        "score": score_rows[-1] if score_rows else None,
+        "score_svg": charts.line(
+            [(s["scored_on"], s["score"]) for s in score_rows], translate("score_month", "en")
+        )
+        if score_rows
+        else "",
+        "change": data.score_change(score_rows),
+        "model_present": model_present,
+        "knows": knows,
+        "introduction": _introduction(knows, row, ent, title=row.get(ent.title) or record_id),
+        "suggestions": suggestions,
+        "talking_points": points,
+    }
 
 
 def _initiated(kpis: dict[str, Any] | None) -> dict[str, int] | None:

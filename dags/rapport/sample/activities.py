@@ -621,7 +621,21 @@ def _emails(
             "modifiedon": timestamps(modified),
         },
     )
-    all_rows = np.arange(n)
+    sink("activityparty", _email_parties(rng, world, activity_id, sender, recipient, starts, thread))
+    return n
+
+
+def _email_parties(
+    rng: np.random.Generator,
+    world: World,
+    activity_id: pa.StringArray,
+    sender: np.ndarray,
+    recipient: np.ndarray,
+    starts: _ThreadStarts,
+    thread: np.ndarray,
+) -> dict[str, Any]:
+    """Party rows of each e-mail: sender, recipient and the thread's cc on either side."""
+    all_rows = np.arange(len(thread))
     parts = [
         _parties(activity_id, all_rows, sender, 1, world, rng),
         _parties(activity_id, all_rows, recipient, 2, world, rng),
@@ -632,8 +646,7 @@ def _emails(
     cc_o = starts.cc_ours[thread]
     rows = np.flatnonzero(cc_o >= 0)
     parts.append(_parties(activity_id, rows, cc_o[rows], 3, world, rng))
-    sink("activityparty", _concat_parties(parts))
-    return n
+    return _concat_parties(parts)
 
 
 # --- phone calls -------------------------------------------------------------------------------------------
@@ -672,23 +685,7 @@ def _calls(
     callee = np.where(incoming, ours, customer)
     slots = _slots(rng, world, customer, ours, company, callee, caller, lang)
     activity_id = guids(rng, n)
-    subject = render_sentences(rng, np.full(n, category_code("subject_call")), lang, at, slots).text
-    intent = np.where(
-        answered & (rng.random(n) < 0.45),
-        rng.choice(np.arange(1, 7), size=n, p=[0.25, 0.25, 0.2, 0.08, 0.12, 0.1]),
-        0,
-    )
-    summary_rows = np.flatnonzero(answered | future)
-    plain, _, _ = _part(rng, summary_rows, np.full(n, category_code("plain")), lang, at, slots)
-    action, mentioned, has_time = _part(
-        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, at, slots
-    )
-    description = join([plain, action], _separator(lang))
-    labels.append(
-        _labels(
-            "phonecall", activity_id, "description", lang, intent, np.zeros(n, np.int64), mentioned, has_time
-        )
-    )
+    subject, description = _call_texts(rng, activity_id, answered, future, lang, at, slots, labels)
     regarding_id, regarding_type = _regarding(rng, world, e, customer, np.minimum(at, timeline.end - 1))
 
     done = ~future
@@ -735,6 +732,38 @@ def _calls(
     return n
 
 
+def _call_texts(
+    rng: np.random.Generator,
+    activity_id: pa.StringArray,
+    answered: np.ndarray,
+    future: np.ndarray,
+    lang: np.ndarray,
+    at: np.ndarray,
+    slots: dict[str, pa.Array],
+    labels: list[pa.Table],
+) -> tuple[pa.Array, pa.StringArray]:
+    """Subject and description of each call (a summary when answered or planned); labels go to ``labels``."""
+    n = len(lang)
+    subject = render_sentences(rng, np.full(n, category_code("subject_call")), lang, at, slots).text
+    intent = np.where(
+        answered & (rng.random(n) < 0.45),
+        rng.choice(np.arange(1, 7), size=n, p=[0.25, 0.25, 0.2, 0.08, 0.12, 0.1]),
+        0,
+    )
+    summary_rows = np.flatnonzero(answered | future)
+    plain, _, _ = _part(rng, summary_rows, np.full(n, category_code("plain")), lang, at, slots)
+    action, mentioned, has_time = _part(
+        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, at, slots
+    )
+    description = join([plain, action], _separator(lang))
+    labels.append(
+        _labels(
+            "phonecall", activity_id, "description", lang, intent, np.zeros(n, np.int64), mentioned, has_time
+        )
+    )
+    return subject, description
+
+
 def _future_moment(rng: np.random.Generator, n: int, timeline: Timeline) -> np.ndarray:
     """Business-hour moments in the weeks after the end date."""
     day = timeline.end + (rng.exponential(7.0, n).astype(np.int64) + 1) * DAY
@@ -777,29 +806,7 @@ def _meetings(
     company = ep.company[e]
     slots = _slots(rng, world, customer, ours, company, customer, ours, lang)
     activity_id = guids(rng, n)
-    subject = render_sentences(rng, np.full(n, category_code("subject_meeting")), lang, clock, slots).text
-    intent = np.where(
-        rng.random(n) < 0.5, rng.choice(np.arange(1, 7), size=n, p=[0.2, 0.1, 0.3, 0.12, 0.18, 0.1]), 0
-    )
-    plain, _, _ = _part(
-        rng, np.flatnonzero(rng.random(n) < 0.6), np.full(n, category_code("plain")), lang, clock, slots
-    )
-    action, mentioned, has_time = _part(
-        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, clock, slots
-    )
-    description = join([plain, action], _separator(lang))
-    labels.append(
-        _labels(
-            "appointment",
-            activity_id,
-            "description",
-            lang,
-            intent,
-            np.zeros(n, np.int64),
-            mentioned,
-            has_time,
-        )
-    )
+    subject, description = _meeting_texts(rng, activity_id, lang, clock, slots, labels)
     regarding_id, regarding_type = _regarding(rng, world, e, customer, clock)
     locations = pc.if_else(
         pa.array(lang == 1),
@@ -848,7 +855,59 @@ def _meetings(
             "modifiedon": timestamps(np.maximum(modified, created)),
         },
     )
-    # attendees: our organizer; the customer contact plus colleagues (required); presales, managers, others (optional)
+    sink("activityparty", _meeting_attendees(rng, world, e, activity_id, ours, customer, clock))
+    return n
+
+
+def _meeting_texts(
+    rng: np.random.Generator,
+    activity_id: pa.StringArray,
+    lang: np.ndarray,
+    clock: np.ndarray,
+    slots: dict[str, pa.Array],
+    labels: list[pa.Table],
+) -> tuple[pa.Array, pa.StringArray]:
+    """Subject and description of each meeting; their text labels are appended to ``labels``."""
+    n = len(lang)
+    subject = render_sentences(rng, np.full(n, category_code("subject_meeting")), lang, clock, slots).text
+    intent = np.where(
+        rng.random(n) < 0.5, rng.choice(np.arange(1, 7), size=n, p=[0.2, 0.1, 0.3, 0.12, 0.18, 0.1]), 0
+    )
+    plain, _, _ = _part(
+        rng, np.flatnonzero(rng.random(n) < 0.6), np.full(n, category_code("plain")), lang, clock, slots
+    )
+    action, mentioned, has_time = _part(
+        rng, np.flatnonzero(intent > 0), _intent_categories(intent), lang, clock, slots
+    )
+    description = join([plain, action], _separator(lang))
+    labels.append(
+        _labels(
+            "appointment",
+            activity_id,
+            "description",
+            lang,
+            intent,
+            np.zeros(n, np.int64),
+            mentioned,
+            has_time,
+        )
+    )
+    return subject, description
+
+
+def _meeting_attendees(
+    rng: np.random.Generator,
+    world: World,
+    e: np.ndarray,
+    activity_id: pa.StringArray,
+    ours: np.ndarray,
+    customer: np.ndarray,
+    clock: np.ndarray,
+) -> dict[str, Any]:
+    """Party rows: our organizer; the customer contact plus colleagues (required); presales, managers,
+    others (optional)."""
+    n = len(e)
+    drive = world.episodes.drive[e]
     rows = np.arange(n)
     parts = [
         _parties(activity_id, rows, ours, 7, world, rng),
@@ -869,15 +928,14 @@ def _meetings(
     parts.append(
         _parties(activity_id, extra_rows[first][optional], extra_people[first][optional], 6, world, rng)
     )
-    team = world.companies.team[company]
+    team = world.companies.team[world.episodes.company[e]]
     presales = world.org.team_member(team, PRESALES)
     with_presales = np.flatnonzero((presales >= 0) & (presales != ours) & (rng.random(n) < 0.3))
     parts.append(_parties(activity_id, with_presales, presales[with_presales], 5, world, rng))
     manager = world.org.team_member(team, MANAGER)
     with_manager = np.flatnonzero((manager >= 0) & (manager != ours) & (rng.random(n) < 0.15))
     parts.append(_parties(activity_id, with_manager, manager[with_manager], 6, world, rng))
-    sink("activityparty", _concat_parties(parts))
-    return n
+    return _concat_parties(parts)
 
 
 # --- tasks ---------------------------------------------------------------------------------------------------

@@ -307,60 +307,13 @@ def build_episodes(
     timeline: Timeline,
 ) -> Episodes:
     """All episodes with their engagement parameters, scaled so the expected total is ``target_activities``."""
-    n_leads, n_opps = len(leads.company), len(opps)
     accounts = np.flatnonzero(account_created < NEVER)
     won = np.flatnonzero(opps.state == OPP_WON)
-
-    kind = np.concatenate(
-        (
-            np.full(n_leads, LEAD),
-            np.full(n_opps, OPPORTUNITY),
-            np.full(len(accounts), ACCOUNT),
-            np.full(len(won), ONBOARDING),
-        )
-    )
-    record = np.concatenate((np.arange(n_leads), np.arange(n_opps), accounts, won))
-    company = np.concatenate((leads.company, opps.company, accounts, opps.company[won]))
-    start = np.concatenate((leads.created, opps.created, account_created[accounts], opps.close_at[won]))
-    lead_end = np.minimum(leads.close_at, timeline.end)
-    opp_end = np.minimum(opps.close_at, timeline.end)
-    end = np.concatenate(
-        (
-            lead_end,
-            opp_end,
-            np.full(len(accounts), timeline.end),
-            np.minimum(opps.close_at[won] + 60 * DAY, timeline.end),
-        )
-    )
-    closed = np.concatenate(
-        (leads.state != LEAD_OPEN, opps.state != OPP_OPEN, np.zeros(len(accounts) + len(won), bool))
-    )
-    open_at_end = np.concatenate(
-        (
-            leads.state == LEAD_OPEN,
-            opps.state == OPP_OPEN,
-            np.ones(len(accounts), bool),
-            np.zeros(len(won), bool),
-        )
-    )
+    kind, record, company, start, end = _episode_spans(leads, opps, accounts, won, account_created, timeline)
+    closed, open_at_end = _episode_states(leads, opps, len(accounts), len(won))
     success = np.concatenate((leads.success, opps.success))
-    sign = np.where(success, 1.0, -1.0)
-    lead_z = model.standardise(leads.attribute_logit + leads.latent_logit)
-    opp_z = model.standardise(opps.attribute_logit + opps.latent_logit)
-    record_drive = 0.8 * np.concatenate((lead_z, opp_z)) + 0.25 * sign
-    drive = np.concatenate(
-        (record_drive, 0.8 * companies.health[accounts], 0.5 + 0.5 * companies.health[opps.company[won]])
-    )
-
-    # Deals that will fail often go quiet before they are closed: the customer stops answering.
-    would_close = np.concatenate((leads.close_at, opps.close_at))
-    planned_end = np.where(would_close < NEVER, would_close, timeline.end)
-    quiet = ~success & (rng.random(len(success)) < 0.5)
-    quiet_at = np.concatenate((leads.created, opps.created)) + (
-        (planned_end - np.concatenate((leads.created, opps.created))) * rng.uniform(0.6, 1.0, len(success))
-    ).astype(np.int64)
-    quiet_from = np.concatenate((np.where(quiet, quiet_at, NEVER), np.full(len(accounts) + len(won), NEVER)))
-
+    drive = _episode_drive(companies, leads, opps, success, accounts, won)
+    quiet_from = _quiet_from(rng, leads, opps, success, len(accounts) + len(won), timeline)
     owner = np.concatenate(
         (
             leads.owner,
@@ -420,6 +373,92 @@ def build_episodes(
         cand_people=cand_people,
         cand_weight=cand_weight,
     )
+
+
+def _episode_spans(
+    leads: Leads,
+    opps: Opportunities,
+    accounts: np.ndarray,
+    won: np.ndarray,
+    account_created: np.ndarray,
+    timeline: Timeline,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Kind, record, company, start and end of every episode: leads, opportunities, accounts, onboardings."""
+    n_leads, n_opps = len(leads.company), len(opps)
+    kind = np.concatenate(
+        (
+            np.full(n_leads, LEAD),
+            np.full(n_opps, OPPORTUNITY),
+            np.full(len(accounts), ACCOUNT),
+            np.full(len(won), ONBOARDING),
+        )
+    )
+    record = np.concatenate((np.arange(n_leads), np.arange(n_opps), accounts, won))
+    company = np.concatenate((leads.company, opps.company, accounts, opps.company[won]))
+    start = np.concatenate((leads.created, opps.created, account_created[accounts], opps.close_at[won]))
+    lead_end = np.minimum(leads.close_at, timeline.end)
+    opp_end = np.minimum(opps.close_at, timeline.end)
+    end = np.concatenate(
+        (
+            lead_end,
+            opp_end,
+            np.full(len(accounts), timeline.end),
+            np.minimum(opps.close_at[won] + 60 * DAY, timeline.end),
+        )
+    )
+    return kind, record, company, start, end
+
+
+def _episode_states(
+    leads: Leads, opps: Opportunities, n_accounts: int, n_won: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per episode: closed (its record was closed) and open at the end of the timeline."""
+    closed = np.concatenate(
+        (leads.state != LEAD_OPEN, opps.state != OPP_OPEN, np.zeros(n_accounts + n_won, bool))
+    )
+    open_at_end = np.concatenate(
+        (leads.state == LEAD_OPEN, opps.state == OPP_OPEN, np.ones(n_accounts, bool), np.zeros(n_won, bool))
+    )
+    return closed, open_at_end
+
+
+def _episode_drive(
+    companies: Companies,
+    leads: Leads,
+    opps: Opportunities,
+    success: np.ndarray,
+    accounts: np.ndarray,
+    won: np.ndarray,
+) -> np.ndarray:
+    """How engaged each episode is: the record's propensity and outcome, else the account's health."""
+    sign = np.where(success, 1.0, -1.0)
+    lead_z = model.standardise(leads.attribute_logit + leads.latent_logit)
+    opp_z = model.standardise(opps.attribute_logit + opps.latent_logit)
+    record_drive = 0.8 * np.concatenate((lead_z, opp_z)) + 0.25 * sign
+    return np.concatenate(
+        (record_drive, 0.8 * companies.health[accounts], 0.5 + 0.5 * companies.health[opps.company[won]])
+    )
+
+
+def _quiet_from(
+    rng: np.random.Generator,
+    leads: Leads,
+    opps: Opportunities,
+    success: np.ndarray,
+    n_other: int,
+    timeline: Timeline,
+) -> np.ndarray:
+    """When each episode goes quiet (NEVER: it does not; ``n_other`` account and onboarding episodes never do).
+
+    Deals that will fail often go quiet before they are closed: the customer stops answering.
+    """
+    would_close = np.concatenate((leads.close_at, opps.close_at))
+    planned_end = np.where(would_close < NEVER, would_close, timeline.end)
+    quiet = ~success & (rng.random(len(success)) < 0.5)
+    quiet_at = np.concatenate((leads.created, opps.created)) + (
+        (planned_end - np.concatenate((leads.created, opps.created))) * rng.uniform(0.6, 1.0, len(success))
+    ).astype(np.int64)
+    return np.concatenate((np.where(quiet, quiet_at, NEVER), np.full(n_other, NEVER)))
 
 
 def _account_owner(

@@ -10,16 +10,19 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np  # noqa: TID253  (generator-only module, imported lazily by rapport.sample.generate)
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rapport.contract import load_contract
 from rapport.sample import activities, episodes, notes, records, tables, truth
 from rapport.sample.arrays import DAY, guids
-from rapport.sample.scales import GenerationError, GenerationSummary, resolve_scale
+from rapport.sample.scales import GenerationError, GenerationSummary, Scale, resolve_scale
 from rapport.sample.writer import FORMATS, ExportWriter
 
 GENERATOR_VERSION = 1
@@ -79,7 +82,50 @@ def run(
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_export(out_dir)
 
-    # --- records -------------------------------------------------------------------------------------
+    built = _build_records(seed, sizes, timeline)
+    writer = ExportWriter(out_dir, load_contract(), fmt)
+    note_labels = _write_record_tables(writer, seed, built)
+    truth_dir = out_dir / truth.TRUTH_DIR
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    _write_activities(writer, seed, built.world, truth_dir, note_labels, progress)
+    rows = writer.close()
+    _write_ground_truth(
+        truth_dir,
+        built.world,
+        {
+            "generator_version": GENERATOR_VERSION,
+            "scale": sizes.name,
+            "seed": seed,
+            "end_date": end.isoformat(),
+            "history_days": history_days,
+            "format": fmt,
+            "activities_target": sizes.activities,
+            "rows": rows,
+        },
+    )
+    return GenerationSummary(
+        out_dir=out_dir,
+        scale=sizes.name,
+        seed=seed,
+        end_date=end.isoformat(),
+        fmt=fmt,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The generated world and the account facts the record tables need besides it."""
+
+    world: activities.World
+    stakeholders: episodes.Stakeholders
+    account_owner: np.ndarray  # seller index owning each company's account now (-1: none)
+    customer_now: np.ndarray  # bool per company: has a won opportunity
+
+
+def _build_records(seed: int, sizes: Scale, timeline: records.Timeline) -> _Records:
+    """Organisation, companies, contacts, leads (some converted), opportunities, ties and episodes."""
     org = records.build_org(_rng(seed, "org"), sizes, timeline)
     n_new_leads = sizes.leads - round(0.4 * sizes.leads)
     companies = records.build_companies(_rng(seed, "companies"), org, sizes.accounts, n_new_leads, timeline)
@@ -135,8 +181,19 @@ def run(
     world = activities.World(
         org, companies, contacts, leads, opps, people, ties, eps, timeline, account_created
     )
+    return _Records(world, stakeholders, account_owner, customer_now)
 
-    writer = ExportWriter(out_dir, load_contract(), fmt)
+
+def _write_record_tables(writer: ExportWriter, seed: int, built: _Records) -> pa.Table:
+    """Write every table but the activities; return the notes' text labels (for ``_truth/``)."""
+    world = built.world
+    org, companies, contacts, timeline = world.org, world.companies, world.contacts, world.timeline
+    leads, opps, account_created, account_owner = (
+        world.leads,
+        world.opps,
+        world.account_created,
+        built.account_owner,
+    )
     rng = _rng(seed, "tables")
     ids = _rng(seed, "ids")
     stage_ids = guids(ids, 4)
@@ -146,7 +203,7 @@ def run(
     writer.write(
         "account",
         tables.accounts(
-            rng, org, companies, contacts, account_created, account_owner, customer_now, timeline
+            rng, org, companies, contacts, account_created, account_owner, built.customer_now, timeline
         ),
     )
     writer.write("contact", tables.contact_rows(rng, org, companies, contacts, account_owner, timeline))
@@ -162,7 +219,7 @@ def run(
             companies,
             contacts,
             opps,
-            stakeholders,
+            built.stakeholders,
             role_ids,
             account_created,
             account_owner,
@@ -171,10 +228,18 @@ def run(
     )
     note_columns, note_labels = notes.generate_notes(_rng(seed, "notes"), world)
     writer.write("annotation", note_columns)
+    return note_labels
 
-    # --- activities, chunk by chunk ------------------------------------------------------------------
-    truth_dir = out_dir / truth.TRUTH_DIR
-    truth_dir.mkdir(parents=True, exist_ok=True)
+
+def _write_activities(
+    writer: ExportWriter,
+    seed: int,
+    world: activities.World,
+    truth_dir: Path,
+    note_labels: pa.Table,
+    progress: bool,
+) -> None:
+    """Write the activities chunk by chunk, and every text label (notes' first) to ``_truth/``."""
     label_writer = pq.ParquetWriter(
         truth_dir / "text_labels.parquet",
         activities.TEXT_LABEL_SCHEMA,
@@ -182,11 +247,12 @@ def run(
         compression_level=1,
     )
     label_writer.write_table(note_labels)
-    chunks = activities.plan_chunks(eps.expected)
+    expected = world.episodes.expected
+    chunks = activities.plan_chunks(expected)
     from tqdm import tqdm
 
     with tqdm(
-        total=round(float(eps.expected.sum())),
+        total=round(float(expected.sum())),
         unit="act",
         unit_scale=True,
         desc="activities",
@@ -199,40 +265,22 @@ def run(
                 _rng(seed, "activities", number), world, chunk, writer.write
             )
             label_writer.write_table(labels)
-            bar.update(round(float(eps.expected[chunk].sum())))
+            bar.update(round(float(expected[chunk].sum())))
             bar.set_postfix(written=f"{counts.total:,}", refresh=False)
     label_writer.close()
-    rows = writer.close()
 
-    # --- ground truth --------------------------------------------------------------------------------
+
+def _write_ground_truth(truth_dir: Path, world: activities.World, manifest: dict[str, Any]) -> None:
+    """The answers the tests check the pipeline against, and the generation's manifest."""
     truth.write_truth(
         truth_dir,
         {
-            "who_knows_whom": truth.who_knows_whom(org, contacts, ties, timeline),
-            "lead_propensity": truth.lead_propensity(leads, eps),
-            "opportunity_propensity": truth.opportunity_propensity(opps, eps, len(leads.company)),
-            "sellers": truth.sellers(org),
+            "who_knows_whom": truth.who_knows_whom(world.org, world.contacts, world.ties, world.timeline),
+            "lead_propensity": truth.lead_propensity(world.leads, world.episodes),
+            "opportunity_propensity": truth.opportunity_propensity(
+                world.opps, world.episodes, len(world.leads.company)
+            ),
+            "sellers": truth.sellers(world.org),
         },
     )
-    truth.write_manifest(
-        truth_dir,
-        {
-            "generator_version": GENERATOR_VERSION,
-            "scale": sizes.name,
-            "seed": seed,
-            "end_date": end.isoformat(),
-            "history_days": history_days,
-            "format": fmt,
-            "activities_target": sizes.activities,
-            "rows": rows,
-        },
-    )
-    return GenerationSummary(
-        out_dir=out_dir,
-        scale=sizes.name,
-        seed=seed,
-        end_date=end.isoformat(),
-        fmt=fmt,
-        rows=rows,
-        seconds=time.perf_counter() - started,
-    )
+    truth.write_manifest(truth_dir, manifest)

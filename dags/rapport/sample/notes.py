@@ -47,79 +47,8 @@ def generate_notes(rng: np.random.Generator, world: World) -> tuple[dict[str, ob
         world.org,
         world.timeline,
     )
-    accounts = np.flatnonzero(world.account_created < NEVER)
-    lead_z = sigmoid(leads.attribute_logit + leads.latent_logit)
-    opp_z = sigmoid(opps.attribute_logit + opps.latent_logit)
-    counts = [
-        rng.poisson(0.4 + 0.5 * lead_z),
-        rng.poisson(1.0 + 1.0 * opp_z),
-        rng.poisson(1.2, len(accounts)),
-        rng.poisson(0.25, len(contacts)),
-    ]
-    kind = np.concatenate([np.full(int(c.sum()), k) for k, c in enumerate(counts)])
-    record = np.concatenate(
-        (
-            np.repeat(np.arange(len(leads.company)), counts[0]),
-            np.repeat(np.arange(len(opps)), counts[1]),
-            np.repeat(accounts, counts[2]),
-            np.repeat(np.arange(len(contacts)), counts[3]),
-        )
-    )
-    start = np.select(
-        [kind == 0, kind == 1, kind == 2],
-        [
-            leads.created[np.minimum(record, len(leads.company) - 1)],
-            opps.created[np.minimum(record, len(opps) - 1)],
-            world.account_created[np.minimum(record, len(companies) - 1)],
-        ],
-        contacts.created[np.minimum(record, len(contacts) - 1)],
-    )
-    stop = np.select(
-        [kind == 0, kind == 1],
-        [
-            leads.close_at[np.minimum(record, len(leads.company) - 1)],
-            opps.close_at[np.minimum(record, len(opps) - 1)],
-        ],
-        NEVER,
-    )
-    stop = np.minimum(stop, timeline.end - 1)
-    created = (start + rng.random(len(kind)) * np.maximum(stop - start, 1)).astype(np.int64)
-    created = np.clip(created, start, timeline.end - 1)
-    company = np.select(
-        [kind == 0, kind == 1, kind == 2],
-        [
-            leads.company[np.minimum(record, len(leads.company) - 1)],
-            opps.company[np.minimum(record, len(opps) - 1)],
-            record,
-        ],
-        contacts.company[np.minimum(record, len(contacts) - 1)],
-    )
-    owner_original = np.select(
-        [kind == 0, kind == 1],
-        [
-            leads.owner[np.minimum(record, len(leads.company) - 1)],
-            opps.owner[np.minimum(record, len(opps) - 1)],
-        ],
-        -1,
-    )
-    fallback = org.random_seller(rng, companies.team[company], created)
-    owner = org.active(np.where(owner_original >= 0, owner_original, fallback), created)
-    people: People = world.people
-    person = np.select(
-        [kind == 0, kind == 1, kind == 3],
-        [
-            np.where(
-                leads.contact[np.minimum(record, len(leads.company) - 1)] >= 0,
-                people.contact(np.maximum(leads.contact[np.minimum(record, len(leads.company) - 1)], 0)),
-                people.lead(np.minimum(record, len(leads.company) - 1)),
-            ),
-            people.contact(opps.contact[np.minimum(record, len(opps) - 1)]),
-            people.contact(np.minimum(record, len(contacts) - 1)),
-        ],
-        people.contact(
-            contacts.company_order[np.minimum(contacts.company_offsets[company], len(contacts) - 1)]
-        ),
-    )
+    kind, record, created = _note_records(rng, world)
+    company, owner, person = _note_people(rng, world, kind, record, created)
     n = len(kind)
     lang = np.where(rng.random(n) < 0.9, companies.lang[company], 1 - companies.lang[company])
     slots = _slots(rng, world, person, owner, company, person, owner, lang)
@@ -160,3 +89,105 @@ def generate_notes(rng: np.random.Generator, world: World) -> tuple[dict[str, ob
         "annotation", annotation_id, "notetext", lang, intent, np.zeros(n, np.int64), mentioned, has_time
     )
     return columns, labels
+
+
+def _note_records(rng: np.random.Generator, world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kind (index into OBJECT_TYPES), record index and creation moment of every note.
+
+    More notes on promising leads and opportunities; a note is written while its record is open.
+    """
+    leads, opps, companies, contacts, timeline = (
+        world.leads,
+        world.opps,
+        world.companies,
+        world.contacts,
+        world.timeline,
+    )
+    accounts = np.flatnonzero(world.account_created < NEVER)
+    lead_z = sigmoid(leads.attribute_logit + leads.latent_logit)
+    opp_z = sigmoid(opps.attribute_logit + opps.latent_logit)
+    counts = [
+        rng.poisson(0.4 + 0.5 * lead_z),
+        rng.poisson(1.0 + 1.0 * opp_z),
+        rng.poisson(1.2, len(accounts)),
+        rng.poisson(0.25, len(contacts)),
+    ]
+    kind = np.concatenate([np.full(int(c.sum()), k) for k, c in enumerate(counts)])
+    record = np.concatenate(
+        (
+            np.repeat(np.arange(len(leads.company)), counts[0]),
+            np.repeat(np.arange(len(opps)), counts[1]),
+            np.repeat(accounts, counts[2]),
+            np.repeat(np.arange(len(contacts)), counts[3]),
+        )
+    )
+    start = np.select(
+        [kind == 0, kind == 1, kind == 2],
+        [
+            leads.created[np.minimum(record, len(leads.company) - 1)],
+            opps.created[np.minimum(record, len(opps) - 1)],
+            world.account_created[np.minimum(record, len(companies) - 1)],
+        ],
+        contacts.created[np.minimum(record, len(contacts) - 1)],
+    )
+    stop = np.select(
+        [kind == 0, kind == 1],
+        [
+            leads.close_at[np.minimum(record, len(leads.company) - 1)],
+            opps.close_at[np.minimum(record, len(opps) - 1)],
+        ],
+        NEVER,
+    )
+    stop = np.minimum(stop, timeline.end - 1)
+    created = (start + rng.random(len(kind)) * np.maximum(stop - start, 1)).astype(np.int64)
+    created = np.clip(created, start, timeline.end - 1)
+    return kind, record, created
+
+
+def _note_people(
+    rng: np.random.Generator, world: World, kind: np.ndarray, record: np.ndarray, created: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Company, owner (the record's, else a seller of the company's team) and person of every note."""
+    leads, opps, companies, contacts, org = (
+        world.leads,
+        world.opps,
+        world.companies,
+        world.contacts,
+        world.org,
+    )
+    company = np.select(
+        [kind == 0, kind == 1, kind == 2],
+        [
+            leads.company[np.minimum(record, len(leads.company) - 1)],
+            opps.company[np.minimum(record, len(opps) - 1)],
+            record,
+        ],
+        contacts.company[np.minimum(record, len(contacts) - 1)],
+    )
+    owner_original = np.select(
+        [kind == 0, kind == 1],
+        [
+            leads.owner[np.minimum(record, len(leads.company) - 1)],
+            opps.owner[np.minimum(record, len(opps) - 1)],
+        ],
+        -1,
+    )
+    fallback = org.random_seller(rng, companies.team[company], created)
+    owner = org.active(np.where(owner_original >= 0, owner_original, fallback), created)
+    people: People = world.people
+    person = np.select(
+        [kind == 0, kind == 1, kind == 3],
+        [
+            np.where(
+                leads.contact[np.minimum(record, len(leads.company) - 1)] >= 0,
+                people.contact(np.maximum(leads.contact[np.minimum(record, len(leads.company) - 1)], 0)),
+                people.lead(np.minimum(record, len(leads.company) - 1)),
+            ),
+            people.contact(opps.contact[np.minimum(record, len(opps) - 1)]),
+            people.contact(np.minimum(record, len(contacts) - 1)),
+        ],
+        people.contact(
+            contacts.company_order[np.minimum(contacts.company_offsets[company], len(contacts) - 1)]
+        ),
+    )
+    return company, owner, person

@@ -872,10 +872,68 @@ def build_opportunities(
     ``lead_contact`` gives, per qualified lead (in opportunity order), the contact the opportunity is for.
     """
     from_lead = np.flatnonzero(leads.state == LEAD_QUALIFIED)
+    lead = np.concatenate((from_lead, np.full(n_direct, -1)))
+    company, created, contact, owner = _opportunity_origins(
+        rng, org, companies, contacts, leads, from_lead, lead_contact, n_direct, timeline
+    )
+    n = len(lead)
+    qualification = _qualification(rng, leads, lead)
+    estimated_value, budget_amount = _opportunity_value(rng, companies, leads, company, lead, qualification)
+    outcome = _opportunity_outcome(
+        rng, org, companies, contacts, leads, lead, company, contact, owner, qualification, estimated_value
+    )
+    stages = _opportunity_stages(rng, outcome.success, created, timeline)
+    state, status, close_probability, forecast = _opportunity_status(rng, stages, outcome)
+    actual_value = np.where(
+        state == OPP_WON, np.round(estimated_value * rng.uniform(0.85, 1.1, n), -2), np.nan
+    )
+    estimated_close = created + (stages.duration * rng.uniform(0.6, 1.3, n)).astype(np.int64)
+    return Opportunities(
+        id=guids(rng, n),
+        lead=lead,
+        company=company,
+        contact=contact,
+        owner=owner,
+        created=created,
+        close_at=stages.close_at,
+        state=state,
+        status=status,
+        final_stage=stages.final_stage,
+        stage=stages.stage,
+        stage_started=stages.stage_started,
+        estimated_value=estimated_value,
+        actual_value=actual_value,
+        estimated_close=estimated_close,
+        budget_status=qualification.budget_status,
+        budget_amount=budget_amount,
+        timeframe=qualification.timeframe,
+        timeline=qualification.timeline,
+        process=qualification.process,
+        need=qualification.need,
+        rating=outcome.rating,
+        close_probability=close_probability.astype(np.int64),
+        forecast=forecast,
+        attribute_logit=outcome.attribute,
+        latent_logit=outcome.latent,
+        propensity=outcome.propensity,
+        success=outcome.success,
+    )
+
+
+def _opportunity_origins(
+    rng: np.random.Generator,
+    org: Org,
+    companies: Companies,
+    contacts: Contacts,
+    leads: Leads,
+    from_lead: np.ndarray,
+    lead_contact: np.ndarray,
+    n_direct: int,
+    timeline: Timeline,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Company, creation moment, contact and owner: the lead's, else a base account picked by size and health."""
     n_lead = len(from_lead)
     n_base = companies.n_base
-    n = n_lead + n_direct
-    lead = np.concatenate((from_lead, np.full(n_direct, -1)))
     size_weight = np.log10(companies.employees[:n_base] + 10) * np.exp(0.3 * companies.health[:n_base])
     direct_company = rng.choice(n_base, size=n_direct, p=size_weight / size_weight.sum())
     company = np.concatenate((leads.company[from_lead], direct_company))
@@ -892,6 +950,23 @@ def build_opportunities(
             org.active(companies.owner[direct_company], created[n_lead:]),
         )
     )
+    return company, created, contact, owner
+
+
+@dataclass(frozen=True)
+class _Qualification:
+    """BANT-style qualification codes of each opportunity (-1: not given)."""
+
+    budget_status: np.ndarray
+    timeframe: np.ndarray
+    process: np.ndarray
+    need: np.ndarray
+    timeline: np.ndarray
+
+
+def _qualification(rng: np.random.Generator, leads: Leads, lead: np.ndarray) -> _Qualification:
+    """Qualification inherited from the lead (its gaps half the time filled in) or drawn for direct ones."""
+    n = len(lead)
     is_lead = lead >= 0
     src = np.maximum(lead, 0)
 
@@ -909,21 +984,68 @@ def build_opportunities(
     timeline_code = np.where(
         timeframe >= 0, np.minimum(timeframe + (rng.random(n) < 0.15), 4), _maybe(rng, np.full(n, 4), 0.5)
     )
+    return _Qualification(budget_status, timeframe, process, need, timeline_code)
+
+
+def _opportunity_value(
+    rng: np.random.Generator,
+    companies: Companies,
+    leads: Leads,
+    company: np.ndarray,
+    lead: np.ndarray,
+    qualification: _Qualification,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated value (the lead's estimate, else by company size) and the budget when one is known."""
+    n = len(lead)
+    is_lead = lead >= 0
+    src = np.maximum(lead, 0)
     size = np.maximum(companies.employees[company], 5) / 200.0
     fresh_value = np.exp(rng.normal(np.log(40_000), 0.8, n)) * size**0.3
     lead_value = leads.estimated_amount[src] * np.exp(rng.normal(0.1, 0.2, n))
     estimated_value = np.round(np.where(is_lead & ~np.isnan(lead_value), lead_value, fresh_value), -2)
     budget_amount = np.where(
-        budget_status >= 1, np.round(estimated_value * np.exp(rng.normal(0, 0.3, n)), -2), np.nan
+        qualification.budget_status >= 1,
+        np.round(estimated_value * np.exp(rng.normal(0, 0.3, n)), -2),
+        np.nan,
     )
-    dm_contact = contacts.decision_maker[contact].astype(bool)
-    base_account = company < n_base
+    return estimated_value, budget_amount
 
+
+@dataclass(frozen=True)
+class _Outcome:
+    """Whether each opportunity will be won, and the logits and rating that say so."""
+
+    attribute: np.ndarray
+    latent: np.ndarray
+    propensity: np.ndarray
+    success: np.ndarray
+    rating: np.ndarray
+
+
+def _opportunity_outcome(
+    rng: np.random.Generator,
+    org: Org,
+    companies: Companies,
+    contacts: Contacts,
+    leads: Leads,
+    lead: np.ndarray,
+    company: np.ndarray,
+    contact: np.ndarray,
+    owner: np.ndarray,
+    qualification: _Qualification,
+    estimated_value: np.ndarray,
+) -> _Outcome:
+    """Win propensity from the attributes (model.py's effects) plus a latent part carried from the lead."""
+    n = len(lead)
+    is_lead = lead >= 0
+    src = np.maximum(lead, 0)
+    dm_contact = contacts.decision_maker[contact].astype(bool)
+    base_account = company < companies.n_base
     attribute = (
-        model.effect(budget_status, model.BUDGET_STATUS)
-        + model.effect(timeframe, model.PURCHASE_TIMEFRAME)
-        + model.effect(need, model.NEED)
-        + model.effect(process, model.PURCHASE_PROCESS)
+        model.effect(qualification.budget_status, model.BUDGET_STATUS)
+        + model.effect(qualification.timeframe, model.PURCHASE_TIMEFRAME)
+        + model.effect(qualification.need, model.NEED)
+        + model.effect(qualification.process, model.PURCHASE_PROCESS)
         + model.effect(companies.industry[company], model.INDUSTRY, 0.0)
         + model.employees_effect(companies.employees[company])
         + np.clip(np.log10(estimated_value / 50_000), -2, 2) * model.DEAL_SIZE_PER_DECADE
@@ -944,7 +1066,26 @@ def build_opportunities(
     rating = _maybe(
         rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.1
     ).astype(np.int64)
+    return _Outcome(attribute, latent, propensity, success, rating)
 
+
+@dataclass(frozen=True)
+class _Stages:
+    """How long each opportunity runs, when it closes (NEVER: open) and the sales stages it reached."""
+
+    duration: np.ndarray
+    close_at: np.ndarray
+    closed: np.ndarray
+    final_stage: np.ndarray
+    stage: np.ndarray
+    stage_started: np.ndarray
+
+
+def _opportunity_stages(
+    rng: np.random.Generator, success: np.ndarray, created: np.ndarray, timeline: Timeline
+) -> _Stages:
+    """Duration, close moment (some deals are left open and forgotten) and the stage path to it."""
+    n = len(success)
     duration = np.where(
         success,
         14 * DAY + np.exp(rng.normal(np.log(55 * DAY), 0.6, n)),
@@ -964,14 +1105,24 @@ def build_opportunities(
     reached = stage_started < np.where(closed, close_at + 1, timeline.end)[:, None]
     stage = np.where(closed, final_stage, reached.sum(axis=1) - 1)
     stage_started = np.where(k <= stage[:, None], stage_started, NEVER)
+    return _Stages(duration, close_at, closed, final_stage, stage, stage_started)
 
-    state = np.where(closed, np.where(success, OPP_WON, OPP_LOST), OPP_OPEN)
+
+def _opportunity_status(
+    rng: np.random.Generator, stages: _Stages, outcome: _Outcome
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """State, status reason, the seller's close probability and forecast category of each opportunity."""
+    n = len(outcome.success)
+    closed, stage = stages.closed, stages.stage
+    state = np.where(closed, np.where(outcome.success, OPP_WON, OPP_LOST), OPP_OPEN)
     status = np.select(
         [state == OPP_WON, state == OPP_LOST, rng.random(n) < 0.08],
         [3, np.where(rng.random(n) < 0.3, 4, 5), 2],
         default=1,
     )
-    seller_view = np.array([10, 30, 60, 80])[stage] + 6 * (2 - np.maximum(rating, 1)) + rng.normal(0, 8, n)
+    seller_view = (
+        np.array([10, 30, 60, 80])[stage] + 6 * (2 - np.maximum(outcome.rating, 1)) + rng.normal(0, 8, n)
+    )
     close_probability = np.select(
         [state == OPP_WON, state == OPP_LOST], [100, 0], default=np.clip(np.round(seller_view / 5) * 5, 5, 95)
     )
@@ -986,37 +1137,4 @@ def build_opportunities(
         default=100000003,
     )
     forecast = np.select([state == OPP_WON, state == OPP_LOST], [100000005, 100000006], default=open_forecast)
-    actual_value = np.where(
-        state == OPP_WON, np.round(estimated_value * rng.uniform(0.85, 1.1, n), -2), np.nan
-    )
-    estimated_close = created + (duration * rng.uniform(0.6, 1.3, n)).astype(np.int64)
-    return Opportunities(
-        id=guids(rng, n),
-        lead=lead,
-        company=company,
-        contact=contact,
-        owner=owner,
-        created=created,
-        close_at=close_at,
-        state=state,
-        status=status,
-        final_stage=final_stage,
-        stage=stage,
-        stage_started=stage_started,
-        estimated_value=estimated_value,
-        actual_value=actual_value,
-        estimated_close=estimated_close,
-        budget_status=budget_status,
-        budget_amount=budget_amount,
-        timeframe=timeframe,
-        timeline=timeline_code,
-        process=process,
-        need=need,
-        rating=rating,
-        close_probability=close_probability.astype(np.int64),
-        forecast=forecast,
-        attribute_logit=attribute,
-        latent_logit=latent,
-        propensity=propensity,
-        success=success,
-    )
+    return state, status, close_probability, forecast

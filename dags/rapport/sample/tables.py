@@ -176,23 +176,7 @@ def lead_rows(
     n = len(leads.company)
     closed = leads.close_at < NEVER
     owner_now = org.active(leads.owner, np.where(closed, leads.close_at, timeline.end - 1))
-    subject = render_sentences(
-        rng,
-        np.full(n, category_code("subject_lead")),
-        leads.lang,
-        leads.created,
-        {
-            "person": leads.names.full,
-            "seller": leads.names.full,
-            "company": take(companies.name, leads.company),
-            "to_first": leads.names.address,
-            "from_first": leads.names.address,
-            "new_name": leads.names.full,
-            "new_title": leads.title,
-            "new_email": leads.email,
-            "new_phone": leads.phone,
-        },
-    ).text
+    subject = _lead_subjects(rng, companies, leads)
     open_modified = leads.created + (rng.random(n) * (timeline.end - 1 - leads.created)).astype(np.int64)
     qualified = leads.state == LEAD_QUALIFIED
     on_account = leads.company < companies.n_base
@@ -259,6 +243,27 @@ def lead_rows(
         # a closed lead was last modified when it was closed
         "modifiedon": np.where(closed, leads.close_at, np.maximum(open_modified, leads.created)),
     }
+
+
+def _lead_subjects(rng: np.random.Generator, companies: Companies, leads: Leads) -> pa.Array:
+    """The topic line of each lead, in its language."""
+    return render_sentences(
+        rng,
+        np.full(len(leads.company), category_code("subject_lead")),
+        leads.lang,
+        leads.created,
+        {
+            "person": leads.names.full,
+            "seller": leads.names.full,
+            "company": take(companies.name, leads.company),
+            "to_first": leads.names.address,
+            "from_first": leads.names.address,
+            "new_name": leads.names.full,
+            "new_title": leads.title,
+            "new_email": leads.email,
+            "new_phone": leads.phone,
+        },
+    ).text
 
 
 def _date_column(seconds: np.ndarray, valid: np.ndarray) -> pa.Array:
@@ -421,14 +426,8 @@ def connection_rows(
     from_id = take(opps.id, record1_opp)
     from_type = pa.array(["opportunity"] * len(role))
     # some accounts have an account team and known stakeholders too
-    acc = np.flatnonzero((account_created < NEVER) & (rng.random(len(companies)) < 0.4))
-    acc_contact = contacts.company_order[contacts.company_offsets[acc]]
-    acc_from = take(companies.id, np.concatenate((acc, acc)))
-    acc_other = pa.concat_arrays([take(contacts.id, acc_contact), take(org.user_id, account_owner[acc])])
-    acc_other_type = pa.array(["contact"] * len(acc) + ["systemuser"] * len(acc))
-    acc_role = np.concatenate((np.full(len(acc), 1), np.full(len(acc), team_offset + 3)))
-    acc_created = np.minimum(
-        np.concatenate((account_created[acc], account_created[acc])) + HOUR, timeline.end - 1
+    acc_from, acc_other, acc_other_type, acc_role, acc_created = _account_connections(
+        rng, org, companies, contacts, account_created, account_owner, timeline
     )
 
     master_from = pa.concat_arrays([from_id, acc_from])
@@ -466,11 +465,42 @@ def connection_rows(
 
     master = half(master_from, master_from_type, none, master_to, master_to_type, role_id, True)
     reciprocal = half(master_to, master_to_type, role_id, master_from, master_from_type, none, False)
+    return _concat_columns(master, reciprocal)
+
+
+def _account_connections(
+    rng: np.random.Generator,
+    org: Org,
+    companies: Companies,
+    contacts: Contacts,
+    account_created: np.ndarray,
+    account_owner: np.ndarray,
+    timeline: Timeline,
+) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray, np.ndarray]:
+    """Some accounts (40 %) have a known stakeholder (their first contact) and an account team (the owner).
+
+    Returns from id, other id, other type, role index and creation moment of each master row.
+    """
+    team_offset = len(STAKEHOLDER_ROLES)
+    acc = np.flatnonzero((account_created < NEVER) & (rng.random(len(companies)) < 0.4))
+    acc_contact = contacts.company_order[contacts.company_offsets[acc]]
+    acc_from = take(companies.id, np.concatenate((acc, acc)))
+    acc_other = pa.concat_arrays([take(contacts.id, acc_contact), take(org.user_id, account_owner[acc])])
+    acc_other_type = pa.array(["contact"] * len(acc) + ["systemuser"] * len(acc))
+    acc_role = np.concatenate((np.full(len(acc), 1), np.full(len(acc), team_offset + 3)))
+    acc_created = np.minimum(
+        np.concatenate((account_created[acc], account_created[acc])) + HOUR, timeline.end - 1
+    )
+    return acc_from, acc_other, acc_other_type, acc_role, acc_created
+
+
+def _concat_columns(first: Columns, second: Columns) -> Columns:
+    """The rows of ``first`` then those of ``second`` (same keys; Arrow or NumPy columns)."""
     return {
         key: (
-            pa.concat_arrays([master[key], reciprocal[key]])
-            if isinstance(master[key], pa.Array)
-            else np.concatenate((master[key], reciprocal[key]))
+            pa.concat_arrays([first[key], second[key]])
+            if isinstance(first[key], pa.Array)
+            else np.concatenate((first[key], second[key]))
         )
-        for key in master
+        for key in first
     }

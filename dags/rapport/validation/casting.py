@@ -21,6 +21,7 @@ with a reason that lists the column's codes and labels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapport.contract import Column
@@ -166,44 +167,75 @@ def cast_sql(expression: str, landed_type: str, contract_type: str) -> str:
     value = f"nullif(trim({expression}), '')" if text else expression
     target = {"picklist": "INTEGER", "integer": "BIGINT"}.get(contract_type)
     if target is not None:
-        if text:
-            return (
-                f"CASE WHEN regexp_matches({value}, '{_INTEGER_TEXT}') THEN try_cast({value} AS {target}) "
-                f"WHEN regexp_matches({value}, '{_INTEGRAL_DECIMAL_TEXT}') "
-                f"THEN try_cast(split_part(trim({value}), '.', 1) AS {target}) END"
-            )
-        if _is_fractional(landed_type):
-            return f"CASE WHEN isfinite({value}) AND {value} = trunc({value}) THEN try_cast({value} AS {target}) END"
-        if _is_integer(landed_type) or landed_type.upper() == "BOOLEAN":
-            return f"try_cast({value} AS {target})"
-        return f"CAST(NULL AS {target})"
-    if contract_type == "boolean":
-        if text:
-            return (
-                f"CASE lower({value}) WHEN '1' THEN TRUE WHEN 'true' THEN TRUE WHEN 't' THEN TRUE "
-                f"WHEN '0' THEN FALSE WHEN 'false' THEN FALSE WHEN 'f' THEN FALSE END"
-            )
-        if landed_type.upper() == "BOOLEAN":
-            return value
-        if _is_integer(landed_type) or _is_fractional(landed_type):
-            return f"CASE WHEN {value} = 1 THEN TRUE WHEN {value} = 0 THEN FALSE END"
-        return "CAST(NULL AS BOOLEAN)"
-    if contract_type in ("money", "double"):
-        if text or _is_integer(landed_type) or _is_fractional(landed_type):
-            return f"CASE WHEN isfinite(try_cast({value} AS DOUBLE)) THEN try_cast({value} AS DOUBLE) END"
-        return "CAST(NULL AS DOUBLE)"
-    if contract_type == "datetime":
-        if text:
-            return f"CAST(try_cast({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
-        if landed_type.upper() in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-            return f"CAST({value} AS TIMESTAMP)"  # the session time zone is UTC
-        if _is_timestamp(landed_type) or landed_type.upper() == "DATE":
-            return f"CAST({value} AS TIMESTAMP)"
-        return "CAST(NULL AS TIMESTAMP)"
-    if contract_type == "date":
-        if text:
-            return f"coalesce(try_cast({value} AS DATE), CAST(try_cast({value} AS TIMESTAMP) AS DATE))"
-        if _is_timestamp(landed_type) or landed_type.upper() == "DATE":
-            return f"CAST({value} AS DATE)"
-        return "CAST(NULL AS DATE)"
-    raise ValueError(f"unknown contract type {contract_type!r}")
+        return _integer_sql(value, landed_type, text, target)
+    cast = _SCALAR_CASTS.get(contract_type)
+    if cast is None:
+        raise ValueError(f"unknown contract type {contract_type!r}")
+    return cast(value, landed_type, text)
+
+
+def _integer_sql(value: str, landed_type: str, text: bool, target: str) -> str:
+    """To INTEGER/BIGINT: integral text or numbers only (``12.0`` fits, ``12.5`` does not)."""
+    if text:
+        return (
+            f"CASE WHEN regexp_matches({value}, '{_INTEGER_TEXT}') THEN try_cast({value} AS {target}) "
+            f"WHEN regexp_matches({value}, '{_INTEGRAL_DECIMAL_TEXT}') "
+            f"THEN try_cast(split_part(trim({value}), '.', 1) AS {target}) END"
+        )
+    if _is_fractional(landed_type):
+        return (
+            f"CASE WHEN isfinite({value}) AND {value} = trunc({value}) THEN try_cast({value} AS {target}) END"
+        )
+    if _is_integer(landed_type) or landed_type.upper() == "BOOLEAN":
+        return f"try_cast({value} AS {target})"
+    return f"CAST(NULL AS {target})"
+
+
+def _boolean_sql(value: str, landed_type: str, text: bool) -> str:
+    """To BOOLEAN: 1/true/t and 0/false/f as text, booleans, and the numbers 1 and 0."""
+    if text:
+        return (
+            f"CASE lower({value}) WHEN '1' THEN TRUE WHEN 'true' THEN TRUE WHEN 't' THEN TRUE "
+            f"WHEN '0' THEN FALSE WHEN 'false' THEN FALSE WHEN 'f' THEN FALSE END"
+        )
+    if landed_type.upper() == "BOOLEAN":
+        return value
+    if _is_integer(landed_type) or _is_fractional(landed_type):
+        return f"CASE WHEN {value} = 1 THEN TRUE WHEN {value} = 0 THEN FALSE END"
+    return "CAST(NULL AS BOOLEAN)"
+
+
+def _double_sql(value: str, landed_type: str, text: bool) -> str:
+    """To DOUBLE (money, double): finite numbers from text or numbers."""
+    if text or _is_integer(landed_type) or _is_fractional(landed_type):
+        return f"CASE WHEN isfinite(try_cast({value} AS DOUBLE)) THEN try_cast({value} AS DOUBLE) END"
+    return "CAST(NULL AS DOUBLE)"
+
+
+def _datetime_sql(value: str, landed_type: str, text: bool) -> str:
+    """To TIMESTAMP (UTC): text with or without offset, timestamps and dates."""
+    if text:
+        return f"CAST(try_cast({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    if landed_type.upper() in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return f"CAST({value} AS TIMESTAMP)"  # the session time zone is UTC
+    if _is_timestamp(landed_type) or landed_type.upper() == "DATE":
+        return f"CAST({value} AS TIMESTAMP)"
+    return "CAST(NULL AS TIMESTAMP)"
+
+
+def _date_sql(value: str, landed_type: str, text: bool) -> str:
+    """To DATE: date or timestamp text, timestamps and dates."""
+    if text:
+        return f"coalesce(try_cast({value} AS DATE), CAST(try_cast({value} AS TIMESTAMP) AS DATE))"
+    if _is_timestamp(landed_type) or landed_type.upper() == "DATE":
+        return f"CAST({value} AS DATE)"
+    return "CAST(NULL AS DATE)"
+
+
+_SCALAR_CASTS: dict[str, Callable[[str, str, bool], str]] = {
+    "boolean": _boolean_sql,
+    "money": _double_sql,
+    "double": _double_sql,
+    "datetime": _datetime_sql,
+    "date": _date_sql,
+}

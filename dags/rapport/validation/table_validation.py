@@ -104,12 +104,7 @@ def validate_table(
     checks = references(table)
     with open_warehouse(settings, config) as connection:
         _require_referenced_tables(connection, spec, checks)
-        landed_types = {
-            row[0]: row[1]
-            for row in connection.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(data_file))}, hive_partitioning = false)"
-            ).fetchall()
-        }
+        landed_types = _landed_types(connection, data_file)
         _check_shape(spec, landed_types, data_file, manifest)
         casts = [
             ColumnCast(column, landed_types.get(column.name), config.validation.earliest_date)
@@ -124,16 +119,7 @@ def validate_table(
         _reject_cast_failures(connection, casts)
         _reject_duplicates(connection, spec)
         suite = build_suite(table, context)
-        runner = SuiteRunner(spec, suite)
-        select, joins = frame_select_sql(spec, suite, checks)
-        query = (
-            f"SELECT {select} FROM _typed AS t {joins} "
-            f"WHERE NOT EXISTS (SELECT 1 FROM _rejects AS r WHERE r.{ROW_ID} = t.{ROW_ID})"
-        )
-        for frame in arrow_chunks_to_pandas(
-            connection.sql(query).to_arrow_reader(config.validation.chunk_rows)
-        ):
-            runner.validate(frame)
+        runner = _run_suite(connection, spec, suite, checks, config.validation.chunk_rows)
         _insert_failures(connection, runner)
         outcome = _load(connection, spec, ds, manifest, folder, settings, extras)
     warnings = runner.outcome.warnings(table)
@@ -161,6 +147,31 @@ def validate_table(
         ", ".join(f"{check}: {count}" for check, count in result.failed_checks) or "no failures",
     )  # fmt: skip
     return result
+
+
+def _landed_types(connection: duckdb.DuckDBPyConnection, data_file: Path) -> dict[str, str]:
+    """Column name -> DuckDB type of the landed Parquet file."""
+    return {
+        row[0]: row[1]
+        for row in connection.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(data_file))}, hive_partitioning = false)"
+        ).fetchall()
+    }
+
+
+def _run_suite(
+    connection: duckdb.DuckDBPyConnection, spec: Table, suite: Any, checks: tuple, chunk_rows: int
+) -> SuiteRunner:
+    """Run the Great Expectations suite over the typed rows no earlier check rejected, chunk by chunk."""
+    runner = SuiteRunner(spec, suite)
+    select, joins = frame_select_sql(spec, suite, checks)
+    query = (
+        f"SELECT {select} FROM _typed AS t {joins} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM _rejects AS r WHERE r.{ROW_ID} = t.{ROW_ID})"
+    )
+    for frame in arrow_chunks_to_pandas(connection.sql(query).to_arrow_reader(chunk_rows)):
+        runner.validate(frame)
+    return runner
 
 
 def _build_data_docs(
@@ -354,8 +365,6 @@ def _load(
     ``extras`` are landed columns outside the contract: raw keeps them after the contract's columns.
     """
     ds_sql = f"DATE {sql_string(ds.isoformat())}"
-    name = sql_string(table.name)
-    key = sql_ident(table.primary_key)
     columns = ", ".join(sql_ident(column) for column in (*table.column_names, *extras))
     clean_select = (
         f"SELECT {columns}, {ds_sql} AS _ds FROM _typed AS t "
@@ -363,54 +372,12 @@ def _load(
     )
     landed_rows = connection.execute("SELECT count(*) FROM _landing").fetchall()[0][0]
     converter_file = folder / QUARANTINE_FILE
-    converter_rows = 0
-    if converter_file.is_file():
-        converter_rows = connection.execute(
-            f"SELECT count(*) FROM read_parquet({sql_string(str(converter_file))})"
-        ).fetchall()[0][0]
-    failed_checks = tuple(
-        (str(check), int(count))
-        for check, count in connection.execute(
-            f"SELECT check_name, count(DISTINCT {ROW_ID}) AS n FROM _rejects GROUP BY check_name ORDER BY n DESC, check_name"
-        ).fetchall()
-    )
-    row_json = (
-        "to_json(struct_pack("
-        + ", ".join(
-            f"{sql_ident(column)} := l.{sql_ident(column)}"
-            for column in table.column_names
-            if column in _landed_columns(connection)
-        )
-        + "))"
-    )
+    converter_rows = _count_converter_rows(connection, converter_file)
+    failed_checks = _failed_checks(connection)
+    row_json = _quarantine_row_json(connection, table)
     connection.execute("BEGIN TRANSACTION")
     try:
-        connection.execute("DELETE FROM audit.quarantine WHERE ds = ? AND table_name = ?", [ds, table.name])
-        connection.execute(
-            f"""
-            INSERT INTO audit.quarantine
-            WITH grouped AS (
-                SELECT {ROW_ID}, string_agg(check_name, ', ' ORDER BY check_name) AS check_name,
-                       string_agg(reason, '; ' ORDER BY check_name, reason) AS reason
-                FROM (SELECT DISTINCT {ROW_ID}, check_name, reason FROM _rejects)
-                GROUP BY {ROW_ID}
-            )
-            SELECT {ds_sql}, {name}, CAST(l.{key} AS VARCHAR), g.check_name, g.reason, CAST({row_json} AS JSON),
-                   CAST(now() AS TIMESTAMP)
-            FROM grouped AS g JOIN _landing AS l ON l.file_row_number = g.{ROW_ID}
-            ORDER BY g.{ROW_ID}
-            """
-        )
-        if converter_rows:
-            connection.execute(
-                f"""
-                INSERT INTO audit.quarantine
-                SELECT {ds_sql}, {name}, record_key, check_name, reason,
-                       CASE WHEN json_valid(source_row) THEN CAST(source_row AS JSON) ELSE to_json(source_row) END,
-                       CAST(now() AS TIMESTAMP)
-                FROM read_parquet({sql_string(str(converter_file))})
-                """
-            )
+        _write_quarantine(connection, table, ds, row_json, converter_file if converter_rows else None)
         stale_rows = 0
         if manifest.load_type == "full":
             connection.execute(f'CREATE OR REPLACE TABLE raw."{table.name}" AS {clean_select}')
@@ -443,6 +410,78 @@ def _load(
     return _LoadOutcome(
         raw_rows, clean_rows, quarantined_rows, converter_rows, stale_rows, failed_checks, watermark
     )
+
+
+def _count_converter_rows(connection: duckdb.DuckDBPyConnection, converter_file: Path) -> int:
+    """Rows the converter could not convert (its ``_quarantine.parquet``; 0 without one)."""
+    if not converter_file.is_file():
+        return 0
+    return connection.execute(
+        f"SELECT count(*) FROM read_parquet({sql_string(str(converter_file))})"
+    ).fetchall()[0][0]
+
+
+def _failed_checks(connection: duckdb.DuckDBPyConnection) -> tuple[tuple[str, int], ...]:
+    """(check name, rows failing it) of the rejects, most frequent first."""
+    return tuple(
+        (str(check), int(count))
+        for check, count in connection.execute(
+            f"SELECT check_name, count(DISTINCT {ROW_ID}) AS n FROM _rejects GROUP BY check_name ORDER BY n DESC, check_name"
+        ).fetchall()
+    )
+
+
+def _quarantine_row_json(connection: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """SQL of a landed row (alias ``l``) as JSON: the contract's columns that were landed."""
+    return (
+        "to_json(struct_pack("
+        + ", ".join(
+            f"{sql_ident(column)} := l.{sql_ident(column)}"
+            for column in table.column_names
+            if column in _landed_columns(connection)
+        )
+        + "))"
+    )
+
+
+def _write_quarantine(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table,
+    ds: date,
+    row_json: str,
+    converter_file: Path | None,
+) -> None:
+    """Replace the date's quarantine rows of ``table``: the rejects (one row each, checks joined) and the
+    converter's rows (``converter_file``, None when it has none)."""
+    ds_sql = f"DATE {sql_string(ds.isoformat())}"
+    name = sql_string(table.name)
+    key = sql_ident(table.primary_key)
+    connection.execute("DELETE FROM audit.quarantine WHERE ds = ? AND table_name = ?", [ds, table.name])
+    connection.execute(
+        f"""
+        INSERT INTO audit.quarantine
+        WITH grouped AS (
+            SELECT {ROW_ID}, string_agg(check_name, ', ' ORDER BY check_name) AS check_name,
+                   string_agg(reason, '; ' ORDER BY check_name, reason) AS reason
+            FROM (SELECT DISTINCT {ROW_ID}, check_name, reason FROM _rejects)
+            GROUP BY {ROW_ID}
+        )
+        SELECT {ds_sql}, {name}, CAST(l.{key} AS VARCHAR), g.check_name, g.reason, CAST({row_json} AS JSON),
+               CAST(now() AS TIMESTAMP)
+        FROM grouped AS g JOIN _landing AS l ON l.file_row_number = g.{ROW_ID}
+        ORDER BY g.{ROW_ID}
+        """
+    )
+    if converter_file is not None:
+        connection.execute(
+            f"""
+            INSERT INTO audit.quarantine
+            SELECT {ds_sql}, {name}, record_key, check_name, reason,
+                   CASE WHEN json_valid(source_row) THEN CAST(source_row AS JSON) ELSE to_json(source_row) END,
+                   CAST(now() AS TIMESTAMP)
+            FROM read_parquet({sql_string(str(converter_file))})
+            """
+        )
 
 
 def _landed_columns(connection: duckdb.DuckDBPyConnection) -> set[str]:

@@ -271,43 +271,14 @@ def resolve_gateways(
         if _gateway_id_parts(key) is None:
             by_left[key.rpartition("@")[0]].append(key)
     hash_votes: dict[str, set[str]] = defaultdict(set)
-
-    id_map: dict[str, str] = {}
-    pending_ids: dict[str, tuple[str, str]] = {}
-    known = set(archive_ids)
-    for key in sorted(set(referenced_ids) - known):
-        parts = _gateway_id_parts(key)
-        if parts is None:
-            continue
-        candidates = by_left.get(parts[0], [])
-        if len(candidates) == 1:
-            id_map[key] = candidates[0]
-            hash_votes[parts[1].lower()].add(candidates[0].rpartition("@")[2].lower())
-        elif candidates:
-            pending_ids[key] = parts
+    id_map, pending_ids = _map_gateway_ids(by_left, set(archive_ids), referenced_ids, hash_votes)
 
     real_by_local: dict[str, list[str]] = defaultdict(list)
     for address in sorted(names):
         if not is_gateway(address):
             real_by_local[local_of(address)].append(address)
-
-    address_map: dict[str, str] = {}
     gateway_addresses = sorted(a for a in names if split_gateway(a))
-    for address in gateway_addresses:
-        local, hash_ = split_gateway(address)  # type: ignore[misc]
-        own_names = {name_key(n) for n in names[address] if n}
-        if not own_names:
-            continue
-        named = [r for r in real_by_local.get(local, []) if own_names & {name_key(n) for n in names[r] if n}]
-        if len(named) == 1:
-            address_map[address] = named[0]
-            hash_votes[hash_].add(domain_of(named[0]))
-
-    for address in gateway_addresses:
-        local, hash_ = split_gateway(address)  # type: ignore[misc]
-        if address not in address_map and not any(names[address]) and len(real_by_local.get(local, [])) == 1:
-            address_map[address] = real_by_local[local][0]
-            hash_votes[hash_].add(domain_of(real_by_local[local][0]))
+    address_map = _map_gateway_addresses(names, gateway_addresses, real_by_local, hash_votes)
 
     hash_domains = {h: next(iter(ds)) for h, ds in hash_votes.items() if len(ds) == 1}
     for address in gateway_addresses:
@@ -323,3 +294,58 @@ def resolve_gateways(
 
     unmapped = frozenset(a for a in names if is_gateway(a) and a not in address_map)
     return GatewayMap(address_map, id_map, hash_domains, unmapped)
+
+
+def _map_gateway_ids(
+    by_left: Mapping[str, list[str]],
+    known: set[str],
+    referenced_ids: Iterable[str],
+    hash_votes: dict[str, set[str]],
+) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Rule 1 of :func:`resolve_gateways`: gateway Message-IDs whose left part names one archive id.
+
+    Returns the mapped ids and the pending ones (several candidates: rule 4's hash domain may decide);
+    each mapping votes for its hash's domain in ``hash_votes``.
+    """
+    id_map: dict[str, str] = {}
+    pending_ids: dict[str, tuple[str, str]] = {}
+    for key in sorted(set(referenced_ids) - known):
+        parts = _gateway_id_parts(key)
+        if parts is None:
+            continue
+        candidates = by_left.get(parts[0], [])
+        if len(candidates) == 1:
+            id_map[key] = candidates[0]
+            hash_votes[parts[1].lower()].add(candidates[0].rpartition("@")[2].lower())
+        elif candidates:
+            pending_ids[key] = parts
+    return id_map, pending_ids
+
+
+def _map_gateway_addresses(
+    names: Mapping[str, Counter[str]],
+    gateway_addresses: Sequence[str],
+    real_by_local: Mapping[str, list[str]],
+    hash_votes: dict[str, set[str]],
+) -> dict[str, str]:
+    """Rules 2 and 3 of :func:`resolve_gateways`: by shared display name, then by the only local part.
+
+    Each mapping votes for its hash's domain in ``hash_votes``.
+    """
+    address_map: dict[str, str] = {}
+    for address in gateway_addresses:
+        local, hash_ = split_gateway(address)  # type: ignore[misc]
+        own_names = {name_key(n) for n in names[address] if n}
+        if not own_names:
+            continue
+        named = [r for r in real_by_local.get(local, []) if own_names & {name_key(n) for n in names[r] if n}]
+        if len(named) == 1:
+            address_map[address] = named[0]
+            hash_votes[hash_].add(domain_of(named[0]))
+
+    for address in gateway_addresses:
+        local, hash_ = split_gateway(address)  # type: ignore[misc]
+        if address not in address_map and not any(names[address]) and len(real_by_local.get(local, [])) == 1:
+            address_map[address] = real_by_local[local][0]
+            hash_votes[hash_].add(domain_of(real_by_local[local][0]))
+    return address_map

@@ -165,38 +165,14 @@ def convert_archive(
             f"mail archive {source} does not exist; give an mbox file, a maildir or a folder of .eml files"
         )
     owner_address = _default_owner(default_owner, side)
-    if alias_min_senders is None or free_mail_domains is None:
-        mail_config = load_config().mail
-        alias_min_senders = mail_config.alias_min_senders if alias_min_senders is None else alias_min_senders
-        free_mail_domains = mail_config.free_mail_domains if free_mail_domains is None else free_mail_domains
-    rules = AddressRules(
-        tuple(exclude_addresses),
-        alias_min_senders,
-        alias_map(aliases or {}),
-        frozenset(domain.lower() for domain in free_mail_domains),
-    )
+    rules = _address_rules(exclude_addresses, alias_min_senders, aliases, free_mail_domains)
     archive = discover(source)
     staging = _prepare_output(source, target)
     try:
         scan = _scan(archive, staging / WORK_DIR, progress)
         summary = _write_tables(scan, archive, staging, target, fmt, side, rules, owner_address, started)
         shutil.rmtree(staging / WORK_DIR)
-        (staging / MARKER_FILE).write_text(
-            json.dumps(
-                {
-                    "summary": summary.to_dict(),
-                    "internal_domains": list(side.domains),
-                    "internal_addresses": sorted(side.addresses),
-                    "default_owner": owner_address,
-                    "exclude_addresses": list(rules.exclude_patterns),
-                    "alias_min_senders": rules.min_senders,
-                    "aliases": dict(rules.aliases),
-                },
-                indent=2,
-                default=str,
-            ),
-            encoding="utf-8",
-        )
+        _write_marker(staging, summary, side, owner_address, rules)
         _publish(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -211,6 +187,51 @@ def convert_archive(
         summary.seconds,
     )
     return summary
+
+
+def _address_rules(
+    exclude_addresses: Sequence[str],
+    alias_min_senders: int | None,
+    aliases: Mapping[str, Sequence[str]] | None,
+    free_mail_domains: Sequence[str] | None,
+) -> AddressRules:
+    """The address rules of one import; ``None`` settings come from ``[mail]`` of the configuration."""
+    if alias_min_senders is None or free_mail_domains is None:
+        mail_config = load_config().mail
+        alias_min_senders = mail_config.alias_min_senders if alias_min_senders is None else alias_min_senders
+        free_mail_domains = mail_config.free_mail_domains if free_mail_domains is None else free_mail_domains
+    return AddressRules(
+        tuple(exclude_addresses),
+        alias_min_senders,
+        alias_map(aliases or {}),
+        frozenset(domain.lower() for domain in free_mail_domains),
+    )
+
+
+def _write_marker(
+    staging: Path,
+    summary: ConversionSummary,
+    side: InternalSide,
+    owner_address: str | None,
+    rules: AddressRules,
+) -> None:
+    """Write ``_mail_import.json``: the summary and the settings the import ran with."""
+    (staging / MARKER_FILE).write_text(
+        json.dumps(
+            {
+                "summary": summary.to_dict(),
+                "internal_domains": list(side.domains),
+                "internal_addresses": sorted(side.addresses),
+                "default_owner": owner_address,
+                "exclude_addresses": list(rules.exclude_patterns),
+                "alias_min_senders": rules.min_senders,
+                "aliases": dict(rules.aliases),
+            },
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
 
 
 def alias_map(aliases: Mapping[str, Sequence[str]]) -> dict[str, str]:
@@ -892,6 +913,32 @@ def _conversion_notes(scan: _Scan, fallback: Mailbox, sides: _Sides, links: Repl
     return notes
 
 
+def _write_address_audit(staging: Path, sides: _Sides) -> None:
+    """``_address_audit.parquet``: every excluded or reported address with its reason."""
+    import pyarrow as pa
+
+    from rapport.extract.mail import tables
+
+    audit = [*sides.excluded.values(), *sides.reported]
+    tables.write_table(
+        pa.Table.from_pylist([dataclasses.asdict(row) for row in audit], schema=tables.ADDRESS_AUDIT_SCHEMA),
+        staging / tables.ADDRESS_AUDIT_FILE,
+        "parquet",
+    )
+
+
+def _write_empty_tables_and_quarantine(scan: _Scan, staging: Path, fmt: str) -> None:
+    """The contract tables mail has no rows for, and ``_quarantine.parquet``."""
+    import pyarrow as pa
+
+    from rapport.extract.mail import tables
+
+    for name in EMPTY_TABLES:
+        tables.write_table(tables.build_table(name, {}), tables.table_path(staging, name, fmt), fmt)
+    quarantine = pa.Table.from_pylist(scan.quarantine, schema=tables.QUARANTINE_SCHEMA)
+    tables.write_table(quarantine, staging / tables.QUARANTINE_FILE, "parquet")
+
+
 def _write_tables(
     scan: _Scan,
     archive: ArchiveFiles,
@@ -903,10 +950,6 @@ def _write_tables(
     default_owner: str | None,
     started: float,
 ) -> ConversionSummary:
-    import pyarrow as pa
-
-    from rapport.extract.mail import tables
-
     sides = _sides(scan, side, rules)
     links = link_replies(
         [Envelope(e.key, e.sent_at, e.in_reply_to, e.references) for e in scan.envelopes],
@@ -923,18 +966,10 @@ def _write_tables(
 
     rows = _EmailRows(scan, sides, links, rules, ids.systemuser_id(fallback.address))
     activity_parties = _write_emails(scan, staging, fmt, rows)
-    audit = [*sides.excluded.values(), *sides.reported]
-    tables.write_table(
-        pa.Table.from_pylist([dataclasses.asdict(row) for row in audit], schema=tables.ADDRESS_AUDIT_SCHEMA),
-        staging / tables.ADDRESS_AUDIT_FILE,
-        "parquet",
-    )
+    _write_address_audit(staging, sides)
     _write_users(staging, fmt, user_addresses, sides, fallback, (earliest, latest))
     accounts = _write_contacts_and_accounts(staging, fmt, external_people, rows)
-    for name in EMPTY_TABLES:
-        tables.write_table(tables.build_table(name, {}), tables.table_path(staging, name, fmt), fmt)
-    quarantine = pa.Table.from_pylist(scan.quarantine, schema=tables.QUARANTINE_SCHEMA)
-    tables.write_table(quarantine, staging / tables.QUARANTINE_FILE, "parquet")
+    _write_empty_tables_and_quarantine(scan, staging, fmt)
 
     outbound = rows.counts["outbound"]
     return ConversionSummary(

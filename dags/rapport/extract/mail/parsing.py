@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -248,30 +249,12 @@ def parse_message(data: bytes, key: str | None) -> ParsedMessage | Problem:
 
     from_raw = (headers.get("from") or [""])[0]
     senders = parse_address_header("From", from_raw, hints)
-    if not from_raw.strip():
-        return Problem("missing_from", "no From header", key, snapshot)
-    if not senders:
-        return Problem(
-            "missing_from",
-            f"the From header holds no usable address: {from_raw.strip()[:200]!r}",
-            key,
-            snapshot,
-        )
     date_raw = (headers.get("date") or [""])[0]
-    if not date_raw.strip():
-        return Problem("missing_date", "no Date header: the sending time is unknown", key, snapshot)
-    sent_at = parse_date(date_raw)
-    if sent_at is None:
-        return Problem(
-            "unparseable_date",
-            f"the Date header cannot be read as a date: {date_raw.strip()[:100]!r}",
-            key,
-            snapshot,
-        )
-    if sent_at < EARLIEST_PLAUSIBLE:
-        return Problem(
-            "implausible_date", f"the Date header {date_raw.strip()[:100]!r} is before 1971", key, snapshot
-        )
+    sent_at = _sent_at(date_raw)
+    problem = _from_problem(from_raw, senders) or _date_problem(date_raw, sent_at)
+    if problem is not None:
+        return Problem(problem[0], problem[1], key, snapshot)
+    assert sent_at is not None  # no date problem
 
     subject_raw = (headers.get("subject") or [""])[0]
     subject = decode_header_text(subject_raw, hints)
@@ -281,15 +264,11 @@ def parse_message(data: bytes, key: str | None) -> ParsedMessage | Problem:
         key = synthetic_key(date_raw, from_raw, subject_raw, body_bytes(data))
 
     def addresses(name: str) -> tuple[Mailbox, ...]:
-        found: list[Mailbox] = []
-        for value in headers.get(name.lower(), []):
-            found.extend(m for m in parse_address_header(name, value, hints) if m not in found)
-        return tuple(found)
+        return _header_addresses(headers, name, hints)
 
     list_posts, list_ids, list_related = _list_addresses(headers)
     own_lists = {*list_posts, *(i.replace(".", "@", 1) for i in list_ids)}
     sender, via_list = _via_sender(senders[0], headers, own_lists, hints)
-    auto_submitted = (headers.get("auto-submitted") or ["no"])[0].strip().lower()
     precedence = (headers.get("precedence") or [""])[0].strip().lower()
     return ParsedMessage(
         key=key,
@@ -308,14 +287,56 @@ def parse_message(data: bytes, key: str | None) -> ParsedMessage | Problem:
         list_ids=list_ids,
         list_related=list_related,
         via_list=via_list,
-        # a list stamps Precedence: list or bulk on what it distributes (and some archives drop the List-*
-        # headers): bulk marks a robot only on a message that neither came through a list nor answers one
-        automated=not auto_submitted.startswith("no")
-        or (
-            precedence in {"bulk", "junk"}
-            and not (list_posts or list_ids)
-            and not headers.get("in-reply-to")
-            and not headers.get("references")
-        ),
+        automated=_is_automated(headers, precedence, bool(list_posts or list_ids)),
         precedence_list=precedence == "list" and not (list_posts or list_ids),
+    )
+
+
+def _from_problem(from_raw: str, senders: Sequence[Mailbox]) -> tuple[str, str] | None:
+    """Reason and detail when the From header is missing or holds no usable address."""
+    if not from_raw.strip():
+        return "missing_from", "no From header"
+    if not senders:
+        return "missing_from", f"the From header holds no usable address: {from_raw.strip()[:200]!r}"
+    return None
+
+
+def _sent_at(date_raw: str) -> datetime | None:
+    """The Date header as a UTC moment, None when absent or unreadable."""
+    return parse_date(date_raw) if date_raw.strip() else None
+
+
+def _date_problem(date_raw: str, sent_at: datetime | None) -> tuple[str, str] | None:
+    """Reason and detail when the Date header is missing, unreadable or before 1971."""
+    if not date_raw.strip():
+        return "missing_date", "no Date header: the sending time is unknown"
+    if sent_at is None:
+        return "unparseable_date", f"the Date header cannot be read as a date: {date_raw.strip()[:100]!r}"
+    if sent_at < EARLIEST_PLAUSIBLE:
+        return "implausible_date", f"the Date header {date_raw.strip()[:100]!r} is before 1971"
+    return None
+
+
+def _header_addresses(
+    headers: dict[str, list[str]], name: str, hints: tuple[str, ...]
+) -> tuple[Mailbox, ...]:
+    """The distinct mailboxes of every ``name`` header (To, Cc, Bcc), in order of appearance."""
+    found: list[Mailbox] = []
+    for value in headers.get(name.lower(), []):
+        found.extend(m for m in parse_address_header(name, value, hints) if m not in found)
+    return tuple(found)
+
+
+def _is_automated(headers: dict[str, list[str]], precedence: str, from_list: bool) -> bool:
+    """Auto-Submitted other than "no", or Precedence bulk/junk outside any list and any conversation.
+
+    A list stamps Precedence: list or bulk on what it distributes (and some archives drop the List-*
+    headers): bulk marks a robot only on a message that neither came through a list nor answers one.
+    """
+    auto_submitted = (headers.get("auto-submitted") or ["no"])[0].strip().lower()
+    return not auto_submitted.startswith("no") or (
+        precedence in {"bulk", "junk"}
+        and not from_list
+        and not headers.get("in-reply-to")
+        and not headers.get("references")
     )

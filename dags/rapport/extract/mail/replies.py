@@ -42,21 +42,54 @@ class ReplyLinks:
 
 def link_replies(envelopes: Sequence[Envelope], gateway_ids: Mapping[str, str]) -> ReplyLinks:
     """Resolve every message's parent and thread (see the module docstring for the rules)."""
-    by_key = {envelope.key: envelope for envelope in envelopes}
+    resolver = _IdResolver({envelope.key: envelope for envelope in envelopes}, gateway_ids)
+    parent, via_gateway, parent_missing = _find_parents(envelopes, resolver)
+    loops_cut = _cut_loops(parent, resolver.by_key)
+    via_gateway &= parent.keys()
+    thread = _assign_threads(envelopes, parent, resolver)
+    return ReplyLinks(parent, thread, frozenset(via_gateway), parent_missing, loops_cut)
 
-    def resolve(message_id: str) -> tuple[str | None, bool]:
-        if message_id in by_key:
+
+@dataclass(frozen=True)
+class _IdResolver:
+    """Message ids to archive keys, directly or through the gateway mapping."""
+
+    by_key: Mapping[str, Envelope]
+    gateway_ids: Mapping[str, str]
+
+    def resolve(self, message_id: str) -> tuple[str | None, bool]:
+        """The archive key a message id names (or None), and whether the gateway mapping was needed."""
+        if message_id in self.by_key:
             return message_id, False
-        mapped = gateway_ids.get(message_id)
-        return (mapped, True) if mapped in by_key else (None, False)
+        mapped = self.gateway_ids.get(message_id)
+        return (mapped, True) if mapped in self.by_key else (None, False)
 
+    def canonical(self, message_id: str) -> str:
+        found, _ = self.resolve(message_id)
+        return found or message_id
+
+    def origin(self, envelope: Envelope) -> str:
+        """The conversation's first id: of References, else In-Reply-To, else the message's own key."""
+        for message_id in envelope.references:
+            if "@" in message_id:
+                return self.canonical(message_id)
+        for message_id in envelope.in_reply_to:
+            if "@" in message_id:
+                return self.canonical(message_id)
+        return envelope.key
+
+
+def _find_parents(
+    envelopes: Sequence[Envelope], resolver: _IdResolver
+) -> tuple[dict[str, str], set[str], int]:
+    """Each message's parent, the children linked through a gateway id, and the count of missing parents."""
     parent: dict[str, str] = {}
     via_gateway: set[str] = set()
     parent_missing = 0
     for envelope in envelopes:
         candidates = envelope.in_reply_to or tuple(reversed(envelope.references))
         for message_id in candidates:
-            found, through_gateway = resolve(message_id)
+            found, through_gateway = resolver.resolve(message_id)
             if found is not None and found != envelope.key:
                 parent[envelope.key] = found
                 if through_gateway:
@@ -65,23 +98,13 @@ def link_replies(envelopes: Sequence[Envelope], gateway_ids: Mapping[str, str]) 
         else:
             if candidates:
                 parent_missing += 1
+    return parent, via_gateway, parent_missing
 
-    loops_cut = _cut_loops(parent, by_key)
-    via_gateway &= parent.keys()
 
-    def canonical(message_id: str) -> str:
-        found, _ = resolve(message_id)
-        return found or message_id
-
-    def origin(envelope: Envelope) -> str:
-        for message_id in envelope.references:
-            if "@" in message_id:
-                return canonical(message_id)
-        for message_id in envelope.in_reply_to:
-            if "@" in message_id:
-                return canonical(message_id)
-        return envelope.key
-
+def _assign_threads(
+    envelopes: Sequence[Envelope], parent: Mapping[str, str], resolver: _IdResolver
+) -> dict[str, str]:
+    """Every message's thread: the origin of the top message reached by walking up the parents."""
     thread: dict[str, str] = {}
     for envelope in envelopes:
         path = []
@@ -89,10 +112,10 @@ def link_replies(envelopes: Sequence[Envelope], gateway_ids: Mapping[str, str]) 
         while key is not None and key not in thread:
             path.append(key)
             key = parent.get(key)
-        root = thread[key] if key is not None else origin(by_key[path[-1]])
+        root = thread[key] if key is not None else resolver.origin(resolver.by_key[path[-1]])
         for item in path:
             thread[item] = root
-    return ReplyLinks(parent, thread, frozenset(via_gateway), parent_missing, loops_cut)
+    return thread
 
 
 def _cut_loops(parent: dict[str, str], by_key: Mapping[str, Envelope]) -> int:
