@@ -108,7 +108,7 @@ _APPOINTMENT_WORDS = (
 )
 # "webinar invite", "meeting notes", "training schedule": the event word names another thing.
 _EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?)\b)"
-_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
+_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:phone )?call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
     r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
@@ -289,7 +289,10 @@ _CLAUSE_SPLIT = re.compile(
 # "Prepare the NDA and send it to Kofi": sending what the previous clause prepares is the same task.
 _CONTINUES = re.compile(
     r"^\W*(?:and\s+)?(?:then\s+)?(?:send|share|forward|email|e-mail|circulate|mail)\s+(?:it|them|this|that)(?:\s+(?:over|out))?(?:\s+(?:to|with)\b|\s*$)"
-    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate)\s+(?:with|to)\b",
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate)\s+(?:with|to)\b"
+    # "Draft the SOW and get it to legal", "Review their redlines and send comments": the same task.
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:get|pass|hand)\s+(?:it|them)\s+(?:over\s+)?to\b"
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:send|share|give)\s+(?:(?:our|my|your|any)\s+)?(?:comments|feedback|input)\b",
     _I,
 )
 # "Let me introduce you to John." (Dynamics 365's own example): a person introduced by name.
