@@ -169,6 +169,10 @@ _PAST = re.compile(
     r"|enjoyed|agreed|reviewed|shared|mentioned|told|asked|joined|hosted|caught up)\b",
     _I,
 )
+# "Ask Mario whether the budget got approved": the tense of the question asked is not the clause's.
+_EMBEDDED_QUESTION = re.compile(
+    r"\b(?:ask|check|confirm|find out|see|verify|double-check)\b[^.;]*?\b(?P<q>whether|if)\b", _I
+)
 _FUTURE = re.compile(
     r"\b(?:will|'ll|going to|need|needs|must|should|let'?s|please|pls|schedule|set up|arrange|book|plan|wants?|would like|'d like"
     r"|moved to|rescheduled|postponed to|pushed to|todo|to-do|remind|reminder|next|tomorrow|tmrw|upcoming|don'?t forget|asap"
@@ -217,7 +221,7 @@ _DELIVERY = re.compile(
     _I,
 )
 _REQUEST = re.compile(
-    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? for|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? (?:(?:us|me|him|her|them) )?for|would you mind sending|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
@@ -377,8 +381,9 @@ class English:
 
     def cues(self, clause: str) -> Cues:
         rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
+        question = _EMBEDDED_QUESTION.search(clause)
         return Cues(
-            past=_PAST.search(clause) is not None,
+            past=_PAST.search(clause[: question.start("q")] if question else clause) is not None,
             future=_FUTURE.search(clause) is not None or rebook,
             negated=(
                 (_NEGATION.search(clause) is not None and not rebook)

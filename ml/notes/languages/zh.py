@@ -103,7 +103,7 @@ _TRIGGERS = (
     PatternTrigger(
         re.compile(
             r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备(?!好了)|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
-            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|录入|登记|敲定|审核|审批|审阅|审一下|过一下|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
+            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|转给|问一下|问问|开始(?:谈|推进|对接)|录入|登记|敲定|审核|审批|审阅|审一下|过一下|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
         ),
         TASK,
     ),
@@ -127,6 +127,11 @@ _THIRD_PARTY_BEFORE = re.compile(
 
 _PAST = re.compile(
     r"(?<![为除忘])了(?!解|结|不起|吗)|(?<!是否)(?<!有没有)已经|(?<![是否经])已(?!损坏)|刚才|刚刚|过了一遍|[聊见谈开打]过"
+)
+# "周五前确认一下红字发票开了没有", "问一下预算批下来没有": the question asked (…了没有, 是否…) is not the
+# clause's tense.
+_EMBEDDED_QUESTION = re.compile(
+    r"(?:确认|问|核实|检查|看看|看一下|了解)[^，,。；;]*?(?P<q>是否|有没有|[^，,。；;]{1,12}?了?没有\s*[。？?]?\s*$)"
 )
 _FUTURE = re.compile(
     r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备(?!好了)|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
@@ -376,8 +381,9 @@ class Chinese:
 
     def cues(self, clause: str) -> Cues:
         rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
+        question = _EMBEDDED_QUESTION.search(clause)
         return Cues(
-            past=_PAST.search(clause) is not None,
+            past=_PAST.search(clause[: question.start("q")] if question else clause) is not None,
             future=_FUTURE.search(clause) is not None or rebook,
             negated=(
                 (_NEGATION.search(clause) is not None and not rebook)
