@@ -536,27 +536,14 @@ def _action_suggestion(
     kind = clause.action_type
     assert kind is not None
     mention = _nearest_mention(clause)
-    role = "start" if kind in START_TYPES else "due"
-    default_time = clause.action.default_time if clause.action is not None else None
-    if default_time is None and kind == APPOINTMENT:
-        default_time = next((t.default_time for t in clause.triggers if t.default_time is not None), None)
-    resolved: Resolved | None = (
-        resolve(mention, created_on, role, default_time) if mention is not None else None
-    )
+    resolved = _resolve_clause(clause, mention, created_on)
     if resolved is not None and resolved.at < created_on:
         if not clause.cues.rebook:
             return None
         resolved, mention = None, None  # the date of the cancelled event, not of the new one
     if kind in START_TYPES and mention is None and not clause.cues.future:
         return None
-    fields: dict[str, Any] = {}
-    if resolved is not None:
-        if role == "start":
-            minutes = settings.meeting_minutes if kind == APPOINTMENT else settings.call_minutes
-            fields["start"] = resolved.at.isoformat()
-            fields["end"] = (resolved.end or resolved.at + timedelta(minutes=minutes)).isoformat()
-        else:
-            fields["due"] = resolved.at.isoformat()
+    fields = _date_fields(kind, resolved, settings)
     pieces = [(clause.action.start, clause.action.end)] if clause.action is not None else []
     if mention is not None:
         pieces.append((mention.start, mention.end))
@@ -567,20 +554,7 @@ def _action_suggestion(
     end = offset + clause.start + max(p[1] for p in pieces)
     clause_span = _trim(original, offset + clause.start, offset + clause.end)
     fields["subject"] = _subject(clause_span[1])
-    if kind == APPOINTMENT:
-        attendees = [name for lang in languages for name in lang.attendees(clause.text)]
-        if attendees:
-            fields["attendees"] = list(dict.fromkeys(attendees))
-    if kind == PHONE_CALL:
-        phone = contacts.phones(clause.text)
-        if phone:
-            fields["phone"] = phone[0].value
-    if kind == CONTENT_REQUEST and clause.content:
-        fields["content"] = ", ".join(
-            dict.fromkeys(
-                original[offset + clause.start + s : offset + clause.start + e] for s, e in clause.content
-            )
-        )
+    fields.update(_type_fields(original, clause, offset, languages))
     confidence = {APPOINTMENT: 0.6, PHONE_CALL: 0.6, TASK: 0.5, CONTENT_REQUEST: 0.6}.get(kind, 0.5)
     if resolved is not None:
         confidence += 0.2 + (0.1 if resolved.has_time else 0.0)
@@ -596,6 +570,48 @@ def _action_suggestion(
         confidence=round(min(confidence, 0.95), 3),
         language=language,
     )
+
+
+def _resolve_clause(clause: _Clause, mention: Mention | None, created_on: datetime) -> Resolved | None:
+    """The date-time of the clause's record: a start (appointment, call) or a due date (to-do)."""
+    if mention is None:
+        return None
+    kind = clause.action_type
+    role = "start" if kind in START_TYPES else "due"
+    default_time = clause.action.default_time if clause.action is not None else None
+    if default_time is None and kind == APPOINTMENT:
+        default_time = next((t.default_time for t in clause.triggers if t.default_time is not None), None)
+    return resolve(mention, created_on, role, default_time)
+
+
+def _date_fields(kind: str, resolved: Resolved | None, settings: AnalysisSettings) -> dict[str, Any]:
+    if resolved is None:
+        return {}
+    if kind not in START_TYPES:
+        return {"due": resolved.at.isoformat()}
+    minutes = settings.meeting_minutes if kind == APPOINTMENT else settings.call_minutes
+    return {
+        "start": resolved.at.isoformat(),
+        "end": (resolved.end or resolved.at + timedelta(minutes=minutes)).isoformat(),
+    }
+
+
+def _type_fields(
+    original: str, clause: _Clause, offset: int, languages: list[LanguageAnalyzer]
+) -> dict[str, Any]:
+    """Attendees of an appointment, the number of a call, the items of a content request."""
+    kind = clause.action_type
+    if kind == APPOINTMENT:
+        attendees = [name for lang in languages for name in lang.attendees(clause.text)]
+        return {"attendees": list(dict.fromkeys(attendees))} if attendees else {}
+    if kind == PHONE_CALL:
+        phone = contacts.phones(clause.text)
+        return {"phone": phone[0].value} if phone else {}
+    if kind == CONTENT_REQUEST and clause.content:
+        base = offset + clause.start
+        items = dict.fromkeys(original[base + s : base + e] for s, e in clause.content)
+        return {"content": ", ".join(items)}
+    return {}
 
 
 def _merge_issues(original: str, issues: list[tuple[int, Suggestion]]) -> list[Suggestion]:
