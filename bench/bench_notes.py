@@ -60,16 +60,18 @@ def build_notes(count: int, seed: int = 7) -> list[tuple[str, str, datetime]]:
     return notes
 
 
-def analyse_chunk(chunk: list[tuple[str, str, datetime]]) -> int:
-    from ml.notes import analyze
+def analyse_chunk(chunk: list[tuple[str, str, datetime]], rules_only: bool = False) -> int:
+    from ml.notes.analyzer import DEFAULT_SETTINGS, RULES_ONLY, analyze
 
-    return sum(len(analyze(text, created)) for _, text, created in chunk)
+    settings = RULES_ONLY if rules_only else DEFAULT_SETTINGS
+    return sum(len(analyze(text, created, settings=settings)) for _, text, created in chunk)
 
 
-def run_single(notes: list[tuple[str, str, datetime]]) -> tuple[float, int]:
-    started = time.perf_counter()
-    found = analyse_chunk(notes)
-    return time.perf_counter() - started, found
+def run_single(notes: list[tuple[str, str, datetime]], rules_only: bool = False) -> tuple[float, int, float]:
+    """Wall seconds, suggestions found, CPU seconds of this process."""
+    started, cpu = time.perf_counter(), time.process_time()
+    found = analyse_chunk(notes, rules_only)
+    return time.perf_counter() - started, found, time.process_time() - cpu
 
 
 def run_parallel(notes: list[tuple[str, str, datetime]], workers: int) -> tuple[float, int]:
@@ -125,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--compare-rules-only",
+        action="store_true",
+        help="also time one single-process run with the rules alone (the cost of the learned check)",
+    )
     args = parser.parse_args(argv)
 
     print(f"load average at the start (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -134,11 +141,20 @@ def main(argv: list[str] | None = None) -> int:
         f"notes: {len(notes):,} sampled from the labelled sets ({chars / len(notes):.0f} characters on average)"
     )
 
-    analyse_chunk(notes[:200])  # warm-up: imports and compiled patterns
+    # warm-up: imports, compiled patterns, jieba's dictionary and the learned check's weights (loaded on
+    # first need), so that no timed stage pays a one-off load
+    analyse_chunk(notes[:2000])
+    analyse_chunk(notes[:2000], rules_only=True)
     single = [run_single(notes) for _ in range(args.runs)]
-    seconds = statistics.median(s for s, _ in single)
+    seconds = statistics.median(s for s, _, _ in single)
+    cpu = statistics.median(c for _, _, c in single)
     print(f"analyze() 1 process:  median {seconds:.1f} s over {args.runs} runs = {len(notes) / seconds:,.0f} notes/s "
-          f"({single[0][1]:,} suggestions; runs {', '.join(f'{s:.1f}' for s, _ in single)} s)")  # fmt: skip
+          f"({single[0][1]:,} suggestions; runs {', '.join(f'{s:.1f}' for s, _, _ in single)} s); "
+          f"{cpu:.1f} CPU-s = {len(notes) / cpu:,.0f} notes per CPU-second")  # fmt: skip
+    if args.compare_rules_only:
+        _, rules_found, rules_cpu = run_single(notes, rules_only=True)
+        print(f"  the same without the learned sentence check: {rules_cpu:.1f} CPU-s = "
+              f"{len(notes) / rules_cpu:,.0f} notes per CPU-second ({rules_found:,} suggestions)")  # fmt: skip
     print(
         f"  peak RSS of this process so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )

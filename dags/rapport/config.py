@@ -233,12 +233,19 @@ class NotesConfig:
     sources: tuple[str, ...] = ("annotation", "phonecall", "appointment", "task")
     min_confidence: float = 0.4
     workers: int = 2
+    learned_add_threshold: float = 0.9
+    learned_drop_threshold: float = 0.0
 
     def validate(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         if not 0 <= self.min_confidence <= 1:
             raise ConfigError(f"notes.min_confidence = {self.min_confidence}: a share between 0 and 1")
+        if self.learned_add_threshold < 0 or not 0 <= self.learned_drop_threshold <= 1:
+            raise ConfigError(
+                f"notes.learned_add_threshold = {self.learned_add_threshold}, notes.learned_drop_threshold = "
+                f"{self.learned_drop_threshold}: probabilities 0-1 (add above 1 switches adding off)"
+            )
         if self.workers < 1:
             raise ConfigError(f"notes.workers = {self.workers}: at least 1 process")
 

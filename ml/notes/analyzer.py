@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ml.notes import contacts
+from ml.notes import contacts, intent
 from ml.notes.languages import available_languages, get_language
 from ml.notes.languages.base import STRONG, WEAK, Cues, LanguageAnalyzer, Trigger
 from ml.notes.suggestion import (
@@ -43,6 +43,11 @@ class AnalysisSettings:
     call_minutes: int = 30  # default phone-call length
     languages: tuple[str, ...] = ("en", "zh")  # languages detection may choose from
     min_confidence: float = 0.0  # suggestions below this confidence (0 to 1) are dropped
+    # The learned sentence check (ml.notes.intent): add a type the rules missed at or above this
+    # probability (above 1 never adds); drop a rule's suggestion whose sentence scores below this one
+    # for its type (0 never drops).
+    learned_add_threshold: float = 0.9
+    learned_drop_threshold: float = 0.0
 
     @classmethod
     def from_config(cls, notes: Any) -> AnalysisSettings:
@@ -52,10 +57,18 @@ class AnalysisSettings:
             call_minutes=notes.call_minutes,
             languages=tuple(notes.languages),
             min_confidence=getattr(notes, "min_confidence", 0.0),
+            learned_add_threshold=getattr(notes, "learned_add_threshold", cls.learned_add_threshold),
+            learned_drop_threshold=getattr(notes, "learned_drop_threshold", cls.learned_drop_threshold),
         )
+
+    @property
+    def uses_learned(self) -> bool:
+        return self.learned_add_threshold <= 1 or self.learned_drop_threshold > 0
 
 
 DEFAULT_SETTINGS = AnalysisSettings()
+# The hand-written rules alone (what the learned check is trained from).
+RULES_ONLY = AnalysisSettings(learned_add_threshold=2.0, learned_drop_threshold=0.0)
 
 
 def analyze(
@@ -80,9 +93,11 @@ def analyze(
     note_language = forced or _primary(folded, candidates)
     out: list[Suggestion] = []
     issues: list[tuple[int, Suggestion]] = []
+    read: list[_Sentence] = []
     for index, (start, end) in enumerate(sentences(folded)):
         sentence = folded[start:end]
         languages = [forced] if forced else _languages_for(sentence, candidates, note_language)
+        read.append(_Sentence(start, end, languages))
         found = _analyze_sentence(text, sentence, start, created_on, languages, settings)
         for suggestion in found:
             if suggestion.type == ISSUE:
@@ -92,10 +107,94 @@ def analyze(
     out.extend(_merge_issues(text, issues))
     out.extend(_contacts(text, folded, forced, candidates, note_language))
     out.extend(_introductions(text, folded, forced or note_language, out))
+    if settings.uses_learned:
+        out = _learned_check(text, folded, read, out, created_on, note_language.code, settings)
     out.sort(key=lambda s: (s.span[0], s.span[1], s.type))
     if settings.min_confidence > 0:
         out = [s for s in out if s.confidence >= settings.min_confidence]
     return out
+
+
+# --- the learned sentence check ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    languages: list[LanguageAnalyzer]
+
+
+def _learned_check(
+    original: str,
+    folded: str,
+    read: list[_Sentence],
+    found: list[Suggestion],
+    created_on: datetime,
+    language: str,
+    settings: AnalysisSettings,
+) -> list[Suggestion]:
+    """Drop the rules' suggestions the sentence model finds unlikely; add the types it finds likely
+    that the rules missed (see :mod:`ml.notes.intent`)."""
+    model = intent.load_model()
+    scored = [
+        (sentence, model.probabilities(folded[sentence.start : sentence.end], language))
+        for sentence in read
+        if folded[sentence.start : sentence.end].strip()
+    ]
+    threshold = settings.learned_drop_threshold
+    kept = [s for s in found if not _unlikely(s, scored, threshold)] if threshold > 0 else list(found)
+    for sentence, probabilities in scored:
+        for kind, probability in (probabilities or {}).items():
+            if (
+                kind in intent.ADDABLE_TYPES
+                and probability >= settings.learned_add_threshold
+                and not any(s.type == kind and _overlaps(s, sentence) for s in kept)
+            ):
+                added = _learned_suggestion(original, folded, sentence, kind, created_on, settings)
+                if added is not None:
+                    kept.append(replace(added, confidence=round(0.3 + 0.5 * probability, 3)))
+    return kept
+
+
+def _overlaps(suggestion: Suggestion, sentence: _Sentence) -> bool:
+    return suggestion.span[0] < sentence.end and suggestion.span[1] > sentence.start
+
+
+def _unlikely(
+    suggestion: Suggestion, scored: list[tuple[_Sentence, dict[str, float] | None]], threshold: float
+) -> bool:
+    home = next((p for s, p in scored if s.start <= suggestion.span[0] < s.end), None)
+    return home is not None and home.get(suggestion.type, 1.0) < threshold
+
+
+def _learned_suggestion(
+    original: str,
+    folded: str,
+    sentence: _Sentence,
+    kind: str,
+    created_on: datetime,
+    settings: AnalysisSettings,
+) -> Suggestion | None:
+    """A suggestion of ``kind`` for a whole sentence, dated by its time expression when it has one;
+    ``None`` when that date is past (the sentence reports what happened)."""
+    text = folded[sentence.start : sentence.end]
+    span, trimmed = _trim(original, sentence.start, sentence.end)
+    primary = sentence.languages[0]
+    if kind == ISSUE:
+        fields = {"subject": _subject(trimmed), "issue": trimmed}
+        return Suggestion(ISSUE, span, trimmed, fields, 0.5, primary.code)
+    clause = _read_clause(text, 0, len(text), False, sentence.languages)
+    if clause.cues.negated or (clause.cues.past and not clause.cues.future):
+        return None
+    clause.action, clause.action_type = None, kind
+    if kind == CONTENT_REQUEST:
+        clause.content = sorted({item for lang in sentence.languages for item in lang.content_items(text)})
+    mixed = len(sentence.languages) > 1
+    made = _action_suggestion(
+        original, clause, sentence.start, created_on, primary.code, sentence.languages, settings, mixed
+    )
+    if made is not None or clause.mentions:
+        return made
+    return Suggestion(kind, span, trimmed, {"subject": _subject(trimmed)}, 0.5, primary.code)
 
 
 # --- languages ------------------------------------------------------------------------------------
@@ -335,8 +434,6 @@ def _attach_orphan_mentions(clauses: list[_Clause]) -> None:
 
 
 def _shift_atom(atom: Any, delta: int) -> Any:
-    from dataclasses import replace
-
     return replace(atom, start=atom.start + delta, end=atom.end + delta)
 
 
@@ -359,8 +456,6 @@ def _carry_dates(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
 
 def _next_day(atom: Any) -> Any:
     """The same day atom one day later (a weekday stays a weekday of the same week)."""
-    from dataclasses import replace
-
     if atom.kind == "rel_day":
         return replace(atom, value=(atom.value[0] + 1,))
     if atom.kind == "weekday":
@@ -441,27 +536,14 @@ def _action_suggestion(
     kind = clause.action_type
     assert kind is not None
     mention = _nearest_mention(clause)
-    role = "start" if kind in START_TYPES else "due"
-    default_time = clause.action.default_time if clause.action is not None else None
-    if default_time is None and kind == APPOINTMENT:
-        default_time = next((t.default_time for t in clause.triggers if t.default_time is not None), None)
-    resolved: Resolved | None = (
-        resolve(mention, created_on, role, default_time) if mention is not None else None
-    )
+    resolved = _resolve_clause(clause, mention, created_on)
     if resolved is not None and resolved.at < created_on:
         if not clause.cues.rebook:
             return None
         resolved, mention = None, None  # the date of the cancelled event, not of the new one
     if kind in START_TYPES and mention is None and not clause.cues.future:
         return None
-    fields: dict[str, Any] = {}
-    if resolved is not None:
-        if role == "start":
-            minutes = settings.meeting_minutes if kind == APPOINTMENT else settings.call_minutes
-            fields["start"] = resolved.at.isoformat()
-            fields["end"] = (resolved.end or resolved.at + timedelta(minutes=minutes)).isoformat()
-        else:
-            fields["due"] = resolved.at.isoformat()
+    fields = _date_fields(kind, resolved, settings)
     pieces = [(clause.action.start, clause.action.end)] if clause.action is not None else []
     if mention is not None:
         pieces.append((mention.start, mention.end))
@@ -472,20 +554,7 @@ def _action_suggestion(
     end = offset + clause.start + max(p[1] for p in pieces)
     clause_span = _trim(original, offset + clause.start, offset + clause.end)
     fields["subject"] = _subject(clause_span[1])
-    if kind == APPOINTMENT:
-        attendees = [name for lang in languages for name in lang.attendees(clause.text)]
-        if attendees:
-            fields["attendees"] = list(dict.fromkeys(attendees))
-    if kind == PHONE_CALL:
-        phone = contacts.phones(clause.text)
-        if phone:
-            fields["phone"] = phone[0].value
-    if kind == CONTENT_REQUEST and clause.content:
-        fields["content"] = ", ".join(
-            dict.fromkeys(
-                original[offset + clause.start + s : offset + clause.start + e] for s, e in clause.content
-            )
-        )
+    fields.update(_type_fields(original, clause, offset, languages))
     confidence = {APPOINTMENT: 0.6, PHONE_CALL: 0.6, TASK: 0.5, CONTENT_REQUEST: 0.6}.get(kind, 0.5)
     if resolved is not None:
         confidence += 0.2 + (0.1 if resolved.has_time else 0.0)
@@ -501,6 +570,48 @@ def _action_suggestion(
         confidence=round(min(confidence, 0.95), 3),
         language=language,
     )
+
+
+def _resolve_clause(clause: _Clause, mention: Mention | None, created_on: datetime) -> Resolved | None:
+    """The date-time of the clause's record: a start (appointment, call) or a due date (to-do)."""
+    if mention is None:
+        return None
+    kind = clause.action_type
+    role = "start" if kind in START_TYPES else "due"
+    default_time = clause.action.default_time if clause.action is not None else None
+    if default_time is None and kind == APPOINTMENT:
+        default_time = next((t.default_time for t in clause.triggers if t.default_time is not None), None)
+    return resolve(mention, created_on, role, default_time)
+
+
+def _date_fields(kind: str, resolved: Resolved | None, settings: AnalysisSettings) -> dict[str, Any]:
+    if resolved is None:
+        return {}
+    if kind not in START_TYPES:
+        return {"due": resolved.at.isoformat()}
+    minutes = settings.meeting_minutes if kind == APPOINTMENT else settings.call_minutes
+    return {
+        "start": resolved.at.isoformat(),
+        "end": (resolved.end or resolved.at + timedelta(minutes=minutes)).isoformat(),
+    }
+
+
+def _type_fields(
+    original: str, clause: _Clause, offset: int, languages: list[LanguageAnalyzer]
+) -> dict[str, Any]:
+    """Attendees of an appointment, the number of a call, the items of a content request."""
+    kind = clause.action_type
+    if kind == APPOINTMENT:
+        attendees = [name for lang in languages for name in lang.attendees(clause.text)]
+        return {"attendees": list(dict.fromkeys(attendees))} if attendees else {}
+    if kind == PHONE_CALL:
+        phone = contacts.phones(clause.text)
+        return {"phone": phone[0].value} if phone else {}
+    if kind == CONTENT_REQUEST and clause.content:
+        base = offset + clause.start
+        items = dict.fromkeys(original[base + s : base + e] for s, e in clause.content)
+        return {"content": ", ".join(items)}
+    return {}
 
 
 def _merge_issues(original: str, issues: list[tuple[int, Suggestion]]) -> list[Suggestion]:
@@ -573,11 +684,20 @@ def _primary_or(
     return best if best.detect(line) > 0 else fallback
 
 
+# "send pricing to tom@northwind.com", "发到 tom@…": an address things are sent to, not a person met.
+_DESTINATION = re.compile(r"(?:\b(?:to|cc)|发到|发给|寄到|抄送)\s*[:：]?\s*$", re.IGNORECASE)
+
+
 def _line_contacts(original: str, line: str, offset: int, language: LanguageAnalyzer) -> list[Suggestion]:
-    mails = [m for m in contacts.emails(line) if contacts.is_personal(m.value)]
     numbers = contacts.phones(line)
     cue = language.has_contact_cue(line)
     title = language.job_title(line)
+    mails = [
+        m
+        for m in contacts.emails(line)
+        if contacts.is_personal(m.value)
+        and (cue or title is not None or _DESTINATION.search(line[: m.start]) is None)
+    ]
     groups: list[list[contacts.Found]] = []
     used: set[int] = set()
     for mail in mails:

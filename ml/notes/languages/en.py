@@ -108,7 +108,7 @@ _APPOINTMENT_WORDS = (
 )
 # "webinar invite", "meeting notes", "training schedule": the event word names another thing.
 _EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?)\b)"
-_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
+_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:phone )?call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
     r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
@@ -169,6 +169,10 @@ _PAST = re.compile(
     r"|enjoyed|agreed|reviewed|shared|mentioned|told|asked|joined|hosted|caught up)\b",
     _I,
 )
+# "Ask Mario whether the budget got approved": the tense of the question asked is not the clause's.
+_EMBEDDED_QUESTION = re.compile(
+    r"\b(?:ask|check|confirm|find out|see|verify|double-check)\b[^.;]*?\b(?P<q>whether|if)\b", _I
+)
 _FUTURE = re.compile(
     r"\b(?:will|'ll|going to|need|needs|must|should|let'?s|please|pls|schedule|set up|arrange|book|plan|wants?|would like|'d like"
     r"|moved to|rescheduled|postponed to|pushed to|todo|to-do|remind|reminder|next|tomorrow|tmrw|upcoming|don'?t forget|asap"
@@ -217,7 +221,7 @@ _DELIVERY = re.compile(
     _I,
 )
 _REQUEST = re.compile(
-    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? for|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? (?:(?:us|me|him|her|them) )?for|would you mind sending|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
@@ -289,7 +293,10 @@ _CLAUSE_SPLIT = re.compile(
 # "Prepare the NDA and send it to Kofi": sending what the previous clause prepares is the same task.
 _CONTINUES = re.compile(
     r"^\W*(?:and\s+)?(?:then\s+)?(?:send|share|forward|email|e-mail|circulate|mail)\s+(?:it|them|this|that)(?:\s+(?:over|out))?(?:\s+(?:to|with)\b|\s*$)"
-    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate)\s+(?:with|to)\b",
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate)\s+(?:with|to)\b"
+    # "Draft the SOW and get it to legal", "Review their redlines and send comments": the same task.
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:get|pass|hand)\s+(?:it|them)\s+(?:over\s+)?to\b"
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:send|share|give)\s+(?:(?:our|my|your|any)\s+)?(?:comments|feedback|input)\b",
     _I,
 )
 # "Let me introduce you to John." (Dynamics 365's own example): a person introduced by name.
@@ -374,8 +381,9 @@ class English:
 
     def cues(self, clause: str) -> Cues:
         rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
+        question = _EMBEDDED_QUESTION.search(clause)
         return Cues(
-            past=_PAST.search(clause) is not None,
+            past=_PAST.search(clause[: question.start("q")] if question else clause) is not None,
             future=_FUTURE.search(clause) is not None or rebook,
             negated=(
                 (_NEGATION.search(clause) is not None and not rebook)

@@ -88,7 +88,7 @@ _TRIGGERS = (
     PatternTrigger(
         re.compile(
             r"(?:(?<=[\s\d点分半午天一二三四五六日])见(?![过到了])|开个?短?会|会面|见个?面|碰个?面|碰头|碰一下|碰一碰|约见|面谈|面聊|拜访|到访|上门|考察|参观|演示|[Dd]emo|DEMO|会议(?!室|纪要|记录)"
-            r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会|工作坊|培训|深度交流|交流"
+            r"|(?:跟进|启动|评审|回顾|战略|推介|交流|研讨|沟通|复盘|月度|季度|签约|电话|视频|线上|例|短|周|见面)会(?![再来去给跟把对要])|工作坊|培训|深度交流|交流"
             r"|汇报|路演|业务回顾|季度回顾|QBR|(?<![发寄送传回过])去[^，,。；;]{0,8}?(?:办公室|公司|工厂|现场|总部)|吃[个顿]?饭|饭局|聚餐|聚一下|聚聚|喝杯?咖啡|喝茶|喝一杯|坐坐|[Mm]eeting|MEETING)(?!的|邀请|链接|议程|纪要|记录|材料|资料|日程)"
         ),
         APPOINTMENT,
@@ -103,12 +103,14 @@ _TRIGGERS = (
     PatternTrigger(
         re.compile(
             r"跟进(?!会)|发给|发送|发回|发过去|发出去|发到|发一下|发邮件|准备(?!好了)|起草|拟定|完成|提交|交上去|上交|更新|确认|催回|催|回复(?!我们|我)|搭好|搭建|另找时间|续订|续签|重开"
-            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|开始(?:谈|推进|对接)|录入|登记|敲定|审核|审批|审阅|审一下|过一下|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
+            r"|重新开|(?<!批)处理|整理|预订|订好|联系(?!方式|人|电话)|核实|检查|落实|签字|签署|关掉|关闭|填好|填写|补发|修改|做一份|分享|转发(?!邮件|[:：])|转给|问一下|问问|开始(?:谈|推进|对接)|录入|登记|敲定|审核|审批|审阅|审一下|过一下|对一下|(?<![研开出收批])发(?![票现生展布言货烧错了的])"
         ),
         TASK,
     ),
     PatternTrigger(
-        re.compile(r"安排(?![:：])|(?<![续合节大公条契签预])约(?![定束])|预约|(?<![预修])订(?![单单购])"),
+        re.compile(
+            r"安排(?![:：])|(?<![续合节大公条契签预解违毁])约(?![定束])|预约|(?<![预修])订(?![单单购])"
+        ),
         TASK,
         WEAK,
     ),
@@ -125,6 +127,11 @@ _THIRD_PARTY_BEFORE = re.compile(
 
 _PAST = re.compile(
     r"(?<![为除忘])了(?!解|结|不起|吗)|(?<!是否)(?<!有没有)已经|(?<![是否经])已(?!损坏)|刚才|刚刚|过了一遍|[聊见谈开打]过"
+)
+# "周五前确认一下红字发票开了没有", "问一下预算批下来没有": the question asked (…了没有, 是否…) is not the
+# clause's tense.
+_EMBEDDED_QUESTION = re.compile(
+    r"(?:确认|问|核实|检查|看看|看一下|了解)[^，,。；;]*?(?P<q>是否|有没有|[^，,。；;]{1,12}?了?没有\s*[。？?]?\s*$)"
 )
 _FUTURE = re.compile(
     r"之后|然后|结束后|会后|回来|要|将|(?<!开)会(?!议)|需要|打算|计划|准备(?!好了)|安排|约|请|记得|别忘|下周|下个|明天|明早|明晚|后天|改到|改为|推迟到|提前到|改在|定在|希望|想"
@@ -226,140 +233,9 @@ class Chinese:
     def time_atoms(self, clause: str) -> list[TimeAtom]:
         if _MAY_HAVE_TIME.search(clause) is None:
             return []
-        atoms: list[TimeAtom] = []
-        for m in _REL_DAY.finditer(clause):
-            word = m.group()
-            atoms.append(TimeAtom(m.start(), m.end(), "rel_day", (_REL_DAYS[word],)))
-            if word[-1] in "早晚":
-                atoms.append(
-                    TimeAtom(m.end(), m.end(), "part", ("morning" if word[-1] == "早" else "evening", False))
-                )
-        for m in _WEEKDAY.finditer(clause):
-            mod = m.group("mod") or ""
-            modifier = (
-                "next2"
-                if mod.startswith("下下")
-                else "next"
-                if mod.startswith("下")
-                else "last"
-                if mod.startswith("上")
-                else "this"
-                if mod
-                else ""
-            )
-            atoms.append(TimeAtom(m.start(), m.end(), "weekday", (_WEEKDAY_CHARS[m.group("day")], modifier)))
-        for regex in (_ABS_DATE, _NUMERIC_DATE):
-            for m in regex.finditer(clause):
-                month, day = _cn_number(m.group("month")), _cn_number(m.group("day"))
-                year = m.groupdict().get("year")
-                if month and day and 1 <= month <= 12 and 1 <= day <= 31:
-                    atoms.append(
-                        TimeAtom(m.start(), m.end(), "abs_date", (int(year) if year else None, month, day))
-                    )
-        for m in _DAY_OF_MONTH.finditer(clause):
-            day = _cn_number(m.group("day"))
-            if day and 1 <= day <= 31:
-                atoms.append(TimeAtom(m.start(), m.end(), "day_of_month", (day,)))
-        for m in _WEEK.finditer(clause):
-            mod = m.groupdict().get("mod") or ""
-            offset = (
-                2
-                if mod.startswith("下下")
-                else 1
-                if mod.startswith("下")
-                else -1
-                if mod.startswith("上")
-                else 0
-            )
-            weekend = bool(m.groupdict().get("sub")) or m.group().endswith("周末")
-            sub = ""
-            if weekend:
-                sub = "end" if _WEEKEND_BEFORE.match(clause[m.end() :]) else "weekend"
-            atoms.append(TimeAtom(m.start(), m.end(), "week", (offset, sub)))
-        for m in _MONTH.finditer(clause):
-            if m.group() == "年底":
-                atoms.append(TimeAtom(m.start(), m.end(), "month", (None, 12, "end")))
-                continue
-            mod = m.group("mod") or ""
-            offset = 1 if mod.startswith("下") else -1 if mod.startswith("上") else 0
-            sub_char = m.group("sub") or m.group("sub2") or m.group("sub3") or ""
-            sub = {"底": "end", "末": "end", "初": "start", "中": "mid"}.get(sub_char, "")
-            number = _cn_number(m.group("num")) if m.group("num") else None
-            if number is not None and not 1 <= number <= 12:
-                continue
-            atoms.append(TimeAtom(m.start(), m.end(), "month", (None if number else offset, number, sub)))
-        for m in _OFFSET.finditer(clause):
-            amount = 0.5 if m.group("n") == "半" else float(_cn_number(m.group("n")) or 0)
-            if m.group("half"):
-                amount += 0.5
-            unit_text = m.group("unit")
-            unit = {
-                "分钟": "minutes",
-                "小时": "hours",
-                "钟头": "hours",
-                "天": "days",
-                "日": "days",
-                "月": "months",
-            }.get(unit_text, "weeks")
-            direction = m.group("dir")
-            if direction.endswith("前"):
-                amount = -amount
-            atoms.append(TimeAtom(m.start(), m.end(), "offset", (amount, unit, direction.endswith("内"))))
+        atoms = [*_day_atoms(clause), *_date_atoms(clause), *_period_atoms(clause), *_offset_atoms(clause)]
         taken = [(a.start, a.end) for a in atoms if a.kind in ("abs_date", "offset", "day_of_month")]
-        for m in _CLOCK.finditer(clause):
-            if overlapping(taken, m.start(), m.end()):
-                continue
-            hour = _cn_number(m.group("h"))
-            if hour is None or hour > 24 or (_A_BIT.search(clause[: m.start()]) and m.group("h") == "一"):
-                continue
-            if m.group("h0") and not m.group("h2"):
-                # "10-11点": the first number is the start hour, the one with 点 the end
-                start_hour = int(m.group("h0"))
-                if start_hour < hour <= 24:
-                    atoms.append(TimeAtom(m.start(), m.end(), "clock", (start_hour, 0, "", hour, 0, "")))
-                    continue
-            minute = (
-                30
-                if m.group("half")
-                else (15 if m.group("q") == "一刻" else 45)
-                if m.group("q")
-                else _cn_number(m.group("m") or "0") or 0
-            )
-            end_hour = _cn_number(m.group("h2")) if m.group("h2") else -1
-            end_minute = 30 if m.group("half2") else _cn_number(m.group("m2") or "0") or 0
-            atoms.append(
-                TimeAtom(
-                    m.start(),
-                    m.end(),
-                    "clock",
-                    (hour, minute, "", end_hour if end_hour is not None else -1, end_minute, ""),
-                )
-            )
-        for m in _COLON_CLOCK.finditer(clause):
-            hour = int(m.group("h"))
-            if hour > 24 or overlapping(taken, m.start(), m.end()):
-                continue
-            end_hour = int(m.group("h2")) if m.group("h2") else -1
-            atoms.append(
-                TimeAtom(
-                    m.start(),
-                    m.end(),
-                    "clock",
-                    (hour, int(m.group("m")), "", end_hour, int(m.group("m2") or 0), ""),
-                )
-            )
-        for m in _LATIN_MER.finditer(clause):
-            mer = "pm" if m.group("mer").lower() == "pm" else "am"
-            atoms.append(
-                TimeAtom(
-                    m.start(), m.end(), "clock", (int(m.group("h")), int(m.group("m") or 0), mer, -1, 0, "")
-                )
-            )
-        for m in _PART.finditer(clause):
-            word = m.group()
-            part = "eod" if word.startswith("下班") else _PARTS[word]
-            atoms.append(TimeAtom(m.start(), m.end(), "part", (part, False)))
-        return atoms
+        return [*atoms, *_clock_atoms(clause, taken), *_part_atoms(clause)]
 
     def triggers(self, clause: str, masked: str) -> list[Trigger]:
         found: list[Trigger] = []
@@ -374,8 +250,9 @@ class Chinese:
 
     def cues(self, clause: str) -> Cues:
         rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
+        question = _EMBEDDED_QUESTION.search(clause)
         return Cues(
-            past=_PAST.search(clause) is not None,
+            past=_PAST.search(clause[: question.start("q")] if question else clause) is not None,
             future=_FUTURE.search(clause) is not None or rebook,
             negated=(
                 (_NEGATION.search(clause) is not None and not rebook)
@@ -450,6 +327,165 @@ class Chinese:
 
     def has_contact_cue(self, sentence: str) -> bool:
         return _CONTACT_CUE.search(sentence) is not None
+
+
+def _day_atoms(clause: str) -> list[TimeAtom]:
+    """Days: "明天", "明早", "下周二"."""
+    atoms: list[TimeAtom] = []
+    for m in _REL_DAY.finditer(clause):
+        word = m.group()
+        atoms.append(TimeAtom(m.start(), m.end(), "rel_day", (_REL_DAYS[word],)))
+        if word[-1] in "早晚":
+            atoms.append(
+                TimeAtom(m.end(), m.end(), "part", ("morning" if word[-1] == "早" else "evening", False))
+            )
+    for m in _WEEKDAY.finditer(clause):
+        mod = m.group("mod") or ""
+        modifier = (
+            "next2"
+            if mod.startswith("下下")
+            else "next"
+            if mod.startswith("下")
+            else "last"
+            if mod.startswith("上")
+            else "this"
+            if mod
+            else ""
+        )
+        atoms.append(TimeAtom(m.start(), m.end(), "weekday", (_WEEKDAY_CHARS[m.group("day")], modifier)))
+    return atoms
+
+
+def _date_atoms(clause: str) -> list[TimeAtom]:
+    """Dates: "5月14日", "5/14", "14号"."""
+    atoms: list[TimeAtom] = []
+    for regex in (_ABS_DATE, _NUMERIC_DATE):
+        for m in regex.finditer(clause):
+            month, day = _cn_number(m.group("month")), _cn_number(m.group("day"))
+            year = m.groupdict().get("year")
+            if month and day and 1 <= month <= 12 and 1 <= day <= 31:
+                atoms.append(
+                    TimeAtom(m.start(), m.end(), "abs_date", (int(year) if year else None, month, day))
+                )
+    for m in _DAY_OF_MONTH.finditer(clause):
+        day = _cn_number(m.group("day"))
+        if day and 1 <= day <= 31:
+            atoms.append(TimeAtom(m.start(), m.end(), "day_of_month", (day,)))
+    return atoms
+
+
+def _period_atoms(clause: str) -> list[TimeAtom]:
+    """Weeks and months: "下周", "本周末", "月底", "下个月初"."""
+    atoms: list[TimeAtom] = []
+    for m in _WEEK.finditer(clause):
+        mod = m.groupdict().get("mod") or ""
+        offset = (
+            2 if mod.startswith("下下") else 1 if mod.startswith("下") else -1 if mod.startswith("上") else 0
+        )
+        weekend = bool(m.groupdict().get("sub")) or m.group().endswith("周末")
+        sub = ""
+        if weekend:
+            sub = "end" if _WEEKEND_BEFORE.match(clause[m.end() :]) else "weekend"
+        atoms.append(TimeAtom(m.start(), m.end(), "week", (offset, sub)))
+    for m in _MONTH.finditer(clause):
+        if m.group() == "年底":
+            atoms.append(TimeAtom(m.start(), m.end(), "month", (None, 12, "end")))
+            continue
+        mod = m.group("mod") or ""
+        offset = 1 if mod.startswith("下") else -1 if mod.startswith("上") else 0
+        sub_char = m.group("sub") or m.group("sub2") or m.group("sub3") or ""
+        sub = {"底": "end", "末": "end", "初": "start", "中": "mid"}.get(sub_char, "")
+        number = _cn_number(m.group("num")) if m.group("num") else None
+        if number is not None and not 1 <= number <= 12:
+            continue
+        atoms.append(TimeAtom(m.start(), m.end(), "month", (None if number else offset, number, sub)))
+    return atoms
+
+
+def _offset_atoms(clause: str) -> list[TimeAtom]:
+    """Offsets: "两天后", "半小时内", "三周前"."""
+    atoms: list[TimeAtom] = []
+    for m in _OFFSET.finditer(clause):
+        amount = 0.5 if m.group("n") == "半" else float(_cn_number(m.group("n")) or 0)
+        if m.group("half"):
+            amount += 0.5
+        unit_text = m.group("unit")
+        unit = {
+            "分钟": "minutes",
+            "小时": "hours",
+            "钟头": "hours",
+            "天": "days",
+            "日": "days",
+            "月": "months",
+        }.get(unit_text, "weeks")
+        direction = m.group("dir")
+        if direction.endswith("前"):
+            amount = -amount
+        atoms.append(TimeAtom(m.start(), m.end(), "offset", (amount, unit, direction.endswith("内"))))
+    return atoms
+
+
+def _clock_atoms(clause: str, taken: list[tuple[int, int]]) -> list[TimeAtom]:
+    """Clock times: "下午4点", "10-11点", "16:00", "3pm"; none inside the spans ``taken`` (dates, offsets)."""
+    atoms: list[TimeAtom] = []
+    for m in _CLOCK.finditer(clause):
+        if overlapping(taken, m.start(), m.end()):
+            continue
+        hour = _cn_number(m.group("h"))
+        if hour is None or hour > 24 or (_A_BIT.search(clause[: m.start()]) and m.group("h") == "一"):
+            continue
+        if m.group("h0") and not m.group("h2"):
+            # "10-11点": the first number is the start hour, the one with 点 the end
+            start_hour = int(m.group("h0"))
+            if start_hour < hour <= 24:
+                atoms.append(TimeAtom(m.start(), m.end(), "clock", (start_hour, 0, "", hour, 0, "")))
+                continue
+        minute = (
+            30
+            if m.group("half")
+            else (15 if m.group("q") == "一刻" else 45)
+            if m.group("q")
+            else _cn_number(m.group("m") or "0") or 0
+        )
+        end_hour = _cn_number(m.group("h2")) if m.group("h2") else -1
+        end_minute = 30 if m.group("half2") else _cn_number(m.group("m2") or "0") or 0
+        atoms.append(
+            TimeAtom(
+                m.start(),
+                m.end(),
+                "clock",
+                (hour, minute, "", end_hour if end_hour is not None else -1, end_minute, ""),
+            )
+        )
+    for m in _COLON_CLOCK.finditer(clause):
+        hour = int(m.group("h"))
+        if hour > 24 or overlapping(taken, m.start(), m.end()):
+            continue
+        end_hour = int(m.group("h2")) if m.group("h2") else -1
+        atoms.append(
+            TimeAtom(
+                m.start(),
+                m.end(),
+                "clock",
+                (hour, int(m.group("m")), "", end_hour, int(m.group("m2") or 0), ""),
+            )
+        )
+    for m in _LATIN_MER.finditer(clause):
+        mer = "pm" if m.group("mer").lower() == "pm" else "am"
+        atoms.append(
+            TimeAtom(m.start(), m.end(), "clock", (int(m.group("h")), int(m.group("m") or 0), mer, -1, 0, ""))
+        )
+    return atoms
+
+
+def _part_atoms(clause: str) -> list[TimeAtom]:
+    """Parts of the day: "上午", "晚上", "下班前"."""
+    atoms: list[TimeAtom] = []
+    for m in _PART.finditer(clause):
+        word = m.group()
+        part = "eod" if word.startswith("下班") else _PARTS[word]
+        atoms.append(TimeAtom(m.start(), m.end(), "part", (part, False)))
+    return atoms
 
 
 _FIELD_LABELS = frozenset(

@@ -1,0 +1,199 @@
+"""A learned per-sentence intent check beside the rules: which suggestion types a sentence asks for.
+
+The rules (:mod:`ml.notes.analyzer`) fit the notes they were written from; on notes written later they
+miss paraphrases ("they picked a competitor", "能否把实施时间表发给我们") and keep some spurious hits.
+This module holds one logistic regression per language and type on binary character 1-3-grams of the
+sentence (lower-cased, digits as ``0``; no segmentation, so Chinese works as is). The analyser uses it
+twice, with thresholds from ``[notes]`` in rapport.toml:
+
+- a sentence whose probability for a type is at least ``learned_add_threshold`` and that has no
+  suggestion of that type from the rules gets one (its date-time from the sentence's time expression);
+- a rule's suggestion whose sentence has a probability below ``learned_drop_threshold`` for its type
+  is dropped.
+
+The weights are a committed file (``intent_model.json``), trained deterministically by
+:func:`train_model` on the development splits only (``dev``, ``dev2``, ``dev3``; never ``test``/``test2``):
+each sentence is labelled with the types the rules-only analyser suggested in it when that note's
+suggestions match its gold labels, else (one-sentence notes) with the gold types. Rebuild it with
+``.venv/bin/python bench/train_notes_intent.py`` after changing the rules or the dev notes.
+Scoring is pure Python (a dict look-up per n-gram), about 20 µs per sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ml.notes.suggestion import APPOINTMENT, CONTACT, CONTENT_REQUEST, ISSUE, PHONE_CALL, TASK
+
+MODEL_PATH = Path(__file__).resolve().parent / "intent_model.json"
+# The types the model scores, in weight-vector order. Only ADDABLE_TYPES are ever added: contacts need
+# the rules' e-mail and phone reading, and tasks (the catch-all "something to do") gained nothing and
+# cost false positives when added in the cross-checks (trained on two dev splits, applied to the third).
+MODEL_TYPES = (APPOINTMENT, PHONE_CALL, TASK, CONTENT_REQUEST, ISSUE, CONTACT)
+ADDABLE_TYPES = frozenset({APPOINTMENT, PHONE_CALL, CONTENT_REQUEST, ISSUE})
+NGRAM_RANGE = (1, 3)
+REGULARISATION_C = 1.0  # inverse L2 strength of the logistic regressions
+TRAINING_SPLITS = ("dev", "dev2", "dev3")
+_DIGIT = re.compile(r"\d")
+
+
+class IntentModelError(ValueError):
+    """The committed intent model file is missing or not in the expected shape."""
+
+
+def normalise(sentence: str) -> str:
+    """The text the n-grams are read from: lower case, every digit ``0``."""
+    return _DIGIT.sub("0", sentence.lower())
+
+
+def ngrams(text: str, low: int = NGRAM_RANGE[0], high: int = NGRAM_RANGE[1]) -> set[str]:
+    """The distinct character n-grams of ``text`` (as scikit-learn's ``analyzer="char"`` reads them,
+    white space runs folded to one space)."""
+    text = " ".join(text.split())
+    return {text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)}
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """Weights of one language: ``weights[ngram]`` has one weight per :data:`MODEL_TYPES` entry."""
+
+    weights: dict[str, tuple[float, ...]]
+    bias: tuple[float, ...]
+
+    def probabilities(self, sentence: str) -> dict[str, float]:
+        """Probability per type that ``sentence`` asks for a suggestion of that type."""
+        weights = self.weights
+        rows = [weights[gram] for gram in ngrams(normalise(sentence)) & weights.keys()]
+        totals = (
+            [bias + sum(column) for bias, column in zip(self.bias, zip(*rows, strict=True), strict=True)]
+            if rows
+            else self.bias
+        )
+        return {name: _sigmoid(total) for name, total in zip(MODEL_TYPES, totals, strict=True)}
+
+
+@dataclass(frozen=True)
+class IntentModel:
+    languages: dict[str, LanguageModel]
+
+    def probabilities(self, sentence: str, language: str) -> dict[str, float] | None:
+        """Per-type probabilities, or ``None`` when the model has no weights for ``language``."""
+        model = self.languages.get(language)
+        return model.probabilities(sentence) if model is not None else None
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> IntentModel:
+    """The committed model (read once per process)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(raw["types"]) != MODEL_TYPES:
+            raise IntentModelError(f"{path}: types {raw['types']} are not {list(MODEL_TYPES)}")
+        languages = {
+            code: LanguageModel(
+                weights={gram: tuple(row) for gram, row in body["weights"].items()},
+                bias=tuple(body["bias"]),
+            )
+            for code, body in raw["languages"].items()
+        }
+    except (OSError, KeyError, TypeError, json.JSONDecodeError) as error:
+        raise IntentModelError(
+            f"{path}: cannot read the notes intent model ({error}); rebuild it with "
+            "`.venv/bin/python bench/train_notes_intent.py`"
+        ) from error
+    return IntentModel(languages)
+
+
+# --- training ---------------------------------------------------------------------------------------
+def sentence_examples(notes: Iterable[Any]) -> list[tuple[str, frozenset[str]]]:
+    """``(sentence, types)`` training pairs from labelled notes (see the module docstring)."""
+    from collections import Counter
+
+    from ml.notes.analyzer import RULES_ONLY, analyze
+    from ml.notes.text import blank_mail_headers, fold, sentences
+
+    examples: list[tuple[str, frozenset[str]]] = []
+    for note in notes:
+        folded = blank_mail_headers(fold(note.text))
+        spans = [(a, b) for a, b in sentences(folded) if folded[a:b].strip()]
+        predicted = analyze(note.text, note.created_on, note.language, settings=RULES_ONLY)
+        if Counter(p.type for p in predicted) == Counter(g["type"] for g in note.gold):
+            for start, end in spans:
+                types = frozenset(p.type for p in predicted if p.span[0] < end and p.span[1] > start)
+                examples.append((folded[start:end], types))
+        elif len(spans) == 1:
+            start, end = spans[0]
+            examples.append((folded[start:end], frozenset(g["type"] for g in note.gold)))
+    return examples
+
+
+def fit_language(examples: list[tuple[str, frozenset[str]]]) -> dict[str, Any]:
+    """Weights of one language, as stored in the model file (scikit-learn, deterministic lbfgs)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = CountVectorizer(analyzer="char", ngram_range=NGRAM_RANGE, binary=True, lowercase=False)
+    matrix = vectorizer.fit_transform([" ".join(normalise(text).split()) for text, _ in examples])
+    columns, bias = [], []
+    for name in MODEL_TYPES:
+        target = np.array([name in types for _, types in examples])
+        model = LogisticRegression(C=REGULARISATION_C, max_iter=5000, class_weight="balanced")
+        model.fit(matrix, target)
+        columns.append(model.coef_[0])
+        bias.append(round(float(model.intercept_[0]), 4))
+    stacked = np.column_stack(columns)
+    weights = {
+        gram: [round(float(w), 4) for w in stacked[index]]
+        for gram, index in sorted(vectorizer.vocabulary_.items())
+        if np.abs(stacked[index]).max() >= 0.01
+    }
+    return {"bias": bias, "weights": weights}
+
+
+def train_model(languages: Iterable[str] = ("en", "zh")) -> dict[str, Any]:
+    """The model file's content, from the development splits of the shipped evaluation sets."""
+    from ml.notes.evaluation import default_eval_files, load_eval_set, second_eval_files, third_eval_files
+
+    out: dict[str, Any] = {"types": list(MODEL_TYPES), "ngram_range": list(NGRAM_RANGE), "languages": {}}
+    for code in languages:
+        notes = [
+            note
+            for files in (default_eval_files(), second_eval_files(), third_eval_files())
+            for note in load_eval_set(files[code])
+            if note.split in TRAINING_SPLITS
+        ]
+        out["languages"][code] = fit_language(sentence_examples(notes))
+    return out
+
+
+def write_model(content: dict[str, Any], path: Path = MODEL_PATH) -> None:
+    """Write the model file compactly (one n-gram per line, so diffs stay readable)."""
+    lines = ["{", f'"types": {json.dumps(content["types"])},', f'"ngram_range": {content["ngram_range"]},']
+    lines.append('"languages": {')
+    codes = list(content["languages"])
+    for position, code in enumerate(codes):
+        body = content["languages"][code]
+        lines.append(f'{json.dumps(code)}: {{"bias": {json.dumps(body["bias"])}, "weights": {{')
+        items = list(body["weights"].items())
+        for index, (gram, row) in enumerate(items):
+            comma = "," if index < len(items) - 1 else ""
+            lines.append(f"{json.dumps(gram, ensure_ascii=False)}: {json.dumps(row)}{comma}")
+        lines.append("}}" + ("," if position < len(codes) - 1 else ""))
+    lines.append("}")
+    lines.append("}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
