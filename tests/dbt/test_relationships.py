@@ -4,8 +4,8 @@ One tiny CRM is generated and loaded into a temporary DuckDB warehouse per modul
 intermediate and mart models of relationship analytics through ``rapport.transform.run_dbt`` (which also
 runs their data tests and unit tests). The marts are then compared with
 ``tests.support.relationship_reference``, a pandas implementation written from the documented rules, for a
-few hundred records; the macros are evaluated at per-record moments; and an incremental history is shown
-to equal a full refresh.
+few hundred records; the KPI model (int_relationship_kpis_at_moments) and the health macro are evaluated at
+per-record moments; and an incremental history is shown to equal a full refresh.
 """
 
 from __future__ import annotations
