@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
-SELECTION = "path:models/staging/crm path:models/intermediate/relationships path:models/marts/relationships"
+SELECTION = "+path:models/marts/relationships"  # the relationship marts and all they read
 MEASURES = [
     ("emails_sent", "email", "ours"),
     ("emails_received", "email", "theirs"),

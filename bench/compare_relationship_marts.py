@@ -29,6 +29,7 @@ TABLES = {
     "marts.dim_contacts": "contact_id",
     "marts.dim_accounts": "account_id",
     "intermediate.int_activities_linked_to_records": "record_type, record_id, activity_id",
+    "intermediate.int_activity_responses_paired": "activity_id",
 }
 
 

@@ -91,7 +91,7 @@ def main() -> int:
         settings=settings,
         config=config,
         as_of=as_of,
-        select="path:models/staging/crm path:models/intermediate/relationships path:models/marts/relationships",
+        select="+path:models/marts/relationships",
         extra=["--quiet"],
     )
     print(

@@ -4,12 +4,13 @@ One tiny CRM is generated and loaded into a temporary DuckDB warehouse per modul
 intermediate and mart models of relationship analytics through ``rapport.transform.run_dbt`` (which also
 runs their data tests and unit tests). The marts are then compared with
 ``tests.support.relationship_reference``, a pandas implementation written from the documented rules, for a
-few hundred records; the macros are evaluated at per-record moments; and an incremental history is shown
-to equal a full refresh.
+few hundred records; the KPI model (int_relationship_kpis_at_moments) and the health macro are evaluated at
+per-record moments; and an incremental history is shown to equal a full refresh.
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
-SELECTION = "path:models/staging/crm path:models/intermediate/relationships path:models/marts/relationships"
+# the relationship marts and everything they read (the KPI moments include the scoring features' moments)
+SELECTION = "+path:models/marts/relationships"
 KPI_COLUMNS = [
     *(
         f"{measure}{window}_count"
@@ -190,10 +192,44 @@ def test_health_equals_the_documented_formula(built: Warehouse, reference: Prepa
     assert {"improving", "steady", "declining"} <= set(scored.health_trend)
 
 
-def test_per_record_moments_use_nothing_after_the_moment(built: Warehouse, reference: Prepared) -> None:
-    """The macros at a moment per record (closed opportunities 14 days before close, contacts at their
-    own moments) equal the reference at those moments; an activity exactly at the moment is left out and
-    counts one second later."""
+def _kpis_at_moments(built: Warehouse, moments: pd.DataFrame, home: Path) -> pd.DataFrame:
+    """int_relationship_kpis_at_moments run at ``moments`` instead of the run's: on a copy of the built
+    warehouse whose int_records_pinned_to_moments holds them, dbt runs that one model."""
+    from rapport import warehouse as rapport_warehouse
+
+    copy = warehouse_in(home, built.config)
+    shutil.copyfile(built.path, copy.path)
+    with rapport_warehouse.connect(copy.path) as connection:
+        connection.register("moments", moments)
+        connection.execute("""
+            create or replace table intermediate.int_records_pinned_to_moments as
+            select row_number() over (order by records.record_type, records.record_id, moments.as_of_at)
+                       as moment_id,
+                   records.record_sk, records.record_key, records.record_type, records.record_id,
+                   cast(moments.as_of_at as timestamp) as as_of_at
+            from moments
+            inner join intermediate.int_records_unioned as records using (record_type, record_id)
+        """)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAPPORT_WAREHOUSE", str(copy.path))
+        patch.setenv("RAPPORT_HOME", str(copy.settings.var_dir))
+        summary = run_dbt(
+            "run",
+            settings=copy.settings,
+            config=copy.config,
+            as_of=AS_OF,
+            select="int_relationship_kpis_at_moments",
+        )
+    assert summary.succeeded, summary
+    return _read(copy, "select * from intermediate.int_relationship_kpis_at_moments")
+
+
+def test_per_record_moments_use_nothing_after_the_moment(
+    built: Warehouse, reference: Prepared, tmp_path: Path
+) -> None:
+    """The KPI model and the health macro at a moment per record (closed opportunities 14 days before
+    close, contacts at their own moments) equal the reference at those moments; an activity exactly at the
+    moment is left out and counts one second later."""
     opportunities = _read(
         built,
         """
@@ -216,11 +252,14 @@ def test_per_record_moments_use_nothing_after_the_moment(built: Warehouse, refer
         f"('{row.record_type}', '{row.record_id}', cast('{row.as_of_at}' as timestamp))"
         for row in moments.itertuples()
     )
-    moments_cte = f"moments as (select * from (values {values}) as m(record_type, record_id, as_of_at))"
-
-    kpis = _query_macro(
-        built, f"with {moments_cte}, kpis as ({{{{ relationship_kpis('moments') }}}}) select * from kpis"
+    moments_cte = (
+        f"moments as (select given.*, records.record_sk from (values {values}) "
+        "as given(record_type, record_id, as_of_at) "
+        "inner join {{ ref('int_records_unioned') }} as records using (record_type, record_id))"
     )
+
+    kpis = _kpis_at_moments(built, moments, tmp_path)
+    assert len(kpis) == len(moments.drop_duplicates())
     expected = compute_kpis(reference, moments)
     _assert_same(kpis, expected, KPI_COLUMNS, ["record_type", "record_id", "as_of_at"])
 

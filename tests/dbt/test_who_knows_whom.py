@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -113,6 +114,31 @@ def test_strength_equals_an_independent_pandas_computation(
     first = mart[mart["rank"] == 1].set_index("person_key").knows_score
     assert (mart.groupby("person_key").knows_score.max().loc[first.index] == first).all()
     assert mart.last_interaction_at.max() < pd.Timestamp(AS_OF.replace(tzinfo=None))
+
+
+def _crowded_pairs(scores: np.ndarray, shown: np.ndarray) -> int:
+    """Pairs of rows where one score is at least 10 % above the other but its strength does not show higher."""
+    clearly_higher = scores[:, None] >= 1.1 * scores[None, :]
+    return int((clearly_higher & (shown[:, None] <= shown[None, :])).sum())
+
+
+def test_strength_spreads_at_the_top(built: Warehouse, mart: pd.DataFrame) -> None:
+    """The strongest relationships stay apart on the 0-100 display: among the 50 pairs with the highest
+    knows_score none shows 100.0, and a score 10 % above another always shows a higher strength. The
+    former transform, 100 x (1 - 0.5 ^ (score / half_at)), showed all of them as 100.0: the check fails on it."""
+    top = mart.nlargest(50, "knows_score")
+    scores = top.knows_score.to_numpy(dtype=float)
+    shown = top.strength.to_numpy(dtype=float)
+    assert shown.max() < 100.0
+    assert _crowded_pairs(scores, shown) == 0
+    assert shown.max() - shown.min() >= 3.0  # spread over several points, not crowded in the last one
+    # still ordered everywhere: a higher score never shows a lower strength
+    ordered = mart.sort_values("knows_score").strength.to_numpy(dtype=float)
+    assert (ordered[1:] >= ordered[:-1]).all()
+    half_at = built.config.who_knows_whom.strength_half_at
+    former = np.round(100 * (1 - 0.5 ** (scores / half_at)), 1)
+    assert (former >= 100.0).sum() >= 2
+    assert _crowded_pairs(scores, former) > 0
 
 
 def test_ranking_finds_the_true_strongest_colleague(built: Warehouse, export_dir: Path):

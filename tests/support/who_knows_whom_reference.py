@@ -165,7 +165,8 @@ def reference_pairs(
         * (1 + config.threads_bonus * (1 - 1 / result.threads_shared))
         * (1 + config.span_bonus * np.minimum(1.0, pair_span / span_days))
     )
-    strength = 100 * (1 - 0.5 ** (result.knows_score / config.strength_half_at))
+    doublings = np.log2(1 + result.knows_score / config.strength_half_at)
+    strength = 100 * doublings / (doublings + 1)
     result["strength"] = strength.round(1).where(~((strength < 0.1) & (result.knows_score > 0)), 0.1)
     return result
 

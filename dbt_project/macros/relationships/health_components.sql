@@ -1,7 +1,7 @@
 {#-
     The relationship health formula (docs/health.md), for each record at each moment.
 
-    `moments`: a relation or CTE name with `record_type`, `record_id`, `as_of_at` (see
+    `moments`: a relation or CTE name with `record_sk`, `record_type`, `record_id`, `as_of_at` (see
     relationship_activities_at); the caller decides which records are scored (the health mart passes
     active leads, open opportunities and contacts). Returns one row per input row with every input of
     the formula, the four components (0-1, null when not measurable), their points, the score (0-100,
@@ -29,17 +29,18 @@
 
         -- an integer per moment: the aggregates below group by it instead of three wide columns
         select
+            record_sk,
             record_type,
             record_id,
             as_of_at,
             row_number() over (order by record_type, record_id, as_of_at) as moment_id
-        from (select distinct record_type, record_id, as_of_at from {{ moments }}) as distinct_moments
+        from (select distinct record_sk, record_type, record_id, as_of_at from {{ moments }}) as distinct_moments
 
     ),
 
     records as (
 
-        select record_type, record_id, created_at from {{ ref('int_records_unioned') }}
+        select record_sk, created_at from {{ ref('int_records_unioned') }}
 
     ),
 
@@ -70,8 +71,7 @@
             end as window_days
         from health_moments
         left join records
-            on health_moments.record_type = records.record_type
-            and health_moments.record_id = records.record_id
+            on health_moments.record_sk = records.record_sk
 
     ),
 

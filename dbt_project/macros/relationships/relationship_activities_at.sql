@@ -2,8 +2,10 @@
     The activities linked to each record as they stood at each moment.
 
     `moments`: a relation (a ref, a table name, or the name of a CTE defined before the call) with one
-    row per record and moment: `record_type` (lead, opportunity, contact, account), `record_id`,
-    `as_of_at` (timestamp, UTC). Each moment is exclusive: what happened at or after it is unknown.
+    row per record and moment: `record_sk` (the record's integer key, as in int_records_unioned),
+    `record_type` (lead, opportunity, contact, account), `record_id`, `as_of_at` (timestamp, UTC). Each
+    moment is exclusive: what happened at or after it is unknown. The joins run on the integer keys
+    (record_sk, activity_sk), not on the text ids.
 
     Returns one row per moment per linked activity that had happened (`is_done`) or was scheduled
     (`is_upcoming`) at that moment, with the activity's numeric and flag columns (join
@@ -21,9 +23,11 @@
         {%- if moment_key is not none %}
         moments.{{ moment_key }},
         {%- endif %}
+        moments.record_sk,
         moments.record_type,
         moments.record_id,
         moments.as_of_at,
+        activities.activity_sk,
         activities.activity_id,
         activities.activity_type,
         activities.initiator_side,
@@ -46,10 +50,9 @@
             as is_upcoming
     from {{ moments }} as moments
     inner join {{ ref('int_activities_linked_to_records') }} as links
-        on moments.record_type = links.record_type
-        and moments.record_id = links.record_id
+        on moments.record_sk = links.record_sk
     inner join {{ ref('int_activities_attributed') }} as activities
-        on links.activity_id = activities.activity_id
+        on links.activity_sk = activities.activity_sk
     where (links.linked_from_at is null or links.linked_from_at < moments.as_of_at)
         and (
             (

@@ -1,10 +1,10 @@
 {#-
     The feature rows of one scoring target (`entity`: lead or opportunity): its records pinned to their
     moments with the fields known then (`profiles`: the ref of int_leads_profiled_at_moments or
-    int_opportunities_profiled_at_moments), plus
-    relationship KPIs and health as of each row's feature_at, computed by the relationship macros, which
-    ignore everything that happened at or after that moment. fct_lead_features and
-    fct_opportunity_features are this macro with their entity.
+    int_opportunities_profiled_at_moments), plus relationship KPIs as of each row's feature_at (read from
+    int_relationship_kpis_at_moments, the model fct_relationship_kpis reads too) and health at that moment
+    (the health_components macro); both ignore everything that happened at or after that moment.
+    fct_lead_features and fct_opportunity_features are this macro with their entity.
 -#}
 {% macro scoring_features_at_moments(entity, profiles) %}
 
@@ -16,19 +16,25 @@ profiles as (
 
 ),
 
-moments as (
+kpis as (
 
-    select
-        '{{ entity }}' as record_type,
-        {{ entity }}_id as record_id,
-        feature_at as as_of_at
-    from profiles
+    -- the relationship KPIs at each row's feature_at: int_records_pinned_to_moments holds those moments
+    select * from {{ ref('int_relationship_kpis_at_moments') }}
+    where record_type = '{{ entity }}'
 
 ),
 
-kpis as (
+moments as (
 
-    {{ relationship_kpis('moments') | indent(4) }}
+    select
+        kpis.record_sk,
+        kpis.record_type,
+        kpis.record_id,
+        kpis.as_of_at
+    from kpis
+    inner join profiles
+        on kpis.record_id = profiles.{{ entity }}_id
+        and kpis.as_of_at = profiles.feature_at
 
 ),
 

@@ -95,8 +95,8 @@
 
 
 {#-
-    The relationship features of one record at its moment, from a row of relationship_kpis (`kpis`) and
-    one of health_components (`health`) at `moment` (the row's feature_at). The names, fields and labels
+    The relationship features of one record at its moment, from a row of int_relationship_kpis_at_moments
+    (`kpis`) and one of health_components (`health`) at `moment` (the row's feature_at). The names, fields and labels
     are declared once per features model in its YAML (meta.feature).
 -#}
 {% macro scoring_relationship_features(kpis='kpis', health='health', moment='feature_at') -%}

@@ -29,17 +29,20 @@
 
 
 {#-
-    Strength 0-100 from a score: 100 * (1 - 0.5 ^ (score / half_at)), one decimal, and at least 0.1 for any
-    pair with a positive score (a relationship never rounds to nothing). Saturating, not divided by the run's
-    maximum, so a pair's figure does not move when other pairs change; `who_knows_whom_strength_half_at` is
-    the score that gives 50.
+    Strength 0-100 from a score: 100 * d / (d + 1), d = log2(1 + score / half_at) (how many times the score
+    doubled past the start, in units of `who_knows_whom_strength_half_at`), one decimal, and at least 0.1 for any
+    pair with a positive score (a relationship never rounds to nothing). half_at gives 50, 7x it 75, 63x 86,
+    511x 90: every doubling of a strong relationship still moves its figure, where 1 - 0.5 ^ (score / half_at)
+    showed every strong pair as 100.0. Per pair, not divided by the run's maximum, so a pair's figure does
+    not move when other pairs change.
 -#}
 {% macro who_knows_whom_strength(total) -%}
+    {%- set half_at = var('who_knows_whom_strength_half_at') | float -%}
+    {%- set doublings = '(ln(1.0 + ' ~ total ~ ' / ' ~ half_at ~ ') / ln(2.0))' -%}
     case
-        when {{ total }} > 0 and 100.0 * (1.0 - power(0.5, {{ total }}
-            / {{ var('who_knows_whom_strength_half_at') | float }})) < 0.1 then cast(0.1 as {{ dbt.type_numeric() }})
-        else round(cast(100.0 * (1.0 - power(0.5, {{ total }} / {{ var('who_knows_whom_strength_half_at') | float }}))
-            as {{ dbt.type_numeric() }}), 1)
+        when {{ total }} > 0 and 100.0 * {{ doublings }} / ({{ doublings }} + 1.0) < 0.1
+            then cast(0.1 as {{ dbt.type_numeric() }})
+        else round(cast(100.0 * {{ doublings }} / ({{ doublings }} + 1.0) as {{ dbt.type_numeric() }}), 1)
     end
 {%- endmacro %}
 

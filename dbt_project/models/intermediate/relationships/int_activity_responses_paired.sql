@@ -30,6 +30,7 @@ activities as (
 
     select
         activity_id,
+        activity_sk,
         activity_type,
         initiator_side,
         initiator_person_type,
@@ -49,7 +50,7 @@ activities as (
 
 participants as (
 
-    select activity_id, person_key, side, takes_part
+    select activity_sk, person_key, side, takes_part
     from {{ ref('int_activity_participants_resolved') }}
 
 ),
@@ -58,6 +59,7 @@ messages as (
 
     select
         activity_id,
+        activity_sk,
         activity_type,
         initiator_side,
         case
@@ -122,15 +124,15 @@ seeds as (
 seed_call_people as (
 
     select
-        participants.activity_id,
+        participants.activity_sk,
         min(case when participants.side = 'ours' then participants.person_key end) as our_person_key,
         min(case when participants.side = 'theirs' then participants.person_key end) as their_person_key
     from participants
     inner join seeds
-        on participants.activity_id = seeds.activity_id
+        on participants.activity_sk = seeds.activity_sk
     where seeds.activity_type = 'phonecall'
         and participants.takes_part
-    group by participants.activity_id
+    group by participants.activity_sk
 
 ),
 
@@ -146,7 +148,7 @@ seed_keys as (
         end as pairing_key
     from seeds
     left join seed_call_people
-        on seeds.activity_id = seed_call_people.activity_id
+        on seeds.activity_sk = seed_call_people.activity_sk
 
 ),
 
@@ -179,7 +181,9 @@ batch as (
 
     select
         messages.*,
-        batch_keys.pairing_key
+        batch_keys.pairing_key,
+        -- the thread or pair of people as an integer: the window below partitions on it, not on the text
+        {{ integer_key(['batch_keys.pairing_key']) }} as pairing_sk
     from messages
     inner join batch_keys
         on messages.activity_id = batch_keys.activity_id
@@ -191,10 +195,10 @@ ordered as (
     select
         batch.*,
         lag(activity_id) over (
-            partition by pairing_key order by occurred_at, activity_id
+            partition by pairing_sk order by occurred_at, activity_id
         ) as previous_activity_id,
         lag(is_connected_call) over (
-            partition by pairing_key order by occurred_at, activity_id
+            partition by pairing_sk order by occurred_at, activity_id
         ) as previous_is_connected_call
     from batch
 

@@ -11,24 +11,13 @@ with
 
 records as (
 
-    select * from {{ ref('int_records_unioned') }}
-
-),
-
-moments as (
-
-    select
-        record_type,
-        record_id,
-        {{ relationship_as_of() }} as as_of_at
-    from records
-    where created_at < {{ relationship_as_of() }}
+    select * from {{ ref('int_records_pinned_to_as_of') }}
 
 ),
 
 activities_at as (
 
-    {{ relationship_activities_at('moments') | indent(4) }}
+    {{ relationship_activities_at('records') | indent(4) }}
 
 ),
 

@@ -11,24 +11,13 @@ with
 
 records as (
 
-    select * from {{ ref('int_records_unioned') }}
-
-),
-
-moments as (
-
-    select
-        record_type,
-        record_id,
-        {{ relationship_as_of() }} as as_of_at
-    from records
-    where created_at < {{ relationship_as_of() }}
+    select * from {{ ref('int_records_pinned_to_as_of') }}
 
 ),
 
 activities_at as (
 
-    {{ relationship_activities_at('moments', occurred_since=window_start) | indent(4) }}
+    {{ relationship_activities_at('records', occurred_since=window_start) | indent(4) }}
 
 ),
 
@@ -44,6 +33,7 @@ in_window as (
 daily as (
 
     select
+        record_sk,
         record_type,
         record_id,
         cast(occurred_at as date) as activity_date,
@@ -53,7 +43,7 @@ daily as (
         sum({{ relationship_minutes_ours() }}) / 60.0 as hours_ours,
         sum({{ relationship_minutes_theirs() }}) / 60.0 as hours_theirs
     from in_window
-    group by record_type, record_id, cast(occurred_at as date), activity_type, direction
+    group by record_sk, record_type, record_id, cast(occurred_at as date), activity_type, direction
 
 ),
 
@@ -86,8 +76,7 @@ final as (
         {{ relationship_as_of_date() }} as as_of_date
     from daily
     inner join records
-        on daily.record_type = records.record_type
-        and daily.record_id = records.record_id
+        on daily.record_sk = records.record_sk
 
 )
 

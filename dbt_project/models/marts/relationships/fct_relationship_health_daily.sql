@@ -21,7 +21,7 @@ with
 
 records as (
 
-    select * from {{ ref('int_records_unioned') }}
+    select * from {{ ref('int_records_pinned_to_as_of') }}
 
 ),
 
@@ -34,15 +34,16 @@ scored_records as (
 moments as (
 
     select
+        record_sk,
         record_type,
         record_id,
-        {{ relationship_as_of() }} as as_of_at
+        as_of_at
     from scored_records
-    where created_at < {{ relationship_as_of() }}
 
     union all
 
     select
+        record_sk,
         record_type,
         record_id,
         {{ dbt.dateadd('day', -lookback_days, relationship_as_of()) }} as as_of_at
