@@ -49,8 +49,13 @@ class SampleConfig:
     format: str = "parquet"
     defect_rows: int = 2
     end_date: date = date(2026, 11, 27)
+    lead_auto_disqualify_days: int = 0
 
     def validate(self) -> None:
+        if self.lead_auto_disqualify_days < 0:
+            raise ConfigError(
+                f"[sample] lead_auto_disqualify_days must be 0 (off) or a number of days, not {self.lead_auto_disqualify_days}"
+            )
         if self.defect_rows < 0:
             raise ConfigError(
                 f"[sample] defect_rows must be 0 or more (bad rows of each kind planted), not {self.defect_rows}"

@@ -62,6 +62,7 @@ def run(
     progress: bool,
     activities_target: int | None,
     history_days: int,
+    lead_auto_disqualify_days: int = 0,
 ) -> GenerationSummary:
     """Generate the sample CRM into ``out_dir``; see :func:`rapport.sample.generate`."""
     started = time.perf_counter()
@@ -70,6 +71,11 @@ def run(
     if history_days < 120:
         raise GenerationError(
             f"[sample] history_days = {history_days}: the sample needs at least 120 days of history"
+        )
+    if lead_auto_disqualify_days < 0 or 0 < lead_auto_disqualify_days <= 10:
+        raise GenerationError(
+            f"[sample] lead_auto_disqualify_days = {lead_auto_disqualify_days}: use 0 (off) or more than 10 days "
+            "(the sample's leads take at least 10 days to close)"
         )
     sizes = resolve_scale(scale).with_activities(activities_target)
     end = end_date or datetime.now(UTC).date()
@@ -84,7 +90,9 @@ def run(
     n_new_leads = sizes.leads - round(0.4 * sizes.leads)
     companies = records.build_companies(_rng(seed, "companies"), org, sizes.accounts, n_new_leads, timeline)
     contacts = records.build_contacts(_rng(seed, "contacts"), companies, timeline)
-    leads = records.build_leads(_rng(seed, "leads"), org, companies, contacts, sizes.leads, timeline)
+    leads = records.build_leads(
+        _rng(seed, "leads"), org, companies, contacts, sizes.leads, timeline, lead_auto_disqualify_days
+    )
     qualified = np.flatnonzero(leads.state == records.LEAD_QUALIFIED)
     converted = qualified[leads.company[qualified] >= companies.n_base]
     contacts, converted_contact = records.add_converted_contacts(
@@ -222,6 +230,7 @@ def run(
             "seed": seed,
             "end_date": end.isoformat(),
             "history_days": history_days,
+            "lead_auto_disqualify_days": lead_auto_disqualify_days,
             "format": fmt,
             "activities_target": sizes.activities,
             "rows": rows,
