@@ -181,12 +181,17 @@ class ScoringConfig:
     prospective_max_auc_drop: float = 0.10
     prospective_min_class: int = 10
     refit_on_window: bool = True
+    calibration: str = "out_of_fold"
     # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
     # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
     lead: dict[str, Any] = field(default_factory=dict)
     opportunity: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
+        if self.calibration not in ("out_of_fold", "validation"):
+            raise ConfigError(
+                f'scoring.calibration = "{self.calibration}": use "out_of_fold" or "validation"'
+            )
         if self.shift_feature_psi <= 0:
             raise ConfigError(
                 f"scoring.shift_feature_psi = {self.shift_feature_psi}: must be above 0 (e.g. 1000 switches the screen off)"
