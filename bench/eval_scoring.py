@@ -17,6 +17,9 @@ time-ordered test set cannot answer: records scored mid-life, not a week before 
 twice, before (shift screen off) and after (shift screen on, ``scoring.shift_feature_psi``), printing
 reported test AUC vs prospective AUC, ECE and Brier score of both.
 
+``--timer-days N`` generates the sample with a CRM rule disqualifying leads N days after creation
+(``[sample] lead_auto_disqualify_days``): lead age becomes a time artefact of the close - gap rows.
+
 Calibration: the test ECE with ``scoring.calibration`` and with the sigmoid fitted on the validation slice
 only (before), beside the ECE a perfectly calibrated model would show on the same test set (noise floor).
 
@@ -26,7 +29,8 @@ activity, note or edit between the runs, read from the raw tables) whose score m
 is printed before (issue 11's fixes off) and after.
 
     .venv/bin/python bench/eval_scoring.py [--scale small] [--seed 42] [--end-date 2025-06-01]
-                                           [--prospective-days 90] [--no-stability] [--keep DIR]
+                                           [--prospective-days 90] [--no-stability] [--timer-days 0]
+                                           [--keep DIR]
 """
 
 from __future__ import annotations
@@ -401,6 +405,12 @@ def main() -> int:
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 6, 1))
     parser.add_argument("--prospective-days", type=int, default=90, help="0 skips the prospective check")
     parser.add_argument(
+        "--timer-days",
+        type=int,
+        default=0,
+        help="generate the sample with [sample] lead_auto_disqualify_days = N (a CRM timer closing leads); 0 = off",
+    )
+    parser.add_argument(
         "--no-stability", dest="stability", action="store_false", help="skip the day-to-day stability figure"
     )
     parser.add_argument(
@@ -418,9 +428,17 @@ def main() -> int:
 
     crm = home / "crm"
     started = time.perf_counter()
-    summary = generate(crm, scale=args.scale, seed=args.seed, end_date=args.end_date, progress=False)
+    summary = generate(
+        crm,
+        scale=args.scale,
+        seed=args.seed,
+        end_date=args.end_date,
+        progress=False,
+        lead_auto_disqualify_days=args.timer_days,
+    )
+    timer = f", leads disqualified {args.timer_days} days after creation" if args.timer_days else ""
     print(
-        f"sample CRM: {args.scale}, seed {args.seed}, end {args.end_date}: {summary.total_rows:,} rows, "
+        f"sample CRM: {args.scale}, seed {args.seed}, end {args.end_date}{timer}: {summary.total_rows:,} rows, "
         f"{summary.activities:,} activities ({time.perf_counter() - started:.1f} s) in {home}"
     )
     run = make_run_context(args.end_date, {"source": f"files:{crm}"})
