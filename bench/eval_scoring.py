@@ -17,8 +17,20 @@ time-ordered test set cannot answer: records scored mid-life, not a week before 
 twice, before (shift screen off) and after (shift screen on, ``scoring.shift_feature_psi``), printing
 reported test AUC vs prospective AUC, ECE and Brier score of both.
 
+``--timer-days N`` generates the sample with a CRM rule disqualifying leads N days after creation
+(``[sample] lead_auto_disqualify_days``): lead age becomes a time artefact of the close - gap rows.
+
+Calibration: the test ECE with ``scoring.calibration`` and with the sigmoid fitted on the validation slice
+only (before), beside the ECE a perfectly calibrated model would show on the same test set (noise floor).
+
+Day-to-day stability (skip with ``--no-stability``): the features are also built as of the day before the
+end date; one model scores the records open on both days, and the share of records without news (no
+activity, note or edit between the runs, read from the raw tables) whose score moves more than 5 points
+is printed before (issue 11's fixes off) and after.
+
     .venv/bin/python bench/eval_scoring.py [--scale small] [--seed 42] [--end-date 2025-06-01]
-                                           [--prospective-days 90] [--keep DIR]
+                                           [--prospective-days 90] [--no-stability] [--timer-days 0]
+                                           [--keep DIR]
 """
 
 from __future__ import annotations
@@ -127,6 +139,7 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
 
     import mlflow
 
+    from ml.evaluate import ece_noise_floor
     from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
     from ml.pipeline import check_training_readiness, train_and_publish
     from ml.registry import load_bundle
@@ -196,6 +209,16 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
         f"  test AUC {metrics['test_auc']:.3f} (evaluation model re-made: {test_auc:.3f}, bootstrap 95 % {low:.3f}-{high:.3f}; "
         f"the deployed model, refitted on these rows too, scores them {refit_on_test:.3f})"
         f"  PR-AUC {metrics['test_pr_auc']:.3f}  Brier {metrics['test_brier']:.3f}  ECE {metrics['test_ece']:.3f}"
+    )
+    floor = ece_noise_floor(probabilities)
+    old_calibration = train_model(
+        rows, target, spec, replace(evaluated, calibration="validation"), window=window, open_rows=open_rows
+    )
+    print(
+        f"  calibration: test ECE {trained.evaluation.ece:.3f} with scoring.calibration = "
+        f"{scoring.calibration!r} (before, on the validation slice only: {old_calibration.evaluation.ece:.3f}); "
+        f"a perfectly calibrated model would show {floor:.3f} on these {len(test)} records (noise floor of the "
+        f"10-bin ECE); mean score {probabilities.mean():.3f} vs rate {test['label'].mean():.3f}"
     )
     print(
         f"  F1 {metrics['test_f1']:.3f} at threshold {metrics['test_threshold']:.3f} "
@@ -281,6 +304,98 @@ def _prospective(run, model: str, as_of: datetime, end: datetime) -> None:
         )
 
 
+def _touched_records(connection, target, since: datetime, until: datetime) -> set[str]:  # type: ignore[no-untyped-def]
+    """Records with news between two runs: an activity regarding them or a note created, or the record edited."""
+    record_table = "lead" if target.model == "lead" else "opportunity"
+    record_key = f"{record_table}id"
+    parts = [
+        f"select regardingobjectid as id from raw.{table} where createdon > ? and createdon <= ?"
+        for table in ("email", "phonecall", "appointment", "task")
+    ]
+    parts.append("select objectid as id from raw.annotation where createdon > ? and createdon <= ?")
+    parts.append(
+        f"select {record_key} as id from raw.{record_table} where modifiedon > ? and modifiedon <= ?"
+    )
+    sql = " union ".join(parts)
+    found = connection.execute(sql, [since, until] * len(parts)).fetchall()
+    return {row[0] for row in found if row[0] is not None}
+
+
+def _stability(run, model: str, end: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Share of open records without news whose score moves > 5 points from the run of the day before to today's.
+
+    One model (trained as of ``end``, as a champion serves both days) scores the records open on both days
+    as each day's run described them; "without news" = no activity, note or edit of the record between
+    the runs (raw tables, read independently of the features). Before: issue 11's fixes switched off
+    (no shift screen, sigmoid on the validation slice, no refit); after: rapport.toml.
+    """
+    from collections import Counter
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ml.change import describe_changes
+    from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
+    from ml.targets import get_target
+    from ml.train import train_model
+    from rapport.warehouse import connect
+
+    target = get_target(model)
+    scoring = run.config.scoring
+    yesterday = end - timedelta(days=1)
+    with connect(run.settings.warehouse_path) as connection:
+        spec = load_feature_spec(target, run.settings.dbt_project_dir)
+        window = training_window(end, scoring.training_window_days)
+        rows = read_closed_rows(connection, target, spec, window)
+        today_rows = read_open_rows(connection, target, spec, end, scoring.scoring_window_days)
+        before_rows = read_open_rows(connection, target, spec, yesterday, scoring.scoring_window_days)
+        touched = _touched_records(connection, target, yesterday, end)
+    key = target.id_column
+    open_both = set(today_rows[key]) & set(before_rows[key])
+    quiet = sorted(open_both - touched)
+    today_rows = today_rows.set_index(key).loc[quiet].reset_index()
+    before_rows = before_rows.set_index(key).loc[quiet].reset_index()
+    configs = (
+        (
+            "before",
+            replace(
+                scoring,
+                shift_feature_psi=1000.0,
+                calibration="validation",
+                refit_on_window=False,
+                snapshot_every_days=0,
+            ),
+        ),
+        ("after", scoring),
+    )
+    for name, config in configs:
+        trained = train_model(rows, target, spec, config, window=window, open_rows=today_rows)
+        old = np.round(100 * trained.bundle.predict_proba(before_rows))
+        new = np.round(100 * trained.bundle.predict_proba(today_rows))
+        moved = np.abs(new - old) > 5
+        # What moved them: the field whose contribution moved most (ml.change, as stored per score).
+        drivers = Counter(
+            json.loads(text)["moved_by"][0]["field"]
+            for text in describe_changes(
+                trained.bundle,
+                today_rows[moved].reset_index(drop=True),
+                before_rows[moved].reset_index(drop=True),
+                since=[f"{yesterday:%Y-%m-%d}"] * int(moved.sum()),
+                previous_scores=old[moved],
+                scores=new[moved],
+                model_changed=np.zeros(int(moved.sum()), bool),
+            )
+            if json.loads(text)["moved_by"]
+        )
+        print(
+            f"  {model} {name}: {int(moved.sum())} of {len(quiet)} open records without news moved > 5 points "
+            f"from {yesterday:%Y-%m-%d} to {end:%Y-%m-%d} ({moved.mean():.1%}; largest move "
+            f"{int(np.abs(new - old).max()) if len(quiet) else 0} points; {len(open_both) - len(quiet)} records "
+            f"with news left out); moved most by: "
+            + (", ".join(f"{field} {count}" for field, count in drivers.most_common(4)) or "-")
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -289,6 +404,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 6, 1))
     parser.add_argument("--prospective-days", type=int, default=90, help="0 skips the prospective check")
+    parser.add_argument(
+        "--timer-days",
+        type=int,
+        default=0,
+        help="generate the sample with [sample] lead_auto_disqualify_days = N (a CRM timer closing leads); 0 = off",
+    )
+    parser.add_argument(
+        "--no-stability", dest="stability", action="store_false", help="skip the day-to-day stability figure"
+    )
     parser.add_argument(
         "--keep", type=Path, help="keep the run state in this folder (default: a temporary one)"
     )
@@ -304,9 +428,17 @@ def main() -> int:
 
     crm = home / "crm"
     started = time.perf_counter()
-    summary = generate(crm, scale=args.scale, seed=args.seed, end_date=args.end_date, progress=False)
+    summary = generate(
+        crm,
+        scale=args.scale,
+        seed=args.seed,
+        end_date=args.end_date,
+        progress=False,
+        lead_auto_disqualify_days=args.timer_days,
+    )
+    timer = f", leads disqualified {args.timer_days} days after creation" if args.timer_days else ""
     print(
-        f"sample CRM: {args.scale}, seed {args.seed}, end {args.end_date}: {summary.total_rows:,} rows, "
+        f"sample CRM: {args.scale}, seed {args.seed}, end {args.end_date}{timer}: {summary.total_rows:,} rows, "
         f"{summary.activities:,} activities ({time.perf_counter() - started:.1f} s) in {home}"
     )
     run = make_run_context(args.end_date, {"source": f"files:{crm}"})
@@ -317,6 +449,11 @@ def main() -> int:
     for model in MODELS:
         _report_model(run, model, end)
     seconds["gate + train + publish"] = time.perf_counter() - started
+    if args.stability:
+        print(f"\nday-to-day stability: features also as of {end - timedelta(days=1):%Y-%m-%d}")
+        seconds["dbt (day before)"] = _build_features(run, end - timedelta(days=1))
+        for model in MODELS:
+            _stability(run, model, end)
     if args.prospective_days:
         earlier = end - timedelta(days=args.prospective_days)
         print(f"\nprospective check: features as of {earlier:%Y-%m-%d}, outcomes by {end:%Y-%m-%d}")

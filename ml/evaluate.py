@@ -74,6 +74,20 @@ def expected_calibration_error(
     return float(error)
 
 
+def ece_noise_floor(probabilities: np.ndarray, draws: int = 200, seed: int = 7) -> float:
+    """The ECE a perfectly calibrated model would show with these probabilities on this many records.
+
+    Outcomes are drawn from the probabilities themselves (``draws`` times, seeded) and the mean ECE of
+    the draws is returned: the part of a measured ECE that is the estimator's noise (few records per
+    bin), not miscalibration. With 10 bins it is about 0.04 at 500 test records and 0.06 at 280.
+    """
+    import numpy as np
+
+    p = np.asarray(probabilities, dtype="float64")
+    rng = np.random.default_rng(seed)
+    return float(np.mean([expected_calibration_error(rng.random(len(p)) < p, p) for _ in range(draws)]))
+
+
 def best_f1_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
     """The probability threshold with the highest F1 (predict positive when p >= threshold)."""
     import numpy as np

@@ -130,6 +130,7 @@ def train_and_publish(
     """
     import mlflow
 
+    from ml.evaluate import ece_noise_floor
     from ml.features import load_feature_spec, read_open_rows, training_window
     from ml.prospective import check_prospectively
     from ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
@@ -197,6 +198,7 @@ def train_and_publish(
                     "prospective_max_auc_drop": config.prospective_max_auc_drop,
                     "refit_on_window": config.refit_on_window,
                     "calibration": "sigmoid",
+                    "calibration_fitted_on": config.calibration,
                     "feature_columns": len(spec.columns),
                 }
             )
@@ -207,6 +209,8 @@ def train_and_publish(
             band = band_for(trained.evaluation.auc, config)
             _log_training(trained, band, readiness)
             mlflow.log_metrics(prospective.metrics())
+            # the ECE a perfectly calibrated model would show on this test set (ml.evaluate.ece_noise_floor)
+            mlflow.log_metric("test_ece_noise_floor", ece_noise_floor(trained.test_probabilities))
             refusal = prospective.refusal(trained.evaluation.auc, config.prospective_max_auc_drop)
             if refusal:
                 log.warning("%s: %s", model, refusal)

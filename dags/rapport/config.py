@@ -49,8 +49,13 @@ class SampleConfig:
     format: str = "parquet"
     defect_rows: int = 2
     end_date: date = date(2026, 11, 27)
+    lead_auto_disqualify_days: int = 0
 
     def validate(self) -> None:
+        if self.lead_auto_disqualify_days < 0:
+            raise ConfigError(
+                f"[sample] lead_auto_disqualify_days must be 0 (off) or a number of days, not {self.lead_auto_disqualify_days}"
+            )
         if self.defect_rows < 0:
             raise ConfigError(
                 f"[sample] defect_rows must be 0 or more (bad rows of each kind planted), not {self.defect_rows}"
@@ -177,12 +182,17 @@ class ScoringConfig:
     prospective_min_class: int = 10
     refit_on_window: bool = True
     empty_value_draws: int = 8
+    calibration: str = "out_of_fold"
     # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
     # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
     lead: dict[str, Any] = field(default_factory=dict)
     opportunity: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
+        if self.calibration not in ("out_of_fold", "validation"):
+            raise ConfigError(
+                f'scoring.calibration = "{self.calibration}": use "out_of_fold" or "validation"'
+            )
         if self.shift_feature_psi <= 0:
             raise ConfigError(
                 f"scoring.shift_feature_psi = {self.shift_feature_psi}: must be above 0 (e.g. 1000 switches the screen off)"

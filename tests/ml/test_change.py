@@ -91,3 +91,77 @@ def test_every_rescored_lead_says_why_its_score_changed(settings):
     margin = trained.bundle.margin(trained.bundle.matrix(pd.concat([leads.iloc[[row]], later.iloc[[row]]])))
     total = sum(e["change"] for e in changes[leads.loc[row, "lead_id"]]["moved_by"])
     assert abs((margin[1] - margin[0]) - total) < 0.05 * max(1.0, abs(margin[1] - margin[0]))
+
+
+def test_why_changed_reaches_the_scores_mart_and_the_record_page_for_every_rescored_record(
+    tmp_path, monkeypatch
+):
+    """ml.lead_score_history.change_json -> stg_ml -> fct_predictive_scores.score_change_json -> the page's data."""
+    from rapport.config import load_config
+    from rapport.insights import data
+    from rapport.settings import PROJECT_ROOT, Settings
+    from rapport.transform import run_dbt
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    settings = Settings.from_env(
+        {
+            "RAPPORT_HOME": str(tmp_path / "var"),
+            "RAPPORT_WAREHOUSE": str(warehouse),
+            "RAPPORT_CONFIG": str(PROJECT_ROOT / "rapport.toml"),
+        }
+    )
+    frame, spec = x_education_rows()
+    spec = spec.without({"tags", "lead_quality"})
+    trained = train_model(frame.iloc[:8000], LEAD, spec, FAST_CONFIG, window=training_window(AS_OF, 730))
+    leads = frame.iloc[8000:8200].reset_index(drop=True)
+    later = leads.copy()
+    later.loc[:29, "total_time_spent_on_website"] = later.loc[:29, "total_time_spent_on_website"] + 900
+    day1, day2 = AS_OF, AS_OF + timedelta(days=1)
+    with connect(warehouse) as connection:
+        ensure_ml_tables(connection)
+        write_feature_table(connection, LEAD, pd.concat([_open(leads, day1), _open(later, day2)]))
+        score_records(connection, LEAD, day1, trained.bundle, "1", FAST_CONFIG, model_name="m")
+        score_records(connection, LEAD, day2, trained.bundle, "1", FAST_CONFIG, model_name="m")
+    monkeypatch.setenv("RAPPORT_WAREHOUSE", str(warehouse))  # the dbt profile reads it
+    summary = run_dbt(
+        "build",
+        settings=settings,
+        config=load_config(PROJECT_ROOT / "rapport.toml"),
+        as_of=day2,
+        select="stg_ml__lead_score_history stg_ml__opportunity_score_history fct_predictive_scores",
+        extra=["--indirect-selection", "cautious"],
+        raise_on_failure=False,
+    )
+    assert summary.succeeded, "\n".join(summary.failures)
+    with connect(warehouse) as connection:
+        # Independent reading: the score history's rows with a previous score, and the mart's rows.
+        joined = connection.execute(
+            """
+            select history.record_id, history.as_of_date, history.previous_score, history.score,
+                   history.change_json, scores.score_change_json
+            from ml.lead_score_history as history
+            inner join marts.fct_predictive_scores as scores
+                on scores.msdyn_entitytype = 'lead' and scores.msdyn_entityid = history.record_id
+                and scores.msdyn_scoredon = history.as_of_date
+            """
+        ).df()
+        assert len(joined) == 2 * len(leads)
+        rescored = joined[joined.previous_score.notna()]
+        assert len(rescored) == len(leads)
+        assert rescored.score_change_json.notna().all()
+        assert (rescored.score_change_json == rescored.change_json).all()
+        assert joined[joined.previous_score.isna()].score_change_json.isna().all()
+        # What the record page reads: the latest score's stored change, fields that moved and their values.
+        connection.execute("use marts")
+        moved = rescored[rescored.score != rescored.previous_score]
+        assert len(moved) >= 20
+        for row in moved.itertuples():
+            history = data.scores(connection, data.entity("leads"), row.record_id, day1.date())
+            change = data.score_change(history)
+            assert change is not None, row.record_id
+            assert (change["from_score"], change["to_score"]) == (row.previous_score, row.score)
+            assert change["from_date"] == day1.date().isoformat()
+            assert [m["field"] for m in change["moved_by"]][:1] == ["Total Time Spent on Website"]
+            assert change["moved_by"][0]["direction"] == (
+                "raises" if row.score > row.previous_score else "lowers"
+            )

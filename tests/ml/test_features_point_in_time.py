@@ -453,3 +453,40 @@ def test_the_leakage_screen_drops_close_fields_declared_as_features(built: Wareh
     assert {"close_probability", "forecast_category"}.isdisjoint(c["name"] for c in used["columns"])
     # the honest features all stayed
     assert not set(result.dropped_features) - {"close_probability", "forecast_category"}
+
+
+@pytest.mark.parametrize("model", ["lead", "opportunity"])
+def test_reasons_on_the_sample_never_contradict_their_figures(built: Warehouse, model: str) -> None:
+    """Every reason row of the sample's open records: its quoted rate is on the side of its direction."""
+    from ml.explain import explain_records
+    from ml.features import read_closed_rows, read_open_rows, training_window
+    from ml.train import train_model
+    from rapport import warehouse
+    from tests.ml.support import FAST_CONFIG
+    from tests.ml.test_explain import contradicting
+
+    target = get_target(model)
+    spec = load_feature_spec(target, PROJECT_ROOT / "dbt_project")
+    config = built.config.scoring
+    window = training_window(AS_OF, config.training_window_days)
+    with warehouse.connect(built.path) as connection:
+        closed = read_closed_rows(connection, target, spec, window)
+        open_rows = read_open_rows(connection, target, spec, AS_OF, config.scoring_window_days)
+    trained = train_model(closed, target, spec, FAST_CONFIG, window=window, open_rows=open_rows)
+    explained = explain_records(
+        trained.bundle,
+        open_rows,
+        open_rows[target.id_column],
+        target,
+        per_side=config.reasons_per_side,
+        max_chars=config.reasons_json_max_chars,
+    )
+    reasons = explained.reasons
+    quoting = reasons[reasons["sentence"].str.contains(" such ", regex=False)]
+    print(
+        f"{model}: {len(reasons)} reasons of {len(open_rows)} open records, {len(quoting)} quoting a figure"
+    )
+    assert len(open_rows) > 20 and len(reasons) > 3 * len(open_rows) and len(quoting) > len(open_rows)
+    bad = contradicting(reasons, trained.bundle.population.overall_rate)
+    assert bad.empty, bad["sentence"].head().tolist()
+    assert not reasons["sentence"].str.contains(r"\d\.\d{3}").any()  # no raw three-decimal bin edges

@@ -97,6 +97,7 @@ def test_first_model_is_logged_registered_and_becomes_champion(installation):
         "test_conversion_rate",
         "test_brier",
         "test_ece",
+        "test_ece_noise_floor",
         "test_true_positives",
         "train_positives",
     ):
@@ -107,6 +108,8 @@ def test_first_model_is_logged_registered_and_becomes_champion(installation):
     assert tags["git_sha"] == "unknown"  # the temporary project is not a git checkout
     assert tags["leakage_dropped"] == "close_reason" and tags["suspect"] == "false"
     assert params["calibration"] == "sigmoid" and params["xgb_max_depth"] == "3"
+    assert params["calibration_fitted_on"] == "out_of_fold"
+    assert 0 < metrics["test_ece_noise_floor"] < 0.2
     assert {
         "evaluation/roc.png",
         "evaluation/precision_recall.png",

@@ -345,12 +345,20 @@ def scores(connection: Any, ent: Entity, record_id: str, since: date) -> list[di
     """The record's score rows since ``since`` (the last month), oldest first, with reasons decoded."""
     if not ent.scored or "fct_predictive_scores" not in tables(connection):
         return []
+    # score_change_json came with issue 11: a copy published before it has no such column
+    has_change = bool(
+        connection.execute(
+            "select count(*) from information_schema.columns "
+            "where table_name = 'fct_predictive_scores' and column_name = 'score_change_json'"
+        ).fetchone()[0]
+    )
+    change = "score_change_json" if has_change else "cast(null as varchar)"
     found = rows(
         connection,
-        """
+        f"""
         select msdyn_scoredon as scored_on, msdyn_score as score, msdyn_grade as grade,
                msdyn_scoretrend as score_trend, msdyn_scorereasons as reasons, model_name, model_version,
-               scoring_status, scoring_status_reason, reasons_as_of_date
+               scoring_status, scoring_status_reason, reasons_as_of_date, {change} as change_json
         from fct_predictive_scores
         where msdyn_entitytype = ? and msdyn_entityid = ? and msdyn_scoredon >= ?
         order by msdyn_scoredon
@@ -359,7 +367,39 @@ def scores(connection: Any, ent: Entity, record_id: str, since: date) -> list[di
     )
     for row in found:
         row["reasons"] = decode_reasons(row["reasons"])
+        row["change"] = decode_change(row.pop("change_json"))
     return found
+
+
+def decode_change(text: str | None) -> dict[str, Any] | None:
+    """``score_change_json`` (ml.change): since, previous score, model change, the fields that moved most."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    moved = []
+    for item in value.get("moved_by") or []:
+        if isinstance(item, dict) and item.get("field"):
+            change = float(item.get("change") or 0.0)
+            moved.append(
+                {
+                    "field": item["field"],
+                    "direction": "raises" if change > 0 else "lowers",
+                    "from": item.get("from"),
+                    "to": item.get("to"),
+                }
+            )
+    return {
+        "since": value.get("since"),
+        "previous_score": value.get("previous_score"),
+        "model_changed": bool(value.get("model_changed")),
+        "moved_by": moved,
+        "note": value.get("note"),
+    }
 
 
 def decode_reasons(text: str | None) -> dict[str, list[dict[str, Any]]]:
@@ -378,10 +418,25 @@ def decode_reasons(text: str | None) -> dict[str, list[dict[str, Any]]]:
 
 
 def score_change(history: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Why the latest score differs from the previous different one: reasons that appeared or went away."""
-    if len(history) < 2 or history[-1]["score"] is None:
+    """Why the latest score differs from the previous one: the fields whose contributions moved most
+    (``score_change_json``, stored by the scoring run) and the reasons that appeared or went away."""
+    if not history or history[-1]["score"] is None:
         return None
     latest = history[-1]
+    stored = latest.get("change")
+    if stored is not None and stored.get("previous_score") != latest["score"]:
+        return {
+            "from_score": stored.get("previous_score"),
+            "from_date": stored.get("since"),
+            "to_score": latest["score"],
+            "moved_by": stored["moved_by"],
+            "model_changed": stored["model_changed"],
+            "note": stored.get("note"),
+            "appeared": [],
+            "went_away": [],
+        }
+    if len(history) < 2:
+        return None
     earlier = [row for row in history[:-1] if row["score"] is not None and row["score"] != latest["score"]]
     if not earlier:
         return None
@@ -399,6 +454,9 @@ def score_change(history: list[dict[str, Any]]) -> dict[str, Any] | None:
         "from_score": before["score"],
         "from_date": before["scored_on"],
         "to_score": latest["score"],
+        "moved_by": [],
+        "model_changed": False,
+        "note": None,
         "appeared": [text for key, text in now.items() if key not in then],
         "went_away": [text for key, text in then.items() if key not in now],
     }

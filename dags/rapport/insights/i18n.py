@@ -61,6 +61,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "raises": ("Raising the score", "提高评分的因素"),
     "lowers": ("Lowering the score", "降低评分的因素"),
     "why_changed": ("Why it changed", "变化原因"),
+    "moved_by": ("Fields that moved the score most", "对评分变化影响最大的字段"),
+    "model_changed": (
+        "A new model scored it: part of the move is the model",
+        "评分模型已更新：部分变化来自新模型",
+    ),
     "who_knows": ("Who knows whom", "谁认识谁"),
     "get_introduced": ("Get introduced", "请求引荐"),
     "suggestions": ("Suggestions from notes", "来自笔记的建议"),

@@ -37,6 +37,7 @@ def generate(
     progress: bool = True,
     activities: int | None = None,
     defects: int = 0,
+    lead_auto_disqualify_days: int | None = None,
 ) -> GenerationSummary:
     """Write a sample CRM export into ``out_dir`` and return what was written.
 
@@ -45,13 +46,17 @@ def generate(
     created at or after its 00:00 UTC except scheduled future activities; the history starts
     ``[sample] history_days`` before it. ``fmt``: ``parquet`` or ``csv``. ``activities`` overrides the
     scale's activity target. ``defects``: bad rows of each kind to plant (:mod:`rapport.sample.defects`;
-    counted in ``rows``). Same arguments, same bytes. Files this generator wrote before (contract
+    counted in ``rows``). ``lead_auto_disqualify_days`` (default: ``[sample] lead_auto_disqualify_days``):
+    disqualify leads still open that many days after creation, like a CRM's timer rule; 0 = off. Same
+    arguments, same bytes. Files this generator wrote before (contract
     tables in either format and ``_truth/``) are replaced; other files in ``out_dir`` are left alone.
     """
     from rapport.config import load_config
     from rapport.sample.generator import run
 
-    history_days = load_config().sample.history_days
+    sample = load_config().sample
+    if lead_auto_disqualify_days is None:
+        lead_auto_disqualify_days = sample.lead_auto_disqualify_days
     summary = run(
         Path(out_dir),
         scale=scale,
@@ -60,7 +65,8 @@ def generate(
         fmt=fmt,
         progress=progress,
         activities_target=activities,
-        history_days=history_days,
+        history_days=sample.history_days,
+        lead_auto_disqualify_days=lead_auto_disqualify_days,
     )
     if not defects:
         return summary

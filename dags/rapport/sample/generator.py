@@ -65,6 +65,7 @@ def run(
     progress: bool,
     activities_target: int | None,
     history_days: int,
+    lead_auto_disqualify_days: int = 0,
 ) -> GenerationSummary:
     """Generate the sample CRM into ``out_dir``; see :func:`rapport.sample.generate`."""
     started = time.perf_counter()
@@ -74,6 +75,11 @@ def run(
         raise GenerationError(
             f"[sample] history_days = {history_days}: the sample needs at least 120 days of history"
         )
+    if lead_auto_disqualify_days < 0 or 0 < lead_auto_disqualify_days <= 10:
+        raise GenerationError(
+            f"[sample] lead_auto_disqualify_days = {lead_auto_disqualify_days}: use 0 (off) or more than 10 days "
+            "(the sample's leads take at least 10 days to close)"
+        )
     sizes = resolve_scale(scale).with_activities(activities_target)
     end = end_date or datetime.now(UTC).date()
     end_ts = int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp())
@@ -82,7 +88,7 @@ def run(
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_export(out_dir)
 
-    built = _build_records(seed, sizes, timeline)
+    built = _build_records(seed, sizes, timeline, lead_auto_disqualify_days)
     writer = ExportWriter(out_dir, load_contract(), fmt)
     note_labels = _write_record_tables(writer, seed, built)
     truth_dir = out_dir / truth.TRUTH_DIR
@@ -98,6 +104,7 @@ def run(
             "seed": seed,
             "end_date": end.isoformat(),
             "history_days": history_days,
+            "lead_auto_disqualify_days": lead_auto_disqualify_days,
             "format": fmt,
             "activities_target": sizes.activities,
             "rows": rows,
@@ -124,13 +131,17 @@ class _Records:
     customer_now: np.ndarray  # bool per company: has a won opportunity
 
 
-def _build_records(seed: int, sizes: Scale, timeline: records.Timeline) -> _Records:
+def _build_records(
+    seed: int, sizes: Scale, timeline: records.Timeline, lead_auto_disqualify_days: int = 0
+) -> _Records:
     """Organisation, companies, contacts, leads (some converted), opportunities, ties and episodes."""
     org = records.build_org(_rng(seed, "org"), sizes, timeline)
     n_new_leads = sizes.leads - round(0.4 * sizes.leads)
     companies = records.build_companies(_rng(seed, "companies"), org, sizes.accounts, n_new_leads, timeline)
     contacts = records.build_contacts(_rng(seed, "contacts"), companies, timeline)
-    leads = records.build_leads(_rng(seed, "leads"), org, companies, contacts, sizes.leads, timeline)
+    leads = records.build_leads(
+        _rng(seed, "leads"), org, companies, contacts, sizes.leads, timeline, lead_auto_disqualify_days
+    )
     qualified = np.flatnonzero(leads.state == records.LEAD_QUALIFIED)
     converted = qualified[leads.company[qualified] >= companies.n_base]
     contacts, converted_contact = records.add_converted_contacts(

@@ -22,6 +22,7 @@ NEVER = np.iinfo(np.int64).max // 4
 
 SELLER, MANAGER, PRESALES, DIRECTOR, OPERATIONS = range(5)
 LEAD_OPEN, LEAD_QUALIFIED, LEAD_DISQUALIFIED = 0, 1, 2
+LEAD_STATUS_CANCELED = 7  # Dynamics lead status reason "Canceled": what a CRM's auto-disqualify rule sets
 OPP_OPEN, OPP_WON, OPP_LOST = 0, 1, 2
 
 
@@ -757,8 +758,16 @@ def _lead_close(
     person: _LeadPerson,
     created: np.ndarray,
     timeline: Timeline,
+    auto_disqualify_days: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(close moment or NEVER, state, status) of each lead: junk is closed sooner, some stay open."""
+    """(close moment or NEVER, state, status) of each lead: junk is closed sooner, some stay open.
+
+    ``auto_disqualify_days`` > 0 is a CRM rule closing leads on a timer: a lead still open that many days
+    after its creation is disqualified then (status Canceled), whatever it would have become. Sellers in
+    such a CRM leave the leads going nowhere to the rule: only junk (implausible names, free mail) is
+    still disqualified by hand, every other lead that does not qualify in time is closed by the timer.
+    It only moves closes (no extra random draws), so the rest of the sample stays the same.
+    """
     n = len(success)
     implausible = person.implausible
     junk = implausible | person.free_mail
@@ -770,9 +779,15 @@ def _lead_close(
     stale = ~success & (rng.random(n) < 0.07)
     close_at = _in_business_hours(rng, created + duration, timeline)
     close_at = np.maximum(close_at, created + 10 * DAY)
+    timed_out = np.zeros(n, bool)
+    if auto_disqualify_days > 0:
+        deadline = created + auto_disqualify_days * DAY
+        timed_out = stale | (close_at > deadline) | (~success & ~junk)
+        close_at = np.where(timed_out, deadline, close_at)
+        stale = stale & ~timed_out
     closed = ~stale & (close_at < timeline.end - HOUR)
     close_at = np.where(closed, close_at, NEVER)
-    state = np.where(closed, np.where(success, LEAD_QUALIFIED, LEAD_DISQUALIFIED), LEAD_OPEN)
+    state = np.where(closed, np.where(success & ~timed_out, LEAD_QUALIFIED, LEAD_DISQUALIFIED), LEAD_OPEN)
     lost_reason = np.where(
         implausible,
         np.where(rng.random(n) < 0.6, 5, 7),
@@ -784,13 +799,23 @@ def _lead_close(
         [3, lost_reason, 1],
         default=2,
     )
+    status = np.where(timed_out & (state == LEAD_DISQUALIFIED), LEAD_STATUS_CANCELED, status)
     return close_at, state, status
 
 
 def build_leads(
-    rng: np.random.Generator, org: Org, companies: Companies, contacts: Contacts, n: int, timeline: Timeline
+    rng: np.random.Generator,
+    org: Org,
+    companies: Companies,
+    contacts: Contacts,
+    n: int,
+    timeline: Timeline,
+    auto_disqualify_days: int = 0,
 ) -> Leads:
-    """Leads on existing accounts (about 40 %, about a known contact) and from new companies (one prospect each)."""
+    """Leads on existing accounts (about 40 %, about a known contact) and from new companies (one prospect each).
+
+    ``auto_disqualify_days`` > 0: open leads are disqualified that many days after creation (:func:`_lead_close`).
+    """
     n_base = companies.n_base
     company, existing, created, contact = _lead_creation(rng, companies, contacts, n, timeline)
     source = np.where(
@@ -815,7 +840,8 @@ def build_leads(
     rating = _maybe(
         rng, np.where(rating_score >= cut_hot, 1, np.where(rating_score >= cut_warm, 2, 3)), 0.2
     ).astype(np.int64)
-    close_at, state, status = _lead_close(rng, success, person, created, timeline)
+    close_at, state, status = _lead_close(rng, success, person, created, timeline, auto_disqualify_days)
+    success = success & (state != LEAD_DISQUALIFIED)
     qualified = state == LEAD_QUALIFIED
     opportunity = np.where(qualified, np.cumsum(qualified) - 1, -1)
     return Leads(

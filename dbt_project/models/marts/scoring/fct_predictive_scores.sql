@@ -15,13 +15,13 @@ opportunity_scores as (
 unioned as (
 
     select 'lead' as entity_type, record_id, as_of_date, status, status_reason, probability, score, grade,
-        trend, model_name, model_version, reasons_as_of_date, reasons_json
+        trend, model_name, model_version, reasons_as_of_date, reasons_json, change_json
     from lead_scores
 
     union all
 
     select 'opportunity' as entity_type, record_id, as_of_date, status, status_reason, probability, score, grade,
-        trend, model_name, model_version, reasons_as_of_date, reasons_json
+        trend, model_name, model_version, reasons_as_of_date, reasons_json, change_json
     from opportunity_scores
 
 ),
@@ -50,7 +50,8 @@ joined_to_reasons as (
         unioned.model_name,
         unioned.model_version,
         unioned.reasons_as_of_date,
-        computed_reasons.reasons_json
+        computed_reasons.reasons_json,
+        unioned.change_json
     from unioned
     left join computed_reasons
         on unioned.entity_type = computed_reasons.entity_type
@@ -94,6 +95,7 @@ final as (
             else 3
         end as msdyn_scoretrend,
         reasons_json as msdyn_scorereasons,
+        change_json as score_change_json,
         as_of_date as msdyn_scoredon,
         reasons_as_of_date,
         model_name,

@@ -25,6 +25,7 @@ renamed as (
         features_digest,
         reasons_as_of_date,
         reasons_json,
+        change_json,
         scored_at
     from source
 
