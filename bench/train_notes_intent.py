@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ml.notes.intent import MODEL_PATH, train_model, write_model
+    from rapport.ml.notes.intent import MODEL_PATH, train_model, write_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed file, write nothing")

@@ -2,7 +2,7 @@
 
 A bundle is the XGBoost booster plus a JSON document with the feature spec (after the leakage screen),
 the categorical levels, the representative values standing in for the empty values of ``ignore_empty``
-fields (``ml.features.expand_empty_values``), the sigmoid calibrator, the training population figures and
+fields (``rapport.ml.features.expand_empty_values``), the sigmoid calibrator, the training population figures and
 the training metadata. It is logged as an MLflow pyfunc model (``ScoringModel``) whose artifacts are these two
 files, so ``mlflow.pyfunc.load_model("models:/rapport_lead_scoring@champion")`` gives back the whole
 bundle (``.unwrap_python_model().bundle``) and its ``predict`` returns calibrated probabilities and
@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from ml.calibration import PlattCalibrator
-from ml.features import FeatureSpec, expand_empty_values, ignored_empty_mask, prepare_matrix
-from ml.population import Population
+from rapport.ml.calibration import PlattCalibrator
+from rapport.ml.features import FeatureSpec, expand_empty_values, ignored_empty_mask, prepare_matrix
+from rapport.ml.population import Population
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,6 +1,6 @@
 """A learned per-sentence intent check beside the rules: which suggestion types a sentence asks for.
 
-The rules (:mod:`ml.notes.analyzer`) fit the notes they were written from; on notes written later they
+The rules (:mod:`rapport.ml.notes.analyzer`) fit the notes they were written from; on notes written later they
 miss paraphrases ("they picked a competitor", "能否把实施时间表发给我们") and keep some spurious hits.
 This module holds one logistic regression per language and type on binary character 1-3-grams of the
 sentence (lower-cased, digits as ``0``; no segmentation, so Chinese works as is). The analyser uses it
@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ml.notes.suggestion import APPOINTMENT, CONTACT, CONTENT_REQUEST, ISSUE, PHONE_CALL, TASK
+from rapport.ml.notes.suggestion import APPOINTMENT, CONTACT, CONTENT_REQUEST, ISSUE, PHONE_CALL, TASK
 
 MODEL_PATH = Path(__file__).resolve().parent / "intent_model.json"
 # The types the model scores, in weight-vector order. Only ADDABLE_TYPES are ever added: contacts need
@@ -123,8 +123,8 @@ def sentence_examples(notes: Iterable[Any]) -> list[tuple[str, frozenset[str]]]:
     """``(sentence, types)`` training pairs from labelled notes (see the module docstring)."""
     from collections import Counter
 
-    from ml.notes.analyzer import RULES_ONLY, analyze
-    from ml.notes.text import blank_mail_headers, fold, sentences
+    from rapport.ml.notes.analyzer import RULES_ONLY, analyze
+    from rapport.ml.notes.text import blank_mail_headers, fold, sentences
 
     examples: list[tuple[str, frozenset[str]]] = []
     for note in notes:
@@ -167,7 +167,12 @@ def fit_language(examples: list[tuple[str, frozenset[str]]]) -> dict[str, Any]:
 
 def train_model(languages: Iterable[str] = ("en", "zh")) -> dict[str, Any]:
     """The model file's content, from the development splits of the shipped evaluation sets."""
-    from ml.notes.evaluation import default_eval_files, load_eval_set, second_eval_files, third_eval_files
+    from rapport.ml.notes.evaluation import (
+        default_eval_files,
+        load_eval_set,
+        second_eval_files,
+        third_eval_files,
+    )
 
     out: dict[str, Any] = {"types": list(MODEL_TYPES), "ngram_range": list(NGRAM_RANGE), "languages": {}}
     for code in languages:

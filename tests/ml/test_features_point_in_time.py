@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ml.features import load_feature_spec
-from ml.readiness import check_readiness
-from ml.targets import get_target
 from rapport.config import Config, load_config
+from rapport.ml.features import load_feature_spec
+from rapport.ml.readiness import check_readiness
+from rapport.ml.targets import get_target
 from rapport.settings import PROJECT_ROOT, Settings
 from rapport.transform import run_dbt
 from tests.support.raw_loader import load_export
@@ -398,8 +398,8 @@ def test_the_leakage_screen_drops_close_fields_declared_as_features(built: Wareh
 
     import mlflow
 
-    from ml.pipeline import train_and_publish
-    from ml.tracking import mlflow_store
+    from rapport.ml.pipeline import train_and_publish
+    from rapport.ml.tracking import mlflow_store
 
     path = tmp_path / built.path.name
     _copy_file(built.path, path)
@@ -458,10 +458,10 @@ def test_the_leakage_screen_drops_close_fields_declared_as_features(built: Wareh
 @pytest.mark.parametrize("model", ["lead", "opportunity"])
 def test_reasons_on_the_sample_never_contradict_their_figures(built: Warehouse, model: str) -> None:
     """Every reason row of the sample's open records: its quoted rate is on the side of its direction."""
-    from ml.explain import explain_records
-    from ml.features import read_closed_rows, read_open_rows, training_window
-    from ml.train import train_model
     from rapport import warehouse
+    from rapport.ml.explain import explain_records
+    from rapport.ml.features import read_closed_rows, read_open_rows, training_window
+    from rapport.ml.train import train_model
     from tests.ml.support import FAST_CONFIG
     from tests.ml.test_explain import contradicting
 

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.bundle import ModelBundle
-from ml.explain import explain_records
-from ml.features import (
+from rapport.ml.bundle import ModelBundle
+from rapport.ml.explain import explain_records
+from rapport.ml.features import (
     FeatureColumn,
     FeatureSpec,
     FeatureSpecError,
@@ -27,8 +27,8 @@ from ml.features import (
     prepare_matrix,
     training_window,
 )
-from ml.targets import get_target
-from ml.train import train_model, uninformative_features
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model, uninformative_features
 from tests.ml.support import AS_OF, FAST_CONFIG, x_education_rows
 
 LEAD = get_target("lead")
@@ -232,8 +232,8 @@ def test_x_education_models_with_and_without_ignore_empty_both_rank_well(trained
 def test_readiness_and_the_summary_say_which_fields_ignore_empty_values(monkeypatch, tmp_path):
     import duckdb
 
-    from ml.features import ignore_empty_declared
-    from ml.readiness import check_readiness
+    from rapport.ml.features import ignore_empty_declared
+    from rapport.ml.readiness import check_readiness
 
     declared = {
         "fields": {

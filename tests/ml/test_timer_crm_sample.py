@@ -19,10 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ml.features import FeatureSpec, load_feature_spec
-from ml.prospective import check_prospectively
-from ml.targets import get_target
 from rapport.config import load_config
+from rapport.ml.features import FeatureSpec, load_feature_spec
+from rapport.ml.prospective import check_prospectively
+from rapport.ml.targets import get_target
 from rapport.settings import PROJECT_ROOT
 from rapport.transform import run_dbt
 from rapport.warehouse import connect

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from ml.notes import (
+from rapport.ml.notes import (
     Suggestion,
     UnknownLanguageError,
     analyze,
@@ -14,8 +14,8 @@ from ml.notes import (
     get_language,
     register_language,
 )
-from ml.notes.contacts import phones
-from ml.notes.languages.en import English
+from rapport.ml.notes.contacts import phones
+from rapport.ml.notes.languages.en import English
 
 CREATED = datetime(2026, 5, 6, 15, 20)
 
@@ -360,13 +360,13 @@ def test_general_mechanisms_of_the_third_error_analysis(
     ],
 )
 def test_dev3_failure_classes(note: str, expected: list[str]) -> None:
-    from ml.notes.analyzer import RULES_ONLY
+    from rapport.ml.notes.analyzer import RULES_ONLY
 
     assert [s.type for s in analyze(note, CREATED, settings=RULES_ONLY)] == expected
 
 
 def test_a_contact_line_still_reads_an_address_after_to() -> None:
-    from ml.notes.analyzer import RULES_ONLY
+    from rapport.ml.notes.analyzer import RULES_ONLY
 
     found = analyze(
         "New contact: intro to Anna Berg, CFO, anna.berg@example.se", CREATED, settings=RULES_ONLY

@@ -16,7 +16,7 @@ def test_pure_python_scoring_matches_scikit_learn() -> None:
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from ml.notes.intent import MODEL_TYPES, NGRAM_RANGE, LanguageModel, fit_language, normalise
+    from rapport.ml.notes.intent import MODEL_TYPES, NGRAM_RANGE, LanguageModel, fit_language, normalise
 
     examples = [
         ("Call Anna tomorrow at 10.", frozenset({"phone_call"})),
@@ -51,7 +51,7 @@ def test_pure_python_scoring_matches_scikit_learn() -> None:
 def test_committed_model_is_what_training_on_the_dev_splits_gives() -> None:
     """The committed weights come from the dev splits with today's rules (rebuild with
     bench/train_notes_intent.py when this fails)."""
-    from ml.notes.intent import MODEL_PATH, train_model
+    from rapport.ml.notes.intent import MODEL_PATH, train_model
 
     committed = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     fresh = train_model()
@@ -70,8 +70,13 @@ def test_committed_model_is_what_training_on_the_dev_splits_gives() -> None:
 
 
 def test_training_never_reads_the_held_out_splits() -> None:
-    from ml.notes.evaluation import default_eval_files, load_eval_set, second_eval_files, third_eval_files
-    from ml.notes.intent import TRAINING_SPLITS
+    from rapport.ml.notes.evaluation import (
+        default_eval_files,
+        load_eval_set,
+        second_eval_files,
+        third_eval_files,
+    )
+    from rapport.ml.notes.intent import TRAINING_SPLITS
 
     assert not set(TRAINING_SPLITS) & {"test", "test2"}
     held_out = {
@@ -89,7 +94,7 @@ def test_training_never_reads_the_held_out_splits() -> None:
 
 
 def test_the_check_adds_a_risk_the_rules_do_not_see() -> None:
-    from ml.notes.analyzer import RULES_ONLY, analyze
+    from rapport.ml.notes.analyzer import RULES_ONLY, analyze
 
     # A paraphrase of a dev3 note; no word of the rules' issue lists.
     text = "Their finance team says our invoices lack the cost centre, which blocks payment."
@@ -101,14 +106,14 @@ def test_the_check_adds_a_risk_the_rules_do_not_see() -> None:
 
 
 def test_the_check_respects_negation_and_past_tense() -> None:
-    from ml.notes.analyzer import analyze
+    from rapport.ml.notes.analyzer import analyze
 
     assert analyze("We already sent them the slides from the webinar last week.", CREATED) == []
     assert analyze("No need to send the slides, they have them.", CREATED) == []
 
 
 def test_thresholds_switch_the_check_off() -> None:
-    from ml.notes.analyzer import AnalysisSettings, analyze
+    from rapport.ml.notes.analyzer import AnalysisSettings, analyze
 
     text = "Their finance team says our invoices lack the cost centre, which blocks payment."
     off = AnalysisSettings(learned_add_threshold=1.5, learned_drop_threshold=0.0)
@@ -121,8 +126,8 @@ def test_thresholds_switch_the_check_off() -> None:
 def test_thresholds_come_from_rapport_toml() -> None:
     import dataclasses
 
-    from ml.notes.analyzer import AnalysisSettings
     from rapport.config import ConfigError, NotesConfig
+    from rapport.ml.notes.analyzer import AnalysisSettings
 
     notes = NotesConfig(learned_add_threshold=0.8, learned_drop_threshold=0.1)
     settings = AnalysisSettings.from_config(notes)
