@@ -140,8 +140,8 @@ def prepare_warehouse(workdir: Path, scale: str, as_of: date) -> Path:
         for table in sorted(tables, key=lambda t: len(validation_dependencies(t))):
             validate_table(table, ds, settings, config)
         from datetime import UTC, datetime
-        from ml.notes.pipeline import analyze_notes
-        from ml.notes.talking_points import detect_talking_points
+        from rapport.ml.notes.pipeline import analyze_notes
+        from rapport.ml.notes.talking_points import detect_talking_points
         from rapport import warehouse
         with warehouse.connect(settings.warehouse_path) as connection:
             analyze_notes(connection, ds, datetime.now(UTC))

@@ -175,7 +175,7 @@ def stage_main(stage: str, export: Path) -> None:
     tables = sorted(load_contract().table_names, key=lambda name: bool(validation_dependencies(name)))
     source = resolve_source(f"files:{export}", settings=settings)
     if stage == "validate":  # import GX before the clock starts: a fixed ~6 s per process
-        from expectations.contract_rules import import_gx
+        from rapport.expectations.contract_rules import import_gx
 
         import_gx()
         import pandas  # noqa: F401

@@ -9,7 +9,7 @@ Stages measured:
 
 1. ``analyze()`` in one process over all notes (median of ``--runs``);
 2. the same split over ``--workers`` processes (median of ``--runs``);
-3. ``ml.notes.pipeline.analyze_notes`` end to end on a fresh DuckDB file holding the notes as
+3. ``rapport.ml.notes.pipeline.analyze_notes`` end to end on a fresh DuckDB file holding the notes as
    ``raw.annotation`` (read, analyse over ``[notes] workers`` processes, write
    ``enrich.note_suggestions``), in a child process whose peak RSS is reported.
 
@@ -45,7 +45,7 @@ EXTRA = (
 
 def build_notes(count: int, seed: int = 7) -> list[tuple[str, str, datetime]]:
     """``(id, text, created_on)`` for ``count`` notes sampled from the evaluation sets."""
-    from ml.notes.evaluation import default_eval_files, load_eval_set
+    from rapport.ml.notes.evaluation import default_eval_files, load_eval_set
 
     pool = [note for path in default_eval_files().values() for note in load_eval_set(path)]
     rng = random.Random(seed)
@@ -61,7 +61,7 @@ def build_notes(count: int, seed: int = 7) -> list[tuple[str, str, datetime]]:
 
 
 def analyse_chunk(chunk: list[tuple[str, str, datetime]]) -> int:
-    from ml.notes import analyze
+    from rapport.ml.notes import analyze
 
     return sum(len(analyze(text, created)) for _, text, created in chunk)
 
@@ -85,8 +85,8 @@ def run_pipeline(notes: list[tuple[str, str, datetime]]) -> dict[str, float]:
     """In a child process: load raw.annotation, run analyze_notes, report time and peak RSS."""
     import pyarrow as pa
 
-    from ml.notes.pipeline import analyze_notes
     from rapport.config import NotesConfig
+    from rapport.ml.notes.pipeline import analyze_notes
     from rapport.warehouse import connect
 
     with tempfile.TemporaryDirectory() as folder:

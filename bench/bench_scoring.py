@@ -54,14 +54,14 @@ def measure(scale: int, runs: int, changed: float, threads: int) -> dict[str, ob
     import numpy as np
     import pandas as pd
 
-    from ml.explain import explain_records
-    from ml.features import training_window
-    from ml.score import EXPLAIN_CHUNK, score_records
-    from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
-    from ml.tables import ensure_ml_tables
-    from ml.targets import get_target
-    from ml.train import TrainingParams, train_model
     from rapport.config import load_config
+    from rapport.ml.explain import explain_records
+    from rapport.ml.features import training_window
+    from rapport.ml.score import EXPLAIN_CHUNK, score_records
+    from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+    from rapport.ml.tables import ensure_ml_tables
+    from rapport.ml.targets import get_target
+    from rapport.ml.train import TrainingParams, train_model
     from rapport.warehouse import connect
 
     config = load_config(ROOT / "rapport.toml").scoring

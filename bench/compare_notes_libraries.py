@@ -22,7 +22,7 @@ DEV_SPLITS = ("dev", "dev2")
 
 
 def _dev_notes() -> list[Any]:
-    from ml.notes.evaluation import default_eval_files, load_eval_set, second_eval_files
+    from rapport.ml.notes.evaluation import default_eval_files, load_eval_set, second_eval_files
 
     files = [*default_eval_files().items(), *second_eval_files().items()]
     return [(code, note) for code, path in files for note in load_eval_set(path) if note.split in DEV_SPLITS]
@@ -31,7 +31,7 @@ def _dev_notes() -> list[Any]:
 def compare_dates(notes: list[Any]) -> None:
     import dateparser.search  # type: ignore[import-untyped, unused-ignore]
 
-    from ml.notes.analyzer import analyze
+    from rapport.ml.notes.analyzer import analyze
 
     rows = [
         (code, note, gold[key])
@@ -68,7 +68,7 @@ def compare_dates(notes: list[Any]) -> None:
 def compare_phones(notes: list[Any]) -> None:
     import phonenumbers
 
-    from ml.notes import contacts
+    from rapport.ml.notes import contacts
 
     gold_phones = [(code, note, g["phone"]) for code, note in notes for g in note.gold if "phone" in g]
     mine = theirs = 0
@@ -97,7 +97,7 @@ def compare_phones(notes: list[Any]) -> None:
 def compare_emails(notes: list[Any]) -> None:
     from email_validator import EmailNotValidError, validate_email
 
-    from ml.notes import contacts
+    from rapport.ml.notes import contacts
 
     gold = [g["email"].lower() for _, note in notes for g in note.gold if "email" in g]
     found = [f.value for _, note in notes for f in contacts.emails(note.text)]

@@ -48,7 +48,7 @@ def run_rapport(data: Path, home: Path) -> float:
 
 
 def rapport_metrics(home: Path) -> dict[str, float]:
-    from ml.tracking import mlflow_store
+    from rapport.ml.tracking import mlflow_store
     from rapport.settings import Settings
 
     os.environ["RAPPORT_HOME"] = str(home)

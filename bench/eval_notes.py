@@ -15,8 +15,14 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ml.notes.analyzer import analyze
-    from ml.notes.evaluation import SPLITS, eval_files_for_split, evaluate, format_report, load_eval_set
+    from rapport.ml.notes.analyzer import analyze
+    from rapport.ml.notes.evaluation import (
+        SPLITS,
+        eval_files_for_split,
+        evaluate,
+        format_report,
+        load_eval_set,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=SPLITS, default="all")

@@ -2,7 +2,7 @@
 
 Per case, a features history as daily runs would have written it (runs every 15 days), then, for
 close - gap training rows (before) and snapshot rows (after, ``scoring.snapshot_every_days``), the
-prospective check of ``ml.prospective``: a model trained as of the newest run 90 days before the end
+prospective check of ``rapport.ml.prospective``: a model trained as of the newest run 90 days before the end
 (reported test AUC, test ECE) scores the records open then, against how they closed since (prospective
 AUC, ECE, Brier, mean score vs rate). Screens off (``leakage_feature_auc`` 1.01, ``shift_feature_psi``
 1000) and on (rapport.toml), so that what the training rows fix is told apart from what the screens catch.
@@ -44,10 +44,10 @@ def main() -> int:
     parser.add_argument("--every-days", type=int, default=15, help="days between the runs of the history")
     args = parser.parse_args()
 
-    from ml.features import FeatureSpec
-    from ml.prospective import check_prospectively
-    from ml.targets import get_target
     from rapport.config import load_config
+    from rapport.ml.features import FeatureSpec
+    from rapport.ml.prospective import check_prospectively
+    from rapport.ml.targets import get_target
     from rapport.settings import PROJECT_ROOT
     from tests.ml.support import (
         AS_OF,

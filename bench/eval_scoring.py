@@ -3,7 +3,7 @@
 Generates the sample CRM (default: small scale, seed 42, end date 2025-06-01) into a temporary
 RAPPORT_HOME and runs what the DAG runs up to training, through the same functions: extract and validate
 every contract table (``rapport.pipeline``), dbt build of the scoring features and their ancestors (with
-their data and unit tests), the readiness gate and ``ml.pipeline.train_and_publish`` for both models
+their data and unit tests), the readiness gate and ``rapport.ml.pipeline.train_and_publish`` for both models
 (MLflow run, registered version, aliases). Then, per model, it prints the training window, class counts,
 test-set AUC (with a bootstrap 95 % interval, recomputed from the registered model), PR-AUC, Brier score,
 expected calibration error, F1 and its threshold, what the leakage screen dropped (and the columns closest
@@ -11,7 +11,7 @@ to the threshold), the MLflow run id, version and aliases, and the influence per
 of relationship health a decision gap before the close.
 
 Prospective check (``--prospective-days``, default 90): the features are also built as of an earlier date D,
-a model is trained on what was closed by D (``ml.train.train_model``, not logged), and the records open at
+a model is trained on what was closed by D (``rapport.ml.train.train_model``, not logged), and the records open at
 D are scored and compared with how they closed by the end date. This is the deployment question the
 time-ordered test set cannot answer: records scored mid-life, not a week before their close. It is done
 twice, before (shift screen off) and after (shift screen on, ``scoring.shift_feature_psi``), printing
@@ -101,7 +101,7 @@ def _ingest(run, crm: Path) -> dict[str, float]:
 
 
 def _build_features(run, as_of: datetime) -> float:
-    from ml.pipeline import prepare_ml_tables
+    from rapport.ml.pipeline import prepare_ml_tables
     from rapport.transform import run_dbt
 
     started = time.perf_counter()
@@ -127,12 +127,12 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
 
     import mlflow
 
-    from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
-    from ml.pipeline import check_training_readiness, train_and_publish
-    from ml.registry import load_bundle
-    from ml.targets import get_target
-    from ml.tracking import mlflow_store
-    from ml.train import train_model
+    from rapport.ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
+    from rapport.ml.pipeline import check_training_readiness, train_and_publish
+    from rapport.ml.registry import load_bundle
+    from rapport.ml.targets import get_target
+    from rapport.ml.tracking import mlflow_store
+    from rapport.ml.train import train_model
     from rapport.warehouse import connect
 
     target = get_target(model)
@@ -238,10 +238,10 @@ def _prospective(run, model: str, as_of: datetime, end: datetime) -> None:
     """Train on what was closed by ``as_of``, score the records open then, compare with their outcome by ``end``."""
     import numpy as np
 
-    from ml.evaluate import expected_calibration_error
-    from ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
-    from ml.targets import get_target
-    from ml.train import train_model
+    from rapport.ml.evaluate import expected_calibration_error
+    from rapport.ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
+    from rapport.ml.targets import get_target
+    from rapport.ml.train import train_model
     from rapport.warehouse import connect
 
     target = get_target(model)

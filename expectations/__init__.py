@@ -2,7 +2,7 @@
 
 One module per contract table (``expectations.<table>``) with ``build_suite(context)`` returning the
 table's :class:`great_expectations.ExpectationSuite` and ``REFERENCES``, the lookups that must resolve.
-The rules every table shares come from the contract (:mod:`expectations.contract_rules`); a module adds
+The rules every table shares come from the contract (:mod:`rapport.expectations.contract_rules`); a module adds
 what is particular to its table. ``rapport.validation`` runs the suites on typed pandas DataFrames.
 Great Expectations is imported only when a suite is built.
 """
@@ -13,15 +13,15 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from expectations.contract_rules import ReferenceCheck, SuiteContext
+from rapport.expectations.contract_rules import ReferenceCheck, SuiteContext
 
 
 def suite_module(table: str) -> ModuleType:
     """The module ``expectations.<table>``."""
     try:
-        return importlib.import_module(f"expectations.{table}")
+        return importlib.import_module(f"{__name__}.{table}")
     except ModuleNotFoundError as error:
-        if error.name == f"expectations.{table}":
+        if error.name == f"{__name__}.{table}":
             raise KeyError(
                 f"no expectation suite for table {table!r}: add expectations/{table}.py"
             ) from error

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from expectations.contract_rules import (
+from rapport.contract import ACTIVITY_TABLES
+from rapport.expectations.contract_rules import (
     ReferenceCheck,
     SuiteContext,
     contract_expectations,
@@ -17,7 +18,6 @@ from expectations.contract_rules import (
     new_suite,
     reference_expectation,
 )
-from rapport.contract import ACTIVITY_TABLES
 
 TABLE = "activityparty"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from expectations.contract_rules import (
+from rapport.expectations.contract_rules import (
     SuiteContext,
     contract_expectations,
     contract_table,

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ml.features import FeatureSpec, build_levels, categorical_values
+from rapport.ml.features import FeatureSpec, build_levels, categorical_values
 
 if TYPE_CHECKING:
     import numpy as np

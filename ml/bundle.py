@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from ml.calibration import PlattCalibrator
-from ml.features import FeatureSpec, prepare_matrix
-from ml.population import Population
+from rapport.ml.calibration import PlattCalibrator
+from rapport.ml.features import FeatureSpec, prepare_matrix
+from rapport.ml.population import Population
 
 if TYPE_CHECKING:
     import numpy as np

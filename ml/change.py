@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from ml.explain import field_contributions
+from rapport.ml.explain import field_contributions
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from ml.bundle import ModelBundle
+    from rapport.ml.bundle import ModelBundle
 
 CHANGE_FIELDS = 3  # fields listed per change, by |change|
 MIN_CHANGE = 1e-6  # log-odds: smaller field moves are not listed

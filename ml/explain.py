@@ -17,15 +17,15 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ml.features import FeatureSpec, unseen_mask
-from ml.population import MISSING, UNSEEN, sentence, value_codes
-from ml.targets import ScoringTarget
+from rapport.ml.features import FeatureSpec, unseen_mask
+from rapport.ml.population import MISSING, UNSEEN, sentence, value_codes
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from ml.bundle import ModelBundle
+    from rapport.ml.bundle import ModelBundle
 
 EPSILON = 1e-6  # a field whose share is smaller than this (log-odds) is no reason
 REASON_COLUMNS = (

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ml.targets import ScoringTarget
 from rapport.errors import RapportInputError
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import duckdb

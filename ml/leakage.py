@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ml.features import FeatureSpec
+from rapport.ml.features import FeatureSpec
 
 if TYPE_CHECKING:
     import numpy as np

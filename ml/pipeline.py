@@ -28,17 +28,17 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml.as_of import AsOf, to_as_of
-from ml.readiness import Readiness, check_readiness
-from ml.registry import Decision, PromotionDecision
-from ml.score import ScoringResult
-from ml.targets import get_target
+from rapport.ml.as_of import AsOf, to_as_of
+from rapport.ml.readiness import Readiness, check_readiness
+from rapport.ml.registry import Decision, PromotionDecision
+from rapport.ml.score import ScoringResult
+from rapport.ml.targets import get_target
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from ml.train import TrainedModel
     from rapport.config import ScoringConfig
+    from rapport.ml.train import TrainedModel
     from rapport.settings import Settings
     from rapport.writeback import WriteBackResult
 
@@ -78,7 +78,7 @@ def _environment(settings: Settings | None, config: ScoringConfig | None) -> tup
 
 def prepare_ml_tables(*, settings: Settings | None = None) -> None:
     """Create the ``ml`` schema's tables (the dbt source ``ml``) if they do not exist yet."""
-    from ml.tables import ensure_ml_tables
+    from rapport.ml.tables import ensure_ml_tables
     from rapport.settings import Settings
     from rapport.warehouse import connect
 
@@ -107,7 +107,7 @@ def decide_retraining(
     config: ScoringConfig | None = None,
 ) -> Decision:
     """Retrain ``model`` now? (forced, no champion, or champion older than ``retrain_after_days``)."""
-    from ml.registry import should_retrain
+    from rapport.ml.registry import should_retrain
 
     settings, config = _environment(settings, config)
     decision = should_retrain(model, as_of, config, force, settings=settings)
@@ -130,12 +130,12 @@ def train_and_publish(
     """
     import mlflow
 
-    from ml.features import load_feature_spec, read_open_rows, training_window
-    from ml.prospective import check_prospectively
-    from ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
-    from ml.snapshots import read_training_rows
-    from ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
-    from ml.train import TrainingParams, train_model
+    from rapport.ml.features import load_feature_spec, read_open_rows, training_window
+    from rapport.ml.prospective import check_prospectively
+    from rapport.ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
+    from rapport.ml.snapshots import read_training_rows
+    from rapport.ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
+    from rapport.ml.train import TrainingParams, train_model
     from rapport.warehouse import connect
 
     settings, config = _environment(settings, config)
@@ -254,8 +254,8 @@ def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> Non
     """Metrics, tags and artifacts of the active MLflow run."""
     import mlflow
 
-    from ml import evaluate
-    from ml.population import insight_rows
+    from rapport.ml import evaluate
+    from rapport.ml.population import insight_rows
 
     split = trained.split
     mlflow.log_metrics(
@@ -461,13 +461,13 @@ def score_open_records(
     date before the champion's training date, with the champion of that date (never a later model).
 
     Without a champion, records are stored as *not enough data* with the readiness gate's reason and,
-    when some closed records exist, a baseline score (status ``baseline``, ``ml.baseline``); without a model
+    when some closed records exist, a baseline score (status ``baseline``, ``rapport.ml.baseline``); without a model
     of that date (a champion exists, but trained later), with the refusal's reason and no baseline.
     """
-    from ml.registry import load_bundle, model_for_date
-    from ml.score import mark_not_enough_data, score_records
-    from ml.tables import ensure_ml_tables
-    from ml.tracking import mlflow_store
+    from rapport.ml.registry import load_bundle, model_for_date
+    from rapport.ml.score import mark_not_enough_data, score_records
+    from rapport.ml.tables import ensure_ml_tables
+    from rapport.ml.tracking import mlflow_store
     from rapport.warehouse import connect
 
     settings, config = _environment(settings, config)
@@ -515,8 +515,8 @@ def _cold_start_baseline(
     connection: Any, target: Any, moment: Any, settings: Settings, config: ScoringConfig
 ) -> Any:
     """(baseline model, spec) from whatever closed records the window holds, or None (logged)."""
-    from ml.baseline import fit_baseline
-    from ml.features import (
+    from rapport.ml.baseline import fit_baseline
+    from rapport.ml.features import (
         FeaturesMissingError,
         FeatureSpecError,
         load_feature_spec,

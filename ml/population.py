@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ml.features import FeatureSpec
-from ml.targets import ScoringTarget
+from rapport.ml.features import FeatureSpec
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import numpy as np

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from ml.features import FeatureSpec, training_window
-from ml.targets import ScoringTarget
+from rapport.ml.features import FeatureSpec, training_window
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import duckdb
@@ -76,7 +76,7 @@ def measure(
     import numpy as np
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
-    from ml.evaluate import expected_calibration_error
+    from rapport.ml.evaluate import expected_calibration_error
 
     y = np.asarray(labels, dtype="int64")
     p = np.asarray(probabilities, dtype="float64")
@@ -114,14 +114,14 @@ def check_prospectively(
     as_of: datetime,
 ) -> ProspectiveCheck:
     """Train as of the cut on what was known then, score the records open then, compare with outcomes."""
-    from ml.snapshots import (
+    from rapport.ml.snapshots import (
         history_dates,
         prospective_cut,
         prospective_rows,
         read_rows_open_at,
         read_training_rows,
     )
-    from ml.train import TrainingError, train_model
+    from rapport.ml.train import TrainingError, train_model
 
     if config.prospective_days <= 0:
         return ProspectiveCheck(target.model, "unavailable", "switched off (scoring.prospective_days = 0)")

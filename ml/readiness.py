@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ml.as_of import AsOf, to_as_of
-from ml.features import FeaturesMissingError, count_closed, training_window
-from ml.targets import get_target
+from rapport.ml.as_of import AsOf, to_as_of
+from rapport.ml.features import FeaturesMissingError, count_closed, training_window
+from rapport.ml.targets import get_target
 
 if TYPE_CHECKING:
     import duckdb

@@ -26,16 +26,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml.as_of import AsOf, to_as_of
-from ml.targets import get_target
+from rapport.ml.as_of import AsOf, to_as_of
+from rapport.ml.targets import get_target
 
 if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
 
-    from ml.bundle import ModelBundle
     from rapport.config import ScoringConfig
+    from rapport.ml.bundle import ModelBundle
     from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def should_retrain(
     (re-running a day is idempotent). Without ``client`` the installation's store is opened.
     """
     if client is None:
-        from ml.tracking import mlflow_store
+        from rapport.ml.tracking import mlflow_store
         from rapport.settings import Settings
 
         with mlflow_store(settings or Settings.from_env()) as store_client:
@@ -243,7 +243,7 @@ def _decision(retrain: bool, reason: str, champion: ModelVersion | None, day: da
 def load_bundle(name: str, reference: str) -> ModelBundle:
     """Load a model bundle from ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
 
-    Call inside :func:`ml.tracking.mlflow_store`.
+    Call inside :func:`rapport.ml.tracking.mlflow_store`.
     """
     import mlflow.pyfunc
 

@@ -21,21 +21,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from ml.explain import REASON_COLUMNS, explain_records
-from ml.features import FeaturesMissingError, read_open_rows
-from ml.population import insight_rows
-from ml.tables import HISTORY_COLUMNS
-from ml.targets import ScoringTarget
+from rapport.ml.explain import REASON_COLUMNS, explain_records
+from rapport.ml.features import FeaturesMissingError, read_open_rows
+from rapport.ml.population import insight_rows
+from rapport.ml.tables import HISTORY_COLUMNS
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import duckdb
     import numpy as np
     import pandas as pd
 
-    from ml.baseline import BaselineModel
-    from ml.bundle import ModelBundle
-    from ml.features import FeatureSpec
     from rapport.config import ScoringConfig
+    from rapport.ml.baseline import BaselineModel
+    from rapport.ml.bundle import ModelBundle
+    from rapport.ml.features import FeatureSpec
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def _change_json(
 
     import numpy as np
 
-    from ml.change import describe_changes
+    from rapport.ml.change import describe_changes
 
     out = np.full(len(frame), None, dtype=object)
     has_previous = current["previous_score"].notna().to_numpy(dtype=bool)
@@ -269,7 +269,7 @@ def mark_not_enough_data(
 ) -> ScoringResult:
     """Store every open record as *not enough data* with ``reason`` (no champion).
 
-    With ``baseline`` (a :class:`ml.baseline.BaselineModel` and the spec whose columns it reads), each
+    With ``baseline`` (a :class:`rapport.ml.baseline.BaselineModel` and the spec whose columns it reads), each
     record gets its baseline probability, score and grade, with status ``baseline`` and model name
     ``baseline``: flagged everywhere as not a model's score.
     """

@@ -8,6 +8,6 @@ from the training run. Not meant to be imported by other code.
 
 from mlflow.models import set_model
 
-from ml.bundle import ScoringModel
+from rapport.ml.bundle import ScoringModel
 
 set_model(ScoringModel())

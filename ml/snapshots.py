@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ml.features import (
+from rapport.ml.features import (
     RECORD_COLUMNS,
     FeatureSpec,
     PointInTimeError,
@@ -29,7 +29,7 @@ from ml.features import (
     _table_columns,
     read_closed_rows,
 )
-from ml.targets import ScoringTarget
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import duckdb

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ml.features import FeatureColumn, FeatureSpec
-from ml.targets import ScoringTarget
+from rapport.ml.features import FeatureColumn, FeatureSpec
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import duckdb

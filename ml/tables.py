@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ml.targets import TARGETS, ScoringTarget
+from rapport.ml.targets import TARGETS, ScoringTarget
 
 if TYPE_CHECKING:
     import duckdb

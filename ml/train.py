@@ -13,7 +13,7 @@ Protocol (docs/scoring.md has the why):
    the model *suspect* (too good to be true: look for leakage).
 
 This module does no MLflow or warehouse I/O: :func:`train_model` takes a DataFrame and returns a
-:class:`TrainedModel`. ``ml.pipeline`` wires it to the warehouse and MLflow.
+:class:`TrainedModel`. ``rapport.ml.pipeline`` wires it to the warehouse and MLflow.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ml.bundle import ModelBundle
-from ml.calibration import fit_platt
-from ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
-from ml.explain import field_contributions
-from ml.features import FeatureSpec, Window, build_levels, prepare_matrix
-from ml.leakage import LeakageReport, ShiftReport, screen_features, screen_shift
-from ml.population import compute_population
-from ml.targets import ScoringTarget
+from rapport.ml.bundle import ModelBundle
+from rapport.ml.calibration import fit_platt
+from rapport.ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
+from rapport.ml.explain import field_contributions
+from rapport.ml.features import FeatureSpec, Window, build_levels, prepare_matrix
+from rapport.ml.leakage import LeakageReport, ShiftReport, screen_features, screen_shift
+from rapport.ml.population import compute_population
+from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,7 +69,7 @@ def uninformative_features(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[Drop
     """
     import pandas as pd
 
-    from ml.features import categorical_values
+    from rapport.ml.features import categorical_values
 
     dropped = []
     for column in spec.columns:

@@ -76,8 +76,8 @@ def reconcile_counts(run: RunContext | None = None) -> dict[str, Any]:
 def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
     from datetime import UTC, datetime
 
-    from ml.notes.pipeline import analyze_notes as analyze
     from rapport import warehouse
+    from rapport.ml.notes.pipeline import analyze_notes as analyze
 
     run = run or current_run()
     with warehouse.connect(run.settings.warehouse_path) as connection:
@@ -86,8 +86,8 @@ def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
 
 
 def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
-    from ml.notes.talking_points import detect_talking_points as detect
     from rapport import warehouse
+    from rapport.ml.notes.talking_points import detect_talking_points as detect
 
     run = run or current_run()
     with warehouse.connect(run.settings.warehouse_path) as connection:
@@ -98,7 +98,7 @@ def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
 # dbt ----------------------------------------------------------------------------------------------
 def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
     """Build and test everything but the score marts (they need this run's scores)."""
-    from ml.pipeline import prepare_ml_tables
+    from rapport.ml.pipeline import prepare_ml_tables
     from rapport.transform import record_dbt_run, run_dbt
 
     run = run or current_run()
@@ -113,7 +113,7 @@ def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
 # ml -----------------------------------------------------------------------------------------------
 def check_training_readiness(entity: str, run: RunContext | None = None) -> bool:
     """The readiness gate: enough positive and negative records created and closed in the window?"""
-    from ml.pipeline import check_training_readiness as check
+    from rapport.ml.pipeline import check_training_readiness as check
 
     run = run or current_run()
     readiness = check(entity, run.as_of, settings=run.settings, config=run.config.scoring)
@@ -123,7 +123,7 @@ def check_training_readiness(entity: str, run: RunContext | None = None) -> bool
 
 def decide_retraining(entity: str, run: RunContext | None = None) -> bool:
     """Retrain when forced, when there is no champion, or when the champion is too old."""
-    from ml.pipeline import decide_retraining as decide
+    from rapport.ml.pipeline import decide_retraining as decide
 
     run = run or current_run()
     decision = decide(entity, run.as_of, run.force_retrain, settings=run.settings, config=run.config.scoring)
@@ -132,7 +132,7 @@ def decide_retraining(entity: str, run: RunContext | None = None) -> bool:
 
 
 def train_model(entity: str, run: RunContext | None = None) -> dict[str, Any]:
-    from ml.pipeline import train_and_publish
+    from rapport.ml.pipeline import train_and_publish
 
     run = run or current_run()
     result = train_and_publish(
@@ -143,7 +143,7 @@ def train_model(entity: str, run: RunContext | None = None) -> dict[str, Any]:
 
 
 def score_records(entity: str, run: RunContext | None = None) -> dict[str, Any]:
-    from ml.pipeline import score_open_records
+    from rapport.ml.pipeline import score_open_records
 
     run = run or current_run()
     result = score_open_records(entity, run.as_of, settings=run.settings, config=run.config.scoring)

@@ -57,14 +57,14 @@ def _champions(settings: Settings, used: set[tuple[str, str]] | None = None) -> 
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         return ()  # no model was ever trained here; do not create the store just to say so
     try:
-        from ml.registry import list_versions
-        from ml.tracking import mlflow_store
+        from rapport.ml.registry import list_versions
+        from rapport.ml.tracking import mlflow_store
 
         with mlflow_store(settings) as client:
             versions = list_versions(client)
     except Exception:  # no store yet (a run that failed before training): the summary says nothing of models
         return ()
-    from ml.targets import get_target
+    from rapport.ml.targets import get_target
 
     names = None if used is None else {(get_target(entity).registered_model, v) for entity, v in used}
     lines = []
@@ -90,8 +90,8 @@ def collect_summary(
     ``since`` (naive UTC): the moment this run started; rows written before it belong to another run and
     are left out (``None``: every row of ``ds``).
     """
-    from ml.registry import SCORES_REFUSED
     from rapport.extract.mail.audit import excluded_counts
+    from rapport.ml.registry import SCORES_REFUSED
 
     after = since or datetime(1970, 1, 1)
     # reconciliation and dbt_runs are stamped by DuckDB's now() in the session's time zone: compare in it

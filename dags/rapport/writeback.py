@@ -95,15 +95,15 @@ class WriteBackResult:
 
 
 def _ds(as_of: Any) -> date:
-    from ml.as_of import to_as_of
+    from rapport.ml.as_of import to_as_of
 
     return to_as_of(as_of).date()
 
 
 def check_mart_is_current(connection: duckdb.DuckDBPyConnection, ds: date) -> int:
     """The mart's row count for ``ds``; raises when the mart is missing or older than the ``ml`` tables."""
-    from ml.features import table_exists
-    from ml.targets import TARGETS
+    from rapport.ml.features import table_exists
+    from rapport.ml.targets import TARGETS
 
     if not table_exists(connection, MART):
         raise WriteBackError(

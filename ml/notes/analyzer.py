@@ -3,7 +3,7 @@
 The work is split by sentence. Each sentence gets a primary language by script (and a second one when
 it mixes scripts, e.g. "明天上午10点 meeting with 王总"); the languages give clauses, time atoms,
 triggers and cues; this module decides, per clause, which record to suggest and resolves its
-date-time with :mod:`ml.notes.timeexpr`. E-mail addresses and phone numbers are read per line.
+date-time with :mod:`rapport.ml.notes.timeexpr`. E-mail addresses and phone numbers are read per line.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ml.notes import contacts
-from ml.notes.languages import available_languages, get_language
-from ml.notes.languages.base import STRONG, WEAK, Cues, LanguageAnalyzer, Trigger
-from ml.notes.suggestion import (
+from rapport.ml.notes import contacts
+from rapport.ml.notes.languages import available_languages, get_language
+from rapport.ml.notes.languages.base import STRONG, WEAK, Cues, LanguageAnalyzer, Trigger
+from rapport.ml.notes.suggestion import (
     APPOINTMENT,
     CONTACT,
     CONTENT_REQUEST,
@@ -28,8 +28,8 @@ from ml.notes.suggestion import (
     TASK,
     Suggestion,
 )
-from ml.notes.text import blank_mail_headers, fold, sentences
-from ml.notes.timeexpr import Mention, Resolved, group_atoms, resolve
+from rapport.ml.notes.text import blank_mail_headers, fold, sentences
+from rapport.ml.notes.timeexpr import Mention, Resolved, group_atoms, resolve
 
 SUBJECT_MAX_CHARS = 120
 MIXED_SHARE = 0.2  # a second language joins a sentence holding at least this share of its words

@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ml.notes.suggestion import SUGGESTION_TYPES, Suggestion
 from rapport.errors import RapportInputError
+from rapport.ml.notes.suggestion import SUGGESTION_TYPES, Suggestion
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 

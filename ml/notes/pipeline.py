@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ml.notes.analyzer import AnalysisSettings, analyze
-from ml.notes.suggestion import Suggestion
+from rapport.ml.notes.analyzer import AnalysisSettings, analyze
+from rapport.ml.notes.suggestion import Suggestion
 
 if TYPE_CHECKING:
     import duckdb

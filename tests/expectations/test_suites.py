@@ -8,10 +8,10 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from expectations import build_suite, references, suite_module
-from expectations.contract_rules import ROW_ID, SuiteContext
 from rapport.contract import load_contract
-from rapport.validation.casting import cast_sql
+from rapport.contract_casting import cast_sql
+from rapport.expectations import build_suite, references, suite_module
+from rapport.expectations.contract_rules import ROW_ID, SuiteContext
 from rapport.validation.gx_runner import SuiteRunner
 from tests.support.export import sample_rows
 

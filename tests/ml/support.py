@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from ml.features import FeatureColumn, FeatureSpec
-from ml.targets import ScoringTarget
 from rapport.config import ScoringConfig
+from rapport.ml.features import FeatureColumn, FeatureSpec
+from rapport.ml.targets import ScoringTarget
 from rapport.settings import PROJECT_ROOT, Settings
 from tests.support import reference_data
 

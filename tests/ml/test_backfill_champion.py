@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ml import pipeline
-from ml.registry import BACKFILL_CHAMPION_TAG, CHAMPION, promote_version
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
-from ml.targets import get_target
-from ml.tracking import mlflow_store
+from rapport.ml import pipeline
+from rapport.ml.registry import BACKFILL_CHAMPION_TAG, CHAMPION, promote_version
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+from rapport.ml.targets import get_target
+from rapport.ml.tracking import mlflow_store
 from rapport.summary import collect_summary, render_summary
 from rapport.warehouse import connect
 from tests.ml.support import AS_OF, FAST_CONFIG, write_spec_yaml
@@ -104,8 +104,8 @@ def test_a_date_before_every_model_is_refused_then_trained_for_that_date_only(in
 
 def test_the_fast_registry_listing_matches_mlflows_own(installation, monkeypatch, capsys):
     """`rapport models list` reads the SQLite store directly (no MLflow import); same rows as MLflow's client."""
-    from ml.registry import list_versions, list_versions_from_sqlite
     from rapport.cli import main
+    from rapport.ml.registry import list_versions, list_versions_from_sqlite
 
     with mlflow_store(installation) as client:
         expected = list_versions(client)

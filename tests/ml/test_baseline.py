@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ml.baseline import STRENGTH, fit_baseline
-from ml.evaluate import expected_calibration_error
+from rapport.ml.baseline import STRENGTH, fit_baseline
+from rapport.ml.evaluate import expected_calibration_error
 from tests.ml.support import x_education_rows
 
 

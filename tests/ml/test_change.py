@@ -13,12 +13,12 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from ml.features import training_window
-from ml.score import score_records
-from ml.synthetic import write_feature_table
-from ml.tables import ensure_ml_tables
-from ml.targets import get_target
-from ml.train import train_model
+from rapport.ml.features import training_window
+from rapport.ml.score import score_records
+from rapport.ml.synthetic import write_feature_table
+from rapport.ml.tables import ensure_ml_tables
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model
 from rapport.warehouse import connect
 from tests.ml.support import AS_OF, FAST_CONFIG, x_education_rows
 

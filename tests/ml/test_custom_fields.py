@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.features import (
+from rapport.config import Config
+from rapport.ml.features import (
     NEVER_FILLED_LEVEL,
     FeatureColumn,
     FeatureSpec,
@@ -15,7 +16,6 @@ from ml.features import (
     build_levels,
     prepare_matrix,
 )
-from rapport.config import Config
 
 BUILTIN = FeatureSpec(
     model="lead",

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from ml.bundle import ModelBundle
-from ml.calibration import PlattCalibrator
-from ml.explain import cut_reasons_json, explain_records, field_contributions
-from ml.features import FeatureColumn, FeatureSpec, build_levels, prepare_matrix, training_window
-from ml.population import bin_texts, compute_population, numeric_edges, sentence
-from ml.targets import get_target
-from ml.train import train_model
+from rapport.ml.bundle import ModelBundle
+from rapport.ml.calibration import PlattCalibrator
+from rapport.ml.explain import cut_reasons_json, explain_records, field_contributions
+from rapport.ml.features import FeatureColumn, FeatureSpec, build_levels, prepare_matrix, training_window
+from rapport.ml.population import bin_texts, compute_population, numeric_edges, sentence
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model
 from tests.ml.support import AS_OF, FAST_CONFIG, X_EDUCATION, x_education_rows
 
 LEAD = get_target("lead")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ml.features import (
+from rapport.ml.features import (
     FeatureColumn,
     FeatureSpec,
     FeatureSpecError,
@@ -20,8 +20,8 @@ from ml.features import (
     read_open_rows,
     training_window,
 )
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
-from ml.targets import get_target
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+from rapport.ml.targets import get_target
 from rapport.warehouse import connect
 from tests.ml.support import AS_OF, write_spec_yaml
 

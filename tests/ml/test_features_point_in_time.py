@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ml.features import load_feature_spec
-from ml.readiness import check_readiness
-from ml.targets import get_target
 from rapport.config import Config, load_config
+from rapport.ml.features import load_feature_spec
+from rapport.ml.readiness import check_readiness
+from rapport.ml.targets import get_target
 from rapport.settings import PROJECT_ROOT, Settings
 from rapport.transform import run_dbt
 from tests.support.raw_loader import load_export
@@ -398,8 +398,8 @@ def test_the_leakage_screen_drops_close_fields_declared_as_features(built: Wareh
 
     import mlflow
 
-    from ml.pipeline import train_and_publish
-    from ml.tracking import mlflow_store
+    from rapport.ml.pipeline import train_and_publish
+    from rapport.ml.tracking import mlflow_store
 
     path = tmp_path / built.path.name
     _copy_file(built.path, path)

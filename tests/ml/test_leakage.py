@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.features import FeatureColumn, FeatureSpec, build_levels, prepare_matrix
-from ml.leakage import screen_features
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec
-from ml.targets import get_target
+from rapport.ml.features import FeatureColumn, FeatureSpec, build_levels, prepare_matrix
+from rapport.ml.leakage import screen_features
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec
+from rapport.ml.targets import get_target
 from tests.ml.support import AS_OF, X_EDUCATION, x_education_rows
 
 

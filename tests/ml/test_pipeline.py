@@ -18,13 +18,13 @@ import mlflow
 import numpy as np
 import pytest
 
-from ml import pipeline
-from ml.features import load_feature_spec, read_closed_rows, training_window
-from ml.registry import CHALLENGER, CHAMPION, load_bundle
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
-from ml.targets import get_target
-from ml.tracking import git_sha, mlflow_store
-from ml.train import split_by_close
+from rapport.ml import pipeline
+from rapport.ml.features import load_feature_spec, read_closed_rows, training_window
+from rapport.ml.registry import CHALLENGER, CHAMPION, load_bundle
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+from rapport.ml.targets import get_target
+from rapport.ml.tracking import git_sha, mlflow_store
+from rapport.ml.train import split_by_close
 from rapport.warehouse import connect
 from tests.ml.support import AS_OF, FAST_CONFIG, auc, write_spec_yaml
 
@@ -191,7 +191,7 @@ def test_worse_challenger_is_registered_but_the_champion_stays(installation):
     )
 
 
-@pytest.mark.parametrize("failing", ["ml.train._fit_booster", "ml.evaluate.plot_calibration"])
+@pytest.mark.parametrize("failing", ["rapport.ml.train._fit_booster", "rapport.ml.evaluate.plot_calibration"])
 def test_failed_training_never_touches_the_champion(installation, monkeypatch, failing):
     def explode(*args, **kwargs):
         raise RuntimeError("injected failure")

@@ -16,11 +16,11 @@ from itertools import pairwise
 import duckdb
 import pytest
 
-from ml.features import FeatureSpec, read_closed_rows, training_window
-from ml.prospective import check_prospectively
-from ml.snapshots import choose_cuts, read_rows_open_at, read_training_rows
-from ml.targets import get_target
-from ml.train import train_model
+from rapport.ml.features import FeatureSpec, read_closed_rows, training_window
+from rapport.ml.prospective import check_prospectively
+from rapport.ml.snapshots import choose_cuts, read_rows_open_at, read_training_rows
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model
 from tests.ml.support import AS_OF, FAST_CONFIG, auc, x_education_timer_history
 
 LEAD = get_target("lead")
@@ -134,7 +134,7 @@ def test_snapshot_rows_are_point_in_time_and_split_by_record(timer_crm):
     assert (rows["feature_at"] <= rows["closed_at"]).all() and (rows["feature_at"] > rows["created_at"]).all()
     assert (rows["label"].to_numpy() == closed.loc[rows["lead_id"], "label"].to_numpy()).all()
     assert rows["lead_id"].duplicated().any()  # several snapshots per record
-    from ml.train import split_by_close
+    from rapport.ml.train import split_by_close
 
     fit, validation, test = split_by_close(rows, 0.2, 0.2, "lead_id")
     ids = [set(part["lead_id"]) for part in (fit, validation, test)]
@@ -153,8 +153,8 @@ def test_choose_cuts_walks_back_over_the_history():
 
 
 def test_a_prospective_refusal_keeps_the_challenger_whatever_its_auc():
-    from ml.prospective import ProspectiveCheck
-    from ml.registry import decide_promotion
+    from rapport.ml.prospective import ProspectiveCheck
+    from rapport.ml.registry import decide_promotion
 
     check = ProspectiveCheck("lead", "measured", "-", cut=AS_OF.date(), records=900, positives=200, auc=0.65)
     assert check.refusal(0.74, 0.10) is None  # within 0.10 AUC
@@ -178,9 +178,9 @@ def test_train_and_publish_logs_the_prospective_check_and_refuses_an_artefact(se
     """Through the DAG's function: close - gap rows on the timer CRM are trained, logged, and not promoted."""
     import mlflow
 
-    from ml import pipeline
-    from ml.synthetic import write_feature_table
-    from ml.tracking import mlflow_store
+    from rapport.ml import pipeline
+    from rapport.ml.synthetic import write_feature_table
+    from rapport.ml.tracking import mlflow_store
     from rapport.warehouse import connect
     from tests.ml.support import write_spec_yaml
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from ml.readiness import check_readiness
-from ml.synthetic import SyntheticOptions, make_feature_rows, write_feature_table
-from ml.targets import get_target
 from rapport.config import ScoringConfig
+from rapport.ml.readiness import check_readiness
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, write_feature_table
+from rapport.ml.targets import get_target
 from rapport.warehouse import connect
 from tests.ml.support import AS_OF
 

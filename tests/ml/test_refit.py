@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ml.evaluate import expected_calibration_error
-from ml.features import training_window
-from ml.targets import get_target
-from ml.train import train_model
+from rapport.ml.evaluate import expected_calibration_error
+from rapport.ml.features import training_window
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model
 from tests.ml.support import AS_OF, FAST_CONFIG, x_education_rows
 
 LEAD = get_target("lead")

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.features import training_window
-from ml.score import grade_for, mark_not_enough_data, score_records, to_score, trend_for
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
-from ml.tables import ensure_ml_tables
-from ml.targets import get_target
-from ml.train import train_model
 from rapport.config import ScoringConfig
+from rapport.ml.features import training_window
+from rapport.ml.score import grade_for, mark_not_enough_data, score_records, to_score, trend_for
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+from rapport.ml.tables import ensure_ml_tables
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model
 from rapport.warehouse import connect
 from tests.ml.support import AS_OF, FAST_CONFIG
 
@@ -211,7 +211,7 @@ def test_a_failure_while_scoring_keeps_the_days_previous_rows(warehouse, trained
     def explode(*args, **kwargs):
         raise RuntimeError("injected failure while explaining")
 
-    monkeypatch.setattr("ml.score.explain_records", explode)
+    monkeypatch.setattr("rapport.ml.score.explain_records", explode)
     with pytest.raises(RuntimeError, match="injected"):
         score_records(
             warehouse, LEAD, AS_OF, trained.bundle, "2", FAST_CONFIG, model_name="rapport_lead_scoring"

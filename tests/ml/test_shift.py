@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ml.features import FeatureColumn, FeatureSpec, training_window
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec
-from ml.targets import get_target
-from ml.train import train_model
+from rapport.ml.features import FeatureColumn, FeatureSpec, training_window
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model
 from tests.ml.support import AS_OF, FAST_CONFIG, auc
 
 LEAD = get_target("lead")

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ml.features import FeatureColumn, FeatureSpec, training_window
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec
-from ml.targets import get_target
-from ml.train import TrainingError, data_digest, split_by_close, train_model
+from rapport.ml.features import FeatureColumn, FeatureSpec, training_window
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec
+from rapport.ml.targets import get_target
+from rapport.ml.train import TrainingError, data_digest, split_by_close, train_model
 from tests.ml.support import AS_OF, FAST_CONFIG, X_EDUCATION, auc, x_education_rows
 
 LEAD = get_target("lead")
@@ -126,7 +126,7 @@ def test_empty_categorical_and_constant_numeric_are_dropped_with_a_logged_reason
             FeatureColumn("always_seven", "Always seven", "numeric"),
         ),
     )
-    with caplog.at_level("WARNING", logger="ml.train"):
+    with caplog.at_level("WARNING", logger="rapport.ml.train"):
         trained = train_model(frame, LEAD, spec, FAST_CONFIG, window=WINDOW)
     dropped = {d.column: d.reason for d in trained.uninformative}
     assert dropped == {

@@ -12,12 +12,12 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from ml.features import training_window
-from ml.score import score_records
-from ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
-from ml.tables import ensure_ml_tables
-from ml.targets import get_target
-from ml.train import train_model
+from rapport.ml.features import training_window
+from rapport.ml.score import score_records
+from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+from rapport.ml.tables import ensure_ml_tables
+from rapport.ml.targets import get_target
+from rapport.ml.train import train_model
 from rapport.settings import PROJECT_ROOT
 from rapport.warehouse import connect
 from rapport.writeback import POSTGRES_TABLE, WriteBackError, write_back_scores

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from airflow.sdk.definitions.retry_policy import RetryAction
 
-from ml.as_of import AsOfError
-from ml.features import FeatureSpecError
-from ml.notes.evaluation import EvaluationDataError
-from ml.notes.languages import UnknownLanguageError
-from ml.notes.talking_points import UnknownCategoryError
-from ml.targets import UnknownModelError
 from rapport.config import ConfigError
 from rapport.errors import RapportInputError, TransientError
 from rapport.extract.mail.summary import MailImportError, MissingInternalDomainError
+from rapport.ml.as_of import AsOfError
+from rapport.ml.features import FeatureSpecError
+from rapport.ml.notes.evaluation import EvaluationDataError
+from rapport.ml.notes.languages import UnknownLanguageError
+from rapport.ml.notes.talking_points import UnknownCategoryError
+from rapport.ml.targets import UnknownModelError
 from rapport.sample.scales import GenerationError, ScaleError
 
 INPUT_ERRORS = [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rapport.cli import CommandError
 
 if TYPE_CHECKING:
-    from ml.registry import VersionSummary
+    from rapport.ml.registry import VersionSummary
     from rapport.settings import Settings
 
 
@@ -64,7 +64,7 @@ def _read_versions(settings: Settings) -> list[VersionSummary]:
     import sys
     from pathlib import Path
 
-    from ml.registry import list_versions, list_versions_from_sqlite
+    from rapport.ml.registry import list_versions, list_versions_from_sqlite
 
     uri = settings.mlflow_tracking_uri
     if uri.startswith("sqlite:///"):
@@ -76,7 +76,7 @@ def _read_versions(settings: Settings) -> list[VersionSummary]:
         except sqlite3.DatabaseError as error:
             print(f"Reading {path} directly failed ({error}); using MLflow ...", file=sys.stderr, flush=True)
     print("Reading the model registry (loading MLflow, a few seconds) ...", file=sys.stderr, flush=True)
-    from ml.tracking import mlflow_store
+    from rapport.ml.tracking import mlflow_store
 
     with mlflow_store(settings) as client:
         return list_versions(client)
@@ -86,10 +86,10 @@ def promote_model(args: argparse.Namespace) -> int:
     """Move the champion alias to ``args.version`` of ``args.name``."""
     import sys
 
-    from ml.registry import PromotionRefused, promote_version
-    from ml.targets import UnknownModelError, target_for_registered_name
-    from ml.tracking import mlflow_store
     from rapport.config import load_config
+    from rapport.ml.registry import PromotionRefused, promote_version
+    from rapport.ml.targets import UnknownModelError, target_for_registered_name
+    from rapport.ml.tracking import mlflow_store
     from rapport.settings import Settings
 
     try:

@@ -54,8 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_analyze(args: argparse.Namespace) -> int:
     print("Loading the notes analyser (language models) ...", file=sys.stderr, flush=True)
-    from ml.notes import AnalysisSettings, UnknownLanguageError, analyze, get_language
     from rapport.config import load_config
+    from rapport.ml.notes import AnalysisSettings, UnknownLanguageError, analyze, get_language
 
     settings = AnalysisSettings.from_config(load_config().notes)
     if args.language:
@@ -135,8 +135,8 @@ def _parse(line: str) -> tuple[Any, str, datetime, str | None]:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from ml.notes import analyze
-    from ml.notes.evaluation import (
+    from rapport.ml.notes import analyze
+    from rapport.ml.notes.evaluation import (
         EvaluationDataError,
         eval_files_for_split,
         evaluate,

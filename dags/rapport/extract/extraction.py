@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapport.config import Config, load_config
 from rapport.contract import ACTIVITY_TABLES, Table, load_contract
+from rapport.contract_casting import cast_sql
 from rapport.duckdb_session import open_scratch_duckdb, open_warehouse, sql_string
 from rapport.errors import EmptyTableError, ExportNotFoundError, ExportReadError
 from rapport.extract.export_folder import land_export_table
@@ -30,7 +31,6 @@ from rapport.extract.landing import (
 from rapport.extract.source import Source
 from rapport.results import to_jsonable
 from rapport.settings import Settings
-from rapport.validation.casting import cast_sql
 
 if TYPE_CHECKING:
     import duckdb

@@ -14,7 +14,7 @@ from rapport.validation.table_validation import ValidationResult, validate_table
 
 def validation_dependencies(table: str) -> tuple[str, ...]:
     """Tables that must be validated before ``table`` (their clean rows resolve its references)."""
-    from expectations import references
+    from rapport.expectations import references
 
     return tuple(name for check in references(table) for name in check.tables)
 

@@ -108,7 +108,7 @@ def _add_counts(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> N
 
 def _context(var_dir: Path) -> Any:
     """The GX file context under ``var/gx/`` with one local site, no how-to buttons."""
-    from expectations.contract_rules import import_gx
+    from rapport.expectations.contract_rules import import_gx
 
     gx = import_gx()
     context = gx.get_context(mode="file", project_root_dir=str(var_dir))

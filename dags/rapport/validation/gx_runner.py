@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from expectations.contract_rules import ROW_ID, ReferenceCheck, import_gx
 from rapport.contract import Table
 from rapport.errors import ContractViolationError, RapportError
+from rapport.expectations.contract_rules import ROW_ID, ReferenceCheck, import_gx
 from rapport.validation.data_docs import ChunkedResult
 
 if TYPE_CHECKING:

@@ -24,12 +24,13 @@ from datetime import time as clock
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from expectations import build_suite, references
-from expectations.contract_rules import ROW_ID, SuiteContext
 from rapport.config import Config
 from rapport.contract import ACTIVITY_TABLES, Table, load_contract
+from rapport.contract_casting import EXPECTED, ColumnCast
 from rapport.duckdb_session import open_warehouse, sql_ident, sql_string
 from rapport.errors import ContractViolationError, ReconciliationError, ValidationOrderError
+from rapport.expectations import build_suite, references
+from rapport.expectations.contract_rules import ROW_ID, SuiteContext
 from rapport.extract.landing import (
     DATA_FILE,
     QUARANTINE_FILE,
@@ -41,7 +42,6 @@ from rapport.extract.landing import (
 from rapport.results import to_jsonable
 from rapport.settings import Settings
 from rapport.validation import data_docs
-from rapport.validation.casting import EXPECTED, ColumnCast
 from rapport.validation.gx_runner import SuiteRunner, arrow_chunks_to_pandas, frame_select_sql
 
 if TYPE_CHECKING:

@@ -1,13 +1,13 @@
 """The languages the notes analyser understands, registered by code.
 
 Adding a language is adding a module here with a class that fulfils
-:class:`ml.notes.languages.base.LanguageAnalyzer` and one line in :func:`_register_builtins`.
+:class:`rapport.ml.notes.languages.base.LanguageAnalyzer` and one line in :func:`_register_builtins`.
 """
 
 from __future__ import annotations
 
-from ml.notes.languages.base import LanguageAnalyzer
 from rapport.errors import RapportInputError
+from rapport.ml.notes.languages.base import LanguageAnalyzer
 
 _REGISTRY: dict[str, LanguageAnalyzer] = {}
 _BUILTINS: list[bool] = []  # non-empty once en and zh are registered
@@ -46,8 +46,8 @@ def available_languages() -> tuple[str, ...]:
 def _register_builtins() -> None:
     if _BUILTINS:
         return
-    from ml.notes.languages.en import English
-    from ml.notes.languages.zh import Chinese
+    from rapport.ml.notes.languages.en import English
+    from rapport.ml.notes.languages.zh import Chinese
 
     _BUILTINS.append(True)
     for analyzer in (English(), Chinese()):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Protocol, runtime_checkable
 
-from ml.notes.timeexpr import TimeAtom
+from rapport.ml.notes.timeexpr import TimeAtom
 
 # Trigger strengths: "strong" always counts; "weak" (schedule, arrange, book ...) counts as a task only
 # when nothing stronger is in the clause; "cue" (remind, please ...) never makes a suggestion alone.
@@ -40,7 +40,7 @@ class Cues:
 @runtime_checkable
 class LanguageAnalyzer(Protocol):
     """What the notes engine needs from a language. Register an implementation with
-    :func:`ml.notes.languages.register_language`."""
+    :func:`rapport.ml.notes.languages.register_language`."""
 
     code: str
 

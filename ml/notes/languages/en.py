@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from ml.notes.languages.base import STRONG, WEAK, Cues, PatternTrigger, Trigger, overlapping
-from ml.notes.suggestion import APPOINTMENT, PHONE_CALL, TASK
-from ml.notes.text import script_counts
-from ml.notes.timeexpr import TimeAtom
+from rapport.ml.notes.languages.base import STRONG, WEAK, Cues, PatternTrigger, Trigger, overlapping
+from rapport.ml.notes.suggestion import APPOINTMENT, PHONE_CALL, TASK
+from rapport.ml.notes.text import script_counts
+from rapport.ml.notes.timeexpr import TimeAtom
 
 _I = re.IGNORECASE
 
@@ -301,7 +301,7 @@ _INTRODUCTION = re.compile(
 
 
 class English:
-    """English notes: see the module docstring of :mod:`ml.notes.timeexpr` for date conventions."""
+    """English notes: see the module docstring of :mod:`rapport.ml.notes.timeexpr` for date conventions."""
 
     code = "en"
 

@@ -1,4 +1,4 @@
-"""Chinese (simplified; common traditional forms are folded by :func:`ml.notes.text.fold`): date
+"""Chinese (simplified; common traditional forms are folded by :func:`rapport.ml.notes.text.fold`): date
 grammar, trigger words and cues for notes analysis. No segmenter is needed: the patterns are words."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from ml.notes.languages.base import STRONG, WEAK, Cues, PatternTrigger, Trigger, overlapping
-from ml.notes.suggestion import APPOINTMENT, PHONE_CALL, TASK
-from ml.notes.text import script_counts
-from ml.notes.timeexpr import TimeAtom
+from rapport.ml.notes.languages.base import STRONG, WEAK, Cues, PatternTrigger, Trigger, overlapping
+from rapport.ml.notes.suggestion import APPOINTMENT, PHONE_CALL, TASK
+from rapport.ml.notes.text import script_counts
+from rapport.ml.notes.timeexpr import TimeAtom
 
 _CN_DIGITS = {
     "零": 0,
@@ -190,7 +190,7 @@ _INTRODUCTION = re.compile(
 
 
 class Chinese:
-    """Chinese notes: see the module docstring of :mod:`ml.notes.timeexpr` for date conventions."""
+    """Chinese notes: see the module docstring of :mod:`rapport.ml.notes.timeexpr` for date conventions."""
 
     code = "zh"
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from ml.notes import (
+from rapport.ml.notes import (
     Suggestion,
     UnknownLanguageError,
     analyze,
@@ -14,8 +14,8 @@ from ml.notes import (
     get_language,
     register_language,
 )
-from ml.notes.contacts import phones
-from ml.notes.languages.en import English
+from rapport.ml.notes.contacts import phones
+from rapport.ml.notes.languages.en import English
 
 CREATED = datetime(2026, 5, 6, 15, 20)
 

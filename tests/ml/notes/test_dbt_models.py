@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ml.notes.pipeline import analyze_notes
-from ml.notes.talking_points import detect_talking_points
 from rapport.config import NotesConfig
+from rapport.ml.notes.pipeline import analyze_notes
+from rapport.ml.notes.talking_points import detect_talking_points
 from rapport.settings import PROJECT_ROOT
 
 

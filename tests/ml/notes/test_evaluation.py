@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ml.notes.evaluation import EvalNote, EvaluationDataError, evaluate, format_report, load_eval_set
-from ml.notes.suggestion import Suggestion
+from rapport.ml.notes.evaluation import EvalNote, EvaluationDataError, evaluate, format_report, load_eval_set
+from rapport.ml.notes.suggestion import Suggestion
 
 CREATED = datetime(2026, 5, 6, 15, 20)
 
@@ -95,8 +95,8 @@ def test_load_eval_set_reports_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_shipped_sets_are_large_enough_and_labelled() -> None:
-    from ml.notes.evaluation import default_eval_files
-    from ml.notes.suggestion import SUGGESTION_TYPES
+    from rapport.ml.notes.evaluation import default_eval_files
+    from rapport.ml.notes.suggestion import SUGGESTION_TYPES
 
     for code, path in default_eval_files().items():
         notes = load_eval_set(path)
@@ -110,8 +110,8 @@ def test_shipped_sets_are_large_enough_and_labelled() -> None:
 
 
 def test_second_sets_have_their_own_held_out_split_and_no_shared_texts() -> None:
-    from ml.notes.evaluation import default_eval_files, eval_files_for_split, second_eval_files
-    from ml.notes.suggestion import SUGGESTION_TYPES
+    from rapport.ml.notes.evaluation import default_eval_files, eval_files_for_split, second_eval_files
+    from rapport.ml.notes.suggestion import SUGGESTION_TYPES
 
     assert eval_files_for_split("test2") == second_eval_files()
     assert eval_files_for_split("dev") == default_eval_files()
@@ -127,7 +127,7 @@ def test_second_sets_have_their_own_held_out_split_and_no_shared_texts() -> None
 
 
 def test_unknown_split_is_a_clear_error() -> None:
-    from ml.notes.evaluation import eval_files_for_split
+    from rapport.ml.notes.evaluation import eval_files_for_split
 
     with pytest.raises(EvaluationDataError, match="test2"):
         eval_files_for_split("holdout")

@@ -6,8 +6,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from ml.notes.pipeline import analyze_notes
 from rapport.config import NotesConfig
+from rapport.ml.notes.pipeline import analyze_notes
 
 CONFIG = NotesConfig(timezone="UTC", sources=("annotation", "email", "phonecall", "appointment", "task"))
 RUN_AT = datetime(2026, 5, 7, 1, 0)
@@ -188,7 +188,7 @@ def test_parallel_workers_and_repeated_texts_give_the_same_rows_as_one_process(
 ) -> None:
     import dataclasses
 
-    from ml.notes import pipeline
+    from rapport.ml.notes import pipeline
 
     texts = [
         "Meet Sarah on Friday at 11 and then call Tom on Monday.",

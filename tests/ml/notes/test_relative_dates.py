@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from ml.notes import analyze
-from ml.notes.timeexpr import weekday_date
+from rapport.ml.notes import analyze
+from rapport.ml.notes.timeexpr import weekday_date
 
 WEDNESDAY = datetime(2026, 5, 6, 15, 20)  # Wednesday 6 May 2026, 15:20
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ml.notes.talking_points import UnknownCategoryError, detect_talking_points, find_topics
+from rapport.ml.notes.talking_points import UnknownCategoryError, detect_talking_points, find_topics
 
 ALL = ("sports", "family", "vacation", "entertainment")
 
