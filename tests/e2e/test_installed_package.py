@@ -11,6 +11,7 @@ the tiny sample from such an install is measured in docs/architecture.md (too lo
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,27 +22,33 @@ from rapport.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-UV = (
-    [sys.executable, "-m", "uv"]
-    if subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, check=False).returncode
-    == 0
-    else ["python3", "-m", "uv"]
-)
+
+def _uv() -> list[str]:
+    """uv as make runs it (``python3 -m uv``), by absolute path, or a ``uv`` executable."""
+    for python in (sys.executable, shutil.which("python3")):
+        if python and subprocess.run([python, "-m", "uv", "--version"], capture_output=True).returncode == 0:
+            return [python, "-m", "uv"]
+    found = shutil.which("uv")
+    if found is None:
+        pytest.fail("uv is not installed: make setup installs it (python3 -m pip install uv)")
+    return [found]
 
 
 def _env(home: Path) -> dict[str, str]:
     """No variable of the test session (RAPPORT_*, AIRFLOW_*, the venv) leaks into the installed command."""
     keep = ("HOME", "PATH", "LANG", "UV_CACHE_DIR", "UV_INDEX_URL", "UV_DEFAULT_INDEX", "SSL_CERT_FILE")
     env = {key: os.environ[key] for key in keep if key in os.environ}
-    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if part != venv_bin)
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env["RAPPORT_HOME"] = str(home)
     return env
 
 
 def _install(venv: Path, env: dict[str, str]) -> None:
-    subprocess.run([*UV, "venv", "-q", "-p", sys.executable, str(venv)], env=env, check=True, timeout=120)
-    command = [*UV, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(PROJECT_ROOT)]
+    uv = _uv()
+    subprocess.run([*uv, "venv", "-q", "-p", sys.executable, str(venv)], env=env, check=True, timeout=120)
+    command = [*uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(PROJECT_ROOT)]
     offline = subprocess.run([*command, "--offline"], env=env, capture_output=True, text=True, timeout=900)
     if offline.returncode != 0:  # a package missing from the uv cache: ask the registry
         online = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
