@@ -45,7 +45,7 @@ lint: setup  ## ruff (check and format, C901), mypy, sqlfluff (vars from rapport
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/rapport sqlfluff lint dbt_project/models
-	$(VENV)/bin/pytest -q -p no:cacheprovider tests/dbt/test_manifest_conventions.py tests/rapport/test_config_single_source.py tests/rapport/test_repository_references.py
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/dbt/test_manifest_conventions.py tests/rapport/test_config_single_source.py tests/rapport/test_repository_references.py tests/rapport/test_package_layers.py
 
 bench: setup  ## run the benchmarks at their default scale
 	for script in bench/bench_*.py; do $(VENV)/bin/python $$script || exit 1; done

@@ -113,11 +113,13 @@ def _ingest(run, crm: Path) -> dict[str, float]:
 
 
 def _build_features(run, as_of: datetime) -> float:
-    from rapport.ml.pipeline import prepare_ml_tables
+    from rapport.ml.tables import ensure_ml_tables
     from rapport.transform import run_dbt
+    from rapport.warehouse import connect
 
     started = time.perf_counter()
-    prepare_ml_tables(settings=run.settings)
+    with connect(run.settings.warehouse_path) as connection:
+        ensure_ml_tables(connection)
     summary = run_dbt(
         "build",
         settings=run.settings,
@@ -141,7 +143,8 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
 
     from rapport.ml.evaluate import ece_noise_floor
     from rapport.ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
-    from rapport.ml.pipeline import check_training_readiness, train_and_publish
+    from rapport.ml.pipeline import train_and_publish
+    from rapport.ml.readiness import check_readiness
     from rapport.ml.registry import load_bundle
     from rapport.ml.targets import get_target
     from rapport.ml.tracking import mlflow_store
@@ -150,7 +153,8 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
 
     target = get_target(model)
     scoring = run.config.scoring
-    readiness = check_training_readiness(model, as_of, settings=run.settings, config=scoring)
+    with connect(run.settings.warehouse_path) as connection:
+        readiness = check_readiness(connection, model, as_of, scoring)
     started = time.perf_counter()
     result = train_and_publish(model, as_of, force=True, settings=run.settings, config=scoring)
     train_seconds = time.perf_counter() - started

@@ -1,20 +1,19 @@
-"""DAG-facing functions: one thin, explicit call per task.
+"""The scoring stage's two entry points, called by the DAG's task bodies (:mod:`rapport.pipeline`).
 
-Each function reads the installation from ``Settings.from_env()`` and ``load_config().scoring`` unless
-given them, opens the warehouse and the MLflow store only for as long as it needs them, and returns a
-frozen result whose ``reason`` is worth logging. Heavy libraries are imported inside functions, so
-importing this module is cheap (the DAG file may import it at top level).
+``train_and_publish`` gates, trains, logs to MLflow, registers and promotes one model; ``score_open_records``
+scores the open records with the champion of the date (or a cold-start baseline). Each reads the
+installation from ``Settings.from_env()`` and ``load_config().scoring`` unless given them, opens the
+warehouse and the MLflow store only for as long as it needs them, and returns a frozen result whose
+``reason`` is worth logging. The other gates are called directly by the task bodies
+(:func:`rapport.ml.readiness.check_readiness`, :func:`rapport.ml.registry.should_retrain`,
+:func:`rapport.ml.tables.ensure_ml_tables`). Heavy libraries are imported inside functions.
 
 =====================  ===========================================================================
 function               reads -> writes
 =====================  ===========================================================================
-prepare_ml_tables      - -> ``ml.*`` tables (created if missing; call before ``dbt build``)
-check_training_readiness  ``marts.fct_<model>_features`` -> nothing
-decide_retraining      MLflow registry (champion's as-of tag) -> nothing
 train_and_publish      features table, feature spec YAML -> MLflow run, registered version, aliases
 score_open_records     features table, ``models:/<name>@champion`` -> ``ml.<model>_score_history``,
                        ``ml.<model>_score_reasons``, ``ml.<model>_attribute_insights``
-write_back_scores      ``marts.fct_predictive_scores`` -> exports/scores/ds=.../, PostgreSQL (optional)
 =====================  ===========================================================================
 """
 
@@ -28,19 +27,44 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rapport.config import load_config
+from rapport.ml import evaluate
 from rapport.ml.as_of import AsOf, to_as_of
+from rapport.ml.baseline import fit_baseline
+from rapport.ml.evaluate import ece_noise_floor
+from rapport.ml.features import (
+    FeaturesMissingError,
+    FeatureSpecError,
+    load_feature_spec,
+    read_closed_rows,
+    read_open_rows,
+    training_window,
+)
+from rapport.ml.population import insight_rows
+from rapport.ml.prospective import check_prospectively
 from rapport.ml.readiness import Readiness, check_readiness
-from rapport.ml.registry import Decision, PromotionDecision
-from rapport.ml.score import ScoringResult
+from rapport.ml.registry import (
+    CHALLENGER,
+    PromotionDecision,
+    band_for,
+    load_bundle,
+    model_for_date,
+    promote_if_better,
+    should_retrain,
+)
+from rapport.ml.score import ScoringResult, mark_not_enough_data, score_records
+from rapport.ml.snapshots import read_training_rows
+from rapport.ml.tables import ensure_ml_tables
 from rapport.ml.targets import get_target
+from rapport.ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
+from rapport.settings import Settings
+from rapport.warehouse import connect
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
     from rapport.config import ScoringConfig
     from rapport.ml.train import TrainedModel
-    from rapport.settings import Settings
-    from rapport.writeback import WriteBackResult
 
 log = logging.getLogger(__name__)
 
@@ -69,50 +93,8 @@ class TrainingResult:
 
 
 def _environment(settings: Settings | None, config: ScoringConfig | None) -> tuple[Settings, ScoringConfig]:
-    from rapport.config import load_config
-    from rapport.settings import Settings
-
     settings = settings or Settings.from_env()
     return settings, config or load_config(settings.config_path).scoring
-
-
-def prepare_ml_tables(*, settings: Settings | None = None) -> None:
-    """Create the ``ml`` schema's tables (the dbt source ``ml``) if they do not exist yet."""
-    from rapport.ml.tables import ensure_ml_tables
-    from rapport.settings import Settings
-    from rapport.warehouse import connect
-
-    settings = settings or Settings.from_env()
-    with connect(settings.warehouse_path) as connection:
-        ensure_ml_tables(connection)
-
-
-def check_training_readiness(
-    model: str, as_of: AsOf, *, settings: Settings | None = None, config: ScoringConfig | None = None
-) -> Readiness:
-    """The readiness gate for ``model`` at ``as_of`` (the DAG's ds or logical date)."""
-    from rapport.warehouse import connect
-
-    settings, config = _environment(settings, config)
-    with connect(settings.warehouse_path) as connection:
-        return check_readiness(connection, model, as_of, config)
-
-
-def decide_retraining(
-    model: str,
-    as_of: AsOf,
-    force: bool = False,
-    *,
-    settings: Settings | None = None,
-    config: ScoringConfig | None = None,
-) -> Decision:
-    """Retrain ``model`` now? (forced, no champion, or champion older than ``retrain_after_days``)."""
-    from rapport.ml.registry import should_retrain
-
-    settings, config = _environment(settings, config)
-    decision = should_retrain(model, as_of, config, force, settings=settings)
-    log.info("%s", decision.reason)
-    return decision
 
 
 def train_and_publish(
@@ -130,14 +112,7 @@ def train_and_publish(
     """
     import mlflow
 
-    from rapport.ml.evaluate import ece_noise_floor
-    from rapport.ml.features import load_feature_spec, read_open_rows, training_window
-    from rapport.ml.prospective import check_prospectively
-    from rapport.ml.registry import CHALLENGER, band_for, promote_if_better, should_retrain
-    from rapport.ml.snapshots import read_training_rows
-    from rapport.ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
     from rapport.ml.train import TrainingParams, train_model
-    from rapport.warehouse import connect
 
     settings, config = _environment(settings, config)
     target = get_target(model)
@@ -257,9 +232,6 @@ def train_and_publish(
 def _log_training(trained: TrainedModel, band: str, readiness: Readiness) -> None:
     """Metrics, tags and artifacts of the active MLflow run."""
     import mlflow
-
-    from rapport.ml import evaluate
-    from rapport.ml.population import insight_rows
 
     split = trained.split
     mlflow.log_metrics(
@@ -468,11 +440,6 @@ def score_open_records(
     when some closed records exist, a baseline score (status ``baseline``, ``rapport.ml.baseline``); without a model
     of that date (a champion exists, but trained later), with the refusal's reason and no baseline.
     """
-    from rapport.ml.registry import load_bundle, model_for_date
-    from rapport.ml.score import mark_not_enough_data, score_records
-    from rapport.ml.tables import ensure_ml_tables
-    from rapport.ml.tracking import mlflow_store
-    from rapport.warehouse import connect
 
     settings, config = _environment(settings, config)
     target = get_target(model)
@@ -519,14 +486,6 @@ def _cold_start_baseline(
     connection: Any, target: Any, moment: Any, settings: Settings, config: ScoringConfig
 ) -> Any:
     """(baseline model, spec) from whatever closed records the window holds, or None (logged)."""
-    from rapport.ml.baseline import fit_baseline
-    from rapport.ml.features import (
-        FeaturesMissingError,
-        FeatureSpecError,
-        load_feature_spec,
-        read_closed_rows,
-        training_window,
-    )
 
     try:
         spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, target.model, None))
@@ -540,10 +499,3 @@ def _cold_start_baseline(
         log.info("%s: no baseline score: no closed record in the training window", target.model)
         return None
     return fit_baseline(closed, spec), spec
-
-
-def write_back_scores(as_of: AsOf, *, settings: Settings | None = None) -> WriteBackResult:
-    """Export the day's scores (Parquet + CSV) and upsert them into PostgreSQL when configured."""
-    from rapport.writeback import write_back_scores as write_back
-
-    return write_back(as_of, settings=settings)

@@ -15,7 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from rapport.ml.evaluate import expected_calibration_error
 from rapport.ml.features import FeatureSpec, training_window
+from rapport.ml.snapshots import (
+    history_dates,
+    prospective_cut,
+    prospective_rows,
+    read_rows_open_at,
+    read_training_rows,
+)
 from rapport.ml.targets import ScoringTarget
 
 if TYPE_CHECKING:
@@ -76,8 +84,6 @@ def measure(
     import numpy as np
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
-    from rapport.ml.evaluate import expected_calibration_error
-
     y = np.asarray(labels, dtype="int64")
     p = np.asarray(probabilities, dtype="float64")
     positives = int(y.sum())
@@ -114,13 +120,6 @@ def check_prospectively(
     as_of: datetime,
 ) -> ProspectiveCheck:
     """Train as of the cut on what was known then, score the records open then, compare with outcomes."""
-    from rapport.ml.snapshots import (
-        history_dates,
-        prospective_cut,
-        prospective_rows,
-        read_rows_open_at,
-        read_training_rows,
-    )
     from rapport.ml.train import TrainingError, train_model
 
     if config.prospective_days <= 0:

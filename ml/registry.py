@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from rapport.ml.as_of import AsOf, to_as_of
 from rapport.ml.targets import get_target
+from rapport.ml.tracking import mlflow_store
+from rapport.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
     from rapport.config import ScoringConfig
     from rapport.ml.bundle import ModelBundle
-    from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +172,6 @@ def should_retrain(
     (re-running a day is idempotent). Without ``client`` the installation's store is opened.
     """
     if client is None:
-        from rapport.ml.tracking import mlflow_store
-        from rapport.settings import Settings
-
         with mlflow_store(settings or Settings.from_env()) as store_client:
             return should_retrain(model, as_of, config, force, client=store_client)
     target = get_target(model)

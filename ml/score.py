@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from rapport.ml.change import describe_changes
 from rapport.ml.explain import REASON_COLUMNS, explain_records
 from rapport.ml.features import FeaturesMissingError, read_open_rows
 from rapport.ml.population import insight_rows
@@ -132,8 +133,6 @@ def _change_json(
     import json
 
     import numpy as np
-
-    from rapport.ml.change import describe_changes
 
     out = np.full(len(frame), None, dtype=object)
     has_previous = current["previous_score"].notna().to_numpy(dtype=bool)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from rapport.config import Config
 from rapport.settings import Settings
-from rapport.warehouse import DUCKDB_CONFIG
+from rapport.warehouse import DUCKDB_CONFIG, connect, ensure_audit_tables
 
 if TYPE_CHECKING:
     import duckdb
@@ -61,8 +61,6 @@ def open_warehouse(
     (up to ``wait_seconds``) instead of failing, so parallel extract tasks can each record their manifest.
     """
     import duckdb
-
-    from rapport.warehouse import connect, ensure_audit_tables
 
     deadline = time.monotonic() + wait_seconds
     delay = 0.2

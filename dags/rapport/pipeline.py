@@ -11,7 +11,23 @@ import dataclasses
 import logging
 from typing import Any
 
+from rapport import warehouse
+from rapport.extract import Source, resolve_source
+from rapport.extract import extract_table as extract
+from rapport.extract import prepare_source as prepare
+from rapport.extract.source import refuse_password_in_conf
+from rapport.ml.notes.pipeline import analyze_notes as analyze
+from rapport.ml.notes.talking_points import detect_talking_points as detect
+from rapport.ml.pipeline import score_open_records, train_and_publish
+from rapport.ml.readiness import check_readiness
+from rapport.ml.registry import should_retrain
+from rapport.ml.tables import ensure_ml_tables
+from rapport.publish import publish_marts as publish
 from rapport.run_context import RunContext, current_run
+from rapport.transform import record_dbt_run, run_dbt
+from rapport.validation import reconciliation_report
+from rapport.validation import validate_table as validate
+from rapport.writeback import export_day, upsert_day
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +48,6 @@ def _jsonable(value: Any) -> Any:
 # extract ------------------------------------------------------------------------------------------
 def prepare_source(run: RunContext | None = None) -> dict[str, Any]:
     """Resolve the run's source (generate the sample, convert a mail archive, check a database)."""
-    from rapport.extract import prepare_source as prepare
-    from rapport.extract import resolve_source
-    from rapport.extract.source import refuse_password_in_conf
 
     run = run or current_run()
     refuse_password_in_conf(run.source_spec)
@@ -46,9 +59,6 @@ def prepare_source(run: RunContext | None = None) -> dict[str, Any]:
 
 
 def extract_table(table: str, source: dict[str, Any], run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.extract import Source
-    from rapport.extract import extract_table as extract
-
     run = run or current_run()
     result = extract(table, run.ds, Source.from_dict(source), run.settings, config=run.config)
     return _jsonable(result)
@@ -56,16 +66,12 @@ def extract_table(table: str, source: dict[str, Any], run: RunContext | None = N
 
 # validate -----------------------------------------------------------------------------------------
 def validate_table(table: str, run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.validation import validate_table as validate
-
     run = run or current_run()
     result = validate(table, run.ds, run.settings, run.config, as_of=run.as_of)
     return _jsonable(result)
 
 
 def reconcile_counts(run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.validation import reconciliation_report
-
     run = run or current_run()
     report = reconciliation_report(run.ds, run.settings, run.config)
     log.info("%s", report.as_text())
@@ -76,9 +82,6 @@ def reconcile_counts(run: RunContext | None = None) -> dict[str, Any]:
 def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
     from datetime import UTC, datetime
 
-    from rapport import warehouse
-    from rapport.ml.notes.pipeline import analyze_notes as analyze
-
     run = run or current_run()
     with warehouse.connect(run.settings.warehouse_path) as connection:
         summary = analyze(connection, run.ds, datetime.now(UTC))
@@ -86,9 +89,6 @@ def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
 
 
 def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
-    from rapport import warehouse
-    from rapport.ml.notes.talking_points import detect_talking_points as detect
-
     run = run or current_run()
     with warehouse.connect(run.settings.warehouse_path) as connection:
         summary = detect(connection, run.ds, run.config.talking_points.enabled_categories)
@@ -98,11 +98,10 @@ def detect_talking_points(run: RunContext | None = None) -> dict[str, Any]:
 # dbt ----------------------------------------------------------------------------------------------
 def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
     """Build and test everything but the score marts (they need this run's scores)."""
-    from rapport.ml.pipeline import prepare_ml_tables
-    from rapport.transform import record_dbt_run, run_dbt
 
     run = run or current_run()
-    prepare_ml_tables(settings=run.settings)  # the ml source tables exist before any model reads them
+    with warehouse.connect(run.settings.warehouse_path) as connection:
+        ensure_ml_tables(connection)  # the ml source tables exist before any model reads them
     summary = run_dbt(
         "build", settings=run.settings, config=run.config, as_of=run.as_of, exclude="tag:scores"
     )
@@ -113,27 +112,24 @@ def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
 # ml -----------------------------------------------------------------------------------------------
 def check_training_readiness(entity: str, run: RunContext | None = None) -> bool:
     """The readiness gate: enough positive and negative records created and closed in the window?"""
-    from rapport.ml.pipeline import check_training_readiness as check
 
     run = run or current_run()
-    readiness = check(entity, run.as_of, settings=run.settings, config=run.config.scoring)
+    with warehouse.connect(run.settings.warehouse_path) as connection:
+        readiness = check_readiness(connection, entity, run.as_of, run.config.scoring)
     log.info("%s readiness: %s", entity, readiness.reason)
     return bool(readiness.is_ready)
 
 
 def decide_retraining(entity: str, run: RunContext | None = None) -> bool:
     """Retrain when forced, when there is no champion, or when the champion is too old."""
-    from rapport.ml.pipeline import decide_retraining as decide
 
     run = run or current_run()
-    decision = decide(entity, run.as_of, run.force_retrain, settings=run.settings, config=run.config.scoring)
+    decision = should_retrain(entity, run.as_of, run.config.scoring, run.force_retrain, settings=run.settings)
     log.info("%s retraining: %s", entity, decision.reason)
     return bool(decision.retrain)
 
 
 def train_model(entity: str, run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.ml.pipeline import train_and_publish
-
     run = run or current_run()
     result = train_and_publish(
         entity, run.as_of, run.force_retrain, settings=run.settings, config=run.config.scoring
@@ -143,8 +139,6 @@ def train_model(entity: str, run: RunContext | None = None) -> dict[str, Any]:
 
 
 def score_records(entity: str, run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.ml.pipeline import score_open_records
-
     run = run or current_run()
     result = score_open_records(entity, run.as_of, settings=run.settings, config=run.config.scoring)
     return _jsonable(result)
@@ -152,8 +146,6 @@ def score_records(entity: str, run: RunContext | None = None) -> dict[str, Any]:
 
 # write back ---------------------------------------------------------------------------------------
 def build_score_marts(run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.transform import record_dbt_run, run_dbt
-
     run = run or current_run()
     summary = run_dbt("build", settings=run.settings, config=run.config, as_of=run.as_of, select="tag:scores")
     record_dbt_run(run.settings, run.ds, summary)
@@ -162,14 +154,9 @@ def build_score_marts(run: RunContext | None = None) -> dict[str, Any]:
 
 def export_scores(run: RunContext | None = None) -> dict[str, Any]:
     """The day's scores as Parquet and CSV under var/exports/scores/ds=<date>/ for import into the CRM."""
-    from rapport import warehouse
-    from rapport.writeback import check_mart_is_current
-    from rapport.writeback import export_scores as export
 
     run = run or current_run()
-    with warehouse.connect(run.settings.warehouse_path) as connection:
-        rows = check_mart_is_current(connection, run.ds)
-        folder, files = export(connection, run.ds, run.settings.exports_dir)
+    rows, folder, files = export_day(run.settings, run.ds)
     log.info("%d scores of %s exported to %s", rows, run.ds, folder)
     return {"rows": rows, "folder": str(folder), "files": [str(path) for path in files]}
 
@@ -186,24 +173,13 @@ def check_writeback_target(run: RunContext | None = None) -> bool:
 
 def upsert_scores(run: RunContext | None = None) -> dict[str, Any]:
     """Upsert the day's scores into PostgreSQL in one transaction (a failure leaves yesterday's rows)."""
-    from rapport import warehouse
-    from rapport.writeback import read_day_rows
-    from rapport.writeback import upsert_scores as upsert
 
     run = run or current_run()
-    if not run.settings.writeback_uri:
-        raise RuntimeError(
-            "upsert_scores needs RAPPORT_WRITEBACK_URI (check_writeback_target guards this task)"
-        )
-    with warehouse.connect(run.settings.warehouse_path) as connection:
-        rows = read_day_rows(connection, run.ds)
-    written = upsert(run.settings.writeback_uri, rows)
+    written = upsert_day(run.settings, run.ds)
     log.info("%d scores upserted into PostgreSQL", written)
     return {"rows": written}
 
 
 def publish_marts(run: RunContext | None = None) -> dict[str, Any]:
-    from rapport.publish import publish_marts as publish
-
     run = run or current_run()
     return _jsonable(publish(run.settings, run.ds))

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from rapport.redaction import redact
 from rapport.settings import WAREHOUSE_POOL, Settings
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,6 @@ def _captured_output(log_path: Path | None) -> Iterator[TextIO]:
 
 def _redact_file(path: Path) -> None:
     """Rewrite ``path`` with every URI password masked (a last guard behind the loggers' own masking)."""
-    from rapport.redaction import redact
 
     text = path.read_text(errors="replace")
     cleaned = redact(text)

@@ -8,10 +8,33 @@ All run state lives under one folder (``var/`` by default) so that ``make clean`
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+# A wheel (non-editable install) ships the files a run reads besides the code here: rapport.toml,
+# airflow.cfg, dags/sales_insights.py, dbt_project/ and mappings/ (pyproject.toml, wheel sources).
+SHIPPED_PROJECT = PACKAGE_DIR / "project"
+
+
+def default_project_root(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ``rapport.toml``, ``dbt_project/`` and ``dags/`` are.
+
+    ``RAPPORT_PROJECT_ROOT`` when set; else the project files a non-editable install ships inside the
+    package (``rapport/project/``); else the checkout the package lives in (``dags/rapport`` → ``../..``,
+    the editable install of ``make setup``).
+    """
+    env = os.environ if environ is None else environ
+    if env.get("RAPPORT_PROJECT_ROOT"):
+        return Path(env["RAPPORT_PROJECT_ROOT"]).resolve()
+    if SHIPPED_PROJECT.is_dir():
+        return SHIPPED_PROJECT
+    return PACKAGE_DIR.parents[1]
+
+
+# Read once per process (a stat, no writes): the defaults file and the contract are read from here.
+PROJECT_ROOT = default_project_root()
 
 # Telemetry of every tool in the stack is off by default (the machine is offline; nothing phones home).
 TELEMETRY_OFF = {
@@ -50,8 +73,10 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        root = Path(env.get("RAPPORT_PROJECT_ROOT", PROJECT_ROOT)).resolve()
-        var_dir = Path(env.get("RAPPORT_HOME", root / "var")).resolve()
+        root = default_project_root(env)
+        # An installed package's shipped project is read-only: its run state goes to ./var of the caller.
+        default_var = Path.cwd() / "var" if root == SHIPPED_PROJECT else root / "var"
+        var_dir = Path(env.get("RAPPORT_HOME", default_var)).resolve()
         warehouse = Path(env.get("RAPPORT_WAREHOUSE", var_dir / "warehouse.duckdb")).resolve()
         tracking = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{var_dir / 'mlflow.db'}"
         return cls(

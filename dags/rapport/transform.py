@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from rapport import warehouse
 from rapport.config import Config, TransformConfig, parse_memory
 from rapport.contract import load_contract
 from rapport.settings import Settings
@@ -203,7 +204,6 @@ def run_dbt(
 
 def record_dbt_run(settings: Settings, ds: date, summary: DbtRunSummary) -> None:
     """Keep one row per run date and selection in ``audit.dbt_runs`` (replaced on re-run)."""
-    from rapport import warehouse
 
     with warehouse.connect(settings.warehouse_path) as connection:
         warehouse.ensure_audit_tables(connection)

@@ -12,6 +12,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rapport.redaction import redact
+from rapport.run_lock import LOCK_FILE, read_holder
+from rapport.settings import Settings
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -90,8 +94,6 @@ def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckd
     import duckdb
 
     if path is None:
-        from rapport.settings import Settings
-
         path = Settings.from_env().warehouse_path
     path = Path(path)
     if not read_only:
@@ -132,7 +134,6 @@ def _command_of(pid: int | None, limit: int = 120) -> str:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return ""
-    from rapport.redaction import redact
 
     text = redact(" ".join(raw.replace(b"\0", b" ").decode(errors="replace").split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -142,7 +143,6 @@ def _run_of(pid: int | None, var_dir: Path | None) -> str:
     """The Rapport run (from ``var/run.lock``) ``pid`` is, if it is one."""
     if pid is None or var_dir is None:
         return ""
-    from rapport.run_lock import LOCK_FILE, read_holder
 
     holder = read_holder(var_dir / LOCK_FILE)
     if holder is None or holder.pid != pid:

@@ -17,6 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rapport import warehouse
+from rapport.publish import reader_command
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -77,7 +80,6 @@ class WhoKnowsAnswer:
 
 def who_knows(database: Path | str, query: str, *, top: int = 10) -> WhoKnowsAnswer:
     """Rank the colleagues who know the person or company ``query`` names, best first, at most ``top``."""
-    from rapport import warehouse
 
     database = Path(database)
     text = query.strip()
@@ -249,7 +251,6 @@ def _unknown_message(connection: duckdb.DuckDBPyConnection, text: str, database:
     ]
     if near:
         lines.append("  similar addresses: " + ", ".join(near))
-    from rapport.publish import reader_command
 
     listing = (
         f"select distinct person_email, person_name from {PERSON_MART} where person_email like '%part-of-it%'"

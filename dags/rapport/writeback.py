@@ -18,17 +18,18 @@ import logging
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rapport.duckdb_session import sql_string
+from rapport.ml.features import table_exists
+from rapport.ml.targets import TARGETS
+from rapport.settings import Settings
+from rapport.warehouse import connect
 
 if TYPE_CHECKING:
     import duckdb
-
-    from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -82,29 +83,8 @@ class WriteBackError(RuntimeError):
     """The scores cannot be written back (mart missing or stale, database refused the rows)."""
 
 
-@dataclass(frozen=True)
-class WriteBackResult:
-    """What was written for one day."""
-
-    ds: date
-    rows: int
-    export_dir: Path
-    files: tuple[Path, ...]
-    database_rows: int | None  # rows inserted or updated in PostgreSQL; None when not configured
-    reason: str
-
-
-def _ds(as_of: Any) -> date:
-    from rapport.ml.as_of import to_as_of
-
-    return to_as_of(as_of).date()
-
-
 def check_mart_is_current(connection: duckdb.DuckDBPyConnection, ds: date) -> int:
     """The mart's row count for ``ds``; raises when the mart is missing or older than the ``ml`` tables."""
-    from rapport.ml.features import table_exists
-    from rapport.ml.targets import TARGETS
-
     if not table_exists(connection, MART):
         raise WriteBackError(
             f"{MART} does not exist: run `dbt build --select tag:scores` after scoring and before write-back"
@@ -207,27 +187,23 @@ def upsert_scores(uri: str, rows: Sequence[tuple[Any, ...]], *, batch_rows: int 
     return int(written)
 
 
-def write_back_scores(
-    as_of: Any, *, settings: Settings | None = None, batch_rows: int = BATCH_ROWS
-) -> WriteBackResult:
-    """Export the day's scores and upsert them into PostgreSQL when ``RAPPORT_WRITEBACK_URI`` is set."""
-    from rapport.settings import Settings
-    from rapport.warehouse import connect
+def export_day(settings: Settings, ds: date) -> tuple[int, Path, tuple[Path, ...]]:
+    """The ``export_scores`` task: check the mart holds ``ds``'s scores, then write its Parquet and CSV.
 
-    settings = settings or Settings.from_env()
-    ds = _ds(as_of)
+    Returns (rows, folder, files).
+    """
     with connect(settings.warehouse_path) as connection:
-        rows_count = check_mart_is_current(connection, ds)
+        rows = check_mart_is_current(connection, ds)
         folder, files = export_scores(connection, ds, settings.exports_dir)
-        rows = read_day_rows(connection, ds) if settings.writeback_uri else []
-    database_rows = None
-    if settings.writeback_uri:
-        database_rows = upsert_scores(settings.writeback_uri, rows, batch_rows=batch_rows)
-    where = (
-        f"; {database_rows} rows upserted into PostgreSQL {POSTGRES_TABLE}"
-        if database_rows is not None
-        else ""
-    )
-    reason = f"{rows_count} scores of {ds} exported to {folder}{where}"
-    log.info("%s", reason)
-    return WriteBackResult(ds, rows_count, folder, files, database_rows, reason)
+    return rows, folder, files
+
+
+def upsert_day(settings: Settings, ds: date, *, batch_rows: int = BATCH_ROWS) -> int:
+    """The ``upsert_scores`` task: ``ds``'s rows of the mart into PostgreSQL (``RAPPORT_WRITEBACK_URI``)."""
+    if not settings.writeback_uri:
+        raise RuntimeError(
+            "upsert_scores needs RAPPORT_WRITEBACK_URI (check_writeback_target guards this task)"
+        )
+    with connect(settings.warehouse_path) as connection:
+        rows = read_day_rows(connection, ds)
+    return upsert_scores(settings.writeback_uri, rows, batch_rows=batch_rows)

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from rapport.config import load_config
 from rapport.ml.notes.analyzer import AnalysisSettings, analyze
 from rapport.ml.notes.suggestion import Suggestion
 
@@ -157,8 +158,6 @@ def analyze_notes(
     ``full=True`` re-analyses every row (after changing the conventions or the time zone).
     """
     if notes_config is None:
-        from rapport.config import load_config
-
         notes_config = load_config().notes
     settings = AnalysisSettings.from_config(notes_config)
     zone = ZoneInfo(notes_config.timezone)

@@ -21,6 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from rapport.errors import RapportInputError
+from rapport.ml.notes.pipeline import ensure_enrich_tables
 from rapport.ml.notes.text import fold, has_han, sentences
 
 if TYPE_CHECKING:
@@ -176,7 +177,6 @@ def detect_talking_points(
     left ``raw.email`` or of categories now switched off are deleted. A change of ``categories`` since
     the last run (or ``full=True``) rescans every e-mail.
     """
-    from rapport.ml.notes.pipeline import ensure_enrich_tables
 
     chosen = check_categories(categories)
     analysed_at = analysed_at or datetime.now().replace(microsecond=0)

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 from rapport.ml import pipeline
-from rapport.ml.registry import BACKFILL_CHAMPION_TAG, CHAMPION, promote_version
+from rapport.ml.registry import BACKFILL_CHAMPION_TAG, CHAMPION, promote_version, should_retrain
 from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+from rapport.ml.tables import ensure_ml_tables
 from rapport.ml.targets import get_target
 from rapport.ml.tracking import mlflow_store
 from rapport.summary import collect_summary, render_summary
@@ -40,7 +41,8 @@ def installation(module_settings):
     frames = [make_feature_rows(LEAD, day, OPTIONS) for day in (BEFORE, AS_OF, BETWEEN, LATER)]
     with connect(module_settings.warehouse_path) as connection:
         write_feature_table(connection, LEAD, pd.concat(frames, ignore_index=True))
-    pipeline.prepare_ml_tables(settings=module_settings)
+    with connect(module_settings.warehouse_path) as connection:
+        ensure_ml_tables(connection)
     first = pipeline.train_and_publish("lead", AS_OF, settings=module_settings, config=CONFIG)
     second = pipeline.train_and_publish("lead", LATER, force=True, settings=module_settings, config=CONFIG)
     assert (first.version, second.version) == ("1", "2") and first.is_champion
@@ -65,7 +67,7 @@ def test_todays_date_is_scored_by_todays_champion(installation):
 
 
 def test_a_past_date_is_scored_by_the_champion_of_then(installation):
-    decision = pipeline.decide_retraining("lead", BETWEEN, settings=installation, config=CONFIG)
+    decision = should_retrain("lead", BETWEEN, CONFIG, settings=installation)
     assert not decision.retrain and "backfill of 2026-12-07" in decision.reason
     result = pipeline.score_open_records("lead", BETWEEN, settings=installation, config=CONFIG)
     assert result.model_version == "1" and result.scored == 80
@@ -84,7 +86,7 @@ def test_a_date_before_every_model_is_refused_then_trained_for_that_date_only(in
     text = render_summary(summary, installation)
     assert "0 scored" in text and "scores refused for 2026-11-24" in text
 
-    decision = pipeline.decide_retraining("lead", BEFORE, settings=installation, config=CONFIG)
+    decision = should_retrain("lead", BEFORE, CONFIG, settings=installation)
     assert decision.retrain and "never replaces the newer champion" in decision.reason
     trained = pipeline.train_and_publish("lead", BEFORE, settings=installation, config=CONFIG)
     assert trained.version == "3" and not trained.is_champion

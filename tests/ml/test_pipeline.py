@@ -20,8 +20,10 @@ import pytest
 
 from rapport.ml import pipeline
 from rapport.ml.features import load_feature_spec, read_closed_rows, training_window
-from rapport.ml.registry import CHALLENGER, CHAMPION, load_bundle
+from rapport.ml.readiness import check_readiness
+from rapport.ml.registry import CHALLENGER, CHAMPION, load_bundle, should_retrain
 from rapport.ml.synthetic import SyntheticOptions, make_feature_rows, synthetic_spec, write_feature_table
+from rapport.ml.tables import ensure_ml_tables
 from rapport.ml.targets import get_target
 from rapport.ml.tracking import git_sha, mlflow_store
 from rapport.ml.train import split_by_close
@@ -39,7 +41,8 @@ def installation(module_settings):
     write_spec_yaml(module_settings, LEAD, synthetic_spec("lead", OPTIONS))
     with connect(module_settings.warehouse_path) as connection:
         write_feature_table(connection, LEAD, make_feature_rows(LEAD, AS_OF, OPTIONS))
-    pipeline.prepare_ml_tables(settings=module_settings)
+    with connect(module_settings.warehouse_path) as connection:
+        ensure_ml_tables(connection)
     return module_settings
 
 
@@ -54,7 +57,8 @@ def test_no_champion_means_not_enough_data_with_the_gate_reason(settings):
     write_spec_yaml(settings, LEAD, synthetic_spec("lead", SyntheticOptions()))
     with connect(settings.warehouse_path) as connection:
         write_feature_table(connection, LEAD, frame)
-    readiness = pipeline.check_training_readiness("lead", "2026-11-27", settings=settings, config=CONFIG)
+    with connect(settings.warehouse_path) as connection:
+        readiness = check_readiness(connection, "lead", "2026-11-27", CONFIG)
     assert not readiness.is_ready and readiness.reason.endswith("need at least 40 of each")
     training = pipeline.train_and_publish("lead", "2026-11-27", settings=settings, config=CONFIG)
     assert training.status == "skipped" and training.reason == readiness.reason
@@ -151,7 +155,7 @@ def test_champion_loads_from_its_alias_alone_with_explicit_requirements(installa
 
 def test_retraining_follows_the_champion_age_and_force(installation):
     def decide(day, force=False):
-        return pipeline.decide_retraining("lead", day, force, settings=installation, config=CONFIG)
+        return should_retrain("lead", day, CONFIG, force, settings=installation)
 
     same_day = decide(AS_OF)
     assert not same_day.retrain and "already trained" in same_day.reason

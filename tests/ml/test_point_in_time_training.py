@@ -180,6 +180,7 @@ def test_train_and_publish_logs_the_prospective_check_and_refuses_an_artefact(se
 
     from rapport.ml import pipeline
     from rapport.ml.synthetic import write_feature_table
+    from rapport.ml.tables import ensure_ml_tables
     from rapport.ml.tracking import mlflow_store
     from rapport.warehouse import connect
     from tests.ml.support import write_spec_yaml
@@ -189,7 +190,7 @@ def test_train_and_publish_logs_the_prospective_check_and_refuses_an_artefact(se
     write_spec_yaml(settings, LEAD, spec)
     with connect(settings.warehouse_path) as connection:
         write_feature_table(connection, LEAD, history)
-    pipeline.prepare_ml_tables(settings=settings)
+        ensure_ml_tables(connection)
     config = replace(NO_SCREENS, snapshot_every_days=0, ok_auc=0.55)
     result = pipeline.train_and_publish("lead", AS_OF, settings=settings, config=config)
     assert result.status == "trained" and not result.is_champion

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -20,7 +20,7 @@ from rapport.ml.targets import get_target
 from rapport.ml.train import train_model
 from rapport.settings import PROJECT_ROOT
 from rapport.warehouse import connect
-from rapport.writeback import POSTGRES_TABLE, WriteBackError, write_back_scores
+from rapport.writeback import POSTGRES_TABLE, WriteBackError, export_day, upsert_day
 from tests.ml.support import AS_OF, FAST_CONFIG
 
 LEAD, OPPORTUNITY = get_target("lead"), get_target("opportunity")
@@ -99,6 +99,15 @@ def _postgres_rows(uri):
         ).fetchall()
 
 
+def write_back(settings, as_of, *, batch_rows=None):
+    """The DAG's ``export_scores`` then ``upsert_scores`` tasks for ``as_of``; rows upserted."""
+    day = as_of.date()
+    export_day(settings, day)
+    if batch_rows is None:
+        return upsert_day(settings, day)
+    return upsert_day(settings, day, batch_rows=batch_rows)
+
+
 def test_dbt_scores_marts_build_with_their_tests(scored):
     settings, output = scored
     assert "unit_test" in output and "ERROR=0" in output and "PASS=" in output
@@ -122,9 +131,9 @@ def test_dbt_scores_marts_build_with_their_tests(scored):
 
 def test_exports_are_written_and_replaced_on_rerun(scored):
     settings, _ = scored
-    result = write_back_scores(AS_OF, settings=settings)
+    rows, export_dir, _ = export_day(settings, AS_OF.date())
     folder = settings.exports_dir / "scores" / "ds=2026-11-27"
-    assert result.export_dir == folder and result.rows == 120 and result.database_rows is None
+    assert export_dir == folder and rows == 120
     parquet = pd.read_parquet(folder / "predictive_scores.parquet")
     csv = pd.read_csv(folder / "predictive_scores.csv")
     assert len(parquet) == len(csv) == 120
@@ -133,7 +142,7 @@ def test_exports_are_written_and_replaced_on_rerun(scored):
     )
     json.loads(parquet["msdyn_scorereasons"].iloc[0])
     (folder / "stale.txt").write_text("from an earlier run")
-    write_back_scores("2026-11-27", settings=settings)
+    export_day(settings, date(2026, 11, 27))
     assert sorted(p.name for p in folder.iterdir()) == ["predictive_scores.csv", "predictive_scores.parquet"]
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temporary folders left
 
@@ -142,25 +151,24 @@ def test_exports_are_written_and_replaced_on_rerun(scored):
 def test_postgres_upsert_is_idempotent_and_keeps_newer_days(scored, bundles, postgres_db):
     settings, _ = scored
     settings = replace(settings, writeback_uri=postgres_db)
-    first = write_back_scores(AS_OF, settings=settings)
-    assert first.database_rows == 120
+    assert write_back(settings, AS_OF) == 120
     rows = _postgres_rows(postgres_db)
     assert len(rows) == 120 and {row[5].isoformat() for row in rows} == {"2026-11-27"}
-    assert write_back_scores(AS_OF, settings=settings).database_rows == 120
+    assert write_back(settings, AS_OF) == 120
     assert _postgres_rows(postgres_db) == rows
 
 
 @pytest.mark.postgres
 def test_failures_leave_yesterdays_rows_intact(scored, bundles, postgres_db, monkeypatch):
     settings = replace(scored[0], writeback_uri=postgres_db)
-    write_back_scores(AS_OF, settings=settings)
+    write_back(settings, AS_OF)
     yesterday = _postgres_rows(postgres_db)
     assert len(yesterday) == 120
 
     _score(settings, bundles, DAY2)
     # The mart was not rebuilt after scoring day 2: write-back refuses stale rows.
     with pytest.raises(WriteBackError, match="stale"):
-        write_back_scores(DAY2, settings=settings)
+        write_back(settings, DAY2)
     assert run_dbt_scores(settings).returncode == 0
 
     # 1. An exception after half of the rows were sent.
@@ -177,7 +185,7 @@ def test_failures_leave_yesterdays_rows_intact(scored, bundles, postgres_db, mon
 
     monkeypatch.setattr(writeback, "_write_batch", fail_on_second_batch)
     with pytest.raises(RuntimeError, match="mid-write"):
-        write_back_scores(DAY2, settings=settings, batch_rows=60)
+        write_back(settings, DAY2, batch_rows=60)
     assert calls == [60, 60]
     assert _postgres_rows(postgres_db) == yesterday
     monkeypatch.undo()
@@ -195,7 +203,7 @@ def test_failures_leave_yesterdays_rows_intact(scored, bundles, postgres_db, mon
             [victim, DAY2.date()],
         )
     with pytest.raises(WriteBackError, match="rolled back"):
-        write_back_scores(DAY2, settings=settings)
+        write_back(settings, DAY2)
     assert _postgres_rows(postgres_db) == yesterday
 
     # 3. Fixed: day 2 replaces day 1; re-sending day 1 afterwards does not overwrite the newer scores.
@@ -205,11 +213,11 @@ def test_failures_leave_yesterdays_rows_intact(scored, bundles, postgres_db, mon
             "and msdyn_scoredon = ?",
             [score, victim, DAY2.date()],
         )
-    assert write_back_scores(DAY2, settings=settings).database_rows == 120
+    assert write_back(settings, DAY2) == 120
     today = _postgres_rows(postgres_db)
     assert {row[5].isoformat() for row in today} == {"2026-11-28"}
     assert any(row[4] != 3 for row in today)  # trends against day 1 exist now
-    assert write_back_scores(AS_OF, settings=settings).database_rows == 0
+    assert write_back(settings, AS_OF) == 0
     assert _postgres_rows(postgres_db) == today
 
 
@@ -217,4 +225,4 @@ def test_missing_mart_is_a_clear_error(settings):
     with connect(settings.warehouse_path) as connection:
         ensure_ml_tables(connection)
     with pytest.raises(WriteBackError, match="dbt build --select tag:scores"):
-        write_back_scores(AS_OF, settings=settings)
+        write_back(settings, AS_OF)

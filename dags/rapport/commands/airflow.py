@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from rapport.commands.ui import prepare_airflow, tool_environment
 from rapport.settings import Settings
 
 
@@ -27,8 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rapport.commands.ui import prepare_airflow, tool_environment
-
     settings = Settings.from_env()
     env = tool_environment(settings)
     marker = settings.airflow_home / ".migrated"

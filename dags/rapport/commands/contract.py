@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from rapport.cli import CommandError
+from rapport.contract_docs import DOC_PATH, render_contract_markdown
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("contract", help="the raw data contract (docs from the contract YAML)")
@@ -19,9 +22,6 @@ def register(subparsers: Any) -> None:
 
 
 def write_docs(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.contract_docs import DOC_PATH, render_contract_markdown
-
     path = args.output or DOC_PATH
     text = render_contract_markdown()
     if args.check:

@@ -6,6 +6,13 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rapport import warehouse
+from rapport.cli import CommandError
+from rapport.config import load_config
+from rapport.settings import Settings
+from rapport.transform import DbtRunError, run_dbt
+from rapport.warehouse import lock_conflict_message
+
 # dbt commands that are a group and a subcommand: `rapport dbt docs generate`, `rapport dbt source freshness`
 _COMMAND_GROUPS = frozenset({"docs", "source"})
 # commands that never open the warehouse
@@ -36,8 +43,6 @@ def warehouse_holder_message(path: Path, var_dir: Path | None = None) -> str | N
     """Why the warehouse cannot be opened for writing now (which process holds it, what to do), else None."""
     import duckdb
 
-    from rapport import warehouse
-
     try:
         with warehouse.connect(path):
             return None
@@ -49,11 +54,6 @@ def warehouse_holder_message(path: Path, var_dir: Path | None = None) -> str | N
 
 
 def run(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.config import load_config
-    from rapport.settings import Settings
-    from rapport.transform import DbtRunError, run_dbt
-
     if not args.dbt_args:
         raise CommandError("give a dbt command, e.g. `rapport dbt build --select staging`")
     as_of = (
@@ -72,8 +72,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = run_dbt(command, settings=settings, config=config, as_of=as_of, extra=rest)
     except DbtRunError as error:  # the warehouse may have been taken between the check and dbt's own connect
-        from rapport.warehouse import lock_conflict_message
-
         lock = lock_conflict_message(settings.warehouse_path, str(error), settings.var_dir)
         raise CommandError(lock or str(error)) from error
     if command == "docs generate" and summary.succeeded:

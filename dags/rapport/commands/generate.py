@@ -13,6 +13,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from rapport.cli import CommandError
+from rapport.config import load_config
+from rapport.sample import GenerationError, generate
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -62,7 +66,6 @@ def _date(text: str) -> date:
 
 def prepare_folder(out: Path, force: bool) -> None:
     """Check that ``out`` may be written; with ``force``, empty it first."""
-    from rapport.cli import CommandError
     from rapport.sample.truth import MANIFEST, TRUTH_DIR
 
     if out.exists() and not out.is_dir():
@@ -84,10 +87,6 @@ def prepare_folder(out: Path, force: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.config import load_config
-    from rapport.sample import GenerationError, generate
-
     defaults = load_config().sample
     prepare_folder(args.out, args.force)
     try:

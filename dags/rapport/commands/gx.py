@@ -12,6 +12,10 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from rapport.cli import CommandError
+from rapport.settings import Settings
+from rapport.validation.data_docs import index_path
+
 DEFAULT_PORT = 8082
 
 
@@ -40,10 +44,6 @@ def docs_server(folder: Path, port: int) -> ThreadingHTTPServer:
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.settings import Settings
-    from rapport.validation.data_docs import index_path
-
     settings = Settings.from_env()
     index = index_path(settings.var_dir)
     if not index.is_file():

@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rapport.cli import CommandError
+from rapport.config import load_config
+from rapport.extract.mail import MailImportError, convert_archive
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -46,10 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.config import load_config
-    from rapport.extract.mail import MailImportError, convert_archive
-
     mail = load_config().mail
     try:
         summary = convert_archive(

@@ -6,6 +6,15 @@ import argparse
 from datetime import UTC, date, datetime
 from typing import Any
 
+from rapport.cli import CommandError
+from rapport.config import load_config
+from rapport.contract import load_contract
+from rapport.errors import RapportError
+from rapport.extract import extract_table, prepare_source, resolve_source
+from rapport.run_lock import RunLockedError, run_lock
+from rapport.settings import Settings
+from rapport.validation import reconciliation_report, validate_table, validation_dependencies
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -27,10 +36,6 @@ def register(subparsers: Any) -> None:
 
 
 def ingest(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.run_lock import RunLockedError, run_lock
-    from rapport.settings import Settings
-
     try:
         with run_lock(Settings.from_env().var_dir, "rapport ingest"):
             return _ingest_locked(args)
@@ -39,14 +44,6 @@ def ingest(args: argparse.Namespace) -> int:
 
 
 def _ingest_locked(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.config import load_config
-    from rapport.contract import load_contract
-    from rapport.errors import RapportError
-    from rapport.extract import extract_table, prepare_source, resolve_source
-    from rapport.settings import Settings
-    from rapport.validation import reconciliation_report, validate_table, validation_dependencies
-
     settings = Settings.from_env()
     config = load_config(settings.config_path)
     ds = args.date or datetime.now(UTC).date()

@@ -10,10 +10,14 @@ import argparse
 from typing import TYPE_CHECKING
 
 from rapport.cli import CommandError
+from rapport.config import load_config
+from rapport.ml.registry import PromotionRefused, list_versions, list_versions_from_sqlite, promote_version
+from rapport.ml.targets import UnknownModelError, target_for_registered_name
+from rapport.ml.tracking import mlflow_store
+from rapport.settings import Settings
 
 if TYPE_CHECKING:
     from rapport.ml.registry import VersionSummary
-    from rapport.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def list_models(args: argparse.Namespace) -> int:
     """Print one line per registered version."""
-    from rapport.settings import Settings
 
     settings = Settings.from_env()
     versions = _read_versions(settings)
@@ -64,8 +67,6 @@ def _read_versions(settings: Settings) -> list[VersionSummary]:
     import sys
     from pathlib import Path
 
-    from rapport.ml.registry import list_versions, list_versions_from_sqlite
-
     uri = settings.mlflow_tracking_uri
     if uri.startswith("sqlite:///"):
         path = Path(uri.removeprefix("sqlite:///"))
@@ -76,7 +77,6 @@ def _read_versions(settings: Settings) -> list[VersionSummary]:
         except sqlite3.DatabaseError as error:
             print(f"Reading {path} directly failed ({error}); using MLflow ...", file=sys.stderr, flush=True)
     print("Reading the model registry (loading MLflow, a few seconds) ...", file=sys.stderr, flush=True)
-    from rapport.ml.tracking import mlflow_store
 
     with mlflow_store(settings) as client:
         return list_versions(client)
@@ -85,12 +85,6 @@ def _read_versions(settings: Settings) -> list[VersionSummary]:
 def promote_model(args: argparse.Namespace) -> int:
     """Move the champion alias to ``args.version`` of ``args.name``."""
     import sys
-
-    from rapport.config import load_config
-    from rapport.ml.registry import PromotionRefused, promote_version
-    from rapport.ml.targets import UnknownModelError, target_for_registered_name
-    from rapport.ml.tracking import mlflow_store
-    from rapport.settings import Settings
 
     try:
         target_for_registered_name(args.name)

@@ -17,6 +17,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from rapport.cli import CommandError
+from rapport.config import load_config
+from rapport.ml.notes import AnalysisSettings, UnknownLanguageError, analyze, get_language
+from rapport.ml.notes.evaluation import (
+    EvaluationDataError,
+    eval_files_for_split,
+    evaluate,
+    format_report,
+    load_eval_set,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,8 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_analyze(args: argparse.Namespace) -> int:
     print("Loading the notes analyser (language models) ...", file=sys.stderr, flush=True)
-    from rapport.config import load_config
-    from rapport.ml.notes import AnalysisSettings, UnknownLanguageError, analyze, get_language
 
     settings = AnalysisSettings.from_config(load_config().notes)
     if args.language:
@@ -135,15 +142,6 @@ def _parse(line: str) -> tuple[Any, str, datetime, str | None]:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from rapport.ml.notes import analyze
-    from rapport.ml.notes.evaluation import (
-        EvaluationDataError,
-        eval_files_for_split,
-        evaluate,
-        format_report,
-        load_eval_set,
-    )
-
     files = [Path(name) for name in args.files] or list(eval_files_for_split(args.split).values())
     for path in files:
         if not path.is_file():

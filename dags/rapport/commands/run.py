@@ -7,6 +7,17 @@ import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 
+from rapport.cli import CommandError
+from rapport.config import load_config
+from rapport.errors import RapportInputError
+from rapport.extract import resolve_source
+from rapport.extract.mail.discovery import last_message_date
+from rapport.run_lock import RunLockedError, run_lock
+from rapport.runner import RunFailed, run_dag
+from rapport.sample import generate
+from rapport.settings import Settings
+from rapport.summary import collect_summary, render_summary
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -44,10 +55,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.run_lock import RunLockedError, run_lock
-    from rapport.settings import Settings
-
     settings = Settings.from_env()
     try:
         with run_lock(settings.var_dir, "rapport run"):
@@ -57,14 +64,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_locked(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.config import load_config
-    from rapport.errors import RapportInputError
-    from rapport.extract import resolve_source
-    from rapport.runner import RunFailed, run_dag
-    from rapport.settings import Settings
-    from rapport.summary import collect_summary, render_summary
-
     settings = Settings.from_env()
     config = load_config(settings.config_path)  # a bad value stops here, as one line
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -134,8 +133,6 @@ def _logical_date(given: date | None, source, sample_end: date) -> tuple[date, s
         return datetime.now(UTC).date(), ""
     from pathlib import Path
 
-    from rapport.extract.mail.discovery import last_message_date
-
     last = last_message_date(Path(source.location))
     if last is None:
         today = datetime.now(UTC).date()
@@ -162,8 +159,6 @@ def _ensure_sample(settings, logical: date) -> None:
     """Generate the sample CRM once, before the run, so its progress bar is visible."""
     if settings.sample_dir.exists() and any(settings.sample_dir.iterdir()):
         return
-    from rapport.config import load_config
-    from rapport.sample import generate
 
     sample = load_config(settings.config_path).sample
     print(

@@ -16,7 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rapport.cli import CommandError
+from rapport.config import load_config
 from rapport.settings import Settings
+from rapport.transform import apply_duckdb_resources
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,10 +59,6 @@ def context_config(variables: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rapport.cli import CommandError
-    from rapport.config import load_config
-    from rapport.transform import apply_duckdb_resources
-
     if not args.sqlfluff_args:
         raise CommandError("give a sqlfluff command, e.g. `rapport sqlfluff lint dbt_project/models`")
     settings = Settings.from_env()

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rapport.cli import CommandError
 from rapport.settings import Settings
 
 AIRFLOW_USER = "admin"
@@ -96,7 +97,6 @@ def command_for(
     which: str, settings: Settings, port: int | None, host: str = "127.0.0.1"
 ) -> tuple[list[str], dict[str, str]]:
     """The program, arguments and environment that start the chosen UI."""
-    from rapport.cli import CommandError
 
     env = tool_environment(settings)
     bin_dir = Path(sys.executable).parent

@@ -13,6 +13,9 @@ from __future__ import annotations
 import argparse
 
 from rapport.cli import CommandError
+from rapport.publish import published_database
+from rapport.settings import Settings
+from rapport.who_knows_whom import WhoKnowsError, render_answer, who_knows
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,9 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_who_knows(args: argparse.Namespace) -> int:
     """Print the ranked colleagues for ``args.subject`` from the published marts."""
-    from rapport.publish import published_database
-    from rapport.settings import Settings
-    from rapport.who_knows_whom import WhoKnowsError, render_answer, who_knows
 
     database = published_database(Settings.from_env())
     try:

@@ -22,6 +22,7 @@ from rapport.config import Config
 from rapport.errors import ExportNotFoundError
 from rapport.extract.landing import as_date
 from rapport.extract.source import Source
+from rapport.sample import generate
 from rapport.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,6 @@ def _ensure_sample(settings: Settings, config: Config) -> Path:
     target = settings.sample_dir
     if target.is_dir() and any(target.iterdir()):
         return target
-    from rapport.sample import generate  # written by the sample generator; imported only when needed
 
     staging = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.parent.mkdir(parents=True, exist_ok=True)

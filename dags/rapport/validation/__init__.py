@@ -8,13 +8,13 @@ pandas are imported inside the functions.
 
 from __future__ import annotations
 
+from rapport.expectations import references
 from rapport.validation.reconciliation import ReconciliationReport, TableReconciliation, reconciliation_report
 from rapport.validation.table_validation import ValidationResult, validate_table
 
 
 def validation_dependencies(table: str) -> tuple[str, ...]:
     """Tables that must be validated before ``table`` (their clean rows resolve its references)."""
-    from rapport.expectations import references
 
     return tuple(name for check in references(table) for name in check.tables)
 

@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from rapport.expectations.contract_rules import import_gx
+
 log = logging.getLogger(__name__)
 
 SITE = "local_site"
@@ -108,7 +110,6 @@ def _add_counts(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> N
 
 def _context(var_dir: Path) -> Any:
     """The GX file context under ``var/gx/`` with one local site, no how-to buttons."""
-    from rapport.expectations.contract_rules import import_gx
 
     gx = import_gx()
     context = gx.get_context(mode="file", project_root_dir=str(var_dir))

@@ -17,7 +17,7 @@ import pytest
 
 from rapport.config import Config
 from rapport.errors import ExportNotFoundError
-from rapport.extract import extract_table, prepare_source, resolve_source
+from rapport.extract import extract_table, preparation, prepare_source, resolve_source
 from tests.support.export import sample_rows, write_export
 
 
@@ -38,7 +38,7 @@ def fake_generator(monkeypatch):
         )
         write_export(Path(out_dir), sample_rows(), fmt=fmt)
 
-    monkeypatch.setitem(sys.modules, "rapport.sample", types.SimpleNamespace(generate=generate))
+    monkeypatch.setattr(preparation, "generate", generate)
     return calls
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from rapport import warehouse
 from rapport.extract.mail.tables import ADDRESS_AUDIT_FILE
 from rapport.settings import Settings
 
@@ -18,7 +19,6 @@ TABLE = "audit.mail_addresses"
 
 def record_address_audit(settings: Settings, ds: date | None, export_dir: Path) -> int:
     """Replace ``ds``'s rows of ``audit.mail_addresses`` with the export's audit; returns the row count."""
-    from rapport import warehouse
 
     path = Path(export_dir) / ADDRESS_AUDIT_FILE
     if ds is None or not path.exists():
