@@ -28,13 +28,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rapport.ml.bundle import ModelBundle
-from rapport.ml.calibration import fit_platt
+from rapport.ml.calibration import PlattCalibrator, fit_platt
 from rapport.ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
 from rapport.ml.explain import field_contributions
 from rapport.ml.features import (
     FeatureSpec,
     Window,
     build_levels,
+    categorical_values,
     empty_value_fills,
     expand_empty_values,
     prepare_matrix,
@@ -78,8 +79,6 @@ def uninformative_features(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[Drop
     column holding only ``Google`` and ``google `` is one level. A column missing from ``frame`` is empty.
     """
     import pandas as pd
-
-    from rapport.ml.features import categorical_values
 
     dropped = []
     for column in spec.columns:
@@ -339,28 +338,10 @@ def _fit_booster(
     return booster[: best + 1], best
 
 
-def train_model(
-    frame: pd.DataFrame,
-    target: ScoringTarget,
-    spec: FeatureSpec,
-    config: ScoringConfig,
-    *,
-    window: Window,
-    params: TrainingParams | None = None,
-    open_rows: pd.DataFrame | None = None,
-) -> TrainedModel:
-    """Train, screen, calibrate and evaluate one model on closed rows (see the module docstring)."""
-    import numpy as np
-    import pandas as pd
-    import xgboost as xgb
-
-    params = params or TrainingParams.from_config(config)
-    fit, validation, test = split_by_close(
-        frame, config.test_fraction, params.validation_fraction, target.id_column
-    )
-    older = pd.concat([fit, validation])
-
-    declared = spec
+def _drop_uninformative(
+    older: pd.DataFrame, spec: FeatureSpec, target: ScoringTarget
+) -> tuple[FeatureSpec, tuple[DroppedFeature, ...]]:
+    """``spec`` without the columns empty or constant on the training rows (an error when none is left)."""
     uninformative = uninformative_features(older, spec)
     for dropped_feature in uninformative:
         log.warning("%s: feature dropped before training: %s", target.model, dropped_feature.describe())
@@ -369,8 +350,27 @@ def train_model(
             f"{target.model}: every feature column is empty or constant on the training rows "
             f"({'; '.join(d.describe() for d in uninformative)}); check the features model and its source"
         )
-    spec = spec.without({d.column for d in uninformative}) if uninformative else spec
+    return (spec.without({d.column for d in uninformative}) if uninformative else spec), uninformative
 
+
+@dataclass(frozen=True)
+class _Screened:
+    """The features kept by the leakage and shift screens, their category levels and both reports."""
+
+    spec: FeatureSpec
+    levels: dict[str, dict[str, str]]
+    leakage: LeakageReport
+    shift: ShiftReport
+
+
+def _screen(
+    frame: pd.DataFrame,
+    older: pd.DataFrame,
+    open_rows: pd.DataFrame | None,
+    spec: FeatureSpec,
+    config: ScoringConfig,
+    target: ScoringTarget,
+) -> _Screened:
     levels = build_levels(older, spec)
     leakage = screen_features(
         prepare_matrix(older, spec, levels), older["label"].to_numpy(), spec, config.leakage_feature_auc
@@ -387,56 +387,137 @@ def train_model(
         log.warning("%s shift screen: %s", target.model, shift.summary())
     screened = spec.without(set(leakage.dropped) | set(shift.dropped))
     levels = {name: mapping for name, mapping in levels.items() if name in screened.names}
+    return _Screened(spec=screened, levels=levels, leakage=leakage, shift=shift)
 
-    fit_labels = fit["label"].to_numpy()
-    validation_labels = validation["label"].to_numpy()
-    fit_matrix = prepare_matrix(fit, screened, levels)
-    fills = empty_value_fills(fit_matrix, screened, params.empty_value_draws)
-    if fills:
-        log.info("%s: ignore empty values on %s", target.model, ", ".join(fills))
-    validation_expanded = expand_empty_values(prepare_matrix(validation, screened, levels), screened, fills)
-    booster, best_iteration = _fit_booster(
-        expand_empty_values(fit_matrix, screened, fills),
-        fit_labels,
-        validation_expanded,
-        validation_labels,
-        params,
-    )
+
+def _calibrate(
+    booster: Any,
+    older: pd.DataFrame,
+    validation_expanded: ExpandedMatrix,
+    validation_labels: np.ndarray,
+    screened: _Screened,
+    fills: dict[str, list[Any]],
+    params: TrainingParams,
+    best_iteration: int,
+    config: ScoringConfig,
+    target: ScoringTarget,
+) -> PlattCalibrator:
+    """The sigmoid calibrator, on out-of-fold margins of the older rows or on the validation slice."""
+    import xgboost as xgb
+
     if config.calibration == "out_of_fold":
-        calibrator = fit_platt(
+        return fit_platt(
             out_of_fold_margins(
                 older,
-                expand_empty_values(prepare_matrix(older, screened, levels), screened, fills),
+                expand_empty_values(
+                    prepare_matrix(older, screened.spec, screened.levels), screened.spec, fills
+                ),
                 params,
                 best_iteration + 1,
                 target.id_column,
             ),
             older["label"].to_numpy(),
         )
-    else:
-        validation_margin = validation_expanded.mean_by_owner(
-            booster.predict(
-                xgb.DMatrix(validation_expanded.matrix, enable_categorical=True), output_margin=True
-            )
-        )
-        calibrator = fit_platt(validation_margin, validation_labels)
-    population = compute_population(
-        prepare_matrix(frame, screened, levels), frame["label"].to_numpy(), screened
+    validation_margin = validation_expanded.mean_by_owner(
+        booster.predict(xgb.DMatrix(validation_expanded.matrix, enable_categorical=True), output_margin=True)
     )
-    split = SplitSizes(
+    return fit_platt(validation_margin, validation_labels)
+
+
+def _split_sizes(fit: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame) -> SplitSizes:
+    return SplitSizes(
         fit=len(fit),
         validation=len(validation),
         test=len(test),
         test_starts_at=test["closed_at"].iloc[0].to_pydatetime(),
-        fit_positives=int(fit_labels.sum()),
-        validation_positives=int(validation_labels.sum()),
+        fit_positives=int(fit["label"].to_numpy().sum()),
+        validation_positives=int(validation["label"].to_numpy().sum()),
         test_positives=int(test["label"].sum()),
     )
+
+
+def _influence(
+    bundle: ModelBundle, test: pd.DataFrame, spec: FeatureSpec, evaluation: Evaluation, config: ScoringConfig
+) -> tuple[dict[str, float], bool]:
+    """Mean absolute share of each field on test rows, and whether the test AUC makes the model suspect."""
+    import numpy as np
+
+    sample = bundle.matrix(test).iloc[:INFLUENCE_ROWS]
+    per_field = field_contributions(bundle.reason_contributions(sample), spec)
+    influence = {name: float(np.abs(per_field[:, i]).mean()) for i, name in enumerate(spec.fields)}
+    is_suspect = evaluation.auc >= config.suspect_model_auc
+    if is_suspect:
+        log.warning(
+            "%s model is suspect: test AUC %.3f >= %.2f; look for a field filled after the outcome (top fields: %s)",
+            bundle.model,
+            evaluation.auc,
+            config.suspect_model_auc,
+            ", ".join(sorted(influence, key=lambda name: -influence[name])[:3]),
+        )
+    return influence, is_suspect
+
+
+def train_model(
+    frame: pd.DataFrame,
+    target: ScoringTarget,
+    spec: FeatureSpec,
+    config: ScoringConfig,
+    *,
+    window: Window,
+    params: TrainingParams | None = None,
+    open_rows: pd.DataFrame | None = None,
+) -> TrainedModel:
+    """Train, screen, calibrate and evaluate one model on closed rows (see the module docstring)."""
+    import pandas as pd
+
+    params = params or TrainingParams.from_config(config)
+    fit, validation, test = split_by_close(
+        frame, config.test_fraction, params.validation_fraction, target.id_column
+    )
+    older = pd.concat([fit, validation])
+
+    declared = spec
+    spec, uninformative = _drop_uninformative(older, spec, target)
+    screened = _screen(frame, older, open_rows, spec, config, target)
+    leakage, shift, levels = screened.leakage, screened.shift, screened.levels
+
+    fit_labels = fit["label"].to_numpy()
+    validation_labels = validation["label"].to_numpy()
+    fit_matrix = prepare_matrix(fit, screened.spec, levels)
+    fills = empty_value_fills(fit_matrix, screened.spec, params.empty_value_draws)
+    if fills:
+        log.info("%s: ignore empty values on %s", target.model, ", ".join(fills))
+    validation_expanded = expand_empty_values(
+        prepare_matrix(validation, screened.spec, levels), screened.spec, fills
+    )
+    booster, best_iteration = _fit_booster(
+        expand_empty_values(fit_matrix, screened.spec, fills),
+        fit_labels,
+        validation_expanded,
+        validation_labels,
+        params,
+    )
+    calibrator = _calibrate(
+        booster,
+        older,
+        validation_expanded,
+        validation_labels,
+        screened,
+        fills,
+        params,
+        best_iteration,
+        config,
+        target,
+    )
+    population = compute_population(
+        prepare_matrix(frame, screened.spec, levels), frame["label"].to_numpy(), screened.spec
+    )
+    split = _split_sizes(fit, validation, test)
     digest = data_digest(frame, target, declared)
     bundle = ModelBundle(
         model=target.model,
         booster=booster,
-        spec=screened,
+        spec=screened.spec,
         levels=levels,
         calibrator=calibrator,
         population=population,
@@ -468,18 +549,7 @@ def train_model(
         evaluated = bundle
         bundle = refit_on_window(evaluated, frame, test, params, best_iteration + 1)
         log.info("%s: refitted on all %d closed rows after evaluation", target.model, len(frame))
-    sample = bundle.matrix(test).iloc[:INFLUENCE_ROWS]
-    per_field = field_contributions(bundle.reason_contributions(sample), screened)
-    influence = {name: float(np.abs(per_field[:, i]).mean()) for i, name in enumerate(screened.fields)}
-    is_suspect = evaluation.auc >= config.suspect_model_auc
-    if is_suspect:
-        log.warning(
-            "%s model is suspect: test AUC %.3f >= %.2f; look for a field filled after the outcome (top fields: %s)",
-            target.model,
-            evaluation.auc,
-            config.suspect_model_auc,
-            ", ".join(sorted(influence, key=lambda name: -influence[name])[:3]),
-        )
+    influence, is_suspect = _influence(bundle, test, screened.spec, evaluation, config)
     return TrainedModel(
         bundle=bundle,
         evaluation=evaluation,
