@@ -23,7 +23,7 @@ import json
 import logging
 import tempfile
 from dataclasses import asdict, dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,14 +34,16 @@ from rapport.ml.baseline import fit_baseline
 from rapport.ml.evaluate import ece_noise_floor
 from rapport.ml.features import (
     FeaturesMissingError,
+    FeatureSpec,
     FeatureSpecError,
+    Window,
     load_feature_spec,
     read_closed_rows,
     read_open_rows,
     training_window,
 )
 from rapport.ml.population import insight_rows
-from rapport.ml.prospective import check_prospectively
+from rapport.ml.prospective import ProspectiveCheck, check_prospectively
 from rapport.ml.readiness import Readiness, check_readiness
 from rapport.ml.registry import (
     CHALLENGER,
@@ -53,7 +55,7 @@ from rapport.ml.registry import (
     should_retrain,
 )
 from rapport.ml.score import ScoringResult, mark_not_enough_data, score_records
-from rapport.ml.snapshots import read_training_rows
+from rapport.ml.snapshots import TrainingRows, read_training_rows
 from rapport.ml.tables import ensure_ml_tables
 from rapport.ml.targets import get_target
 from rapport.ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
@@ -61,10 +63,11 @@ from rapport.settings import Settings
 from rapport.warehouse import connect
 
 if TYPE_CHECKING:
+    import pandas as pd
     from mlflow import MlflowClient
 
     from rapport.config import ScoringConfig
-    from rapport.ml.train import TrainedModel
+    from rapport.ml.train import TrainedModel, TrainingParams
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,129 @@ def _environment(settings: Settings | None, config: ScoringConfig | None) -> tup
     return settings, config or load_config(settings.config_path).scoring
 
 
+@dataclass(frozen=True)
+class _TrainingInputs:
+    """What the warehouse holds for one training: the gate, the spec, the window and the rows."""
+
+    readiness: Readiness
+    spec: FeatureSpec
+    window: Window
+    training_rows: TrainingRows
+    open_now: pd.DataFrame
+    prospective: ProspectiveCheck
+
+
+def _read_training_inputs(
+    settings: Settings, config: ScoringConfig, model: str, moment: datetime
+) -> tuple[Readiness, _TrainingInputs | None]:
+    """Read the gate and, when it is open (else None), the feature spec, training rows, open rows and prospective check."""
+    target = get_target(model)
+    with connect(settings.warehouse_path) as connection:
+        readiness = check_readiness(connection, model, moment, config)
+        if not readiness.is_ready:
+            return readiness, None
+        spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, model, None))
+        window = training_window(moment, config.training_window_days)
+        training_rows = read_training_rows(
+            connection,
+            target,
+            spec,
+            window,
+            snapshot_every_days=config.snapshot_every_days,
+            min_positive=config.min_positive,
+            min_negative=config.min_negative,
+        )
+        return readiness, _TrainingInputs(
+            readiness=readiness,
+            spec=spec,
+            window=window,
+            training_rows=training_rows,
+            open_now=read_open_rows(connection, target, spec, moment, config.scoring_window_days),
+            prospective=check_prospectively(connection, target, spec, config, moment),
+        )
+
+
+def _run_tags(
+    settings: Settings,
+    model: str,
+    moment: datetime,
+    inputs: _TrainingInputs,
+    retrain_reason: str,
+) -> dict[str, str]:
+    dirty = git_is_dirty(settings.project_root)
+    return {
+        "model": model,
+        "as_of_date": moment.date().isoformat(),
+        "window_start": inputs.window.start.date().isoformat(),
+        "window_end": inputs.window.end.date().isoformat(),
+        "git_sha": git_sha(settings.project_root),
+        "git_dirty": "unknown" if dirty is None else str(dirty).lower(),
+        "retrain_reason": retrain_reason,
+        "readiness": inputs.readiness.reason,
+        "feature_spec": inputs.spec.source,
+        "training_rows": inputs.training_rows.reason[:5000],
+        "prospective_check": inputs.prospective.reason[:5000],
+    }
+
+
+def _run_params(params: TrainingParams, config: ScoringConfig, spec: FeatureSpec) -> dict[str, Any]:
+    return {
+        **{f"xgb_{key}": value for key, value in asdict(params).items()},
+        "training_window_days": config.training_window_days,
+        "test_fraction": config.test_fraction,
+        "decision_gap_days": config.decision_gap_days,
+        "leakage_feature_auc": config.leakage_feature_auc,
+        "shift_feature_psi": config.shift_feature_psi,
+        "snapshot_every_days": config.snapshot_every_days,
+        "prospective_days": config.prospective_days,
+        "prospective_max_auc_drop": config.prospective_max_auc_drop,
+        "refit_on_window": config.refit_on_window,
+        "calibration": "sigmoid",
+        "calibration_fitted_on": config.calibration,
+        "feature_columns": len(spec.columns),
+    }
+
+
+def _publish(
+    client: MlflowClient,
+    trained: TrainedModel,
+    inputs: _TrainingInputs,
+    config: ScoringConfig,
+    model: str,
+    moment: datetime,
+    run_id: str,
+) -> tuple[str, str, PromotionDecision]:
+    """Log the trained model's figures, register it as challenger and promote it when the rules allow."""
+    import mlflow
+
+    target = get_target(model)
+    prospective = inputs.prospective
+    _log_datasets(inputs.training_rows.frame, trained.test_frame, model, moment.date())
+    band = band_for(trained.evaluation.auc, config)
+    _log_training(trained, band, inputs.readiness)
+    mlflow.log_metrics(prospective.metrics())
+    # the ECE a perfectly calibrated model would show on this test set (ml.evaluate.ece_noise_floor)
+    mlflow.log_metric("test_ece_noise_floor", ece_noise_floor(trained.test_probabilities))
+    refusal = prospective.refusal(trained.evaluation.auc, config.prospective_max_auc_drop)
+    if refusal:
+        log.warning("%s: %s", model, refusal)
+    version = _log_and_register(client, target.registered_model, trained)
+    client.set_registered_model_alias(target.registered_model, CHALLENGER, version)
+    _tag_version(client, target.registered_model, version, trained, band, run_id, moment.date())
+    promotion = promote_if_better(
+        client,
+        target.registered_model,
+        version,
+        trained.evaluation.auc,
+        trained.test_frame,
+        config,
+        refusal=refusal,
+    )
+    mlflow.set_tag("promotion", promotion.reason)
+    _describe_version(client, target.registered_model, version, model, moment.date(), trained, band)
+    return version, band, promotion
+
+
 def train_and_publish(
     model: str,
     as_of: AsOf,
@@ -117,24 +243,9 @@ def train_and_publish(
     settings, config = _environment(settings, config)
     target = get_target(model)
     moment = to_as_of(as_of)
-    with connect(settings.warehouse_path) as connection:
-        readiness = check_readiness(connection, model, moment, config)
-        if not readiness.is_ready:
-            return TrainingResult(model, moment.date(), "skipped", readiness.reason)
-        spec = load_feature_spec(target, settings.dbt_project_dir, getattr(config, model, None))
-        window = training_window(moment, config.training_window_days)
-        training_rows = read_training_rows(
-            connection,
-            target,
-            spec,
-            window,
-            snapshot_every_days=config.snapshot_every_days,
-            min_positive=config.min_positive,
-            min_negative=config.min_negative,
-        )
-        rows = training_rows.frame
-        open_now = read_open_rows(connection, target, spec, moment, config.scoring_window_days)
-        prospective = check_prospectively(connection, target, spec, config, moment)
+    readiness, inputs = _read_training_inputs(settings, config, model, moment)
+    if inputs is None:
+        return TrainingResult(model, moment.date(), "skipped", readiness.reason)
 
     with mlflow_store(settings) as client:
         decision = should_retrain(model, moment, config, force, client=client)
@@ -144,67 +255,20 @@ def train_and_publish(
         params = TrainingParams.from_config(config)
         run_name = f"{model} {moment:%Y-%m-%d}"
         with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-            dirty = git_is_dirty(settings.project_root)
-            mlflow.set_tags(
-                {
-                    "model": model,
-                    "as_of_date": moment.date().isoformat(),
-                    "window_start": window.start.date().isoformat(),
-                    "window_end": window.end.date().isoformat(),
-                    "git_sha": git_sha(settings.project_root),
-                    "git_dirty": "unknown" if dirty is None else str(dirty).lower(),
-                    "retrain_reason": decision.reason,
-                    "readiness": readiness.reason,
-                    "feature_spec": spec.source,
-                    "training_rows": training_rows.reason[:5000],
-                    "prospective_check": prospective.reason[:5000],
-                }
-            )
-            mlflow.log_params(
-                {
-                    **{f"xgb_{key}": value for key, value in asdict(params).items()},
-                    "training_window_days": config.training_window_days,
-                    "test_fraction": config.test_fraction,
-                    "decision_gap_days": config.decision_gap_days,
-                    "leakage_feature_auc": config.leakage_feature_auc,
-                    "shift_feature_psi": config.shift_feature_psi,
-                    "snapshot_every_days": config.snapshot_every_days,
-                    "prospective_days": config.prospective_days,
-                    "prospective_max_auc_drop": config.prospective_max_auc_drop,
-                    "refit_on_window": config.refit_on_window,
-                    "calibration": "sigmoid",
-                    "calibration_fitted_on": config.calibration,
-                    "feature_columns": len(spec.columns),
-                }
-            )
+            mlflow.set_tags(_run_tags(settings, model, moment, inputs, decision.reason))
+            mlflow.log_params(_run_params(params, config, inputs.spec))
             trained = train_model(
-                rows, target, spec, config, window=window, params=params, open_rows=open_now
-            )
-            _log_datasets(rows, trained.test_frame, model, moment.date())
-            band = band_for(trained.evaluation.auc, config)
-            _log_training(trained, band, readiness)
-            mlflow.log_metrics(prospective.metrics())
-            # the ECE a perfectly calibrated model would show on this test set (ml.evaluate.ece_noise_floor)
-            mlflow.log_metric("test_ece_noise_floor", ece_noise_floor(trained.test_probabilities))
-            refusal = prospective.refusal(trained.evaluation.auc, config.prospective_max_auc_drop)
-            if refusal:
-                log.warning("%s: %s", model, refusal)
-            version = _log_and_register(client, target.registered_model, trained)
-            client.set_registered_model_alias(target.registered_model, CHALLENGER, version)
-            _tag_version(
-                client, target.registered_model, version, trained, band, run.info.run_id, moment.date()
-            )
-            promotion = promote_if_better(
-                client,
-                target.registered_model,
-                version,
-                trained.evaluation.auc,
-                trained.test_frame,
+                inputs.training_rows.frame,
+                target,
+                inputs.spec,
                 config,
-                refusal=refusal,
+                window=inputs.window,
+                params=params,
+                open_rows=inputs.open_now,
             )
-            mlflow.set_tag("promotion", promotion.reason)
-            _describe_version(client, target.registered_model, version, model, moment.date(), trained, band)
+            version, band, promotion = _publish(
+                client, trained, inputs, config, model, moment, run.info.run_id
+            )
     result = TrainingResult(
         model=model,
         as_of_date=moment.date(),
