@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rapport.ml.change import describe_changes
 from rapport.ml.explain import REASON_COLUMNS, explain_records
@@ -316,17 +316,30 @@ def mark_not_enough_data(
     return ScoringResult(target.model, day, len(ids), 0, len(ids), 0, 0, None, reason, baseline=with_baseline)
 
 
-def score_records(
+@dataclass(frozen=True)
+class _Scored:
+    """The open records scored, next to their previous day's row (``unchanged``: same features and version)."""
+
+    ids: pd.Series
+    frame: pd.DataFrame
+    probabilities: np.ndarray
+    scores: np.ndarray
+    digests: np.ndarray
+    current: pd.DataFrame
+    unchanged: np.ndarray
+    previous_score: np.ndarray
+    previous_score_int: Any
+    reasons_as_of: np.ndarray
+
+
+def _score_open(
     connection: duckdb.DuckDBPyConnection,
     target: ScoringTarget,
     as_of: datetime,
     bundle: ModelBundle,
     version: str,
     config: ScoringConfig,
-    *,
-    model_name: str,
-) -> ScoringResult:
-    """Score, grade, trend and explain every open record with ``bundle``; replace the day's rows."""
+) -> _Scored:
     import numpy as np
     import pandas as pd
 
@@ -337,7 +350,6 @@ def score_records(
     ids = frame[target.id_column].astype(str).reset_index(drop=True)
     frame = frame.reset_index(drop=True)
     probabilities = bundle.predict_proba(frame) if len(frame) else np.asarray([], dtype="float64")
-    scores = to_score(probabilities)
     present = [name for name in bundle.spec.names if name in frame.columns]
     digests = features_digests(frame, present)
 
@@ -353,20 +365,126 @@ def score_records(
         .fillna(False)
         .to_numpy(dtype=bool)
     )
-    changed_positions = np.flatnonzero(~unchanged)
-
-    previous_score = current["previous_score"].to_numpy(dtype="float64", na_value=np.nan)
-    previous_score_int = pd.array(current["previous_score"], dtype="Int64")
-    reasons_as_of = (
-        pd.to_datetime(current["previous_reasons_as_of_date"])
-        .where(pd.Series(unchanged), pd.Timestamp(day))
-        .dt.date.to_numpy(dtype=object)
+    return _Scored(
+        ids=ids,
+        frame=frame,
+        probabilities=probabilities,
+        scores=to_score(probabilities),
+        digests=digests,
+        current=current,
+        unchanged=unchanged,
+        previous_score=current["previous_score"].to_numpy(dtype="float64", na_value=np.nan),
+        previous_score_int=pd.array(current["previous_score"], dtype="Int64"),
+        reasons_as_of=(
+            pd.to_datetime(current["previous_reasons_as_of_date"])
+            .where(pd.Series(unchanged), pd.Timestamp(day))
+            .dt.date.to_numpy(dtype=object)
+        ),
     )
-    scored_at = datetime.now(UTC).replace(tzinfo=None)
+
+
+def _insights_frame(bundle: ModelBundle, version: str, model_name: str) -> pd.DataFrame:
+    import pandas as pd
+
     insights = pd.DataFrame(insight_rows(bundle.population, bundle.spec))
     insights.insert(0, "model_name", model_name)
     insights.insert(1, "model_version", version)
     insights.insert(2, "trained_as_of", _as_of_date(bundle))
+    return insights
+
+
+def _explain_block(
+    connection: duckdb.DuckDBPyConnection,
+    reasons_staging: str,
+    target: ScoringTarget,
+    bundle: ModelBundle,
+    version: str,
+    config: ScoringConfig,
+    scored: _Scored,
+    block: slice,
+    day: date,
+) -> np.ndarray:
+    """Explain the block's changed records into the reasons staging table; their JSON (None if unchanged)."""
+    import numpy as np
+
+    start = block.start or 0
+    changed = np.flatnonzero(~scored.unchanged[block]) + start
+    reasons_json = np.full(len(scored.ids[block]), None, dtype=object)
+    if len(changed):
+        explanations = explain_records(
+            bundle,
+            scored.frame.iloc[changed],
+            scored.ids.iloc[changed],
+            target,
+            per_side=config.reasons_per_side,
+            max_chars=config.reasons_json_max_chars,
+        )
+        reasons_json[changed - start] = np.asarray(explanations.reasons_json, dtype=object)
+        _insert(
+            connection,
+            reasons_staging,
+            explanations.reasons.assign(as_of_date=day, model_version=version),
+            (*REASON_COLUMNS, "as_of_date", "model_version"),
+        )
+    return reasons_json
+
+
+def _history_block(
+    scored: _Scored,
+    block: slice,
+    day: date,
+    config: ScoringConfig,
+    model_name: str,
+    version: str,
+    reasons_json: np.ndarray,
+    changes: np.ndarray,
+    scored_at: datetime,
+) -> pd.DataFrame:
+    import pandas as pd
+
+    block_scores = scored.scores[block]
+    return pd.DataFrame(
+        {
+            "record_id": scored.ids[block].to_numpy(dtype=object),
+            "as_of_date": day,
+            "status": STATUS_SCORED,
+            "status_reason": pd.Series([None] * len(block_scores), dtype=object),
+            "probability": scored.probabilities[block],
+            "score": block_scores,
+            "grade": [grade_for(score, config) for score in block_scores],
+            "trend": [
+                trend_for(s, p, config.trend_dead_band)
+                for s, p in zip(block_scores, scored.previous_score[block], strict=True)
+            ],
+            "previous_score": scored.previous_score_int[block],
+            "model_name": model_name,
+            "model_version": version,
+            "features_digest": scored.digests[block],
+            "reasons_as_of_date": scored.reasons_as_of[block],
+            "reasons_json": reasons_json,
+            "scored_at": scored_at,
+            "change_json": changes,
+        }
+    )
+
+
+def score_records(
+    connection: duckdb.DuckDBPyConnection,
+    target: ScoringTarget,
+    as_of: datetime,
+    bundle: ModelBundle,
+    version: str,
+    config: ScoringConfig,
+    *,
+    model_name: str,
+) -> ScoringResult:
+    """Score, grade, trend and explain every open record with ``bundle``; replace the day's rows."""
+    day = as_of.date()
+    scored = _score_open(connection, target, as_of, bundle, version, config)
+    ids, unchanged = scored.ids, scored.unchanged
+    explained = int((~unchanged).sum())
+    scored_at = datetime.now(UTC).replace(tzinfo=None)
+    insights = _insights_frame(bundle, version, model_name)
     tables = (target.history_table, target.reasons_table)
     with _staging_tables(connection, tables) as staging:
         # Records go in blocks (bounded memory): exact TreeSHAP for the block's changed records, their
@@ -374,58 +492,21 @@ def score_records(
         # earlier reasons. The day's rows are then swapped in one transaction.
         for start in range(0, len(ids), EXPLAIN_CHUNK):
             block = slice(start, start + EXPLAIN_CHUNK)
-            changed = np.flatnonzero(~unchanged[block]) + start
-            reasons_json = np.full(len(ids[block]), None, dtype=object)
-            if len(changed):
-                explanations = explain_records(
-                    bundle,
-                    frame.iloc[changed],
-                    ids.iloc[changed],
-                    target,
-                    per_side=config.reasons_per_side,
-                    max_chars=config.reasons_json_max_chars,
-                )
-                reasons_json[changed - start] = np.asarray(explanations.reasons_json, dtype=object)
-                _insert(
-                    connection,
-                    staging[target.reasons_table],
-                    explanations.reasons.assign(as_of_date=day, model_version=version),
-                    (*REASON_COLUMNS, "as_of_date", "model_version"),
-                )
-                del explanations
-            block_scores = scores[block]
+            reasons_json = _explain_block(
+                connection, staging[target.reasons_table], target, bundle, version, config, scored, block, day
+            )
             changes = _change_json(
                 connection,
                 target,
                 bundle,
                 version,
-                frame.iloc[block].reset_index(drop=True),
-                current.iloc[block].reset_index(drop=True),
-                block_scores,
+                scored.frame.iloc[block].reset_index(drop=True),
+                scored.current.iloc[block].reset_index(drop=True),
+                scored.scores[block],
                 unchanged[block],
             )
-            history = pd.DataFrame(
-                {
-                    "record_id": ids[block].to_numpy(dtype=object),
-                    "as_of_date": day,
-                    "status": STATUS_SCORED,
-                    "status_reason": pd.Series([None] * len(block_scores), dtype=object),
-                    "probability": probabilities[block],
-                    "score": block_scores,
-                    "grade": [grade_for(score, config) for score in block_scores],
-                    "trend": [
-                        trend_for(s, p, config.trend_dead_band)
-                        for s, p in zip(block_scores, previous_score[block], strict=True)
-                    ],
-                    "previous_score": previous_score_int[block],
-                    "model_name": model_name,
-                    "model_version": version,
-                    "features_digest": digests[block],
-                    "reasons_as_of_date": reasons_as_of[block],
-                    "reasons_json": reasons_json,
-                    "scored_at": scored_at,
-                    "change_json": changes,
-                }
+            history = _history_block(
+                scored, block, day, config, model_name, version, reasons_json, changes, scored_at
             )
             _insert(connection, staging[target.history_table], history, HISTORY_COLUMNS)
         with _replacing_day(connection, target, day):
@@ -438,11 +519,11 @@ def score_records(
         records=len(ids),
         scored=len(ids),
         not_enough_data=0,
-        explained=len(changed_positions),
+        explained=explained,
         reused=int(unchanged.sum()),
         model_version=version,
         reason=f"{target.model}: {len(ids)} open {target.plural} scored with {model_name} version {version} "
-        f"({len(changed_positions)} explained, {int(unchanged.sum())} unchanged kept their reasons)",
+        f"({explained} explained, {int(unchanged.sum())} unchanged kept their reasons)",
     )
     log.info("%s", result.reason)
     return result
