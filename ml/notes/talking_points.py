@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rapport.errors import RapportInputError
 from rapport.ml.notes.pipeline import ensure_enrich_tables
@@ -163,6 +163,103 @@ _TAG = re.compile(r"<[^>]{0,500}>")
 _BATCH = 5000
 
 
+@dataclass
+class _ScanCounts:
+    """Running counts of one detection run (mutable: filled batch by batch)."""
+
+    scanned: int = 0
+    written: int = 0
+    replaced: int = 0
+    by_category: Counter[str] = field(default_factory=Counter)
+
+
+def _delete_switched_off(connection: duckdb.DuckDBPyConnection, chosen: tuple[str, ...]) -> int:
+    """Delete the mentions of categories no longer chosen (all when none is); the number deleted."""
+    if chosen:
+        return len(
+            connection.execute(
+                "DELETE FROM enrich.talking_point_mentions WHERE category NOT IN (SELECT unnest(?)) RETURNING 1",
+                [list(chosen)],
+            ).fetchall()
+        )
+    return len(connection.execute("DELETE FROM enrich.talking_point_mentions RETURNING 1").fetchall())
+
+
+def _mention_rows(
+    batch: list[tuple[Any, ...]],
+    chosen: tuple[str, ...],
+    analysed_at: datetime,
+    ds: date,
+    counts: _ScanCounts,
+    watermark: datetime | None,
+) -> tuple[list[tuple[Any, ...]], list[str], datetime | None]:
+    """The mention rows of one batch of e-mails, the batch's e-mail ids and the advanced watermark."""
+    rows: list[tuple[Any, ...]] = []
+    ids: list[str] = []
+    for email_id, contact_id, body, mentioned_at, modified_on in batch:
+        counts.scanned += 1
+        ids.append(email_id)
+        if modified_on is not None and (watermark is None or modified_on > watermark):
+            watermark = modified_on
+        text = _TAG.sub(" ", body or "")
+        for topic in find_topics(text, chosen) if chosen else []:
+            rows.append(
+                (
+                    email_id,
+                    contact_id,
+                    topic.category,
+                    topic.keyword,
+                    topic.snippet,
+                    mentioned_at,
+                    topic.language,
+                    analysed_at,
+                    ds,
+                )
+            )
+            counts.by_category[topic.category] += 1
+    return rows, ids, watermark
+
+
+def _scan_inbound(
+    connection: duckdb.DuckDBPyConnection,
+    watermark: datetime | None,
+    chosen: tuple[str, ...],
+    label: str,
+    analysed_at: datetime,
+    ds: date,
+    counts: _ScanCounts,
+) -> None:
+    """Drop mentions of vanished e-mails, rescan e-mails changed after ``watermark`` and move the watermark."""
+    counts.replaced += len(
+        connection.execute(
+            """
+            DELETE FROM enrich.talking_point_mentions AS m
+            WHERE NOT EXISTS (SELECT 1 FROM raw.email AS e WHERE CAST(e.activityid AS VARCHAR) = m.email_id)
+            RETURNING 1
+            """
+        ).fetchall()
+    )
+    new_watermark = watermark
+    for batch in _inbound_batches(connection, watermark):
+        rows, ids, new_watermark = _mention_rows(batch, chosen, analysed_at, ds, counts, new_watermark)
+        counts.replaced += len(
+            connection.execute(
+                "DELETE FROM enrich.talking_point_mentions WHERE email_id IN (SELECT unnest(?)) RETURNING 1",
+                [ids],
+            ).fetchall()
+        )
+        if rows:
+            connection.executemany(
+                "INSERT INTO enrich.talking_point_mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+            counts.written += len(rows)
+    connection.execute("DELETE FROM enrich.talking_point_watermarks")
+    connection.execute(
+        "INSERT INTO enrich.talking_point_watermarks VALUES (?, ?, ?, ?)",
+        [new_watermark, label, analysed_at, ds],
+    )
+
+
 def detect_talking_points(
     connection: duckdb.DuckDBPyConnection,
     ds: date,
@@ -196,74 +293,14 @@ def detect_talking_points(
     ).fetchall()
     rescan = full or not previous or previous[0][1] != label
     watermark = None if rescan else previous[0][0]
-    by_category: Counter[str] = Counter()
-    scanned = written = replaced = 0
+    counts = _ScanCounts()
     connection.execute("BEGIN TRANSACTION")
     try:
-        if chosen:
-            replaced += len(
-                connection.execute(
-                    "DELETE FROM enrich.talking_point_mentions WHERE category NOT IN (SELECT unnest(?)) RETURNING 1",
-                    [list(chosen)],
-                ).fetchall()
-            )
-        else:
-            replaced += len(
-                connection.execute("DELETE FROM enrich.talking_point_mentions RETURNING 1").fetchall()
-            )
+        counts.replaced += _delete_switched_off(connection, chosen)
         if "email" not in tables or "activityparty" not in tables:
             log.warning("raw.email or raw.activityparty missing: no talking points detected")
         else:
-            replaced += len(
-                connection.execute(
-                    """
-                    DELETE FROM enrich.talking_point_mentions AS m
-                    WHERE NOT EXISTS (SELECT 1 FROM raw.email AS e WHERE CAST(e.activityid AS VARCHAR) = m.email_id)
-                    RETURNING 1
-                    """
-                ).fetchall()
-            )
-            new_watermark = watermark
-            for batch in _inbound_batches(connection, watermark):
-                rows = []
-                ids = []
-                for email_id, contact_id, body, mentioned_at, modified_on in batch:
-                    scanned += 1
-                    ids.append(email_id)
-                    if modified_on is not None and (new_watermark is None or modified_on > new_watermark):
-                        new_watermark = modified_on
-                    text = _TAG.sub(" ", body or "")
-                    for topic in find_topics(text, chosen) if chosen else []:
-                        rows.append(
-                            (
-                                email_id,
-                                contact_id,
-                                topic.category,
-                                topic.keyword,
-                                topic.snippet,
-                                mentioned_at,
-                                topic.language,
-                                analysed_at,
-                                ds,
-                            )
-                        )
-                        by_category[topic.category] += 1
-                replaced += len(
-                    connection.execute(
-                        "DELETE FROM enrich.talking_point_mentions WHERE email_id IN (SELECT unnest(?)) RETURNING 1",
-                        [ids],
-                    ).fetchall()
-                )
-                if rows:
-                    connection.executemany(
-                        "INSERT INTO enrich.talking_point_mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-                    )
-                    written += len(rows)
-            connection.execute("DELETE FROM enrich.talking_point_watermarks")
-            connection.execute(
-                "INSERT INTO enrich.talking_point_watermarks VALUES (?, ?, ?, ?)",
-                [new_watermark, label, analysed_at, ds],
-            )
+            _scan_inbound(connection, watermark, chosen, label, analysed_at, ds, counts)
         connection.execute("COMMIT")
     except Exception:
         connection.execute("ROLLBACK")
@@ -272,14 +309,19 @@ def detect_talking_points(
         ds=ds,
         analysed_at=analysed_at,
         categories=chosen,
-        emails_scanned=scanned,
-        mentions_written=written,
-        mentions_replaced=replaced,
+        emails_scanned=counts.scanned,
+        mentions_written=counts.written,
+        mentions_replaced=counts.replaced,
         full_rescan=rescan,
-        by_category=dict(by_category),
+        by_category=dict(counts.by_category),
         seconds=round(time.perf_counter() - started, 3),
     )
-    log.info("talking points %s: %d inbound e-mails scanned, %d mentions written", ds, scanned, written)
+    log.info(
+        "talking points %s: %d inbound e-mails scanned, %d mentions written",
+        ds,
+        counts.scanned,
+        counts.written,
+    )
     return summary
 
 
