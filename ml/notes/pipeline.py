@@ -144,6 +144,140 @@ _TAG = re.compile(r"<[^>]{0,500}>")
 _BATCH = 20000  # rows read per round trip (and per parallel fan-out)
 
 
+@dataclass
+class _NotesCounts:
+    """Running counts of one analysis run (mutable: filled batch by batch)."""
+
+    rows_read: dict[str, int] = field(default_factory=dict)
+    by_type: Counter[str] = field(default_factory=Counter)
+    by_language: Counter[str] = field(default_factory=Counter)
+    written: int = 0
+    with_suggestions: int = 0
+    replaced: int = 0
+    reused: int = 0
+
+
+@dataclass(frozen=True)
+class _BatchPlan:
+    """For each row of a batch: its (text, anchor) to analyse or None; the stored hashes and changed ids."""
+
+    work: list[tuple[str, datetime] | None]
+    hashes: list[tuple[str, str]]
+    changed: list[str]
+    watermark: datetime | None
+
+
+def _plan_batch(
+    batch: list[tuple[Any, ...]],
+    source: NoteSource,
+    known: dict[str, str],
+    zone: ZoneInfo,
+    counts: _NotesCounts,
+    watermark: datetime | None,
+) -> _BatchPlan:
+    """Which rows of ``batch`` need analysing (new or changed text or anchor), and the advanced watermark."""
+    work: list[tuple[str, datetime] | None] = []
+    hashes: list[tuple[str, str]] = []
+    changed: list[str] = []
+    for source_id, text, _, _, created_on, modified_on in batch:
+        if modified_on is not None and (watermark is None or modified_on > watermark):
+            watermark = modified_on
+        anchor = _local(created_on or modified_on, zone) if text else None
+        if not text or anchor is None:
+            work.append(None)
+            changed.append(source_id)
+            hashes.append((source_id, ""))  # nothing analysed: never matches a later text
+            continue
+        if source.table == "email" and "<" in text:
+            text = _TAG.sub(lambda m: " " * len(m.group()), text)
+        digest = _text_hash(text, anchor)
+        hashes.append((source_id, digest))
+        if known.get(source_id) == digest:
+            work.append(None)  # same text, same anchor: its suggestions stand
+            counts.reused += 1
+            continue
+        changed.append(source_id)
+        work.append((text, anchor))
+    return _BatchPlan(work=work, hashes=hashes, changed=changed, watermark=watermark)
+
+
+def _suggestion_rows(
+    batch: list[tuple[Any, ...]],
+    results: list[Any],
+    source: NoteSource,
+    analysed_at: datetime,
+    ds: date,
+    counts: _NotesCounts,
+) -> list[tuple[Any, ...]]:
+    """The ``enrich.note_suggestions`` rows of one analysed batch."""
+    out_rows: list[tuple[Any, ...]] = []
+    for (source_id, text, regarding_id, regarding_type, _, modified_on), suggestions in zip(
+        batch, results, strict=True
+    ):
+        if text is None or suggestions is None:
+            continue
+        counts.with_suggestions += bool(suggestions)
+        for index, suggestion in enumerate(suggestions):
+            out_rows.append(
+                (
+                    source.table,
+                    source_id,
+                    index,
+                    regarding_id,
+                    regarding_type,
+                    suggestion.type,
+                    suggestion.span[0],
+                    suggestion.span[1],
+                    suggestion.text,
+                    json.dumps(suggestion.to_dict()["fields"], ensure_ascii=False),
+                    suggestion.confidence,
+                    suggestion.language,
+                    modified_on,
+                    analysed_at,
+                    ds,
+                )
+            )
+            counts.by_type[suggestion.type] += 1
+            counts.by_language[suggestion.language] += 1
+    return out_rows
+
+
+def _analyse_source(
+    connection: duckdb.DuckDBPyConnection,
+    source: NoteSource,
+    *,
+    full: bool,
+    zone: ZoneInfo,
+    settings: AnalysisSettings,
+    pool: _Pool | None,
+    analysed_at: datetime,
+    ds: date,
+    counts: _NotesCounts,
+) -> None:
+    """Analyse one source's rows changed since its watermark, then move the watermark."""
+    counts.replaced += _delete_vanished(connection, source)
+    watermark = None if full else _watermark(connection, source.table)
+    count, new_watermark = 0, watermark
+    for batch in _read_batches(connection, source, watermark):
+        count += len(batch)
+        ids = [row[0] for row in batch]
+        known = {} if full else _known_hashes(connection, source.table, ids)
+        plan = _plan_batch(batch, source, known, zone, counts, new_watermark)
+        new_watermark = plan.watermark
+        counts.replaced += _delete_ids(connection, source.table, plan.changed)
+        _store_hashes(connection, source.table, plan.hashes)
+        results = _analyse_all(plan.work, settings, pool)
+        counts.written += _insert(
+            connection, _suggestion_rows(batch, results, source, analysed_at, ds, counts)
+        )
+    counts.rows_read[source.table] = count
+    if count:
+        connection.execute(
+            "INSERT OR REPLACE INTO enrich.note_analysis_watermarks VALUES (?, ?, ?, ?)",
+            [source.table, new_watermark, analysed_at, ds],
+        )
+
+
 def analyze_notes(
     connection: duckdb.DuckDBPyConnection,
     ds: date,
@@ -165,90 +299,30 @@ def analyze_notes(
     started = time.perf_counter()
     ensure_enrich_tables(connection)
     existing = _raw_tables(connection)
-    rows_read: dict[str, int] = {}
-    by_type: Counter[str] = Counter()
-    by_language: Counter[str] = Counter()
-    written = with_suggestions = replaced = reused = 0
+    counts = _NotesCounts()
     workers = int(getattr(notes_config, "workers", 1))
     pool = _Pool(workers) if workers > 1 and _may_fork_workers() else None
     connection.execute("BEGIN TRANSACTION")
     try:
         for source in NOTE_SOURCES:
             if source.table not in notes_config.sources:
-                replaced += _forget_source(connection, source.table)  # switched off: its rows go
+                counts.replaced += _forget_source(connection, source.table)  # switched off: its rows go
                 continue
             if source.table not in existing:
                 log.warning("raw.%s does not exist: no %s notes analysed", source.table, source.table)
-                rows_read[source.table] = 0
+                counts.rows_read[source.table] = 0
                 continue
-            replaced += _delete_vanished(connection, source)
-            watermark = None if full else _watermark(connection, source.table)
-            count, new_watermark = 0, watermark
-            for batch in _read_batches(connection, source, watermark):
-                ids = [row[0] for row in batch]
-                known = {} if full else _known_hashes(connection, source.table, ids)
-                out_rows = []
-                work: list[tuple[str, datetime] | None] = []
-                hashes: list[tuple[str, str]] = []
-                changed: list[str] = []
-                for source_id, text, _, _, created_on, modified_on in batch:
-                    count += 1
-                    if modified_on is not None and (new_watermark is None or modified_on > new_watermark):
-                        new_watermark = modified_on
-                    anchor = _local(created_on or modified_on, zone) if text else None
-                    if not text or anchor is None:
-                        work.append(None)
-                        changed.append(source_id)
-                        hashes.append((source_id, ""))  # nothing analysed: never matches a later text
-                        continue
-                    if source.table == "email" and "<" in text:
-                        text = _TAG.sub(lambda m: " " * len(m.group()), text)
-                    digest = _text_hash(text, anchor)
-                    hashes.append((source_id, digest))
-                    if known.get(source_id) == digest:
-                        work.append(None)  # same text, same anchor: its suggestions stand
-                        reused += 1
-                        continue
-                    changed.append(source_id)
-                    work.append((text, anchor))
-                replaced += _delete_ids(connection, source.table, changed)
-                _store_hashes(connection, source.table, hashes)
-                results = _analyse_all(work, settings, pool)
-                for (source_id, text, regarding_id, regarding_type, _, modified_on), suggestions in zip(
-                    batch, results, strict=True
-                ):
-                    if text is None or suggestions is None:
-                        continue
-                    with_suggestions += bool(suggestions)
-                    for index, suggestion in enumerate(suggestions):
-                        out_rows.append(
-                            (
-                                source.table,
-                                source_id,
-                                index,
-                                regarding_id,
-                                regarding_type,
-                                suggestion.type,
-                                suggestion.span[0],
-                                suggestion.span[1],
-                                suggestion.text,
-                                json.dumps(suggestion.to_dict()["fields"], ensure_ascii=False),
-                                suggestion.confidence,
-                                suggestion.language,
-                                modified_on,
-                                analysed_at,
-                                ds,
-                            )
-                        )
-                        by_type[suggestion.type] += 1
-                        by_language[suggestion.language] += 1
-                written += _insert(connection, out_rows)
-            rows_read[source.table] = count
-            if count:
-                connection.execute(
-                    "INSERT OR REPLACE INTO enrich.note_analysis_watermarks VALUES (?, ?, ?, ?)",
-                    [source.table, new_watermark, analysed_at, ds],
-                )
+            _analyse_source(
+                connection,
+                source,
+                full=full,
+                zone=zone,
+                settings=settings,
+                pool=pool,
+                analysed_at=analysed_at,
+                ds=ds,
+                counts=counts,
+            )
         connection.execute("COMMIT")
     except Exception:
         connection.execute("ROLLBACK")
@@ -259,18 +333,18 @@ def analyze_notes(
     summary = NotesRunSummary(
         ds=ds,
         analysed_at=analysed_at,
-        rows_read=rows_read,
-        suggestions_written=written,
-        rows_with_suggestions=with_suggestions,
-        suggestions_replaced=replaced,
-        texts_reused=reused,
-        by_type=dict(by_type),
-        by_language=dict(by_language),
+        rows_read=counts.rows_read,
+        suggestions_written=counts.written,
+        rows_with_suggestions=counts.with_suggestions,
+        suggestions_replaced=counts.replaced,
+        texts_reused=counts.reused,
+        by_type=dict(counts.by_type),
+        by_language=dict(counts.by_language),
         seconds=round(time.perf_counter() - started, 3),
     )
     log.info(
         "notes analysis %s: %d rows read, %d suggestions written (%d replaced) in %.1f s",
-        ds, summary.notes_analysed, written, replaced, summary.seconds,
+        ds, summary.notes_analysed, counts.written, counts.replaced, summary.seconds,
     )  # fmt: skip
     return summary
 
