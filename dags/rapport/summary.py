@@ -6,13 +6,27 @@ even for the same date) are not counted, and champions are named only when this 
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rapport import warehouse
+from rapport.config import ConfigError, load_config
+from rapport.extract.mail.audit import excluded_counts
+from rapport.extract.preparation import MAIL_SUMMARY_FILE
+from rapport.extract.unused_columns import declared_fields, unused_column_notices
+from rapport.ml.features import ignore_empty_declared
+from rapport.ml.registry import SCORES_REFUSED, list_versions
+from rapport.ml.targets import get_target
+from rapport.ml.tracking import mlflow_store
 from rapport.publish import published_database, published_parquet_dir, reader_command
 from rapport.settings import Settings
+from rapport.validation.data_docs import index_path
 
 
 @dataclass(frozen=True)
@@ -57,15 +71,10 @@ def _champions(settings: Settings, used: set[tuple[str, str]] | None = None) -> 
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         return ()  # no model was ever trained here; do not create the store just to say so
     try:
-        from rapport.ml.registry import list_versions
-        from rapport.ml.tracking import mlflow_store
-
         with mlflow_store(settings) as client:
             versions = list_versions(client)
     except Exception:  # no store yet (a run that failed before training): the summary says nothing of models
         return ()
-    from rapport.ml.targets import get_target
-
     names = None if used is None else {(get_target(entity).registered_model, v) for entity, v in used}
     lines = []
     for version in versions:
@@ -82,6 +91,46 @@ def _champions(settings: Settings, used: set[tuple[str, str]] | None = None) -> 
     return tuple(lines)
 
 
+@dataclass(frozen=True)
+class _ScoringCounts:
+    """Per entity: records scored, stored without a score and given a baseline; versions used; refusals."""
+
+    scores: dict[str, int]
+    not_scored: dict[str, int]
+    baseline: dict[str, int]
+    used: set[tuple[str, str]]
+    refusals: tuple[str, ...]
+
+
+def _scoring_counts(connection, ds: date, after: datetime) -> _ScoringCounts:  # type: ignore[no-untyped-def]
+    """What this run's scoring wrote to ``ml.<entity>_score_history`` (zeros where it never got there)."""
+    scores: dict[str, int] = {}
+    not_scored: dict[str, int] = {}
+    baseline: dict[str, int] = {}
+    used: set[tuple[str, str]] = set()
+    refusals: list[str] = []
+    for entity in ("lead", "opportunity"):
+        rows = _fetch(
+            connection,
+            f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored'), "
+            f"count(*) filter (where status = 'baseline') "
+            f"from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
+            [ds, after],
+        )
+        scored, unscored, with_baseline = rows[0] if rows else (0, 0, 0)  # no table: never got to scoring
+        scores[entity], not_scored[entity] = int(scored or 0), int(unscored or 0)
+        baseline[entity] = int(with_baseline or 0)
+        history = _fetch(
+            connection,
+            f"select distinct status, model_version, status_reason from ml.{entity}_score_history "
+            "where as_of_date = ? and scored_at >= ?",
+            [ds, after],
+        )
+        used |= {(entity, str(version)) for status, version, _ in history if status == "scored"}
+        refusals += [f"{entity}: {reason}" for status, _, reason in history if SCORES_REFUSED in str(reason)]
+    return _ScoringCounts(scores, not_scored, baseline, used, tuple(refusals))
+
+
 def collect_summary(
     settings: Settings, ds: date, since: datetime | None = None, as_of_note: str = ""
 ) -> RunSummary:
@@ -90,9 +139,6 @@ def collect_summary(
     ``since`` (naive UTC): the moment this run started; rows written before it belong to another run and
     are left out (``None``: every row of ``ds``).
     """
-    from rapport.extract.mail.audit import excluded_counts
-    from rapport.ml.registry import SCORES_REFUSED
-
     after = since or datetime(1970, 1, 1)
     # reconciliation and dbt_runs are stamped by DuckDB's now() in the session's time zone: compare in it
     after_local = after.replace(tzinfo=UTC)
@@ -119,35 +165,13 @@ def collect_summary(
             "from audit.dbt_runs where ds = ? and finished_at >= ?::timestamp",
             [ds, after_local],
         )
-        scores, not_scored, baseline = {}, {}, {}
-        used: set[tuple[str, str]] = set()
-        refusals: list[str] = []
-        for entity in ("lead", "opportunity"):
-            rows = _fetch(
-                connection,
-                f"select count(*) filter (where status = 'scored'), count(*) filter (where status <> 'scored'), "
-                f"count(*) filter (where status = 'baseline') "
-                f"from ml.{entity}_score_history where as_of_date = ? and scored_at >= ?",
-                [ds, after],
-            )
-            scored, unscored, with_baseline = rows[0] if rows else (0, 0, 0)  # no table: never got to scoring
-            scores[entity], not_scored[entity] = int(scored or 0), int(unscored or 0)
-            baseline[entity] = int(with_baseline or 0)
-            history = _fetch(
-                connection,
-                f"select distinct status, model_version, status_reason from ml.{entity}_score_history "
-                "where as_of_date = ? and scored_at >= ?",
-                [ds, after],
-            )
-            used |= {(entity, str(version)) for status, version, _ in history if status == "scored"}
-            refusals += [
-                f"{entity}: {reason}" for status, _, reason in history if SCORES_REFUSED in str(reason)
-            ]
+        scoring = _scoring_counts(connection, ds, after)
+        scores, not_scored, baseline = scoring.scores, scoring.not_scored, scoring.baseline
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
     notices = (
         _mapping_notices(settings, ds)
-        + tuple(refusals)
+        + scoring.refusals
         + _mail_notices(settings, ds, since)
         + _unused_column_notices(settings, ds, since)
         + _field_setting_notices()
@@ -166,7 +190,7 @@ def collect_summary(
         tests_passed=int(passed),
         tests_warned=int(warned),
         scores=scores,
-        champions=_champions(settings, used) if any(scores.values()) else (),
+        champions=_champions(settings, scoring.used) if any(scores.values()) else (),
         source=str(sources[0][0] or "") if sources else "",
         as_of_note=as_of_note,
         mail_excluded=mail_excluded,
@@ -190,8 +214,30 @@ def _source_lines(source: str) -> list[str]:
     return [f"  source       {source}"] if source else []
 
 
+def rapport_command(argv0: str | None = None, executable: str | None = None) -> str:
+    """The command that starts rapport again the way this process was started, for the summary's hints.
+
+    ``rapport`` when that name on PATH is this very script; else the script's path as it was typed
+    (``.venv/bin/rapport`` in a checkout, ``/opt/venv/bin/rapport`` in an installed package); else,
+    when not started through the script (``python -m rapport.cli``, tests), the ``rapport`` script
+    beside the running interpreter, or ``<python> -m rapport.cli``.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    executable = sys.executable if executable is None else executable
+    script = Path(argv0)
+    if not (script.name == "rapport" and script.is_file()):
+        script = Path(executable).parent / "rapport"
+        if not script.is_file():
+            return f"{shlex.quote(executable)} -m rapport.cli"
+    on_path = shutil.which("rapport")
+    if on_path and os.path.samefile(on_path, script):
+        return "rapport"
+    return shlex.quote(str(script))
+
+
 def render_summary(summary: RunSummary, settings: Settings) -> str:
     """The text ``rapport run`` prints at the end of a run."""
+    command = rapport_command()
     balance = (
         "nothing was validated"
         if not summary.tables_extracted
@@ -253,28 +299,23 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",
         f"  read copy    {published_database(settings)}  and Parquet in {published_parquet_dir(settings)}/",
         f"               {reader_command(published_database(settings), 'select * from dim_opportunities limit 5')}",
-        *_data_docs_lines(settings),
-        "  MLflow UI    .venv/bin/rapport ui mlflow    then http://localhost:5000",
-        "  Airflow UI   .venv/bin/rapport ui airflow   then http://localhost:8080 (airflow standalone)",
+        *_data_docs_lines(settings, command),
+        f"  MLflow UI    {command} ui mlflow    then http://localhost:5000",
+        f"  Airflow UI   {command} ui airflow   then http://localhost:8080 (airflow standalone)",
     ]
     return "\n".join(lines)
 
 
-def _data_docs_lines(settings: Settings) -> list[str]:
+def _data_docs_lines(settings: Settings, command: str) -> list[str]:
     """Where the Great Expectations Data Docs of the validations are, once any were built."""
-    from rapport.validation.data_docs import index_path
-
     index = index_path(settings.var_dir)
     if not index.is_file():
         return []
-    return [f"  data docs    {index}  (Great Expectations; or .venv/bin/rapport gx docs --serve)"]
+    return [f"  data docs    {index}  (Great Expectations; or {command} gx docs --serve)"]
 
 
 def _unused_column_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
     """Source columns kept in raw that no model declares, and columns not landed (rapport.extract.unused_columns)."""
-    from rapport.config import ConfigError, load_config
-    from rapport.extract.unused_columns import declared_fields, unused_column_notices
-
     try:
         scoring = load_config().scoring
     except ConfigError:  # reported by the run itself; the summary still prints
@@ -285,9 +326,6 @@ def _unused_column_notices(settings: Settings, ds: date, since: datetime | None)
 
 def _field_setting_notices() -> tuple[str, ...]:
     """Per-field model settings applied from rapport.toml ([scoring.<model>.fields]: ignore empty values)."""
-    from rapport.config import ConfigError, load_config
-    from rapport.ml.features import ignore_empty_declared
-
     try:
         scoring = load_config().scoring
     except ConfigError:  # reported by the run itself; the summary still prints
@@ -298,10 +336,6 @@ def _field_setting_notices() -> tuple[str, ...]:
 
 def _mail_notices(settings: Settings, ds: date, since: datetime | None) -> tuple[str, ...]:
     """A mail import's notes (duplicate Message-IDs, messages without one, ...), if this run converted mail."""
-    import json
-
-    from rapport.extract.preparation import MAIL_SUMMARY_FILE
-
     path = settings.var_dir / "mail" / f"ds={ds.isoformat()}" / MAIL_SUMMARY_FILE
     if not path.is_file():
         return ()
@@ -313,8 +347,6 @@ def _mail_notices(settings: Settings, ds: date, since: datetime | None) -> tuple
 
 def _mapping_notices(settings: Settings, ds: date) -> tuple[str, ...]:
     """A mapped source's conversion warnings (columns left out, unknown values kept), if this run had one."""
-    import json
-
     path = settings.var_dir / "mapped" / f"ds={ds.isoformat()}" / "_mapping_summary.json"
     if not path.is_file():
         return ()
