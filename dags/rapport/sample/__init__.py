@@ -11,9 +11,12 @@ Importing this package is cheap: numpy and pyarrow load only when :func:`generat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from rapport.config import load_config
+from rapport.sample.defects import plant_defects
 from rapport.sample.scales import SCALES, GenerationError, GenerationSummary, Scale, ScaleError, resolve_scale
 
 __all__ = [
@@ -51,8 +54,7 @@ def generate(
     arguments, same bytes. Files this generator wrote before (contract
     tables in either format and ``_truth/``) are replaced; other files in ``out_dir`` are left alone.
     """
-    from rapport.config import load_config
-    from rapport.sample.generator import run
+    from rapport.sample.generator import run  # numpy and pyarrow: loaded only when generating
 
     sample = load_config().sample
     if lead_auto_disqualify_days is None:
@@ -70,10 +72,6 @@ def generate(
     )
     if not defects:
         return summary
-    from dataclasses import replace
-
-    from rapport.sample.defects import plant_defects
-
     planted = plant_defects(Path(out_dir), fmt, defects)
     rows = {table: count + planted.get(table, 0) for table, count in summary.rows.items()}
     return replace(summary, rows=rows)
