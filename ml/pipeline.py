@@ -19,11 +19,13 @@ score_open_records     features table, ``models:/<name>@champion`` -> ``ml.<mode
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +61,7 @@ from rapport.ml.snapshots import TrainingRows, read_training_rows
 from rapport.ml.tables import ensure_ml_tables
 from rapport.ml.targets import get_target
 from rapport.ml.tracking import ensure_experiment, git_is_dirty, git_sha, mlflow_store
+from rapport.ml.train import TrainingParams, train_model
 from rapport.settings import Settings
 from rapport.warehouse import connect
 
@@ -238,8 +241,6 @@ def train_and_publish(
     """
     import mlflow
 
-    from rapport.ml.train import TrainingParams, train_model
-
     settings, config = _environment(settings, config)
     target = get_target(model)
     moment = to_as_of(as_of)
@@ -406,8 +407,6 @@ def _write_json(path: Path, payload: Any) -> None:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    import csv
-
     with path.open("w", newline="") as handle:
         if not rows:
             return
@@ -417,8 +416,6 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _pip_requirements() -> list[str]:
-    from importlib.metadata import version
-
     return [f"{name}=={version(name)}" for name in ("mlflow", "xgboost-cpu", "pandas", "numpy", "pyarrow")]
 
 

@@ -25,6 +25,7 @@ from rapport.ml.snapshots import (
     read_training_rows,
 )
 from rapport.ml.targets import ScoringTarget
+from rapport.ml.train import TrainingError, train_model
 
 if TYPE_CHECKING:
     import duckdb
@@ -120,8 +121,6 @@ def check_prospectively(
     as_of: datetime,
 ) -> ProspectiveCheck:
     """Train as of the cut on what was known then, score the records open then, compare with outcomes."""
-    from rapport.ml.train import TrainingError, train_model
-
     if config.prospective_days <= 0:
         return ProspectiveCheck(target.model, "unavailable", "switched off (scoring.prospective_days = 0)")
     cut = prospective_cut(history_dates(connection, target), as_of, config.prospective_days)

@@ -21,6 +21,8 @@ band, metrics, as-of date and the decision.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -488,9 +490,6 @@ def list_versions_from_sqlite(path: Path) -> list[VersionSummary]:
     """:func:`list_versions` read straight from MLflow's SQLite store, read-only, without importing MLflow
     (which alone takes seconds, 20 s on a busy machine). Raises ``sqlite3.DatabaseError`` when the store's
     tables are not the ones expected (the caller falls back to MLflow's client)."""
-    import sqlite3
-    from contextlib import closing
-
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
         versions = connection.execute(
             "select name, version, creation_time, run_id from model_versions "

@@ -15,6 +15,7 @@ Re-running an as-of date replaces that date's rows in one transaction (idempoten
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -130,8 +131,6 @@ def _change_json(
     unchanged: np.ndarray,
 ) -> np.ndarray:
     """``change_json`` (ml.change) of each row with a previous score; None where there is none."""
-    import json
-
     import numpy as np
 
     out = np.full(len(frame), None, dtype=object)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.errors import RapportInputError
 from rapport.settings import PROJECT_ROOT
@@ -84,8 +85,6 @@ class ValidationConfig:
     data_docs: bool = True  # build Great Expectations Data Docs for every validation (var/gx/data_docs/)
 
     def validate(self) -> None:
-        from datetime import date
-
         try:
             date.fromisoformat(str(self.earliest_date))
         except ValueError:
@@ -247,8 +246,6 @@ class NotesConfig:
     learned_drop_threshold: float = 0.0
 
     def validate(self) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         if not 0 <= self.min_confidence <= 1:
             raise ConfigError(f"notes.min_confidence = {self.min_confidence}: a share between 0 and 1")
         if self.learned_add_threshold < 0 or not 0 <= self.learned_drop_threshold <= 1:
@@ -510,7 +507,7 @@ _EXPECTED = {
 
 def _build_section(name: str, section_cls: type, values: dict[str, Any]) -> Any:
     """Check the types of one section's values with pydantic (strict: no "60" for 60) and build it."""
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import TypeAdapter, ValidationError  # lazy: pydantic loads only when a config is read
 
     if not isinstance(values, dict):
         error = ConfigError(f"[{name}] = {values!r}: expected a table ([{name}] followed by its keys)")

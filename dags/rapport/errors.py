@@ -7,6 +7,8 @@ are not input errors point at a bug or a broken run folder.
 
 from __future__ import annotations
 
+import errno
+
 
 class RapportError(Exception):
     """Base class of every error Rapport raises on purpose."""
@@ -78,8 +80,6 @@ TRANSIENT_MARKERS = (
 
 def is_transient(error: BaseException) -> bool:
     """True for disk-full and lock-busy errors (by errno or by the message the library wrote)."""
-    import errno
-
     if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EBUSY):
         return True
     text = str(error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from rapport import warehouse
@@ -80,8 +81,6 @@ def reconcile_counts(run: RunContext | None = None) -> dict[str, Any]:
 
 # analyze text -------------------------------------------------------------------------------------
 def analyze_notes(run: RunContext | None = None) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
     run = run or current_run()
     with warehouse.connect(run.settings.warehouse_path) as connection:
         summary = analyze(connection, run.ds, datetime.now(UTC))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,8 +122,6 @@ def load_model(path: Path = MODEL_PATH) -> IntentModel:
 # --- training ---------------------------------------------------------------------------------------
 def sentence_examples(notes: Iterable[Any]) -> list[tuple[str, frozenset[str]]]:
     """``(sentence, types)`` training pairs from labelled notes (see the module docstring)."""
-    from collections import Counter
-
     from rapport.ml.notes.analyzer import RULES_ONLY, analyze
     from rapport.ml.notes.text import blank_mail_headers, fold, sentences
 

@@ -11,8 +11,10 @@ read in ``[notes] timezone``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import multiprocessing
 import re
 import time
 from collections import Counter
@@ -365,8 +367,6 @@ class _Pool:
         self, chunks: list[list[tuple[str, datetime]]], settings: AnalysisSettings
     ) -> list[list[list[Suggestion]]]:
         if self._pool is None:
-            import multiprocessing
-
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self._pool = multiprocessing.get_context(method).Pool(self.workers)
         return self._pool.starmap(_analyse_chunk, [(chunk, settings) for chunk in chunks])
@@ -445,8 +445,6 @@ def _read_batches(connection: duckdb.DuckDBPyConnection, source: NoteSource, wat
 
 
 def _text_hash(text: str, anchor: datetime) -> str:
-    import hashlib
-
     return hashlib.blake2b(f"{anchor.isoformat()}\0{text}".encode(), digest_size=16).hexdigest()
 
 

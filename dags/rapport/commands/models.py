@@ -7,6 +7,9 @@ rapport models promote NAME VERSION  make VERSION the champion (refused for band
 from __future__ import annotations
 
 import argparse
+import sqlite3
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rapport.cli import CommandError
@@ -63,10 +66,6 @@ def list_models(args: argparse.Namespace) -> int:
 def _read_versions(settings: Settings) -> list[VersionSummary]:
     """The registry's versions: straight from a local SQLite store (a fraction of a second), else through
     MLflow's client, which takes seconds to load (said on stderr, so the table stays clean)."""
-    import sqlite3
-    import sys
-    from pathlib import Path
-
     uri = settings.mlflow_tracking_uri
     if uri.startswith("sqlite:///"):
         path = Path(uri.removeprefix("sqlite:///"))

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from rapport.cli import CommandError
 from rapport.config import load_config
@@ -131,8 +132,6 @@ def _logical_date(given: date | None, source, sample_end: date) -> tuple[date, s
         return sample_end, ""
     if source.kind != "mail":
         return datetime.now(UTC).date(), ""
-    from pathlib import Path
-
     last = last_message_date(Path(source.location))
     if last is None:
         today = datetime.now(UTC).date()
