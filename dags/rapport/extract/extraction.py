@@ -14,7 +14,7 @@ from rapport.contract import ACTIVITY_TABLES, Table, load_contract
 from rapport.contract_casting import cast_sql
 from rapport.duckdb_session import open_scratch_duckdb, open_warehouse, sql_string
 from rapport.errors import EmptyTableError, ExportNotFoundError, ExportReadError
-from rapport.extract.export_folder import land_export_table
+from rapport.extract.export_folder import land_export_table, write_empty_table
 from rapport.extract.landing import (
     DATA_FILE,
     MANIFEST_FILE,
@@ -28,6 +28,7 @@ from rapport.extract.landing import (
     record_manifest,
     staged_landing,
 )
+from rapport.extract.postgres import land_postgres_table, schema_of
 from rapport.extract.source import Source
 from rapport.results import to_jsonable
 from rapport.settings import Settings
@@ -222,8 +223,6 @@ def _land_postgres(
     scratch: duckdb.DuckDBPyConnection,
     out_file: Path,
 ) -> LandingManifest:
-    from rapport.extract.postgres import land_postgres_table, schema_of
-
     needed = (table.name, *ACTIVITY_TABLES) if table.kind == "party" else (table.name,)
     with open_warehouse(settings, config) as warehouse:
         watermarks = {name: previous_watermark(warehouse, name, source.description, ds) for name in needed}
@@ -232,8 +231,6 @@ def _land_postgres(
     )
     manifest = _base_manifest(table, ds, source, landed.load_type)
     if landed.table is None:
-        from rapport.extract.export_folder import write_empty_table
-
         write_empty_table(table, scratch, out_file)
         return replace(manifest, columns=table.column_names, missing_columns=())
     assert landed.mapping is not None

@@ -20,7 +20,17 @@ from pathlib import Path
 
 from rapport.config import Config
 from rapport.errors import ExportNotFoundError
+from rapport.extract.extraction import export_dir_of
 from rapport.extract.landing import as_date
+from rapport.extract.mail import convert_archive
+from rapport.extract.mail.importer import load_aliases_file
+from rapport.extract.mapped import (
+    MAPPING_SUMMARY_FILE,
+    convert_mapped_source,
+    load_mapping,
+    parse_mapped_spec,
+)
+from rapport.extract.postgres import connect
 from rapport.extract.source import Source
 from rapport.sample import generate
 from rapport.settings import Settings
@@ -40,16 +50,12 @@ def prepare_source(
     if source.kind == "sample":
         return source.with_export_dir(_ensure_sample(settings, config))
     if source.kind == "files":
-        from rapport.extract.extraction import export_dir_of
-
         return source.with_export_dir(export_dir_of(source))
     if source.kind == "mail":
         return source.with_export_dir(_convert_mail(source, settings, config, as_date(ds) if ds else None))
     if source.kind == "mapped":
         return source.with_export_dir(_convert_mapped(source, settings, as_date(ds) if ds else None))
     if source.kind == "postgres":
-        from rapport.extract.postgres import connect
-
         with connect(source, config) as connection:
             connection.execute("SELECT 1")
         return source
@@ -95,10 +101,6 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             f"mail archive {archive} does not exist: give mail:PATH with an mbox file, a maildir folder or a "
             "folder of .eml files"
         )
-    from rapport.extract.mail import (
-        convert_archive,  # written by the mail converter; imported only when needed
-    )
-
     run_folder = settings.var_dir / "mail" / (f"ds={ds.isoformat()}" if ds else "latest")
     staging = run_folder.parent / f".{run_folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     export_dir = staging / "export"
@@ -117,7 +119,7 @@ def _convert_mail(source: Source, settings: Settings, config: Config, ds: date |
             free_mail_domains=config.mail.free_mail_domains,
         )
         if (export_dir / "_address_audit.parquet").exists():  # lists, aliases, robots: audit.mail_addresses
-            from rapport.extract.mail.audit import record_address_audit
+            from rapport.extract.mail.audit import record_address_audit  # lazy: loads pyarrow
 
             record_address_audit(settings, ds, export_dir)
         log.info("converted mail archive %s: %s", archive, summary)
@@ -134,20 +136,11 @@ def _aliases(aliases_file: str) -> dict[str, list[str]] | None:
     """The ``[mail] aliases_file`` mapping (person -> other addresses), None when not configured."""
     if not aliases_file:
         return None
-    from rapport.extract.mail.importer import load_aliases_file
-
     return load_aliases_file(Path(aliases_file))
 
 
 def _convert_mapped(source: Source, settings: Settings, ds: date | None) -> Path:
     """Convert the mapped files into ``var/mapped/ds=<ds>/export`` (replacing an earlier conversion)."""
-
-    from rapport.extract.mapped import (
-        MAPPING_SUMMARY_FILE,
-        convert_mapped_source,
-        load_mapping,
-        parse_mapped_spec,
-    )
 
     mapping = load_mapping(*parse_mapped_spec(source.location))
     run_folder = settings.var_dir / "mapped" / (f"ds={ds.isoformat()}" if ds else "latest")

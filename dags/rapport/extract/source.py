@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from rapport.errors import SourceSpecError
+from rapport.extract.mapped import parse_mapped_spec
 from rapport.redaction import register_secret, uri_password
 from rapport.settings import Settings
 
@@ -118,8 +119,6 @@ def parse_source_spec(spec: str, *, settings: Settings | None = None) -> Source:
     if kind == "postgres":
         return postgres_source(rest)
     if kind == "mapped":
-        from rapport.extract.mapped import parse_mapped_spec
-
         mapping, data_dir = parse_mapped_spec(rest)
         location = f"{mapping}@{data_dir}" if data_dir else str(mapping)
         return Source(kind=kind, location=location, description=f"mapped:{location}")

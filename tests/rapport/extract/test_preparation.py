@@ -7,7 +7,6 @@ arguments passed, output folder used, generation skipped when the sample exists.
 
 from __future__ import annotations
 
-import sys
 import types
 from dataclasses import replace
 from datetime import date
@@ -96,9 +95,7 @@ def test_mail_archive_is_converted_into_a_run_folder_and_extracted(
             notes=(), to_dict=lambda: {"notes": []}
         )  # a ConversionSummary's interface
 
-    monkeypatch.setitem(
-        sys.modules, "rapport.extract.mail", types.SimpleNamespace(convert_archive=convert_archive)
-    )
+    monkeypatch.setattr("rapport.extract.preparation.convert_archive", convert_archive)
     config = replace(config, mail=replace(config.mail, internal_domains=("ours.example",)))
     source = resolve_source(f"mail:{archive}", settings=settings)
 

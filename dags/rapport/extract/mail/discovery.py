@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, cast
 
+from rapport.extract.mail.parsing import EARLIEST_PLAUSIBLE, header_block, parse_date
+
 # Folders that hold no mail (databases and version control of mail tools).
 SKIPPED_DIRS = frozenset({".notmuch", ".git", ".svn", ".hg", "__MACOSX"})
 # Exact file names that are mail-program metadata, not mail.
@@ -182,8 +184,6 @@ def last_message_date(root: Path) -> date | None:
     Dates in the future (a broken clock) and before 1971 are ignored. Streams the archive once (an
     xz-compressed mbox is decompressed on the fly).
     """
-    from rapport.extract.mail.parsing import EARLIEST_PLAUSIBLE, header_block, parse_date
-
     if not Path(root).exists():
         return None
     now = datetime.now(UTC).replace(tzinfo=None)
