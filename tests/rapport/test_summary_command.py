@@ -6,13 +6,13 @@ A checkout's ``.venv/bin/rapport`` is not where an installed package lives; the 
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from rapport.settings import Settings
-from rapport.summary import RunSummary, rapport_command, render_summary
+from rapport.summary import rapport_command, render_summary
+from tests.rapport.test_summary_scores import _summary
 
 
 def _script(directory: Path) -> Path:
@@ -53,18 +53,7 @@ def test_the_summary_hints_use_that_command(tmp_path, monkeypatch, on_path):
     monkeypatch.setattr(sys, "argv", [str(script), "run"])
     monkeypatch.setenv("PATH", str(script.parent) if on_path else str(tmp_path / "elsewhere"))
     settings = Settings.from_env({"RAPPORT_HOME": str(tmp_path / "home")})
-    summary = RunSummary(
-        ds=date(2025, 6, 1),
-        tables_extracted=1,
-        rows_extracted=10,
-        rows_clean=10,
-        rows_quarantined=0,
-        unbalanced_tables=(),
-        models_built=1,
-        tests_passed=1,
-        tests_warned=0,
-        scores={"lead": 1},
-    )
+    summary = _summary({"lead": 1}, {})
     text = render_summary(summary, settings)
     command = "rapport" if on_path else str(script)
     assert f"  MLflow UI    {command} ui mlflow " in text
