@@ -70,7 +70,8 @@ def test_a_wheel_install_runs_outside_the_checkout(tmp_path: Path):
         "from rapport.settings import SHIPPED_PROJECT, Settings;"
         "s = Settings.from_env();"
         "print(rapport.__file__); print(s.project_root == SHIPPED_PROJECT); print(s.dbt_project_dir);"
-        "print([n for n in ('ml', 'expectations', 'tests') if u.find_spec(n)])"
+        "print([n for n in ('ml', 'expectations', 'tests') if u.find_spec(n)]);"
+        "from rapport.summary import rapport_command; print(rapport_command())"
     )
     lines = subprocess.run(
         [str(venv / "bin" / "python"), "-c", probe],
@@ -80,7 +81,11 @@ def test_a_wheel_install_runs_outside_the_checkout(tmp_path: Path):
         text=True,
         check=True,
     ).stdout.splitlines()
-    package_file, is_shipped, dbt_dir, old_names = lines
+    package_file, is_shipped, dbt_dir, old_names, hint = lines
+    # the run summary's `<hint> ui mlflow` names this install's script, not a checkout's .venv/bin/rapport
+    assert hint == str(rapport) or (
+        hint == "rapport" and shutil.which("rapport", path=env["PATH"]) == str(rapport)
+    )
     assert Path(package_file).is_relative_to(venv) and is_shipped == "True" and old_names == "[]"
     for shipped in ("dbt_project.yml", "profiles.yml", "models/staging/crm/_crm__sources.yml"):
         assert (Path(dbt_dir) / shipped).is_file(), f"the wheel lacks dbt_project/{shipped}"
