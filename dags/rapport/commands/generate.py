@@ -66,7 +66,7 @@ def _date(text: str) -> date:
 
 def prepare_folder(out: Path, force: bool) -> None:
     """Check that ``out`` may be written; with ``force``, empty it first."""
-    from rapport.sample.truth import MANIFEST, TRUTH_DIR
+    from rapport.sample.truth import MANIFEST, TRUTH_DIR  # lazy: the truth module loads numpy and pyarrow
 
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} is a file; give a folder")

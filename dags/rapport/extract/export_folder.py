@@ -10,6 +10,7 @@ otherwise the column order comes from the CDM ``model.json`` beside the files.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import logging
 import re
@@ -185,8 +186,6 @@ def line_ends(path: Path, limit: int = 256 << 20) -> tuple[int | None, int | Non
     """(first line ending in CRLF, first line ending in a bare LF), outside quoted values; None when absent.
 
     Reads at most ``limit`` bytes (called only after a CSV failed to read, to explain why)."""
-    import gzip
-
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as handle:  # type: ignore[operator]
         data = handle.read(limit)
@@ -207,8 +206,6 @@ def line_ends(path: Path, limit: int = 256 << 20) -> tuple[int | None, int | Non
 
 def first_csv_record(path: Path) -> list[str]:
     """The first record of a CSV file (BOM removed), or [] for an empty file."""
-    import gzip
-
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:  # type: ignore[operator]

@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import time
+import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,8 +262,6 @@ def alias_map(aliases: Mapping[str, Sequence[str]]) -> dict[str, str]:
 
 def load_aliases_file(path: Path) -> dict[str, list[str]]:
     """Read an aliases file (TOML: ``"anna@example.org" = ["anna.berg@gmail.com", ...]``)."""
-    import tomllib
-
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
