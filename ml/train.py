@@ -457,6 +457,83 @@ def _influence(
     return influence, is_suspect
 
 
+def _bundle_metadata(
+    window: Window,
+    digest: str,
+    best_iteration: int,
+    params: TrainingParams,
+    split: SplitSizes,
+    screened: _Screened,
+    uninformative: tuple[DroppedFeature, ...],
+    ignore_empty: list[str],
+    spec_source: str,
+) -> dict[str, Any]:
+    """What the bundle records of its training (window, data, parameters, split, features left out)."""
+    return {
+        "as_of": window.end.isoformat(),
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "data_digest": digest,
+        "best_iteration": best_iteration,
+        "params": asdict(params),
+        "split": {k: str(v) if isinstance(v, datetime) else v for k, v in asdict(split).items()},
+        "dropped_features": list(screened.leakage.dropped),
+        "uninformative_features": [d.describe() for d in uninformative],
+        "shift_dropped": list(screened.shift.dropped),
+        "ignore_empty": ignore_empty,
+        "features_spec_source": spec_source,
+    }
+
+
+def _evaluate(bundle: ModelBundle, test: pd.DataFrame) -> tuple[np.ndarray, Evaluation]:
+    """Calibrated probabilities of the test rows and their evaluation (a TrainingError when impossible)."""
+    test_probabilities = bundle.calibrator.apply(bundle.margin(bundle.matrix(test)))
+    try:
+        return test_probabilities, evaluate_predictions(test["label"].to_numpy(), test_probabilities)
+    except EvaluationError as error:
+        raise TrainingError(f"{bundle.model}: {error}") from error
+
+
+def _fit_and_calibrate(
+    fit: pd.DataFrame,
+    validation: pd.DataFrame,
+    older: pd.DataFrame,
+    screened: _Screened,
+    params: TrainingParams,
+    config: ScoringConfig,
+    target: ScoringTarget,
+) -> tuple[Any, int, dict[str, list[Any]], PlattCalibrator]:
+    """The booster cut at its best iteration, the empty-value fills, and the calibrator."""
+    validation_labels = validation["label"].to_numpy()
+    fit_matrix = prepare_matrix(fit, screened.spec, screened.levels)
+    fills = empty_value_fills(fit_matrix, screened.spec, params.empty_value_draws)
+    if fills:
+        log.info("%s: ignore empty values on %s", target.model, ", ".join(fills))
+    validation_expanded = expand_empty_values(
+        prepare_matrix(validation, screened.spec, screened.levels), screened.spec, fills
+    )
+    booster, best_iteration = _fit_booster(
+        expand_empty_values(fit_matrix, screened.spec, fills),
+        fit["label"].to_numpy(),
+        validation_expanded,
+        validation_labels,
+        params,
+    )
+    calibrator = _calibrate(
+        booster,
+        older,
+        validation_expanded,
+        validation_labels,
+        screened,
+        fills,
+        params,
+        best_iteration,
+        config,
+        target,
+    )
+    return booster, best_iteration, fills, calibrator
+
+
 def train_model(
     frame: pd.DataFrame,
     target: ScoringTarget,
@@ -481,33 +558,8 @@ def train_model(
     screened = _screen(frame, older, open_rows, spec, config, target)
     leakage, shift, levels = screened.leakage, screened.shift, screened.levels
 
-    fit_labels = fit["label"].to_numpy()
-    validation_labels = validation["label"].to_numpy()
-    fit_matrix = prepare_matrix(fit, screened.spec, levels)
-    fills = empty_value_fills(fit_matrix, screened.spec, params.empty_value_draws)
-    if fills:
-        log.info("%s: ignore empty values on %s", target.model, ", ".join(fills))
-    validation_expanded = expand_empty_values(
-        prepare_matrix(validation, screened.spec, levels), screened.spec, fills
-    )
-    booster, best_iteration = _fit_booster(
-        expand_empty_values(fit_matrix, screened.spec, fills),
-        fit_labels,
-        validation_expanded,
-        validation_labels,
-        params,
-    )
-    calibrator = _calibrate(
-        booster,
-        older,
-        validation_expanded,
-        validation_labels,
-        screened,
-        fills,
-        params,
-        best_iteration,
-        config,
-        target,
+    booster, best_iteration, fills, calibrator = _fit_and_calibrate(
+        fit, validation, older, screened, params, config, target
     )
     population = compute_population(
         prepare_matrix(frame, screened.spec, levels), frame["label"].to_numpy(), screened.spec
@@ -521,29 +573,13 @@ def train_model(
         levels=levels,
         calibrator=calibrator,
         population=population,
-        metadata={
-            "as_of": window.end.isoformat(),
-            "window_start": window.start.isoformat(),
-            "window_end": window.end.isoformat(),
-            "data_digest": digest,
-            "best_iteration": best_iteration,
-            "params": asdict(params),
-            "split": {k: str(v) if isinstance(v, datetime) else v for k, v in asdict(split).items()},
-            "dropped_features": list(leakage.dropped),
-            "uninformative_features": [d.describe() for d in uninformative],
-            "shift_dropped": list(shift.dropped),
-            "ignore_empty": list(fills),
-            "features_spec_source": spec.source,
-        },
+        metadata=_bundle_metadata(
+            window, digest, best_iteration, params, split, screened, uninformative, list(fills), spec.source
+        ),
         empty_fills=fills,
     )
 
-    test_matrix = bundle.matrix(test)
-    test_probabilities = calibrator.apply(bundle.margin(test_matrix))
-    try:
-        evaluation = evaluate_predictions(test["label"].to_numpy(), test_probabilities)
-    except EvaluationError as error:
-        raise TrainingError(f"{target.model}: {error}") from error
+    test_probabilities, evaluation = _evaluate(bundle, test)
     evaluated = None
     if config.refit_on_window:
         evaluated = bundle
