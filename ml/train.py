@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rapport.ml.bundle import ModelBundle
-from rapport.ml.calibration import fit_platt
+from rapport.ml.calibration import fit_platt, fit_platt_recent
 from rapport.ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
 from rapport.ml.explain import field_contributions
 from rapport.ml.features import (
@@ -316,6 +316,23 @@ def out_of_fold_margins(
     return expanded.mean_by_owner(margins)
 
 
+OUT_OF_FOLD_CALIBRATIONS = ("out_of_fold", "recent_intercept", "recent")
+
+
+def recent_records(older: pd.DataFrame, fraction: float, id_column: str) -> np.ndarray:
+    """Mask of the rows of the most recent ``fraction`` of the records in ``older`` (by close moment).
+
+    A record described at several moments (snapshots) is in or out with all its rows; at least one record.
+    """
+    import numpy as np
+
+    ordered = older.sort_values("closed_at", kind="stable")
+    records = ordered[id_column].drop_duplicates()
+    n_recent = max(1, math.ceil(len(records) * fraction))
+    recent = set(records.iloc[len(records) - n_recent :])
+    return np.asarray(older[id_column].isin(recent).to_numpy(), dtype=bool)
+
+
 def _fit_booster(
     fit: ExpandedMatrix,
     fit_labels: np.ndarray,
@@ -402,17 +419,24 @@ def train_model(
         validation_labels,
         params,
     )
-    if config.calibration == "out_of_fold":
-        calibrator = fit_platt(
-            out_of_fold_margins(
-                older,
-                expand_empty_values(prepare_matrix(older, screened, levels), screened, fills),
-                params,
-                best_iteration + 1,
-                target.id_column,
-            ),
-            older["label"].to_numpy(),
+    if config.calibration in OUT_OF_FOLD_CALIBRATIONS:
+        older_margins = out_of_fold_margins(
+            older,
+            expand_empty_values(prepare_matrix(older, screened, levels), screened, fills),
+            params,
+            best_iteration + 1,
+            target.id_column,
         )
+        older_labels = older["label"].to_numpy()
+        if config.calibration == "out_of_fold":
+            calibrator = fit_platt(older_margins, older_labels)
+        else:
+            calibrator = fit_platt_recent(
+                older_margins,
+                older_labels,
+                recent_records(older, config.calibration_recent_fraction, target.id_column),
+                refit="intercept" if config.calibration == "recent_intercept" else "full",
+            )
     else:
         validation_margin = validation_expanded.mean_by_owner(
             booster.predict(
