@@ -6,8 +6,9 @@ Protocol (docs/scoring.md has the why):
 2. The most recent ``scoring.test_fraction`` of them is the **test set**; it is only used to evaluate.
 3. The most recent ``validation_fraction`` of the older part is the **validation slice**: early stopping
    watches its log-loss. The rest is the **fit part**. The sigmoid calibrator is fitted on out-of-fold
-   predictions over every older record (``scoring.calibration = "out_of_fold"``, the default) or on the
-   validation slice's predictions (``"validation"``).
+   predictions over every older record (``scoring.calibration = "out_of_fold"``, the default), with its
+   intercept or whole fit taken from the most recent of them (``"recent_intercept"`` / ``"recent"``), or on
+   the validation slice's predictions (``"validation"``).
 4. The **leakage screen** scores every feature alone on the older part (fit + validation) and drops any
    reaching ``scoring.leakage_feature_auc``.
 5. XGBoost (hist, native categoricals) trains on the fit part; the booster is cut at the best iteration.
