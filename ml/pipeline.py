@@ -174,6 +174,7 @@ def train_and_publish(
                     "refit_on_window": config.refit_on_window,
                     "calibration": "sigmoid",
                     "calibration_fitted_on": config.calibration,
+                    "calibration_recent_fraction": config.calibration_recent_fraction,
                     "feature_columns": len(spec.columns),
                 }
             )
