@@ -21,7 +21,9 @@ reported test AUC vs prospective AUC, ECE and Brier score of both.
 (``[sample] lead_auto_disqualify_days``): lead age becomes a time artefact of the close - gap rows.
 
 Calibration: the test ECE with ``scoring.calibration`` and with the sigmoid fitted on the validation slice
-only (before), beside the ECE a perfectly calibrated model would show on the same test set (noise floor).
+only (before), beside the ECE a perfectly calibrated model would show on the same test set (noise floor),
+and, for information, with ``"recent_intercept"`` (the method is chosen by ``bench/select_calibration.py``
+on older records only, never on these figures).
 
 Day-to-day stability (skip with ``--no-stability``): the features are also built as of the day before the
 end date; one model scores the records open on both days, and the share of records without news (no
@@ -218,11 +220,24 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
     old_calibration = train_model(
         rows, target, spec, replace(evaluated, calibration="validation"), window=window, open_rows=open_rows
     )
+    recent_calibration = train_model(
+        rows,
+        target,
+        spec,
+        replace(evaluated, calibration="recent_intercept"),
+        window=window,
+        open_rows=open_rows,
+    )
     print(
         f"  calibration: test ECE {trained.evaluation.ece:.3f} with scoring.calibration = "
         f"{scoring.calibration!r} (before, on the validation slice only: {old_calibration.evaluation.ece:.3f}); "
         f"a perfectly calibrated model would show {floor:.3f} on these {len(test)} records (noise floor of the "
         f"10-bin ECE); mean score {probabilities.mean():.3f} vs rate {test['label'].mean():.3f}"
+    )
+    print(
+        f"  for information (not chosen on it; bench/select_calibration.py chooses on older records): "
+        f"'recent_intercept' on the newest {scoring.calibration_recent_fraction:.0%} of older records: test ECE "
+        f"{recent_calibration.evaluation.ece:.3f}, mean score {recent_calibration.test_probabilities.mean():.3f}"
     )
     print(
         f"  F1 {metrics['test_f1']:.3f} at threshold {metrics['test_threshold']:.3f} "

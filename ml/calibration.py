@@ -51,3 +51,39 @@ def fit_platt(margin: np.ndarray, labels: np.ndarray) -> PlattCalibrator:
     regression.fit(np.asarray(margin, dtype="float64").reshape(-1, 1), y)
     slope = max(float(regression.coef_[0][0]), MIN_SLOPE)
     return PlattCalibrator(slope=slope, intercept=float(regression.intercept_[0]))
+
+
+def fit_platt_recent(
+    margin: np.ndarray, labels: np.ndarray, recent: np.ndarray, refit: str = "intercept"
+) -> PlattCalibrator:
+    """A sigmoid that follows drift: fitted on all held-out log-odds, then moved to the ``recent`` rows.
+
+    ``refit = "intercept"``: the slope (how sharply the score separates) comes from every row, the intercept
+    (the base rate) is refitted on the ``recent`` rows with that slope fixed: two parameters, only the one
+    that drifts with the conversion rate taken from the smaller, newer slice. ``refit = "full"``: both
+    parameters from the ``recent`` rows only. A recent slice with one class only keeps the all-rows sigmoid.
+    """
+    import numpy as np
+
+    margin = np.asarray(margin, dtype="float64")
+    y = np.asarray(labels, dtype="float64")
+    recent = np.asarray(recent, dtype=bool)
+    overall = fit_platt(margin, y)
+    if len(np.unique(y[recent])) < 2:
+        return overall
+    if refit == "full":
+        return fit_platt(margin[recent], y[recent])
+    if refit != "intercept":
+        raise ValueError(f'refit = "{refit}": use "intercept" or "full"')
+    offset, target = overall.slope * margin[recent], y[recent]
+    intercept = overall.intercept
+    for _ in range(100):  # Newton's method on the one-parameter log-likelihood (concave)
+        p = 1.0 / (1.0 + np.exp(-(offset + intercept)))
+        gradient, curvature = float((target - p).sum()), float((p * (1 - p)).sum())
+        if curvature <= 0:
+            break
+        step = gradient / curvature
+        intercept += step
+        if abs(step) < 1e-10:
+            break
+    return PlattCalibrator(slope=overall.slope, intercept=float(intercept))

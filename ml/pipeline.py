@@ -182,6 +182,7 @@ def _run_params(params: TrainingParams, config: ScoringConfig, spec: FeatureSpec
         "refit_on_window": config.refit_on_window,
         "calibration": "sigmoid",
         "calibration_fitted_on": config.calibration,
+        "calibration_recent_fraction": config.calibration_recent_fraction,
         "feature_columns": len(spec.columns),
     }
 

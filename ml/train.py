@@ -6,8 +6,9 @@ Protocol (docs/scoring.md has the why):
 2. The most recent ``scoring.test_fraction`` of them is the **test set**; it is only used to evaluate.
 3. The most recent ``validation_fraction`` of the older part is the **validation slice**: early stopping
    watches its log-loss. The rest is the **fit part**. The sigmoid calibrator is fitted on out-of-fold
-   predictions over every older record (``scoring.calibration = "out_of_fold"``, the default) or on the
-   validation slice's predictions (``"validation"``).
+   predictions over every older record (``scoring.calibration = "out_of_fold"``, the default), with its
+   intercept or whole fit taken from the most recent of them (``"recent_intercept"`` / ``"recent"``), or on
+   the validation slice's predictions (``"validation"``).
 4. The **leakage screen** scores every feature alone on the older part (fit + validation) and drops any
    reaching ``scoring.leakage_feature_auc``.
 5. XGBoost (hist, native categoricals) trains on the fit part; the booster is cut at the best iteration.
@@ -28,7 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rapport.ml.bundle import ModelBundle
-from rapport.ml.calibration import PlattCalibrator, fit_platt
+from rapport.ml.calibration import PlattCalibrator, fit_platt, fit_platt_recent
 from rapport.ml.evaluate import Evaluation, EvaluationError, evaluate_predictions
 from rapport.ml.explain import field_contributions
 from rapport.ml.features import (
@@ -315,6 +316,23 @@ def out_of_fold_margins(
     return expanded.mean_by_owner(margins)
 
 
+OUT_OF_FOLD_CALIBRATIONS = ("out_of_fold", "recent_intercept", "recent")
+
+
+def recent_records(older: pd.DataFrame, fraction: float, id_column: str) -> np.ndarray:
+    """Mask of the rows of the most recent ``fraction`` of the records in ``older`` (by close moment).
+
+    A record described at several moments (snapshots) is in or out with all its rows; at least one record.
+    """
+    import numpy as np
+
+    ordered = older.sort_values("closed_at", kind="stable")
+    records = ordered[id_column].drop_duplicates()
+    n_recent = max(1, math.ceil(len(records) * fraction))
+    recent = set(records.iloc[len(records) - n_recent :])
+    return np.asarray(older[id_column].isin(recent).to_numpy(), dtype=bool)
+
+
 def _fit_booster(
     fit: ExpandedMatrix,
     fit_labels: np.ndarray,
@@ -405,18 +423,22 @@ def _calibrate(
     """The sigmoid calibrator, on out-of-fold margins of the older rows or on the validation slice."""
     import xgboost as xgb
 
-    if config.calibration == "out_of_fold":
-        return fit_platt(
-            out_of_fold_margins(
-                older,
-                expand_empty_values(
-                    prepare_matrix(older, screened.spec, screened.levels), screened.spec, fills
-                ),
-                params,
-                best_iteration + 1,
-                target.id_column,
-            ),
-            older["label"].to_numpy(),
+    if config.calibration in OUT_OF_FOLD_CALIBRATIONS:
+        older_margins = out_of_fold_margins(
+            older,
+            expand_empty_values(prepare_matrix(older, screened.spec, screened.levels), screened.spec, fills),
+            params,
+            best_iteration + 1,
+            target.id_column,
+        )
+        older_labels = older["label"].to_numpy()
+        if config.calibration == "out_of_fold":
+            return fit_platt(older_margins, older_labels)
+        return fit_platt_recent(
+            older_margins,
+            older_labels,
+            recent_records(older, config.calibration_recent_fraction, target.id_column),
+            refit="intercept" if config.calibration == "recent_intercept" else "full",
         )
     validation_margin = validation_expanded.mean_by_owner(
         booster.predict(xgb.DMatrix(validation_expanded.matrix, enable_categorical=True), output_margin=True)

@@ -182,15 +182,22 @@ class ScoringConfig:
     refit_on_window: bool = True
     empty_value_draws: int = 8
     calibration: str = "out_of_fold"
+    calibration_recent_fraction: float = 0.25
     # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
     # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
     lead: dict[str, Any] = field(default_factory=dict)
     opportunity: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
-        if self.calibration not in ("out_of_fold", "validation"):
+        if self.calibration not in ("out_of_fold", "recent_intercept", "recent", "validation"):
             raise ConfigError(
-                f'scoring.calibration = "{self.calibration}": use "out_of_fold" or "validation"'
+                f'scoring.calibration = "{self.calibration}": use "out_of_fold", "recent_intercept", '
+                '"recent" or "validation"'
+            )
+        if not 0 < self.calibration_recent_fraction <= 1:
+            raise ConfigError(
+                f"scoring.calibration_recent_fraction = {self.calibration_recent_fraction}: a share of the "
+                "older records, above 0 and at most 1"
             )
         if self.shift_feature_psi <= 0:
             raise ConfigError(

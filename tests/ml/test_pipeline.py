@@ -112,7 +112,9 @@ def test_first_model_is_logged_registered_and_becomes_champion(installation):
     assert tags["git_sha"] == "unknown"  # the temporary project is not a git checkout
     assert tags["leakage_dropped"] == "close_reason" and tags["suspect"] == "false"
     assert params["calibration"] == "sigmoid" and params["xgb_max_depth"] == "3"
-    assert params["calibration_fitted_on"] == "out_of_fold"
+    assert (
+        params["calibration_fitted_on"] == "out_of_fold" and params["calibration_recent_fraction"] == "0.25"
+    )
     assert 0 < metrics["test_ece_noise_floor"] < 0.2
     assert {
         "evaluation/roc.png",
