@@ -51,6 +51,8 @@ class RunSummary:
     baseline: dict[str, int] = field(
         default_factory=dict
     )  # of not_scored: given a baseline score (ml.baseline)
+    # current champions, when this run scored nothing because no lead or opportunity was open at the as-of date
+    idle_champions: tuple[str, ...] = ()
 
 
 def _fetch(connection, query: str, parameters: list) -> list[tuple]:
@@ -61,6 +63,23 @@ def _fetch(connection, query: str, parameters: list) -> list[tuple]:
 
 
 _PLURAL = {"lead": "leads", "opportunity": "opportunities"}
+
+
+def open_record_counts(connection, ds: date) -> dict[str, int] | None:  # type: ignore[no-untyped-def]
+    """Per entity, the open records of the features mart's ``ds`` snapshot (what scoring reads); None when a
+    features table is missing (the run never got that far)."""
+    counts: dict[str, int] = {}
+    for entity in ("lead", "opportunity"):
+        rows = _fetch(
+            connection,
+            f"select count(*) from {get_target(entity).features_table} "
+            "where as_of_date = ? and label is null and closed_at is null",
+            [ds],
+        )
+        if not rows:
+            return None
+        counts[entity] = int(rows[0][0])
+    return counts
 
 
 def _champions(settings: Settings, used: set[tuple[str, str]] | None = None) -> tuple[str, ...]:
@@ -169,6 +188,11 @@ def collect_summary(
         scores, not_scored, baseline = scoring.scores, scoring.not_scored, scoring.baseline
         mail_excluded, mail_likely = excluded_counts(connection, ds)
         notices = _training_exclusions(connection)
+        nothing_open = (
+            not any(scores.values())
+            and not any(not_scored.values())
+            and open_record_counts(connection, ds) == {"lead": 0, "opportunity": 0}
+        )
     notices = (
         _mapping_notices(settings, ds)
         + scoring.refusals
@@ -191,6 +215,7 @@ def collect_summary(
         tests_warned=int(warned),
         scores=scores,
         champions=_champions(settings, scoring.used) if any(scores.values()) else (),
+        idle_champions=_champions(settings) if nothing_open else (),
         source=str(sources[0][0] or "") if sources else "",
         as_of_note=as_of_note,
         mail_excluded=mail_excluded,
@@ -235,6 +260,10 @@ def rapport_command(argv0: str | None = None, executable: str | None = None) -> 
     return shlex.quote(str(script))
 
 
+def _idle(champions: tuple[str, ...]) -> str:
+    return f"{'; '.join(champions)}: nothing to score in this run" if champions else "none used in this run"
+
+
 def render_summary(summary: RunSummary, settings: Settings) -> str:
     """The text ``rapport run`` prints at the end of a run."""
     command = rapport_command()
@@ -262,6 +291,9 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
             for entity, count in summary.scores.items()
         )
         if any(summary.scores.values())
+        else "0 scored: no lead or opportunity is open at the as-of date (every record is closed), so the "
+        "champions had nothing to score"
+        if summary.idle_champions
         else "0 scored: no model (the readiness gate held training back, a trained model was refused by its "
         "band, or no champion exists; see the ml.check_*_readiness and ml.train_* task logs)"
         + "".join(
@@ -293,7 +325,7 @@ def render_summary(summary: RunSummary, settings: Settings) -> str:
             else []
         ),
         f"  scored       {scored}",
-        f"  champions    {'; '.join(summary.champions) or 'none used in this run'}",
+        f"  champions    {'; '.join(summary.champions) or _idle(summary.idle_champions)}",
         *(f"  notice       {notice}" for notice in summary.notices),
         "",
         f"  warehouse    {settings.warehouse_path} (the DAG's; one writer at a time)",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+import duckdb
+
 from rapport.settings import Settings
-from rapport.summary import RunSummary, render_summary
+from rapport.summary import RunSummary, open_record_counts, render_summary
 
 
 def _summary(
@@ -49,3 +52,35 @@ def test_baseline_scores_are_named_as_such_not_counted_as_scored(tmp_path):
         "0 leads (30 more stored unscored: not enough data; 30 with a baseline score), 5 opportunities"
         in text
     )
+
+
+def test_a_run_with_nothing_open_names_the_champions_instead_of_saying_no_model(tmp_path):
+    """X Education's export holds only closed leads: the lead model is trained and promoted, nothing is open."""
+    settings = Settings.from_env({"RAPPORT_HOME": str(tmp_path)})
+    champion = "rapport_lead_scoring v1 (trained as of 2025-02-01, test AUC 0.890, ready)"
+    summary = replace(_summary({"lead": 0, "opportunity": 0}, {}), idle_champions=(champion,))
+    text = render_summary(summary, settings)
+    assert "scored       0 scored: no lead or opportunity is open at the as-of date" in text
+    assert "no model" not in text
+    assert f"champions    {champion}: nothing to score in this run" in text
+    assert "none used in this run" in render_summary(_summary({"lead": 0, "opportunity": 0}, {}), settings)
+
+
+def test_open_records_are_counted_from_the_features_snapshot_of_the_day():
+    connection = duckdb.connect()
+    connection.execute("create schema marts")
+    for entity in ("lead", "opportunity"):
+        connection.execute(
+            f"create table marts.fct_{entity}_features (as_of_date date, label int, closed_at timestamp)"
+        )
+    connection.execute(
+        "insert into marts.fct_lead_features values "
+        "('2025-02-01', 1, '2025-01-02'), ('2025-02-01', null, null), ('2025-01-31', null, null)"
+    )
+    assert open_record_counts(connection, date(2025, 2, 1)) == {"lead": 1, "opportunity": 0}
+    connection.execute(
+        "delete from marts.fct_lead_features where label is null and as_of_date = '2025-02-01'"
+    )
+    assert open_record_counts(connection, date(2025, 2, 1)) == {"lead": 0, "opportunity": 0}
+    connection.execute("drop table marts.fct_opportunity_features")
+    assert open_record_counts(connection, date(2025, 2, 1)) is None
