@@ -162,12 +162,24 @@ def maven_history(every_days: int = 7, gap_days: int = 7, end: datetime = MAVEN_
     dbt model does); the only time-varying feature is the deal's age at the moment described."""
     records = maven_records()
     first = records["created_at"].min().to_pydatetime()
-    runs = []
+    history = runs_history(records, first, end, every_days, gap_days)
+    history["days_since_engaged"] = (history["feature_at"] - history["created_at"]).dt.days.astype("float64")
+    order = ["opportunity_id", "as_of_date", "feature_at", "created_at", "closed_at", "label"]
+    return history[order + [c for c in history.columns if c not in order]]
+
+
+def runs_history(
+    records: pd.DataFrame, first: datetime, end: datetime, every_days: int, gap_days: int
+) -> pd.DataFrame:
+    """The rows a features history of runs every ``every_days`` days, from ``end`` back to after ``first``,
+    would hold: each run describes its open records at its as-of moment and its closed ones ``gap_days``
+    before their close (dropped when that is not after their creation, as the dbt models do)."""
     days = []
     day = end
     while day > first:
         days.append(day)
         day -= timedelta(days=every_days)
+    runs = []
     for day in reversed(days):
         seen = records[records["created_at"] < day]
         closed_then = seen["closed_at"] < day
@@ -177,10 +189,7 @@ def maven_history(every_days: int = 7, gap_days: int = 7, end: datetime = MAVEN_
         rows = pd.concat([open_rows, closed_rows], ignore_index=True)
         rows["as_of_date"] = day.date()
         runs.append(rows)
-    history = pd.concat(runs, ignore_index=True)
-    history["days_since_engaged"] = (history["feature_at"] - history["created_at"]).dt.days.astype("float64")
-    order = ["opportunity_id", "as_of_date", "feature_at", "created_at", "closed_at", "label"]
-    return history[order + [c for c in history.columns if c not in order]]
+    return pd.concat(runs, ignore_index=True)
 
 
 X_EDUCATION_LEAKING = ("tags", "lead_quality")  # filled in after contact (README): never features
@@ -214,22 +223,7 @@ def x_education_timer_history(
     records = frame.drop(columns=["as_of_date", "feature_at"]).assign(
         created_at=created, closed_at=created + pd.to_timedelta(lifetime, unit="D")
     )
-    runs = []
-    day = end
-    days = []
-    while day > created.min():
-        days.append(day)
-        day -= timedelta(days=every_days)
-    for day in reversed(days):
-        seen = records[records["created_at"] < day]
-        closed_then = seen["closed_at"] < day
-        open_rows = seen[~closed_then].assign(closed_at=pd.NaT, label=np.nan, feature_at=day)
-        closed_rows = seen[closed_then].assign(feature_at=lambda f: f["closed_at"] - timedelta(days=gap_days))
-        closed_rows = closed_rows[closed_rows["feature_at"] > closed_rows["created_at"]]
-        rows = pd.concat([open_rows, closed_rows], ignore_index=True)
-        rows["as_of_date"] = day.date()
-        runs.append(rows)
-    history = pd.concat(runs, ignore_index=True)
+    history = runs_history(records, created.min(), end, every_days, gap_days)
     history["days_since_created"] = (history["feature_at"] - history["created_at"]).dt.total_seconds() / 86400
     honest = spec.without(set(X_EDUCATION_LEAKING))
     spec = FeatureSpec(
