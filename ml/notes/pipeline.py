@@ -252,6 +252,7 @@ def _analyse_source(
     zone: ZoneInfo,
     settings: AnalysisSettings,
     pool: _Pool | None,
+    known_texts: dict[str, list[Suggestion] | None],
     analysed_at: datetime,
     ds: date,
     counts: _NotesCounts,
@@ -268,7 +269,7 @@ def _analyse_source(
         new_watermark = plan.watermark
         counts.replaced += _delete_ids(connection, source.table, plan.changed)
         _store_hashes(connection, source.table, plan.hashes)
-        results = _analyse_all(plan.work, settings, pool)
+        results = analyze_batch(plan.work, settings, pool, known_texts)
         counts.written += _insert(
             connection, _suggestion_rows(batch, results, source, analysed_at, ds, counts)
         )
@@ -304,6 +305,7 @@ def analyze_notes(
     counts = _NotesCounts()
     workers = int(getattr(notes_config, "workers", 1))
     pool = _Pool(workers) if workers > 1 and _may_fork_workers() else None
+    known_texts: dict[str, list[Suggestion] | None] = {}  # anchor-free texts of this run (see analyze_batch)
     connection.execute("BEGIN TRANSACTION")
     try:
         for source in NOTE_SOURCES:
@@ -321,6 +323,7 @@ def analyze_notes(
                 zone=zone,
                 settings=settings,
                 pool=pool,
+                known_texts=known_texts,
                 analysed_at=analysed_at,
                 ds=ds,
                 counts=counts,
@@ -351,25 +354,82 @@ def analyze_notes(
     return summary
 
 
-_PARALLEL_MIN = 2000  # texts: smaller batches are analysed in this process (starting workers costs more)
-_CHUNK = 500  # texts per task sent to a worker
+_PARALLEL_MIN = 2000  # analyses: smaller batches are analysed in this process (starting workers costs more)
+_CHUNK = 500  # analyses per task sent to a worker
+_TEXT_CACHE_MAX = 200_000  # distinct texts a run remembers as anchor-free (with their suggestions) or not
+
+
+class _AnchorRead(BaseException):
+    """The analysis of a text read its anchor. A ``BaseException``, so that no ``except Exception`` in
+    the analyser can swallow it and make a text that depends on its anchor look as if it did not."""
+
+
+class _NoAnchor:
+    """Stands in for ``created_on`` to learn whether a text's suggestions depend on it: any use of it
+    (an attribute such as ``.date()`` or ``.tzinfo``, a comparison, arithmetic, hashing, ``isinstance``)
+    raises :class:`_AnchorRead`. An analysis that completes without using it gives the same suggestions
+    for every anchor, so a text repeated with many creation times ("Left voicemail", templates) is
+    analysed once."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        raise _AnchorRead(name)
+
+    def _read(self, *args: object) -> Any:
+        raise _AnchorRead("operator")
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _read  # type: ignore[assignment]
+    __add__ = __radd__ = __sub__ = __rsub__ = _read
+    __hash__ = __bool__ = __str__ = __repr__ = __format__ = __int__ = __float__ = __index__ = _read  # type: ignore[assignment]
+
+
+_NO_ANCHOR = _NoAnchor()
+
+
+def _anchor_free(text: str, settings: AnalysisSettings) -> list[Suggestion] | None:
+    """The suggestions of ``text`` when they do not depend on its anchor, else ``None``."""
+    try:
+        found = analyze(text, _NO_ANCHOR, settings=settings)  # type: ignore[arg-type]
+    except _AnchorRead:
+        return None
+    if any(value is _NO_ANCHOR for suggestion in found for value in suggestion.fields.values()):
+        return None  # kept in a field without being read: its value would differ per note
+    return found
+
+
+# One unit of work: a text, its distinct anchors, and whether to probe it for anchor independence first.
+_Group = tuple[str, tuple[datetime, ...], bool]
+# Its result: anchor-free (True), anchor-dependent (False) or not probed (None), and the suggestions
+# (one list when anchor-free, else one per anchor).
+_GroupResult = tuple[bool | None, list[list[Suggestion]]]
+
+
+def _analyse_groups(groups: list[_Group], settings: AnalysisSettings) -> list[_GroupResult]:
+    out: list[_GroupResult] = []
+    for text, anchors, probe in groups:
+        free = _anchor_free(text, settings) if probe else None
+        if free is not None:
+            out.append((True, [free]))
+        else:
+            found = [analyze(text, anchor, settings=settings) for anchor in anchors]
+            out.append((False if probe else None, found))
+    return out
 
 
 class _Pool:
     """Worker processes for notes analysis, started on first use (``fork`` where available, so the
-    compiled patterns and jieba's dictionary are shared), closed at the end of the run."""
+    compiled patterns are shared), closed at the end of the run."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: Any = None
 
-    def map(
-        self, chunks: list[list[tuple[str, datetime]]], settings: AnalysisSettings
-    ) -> list[list[list[Suggestion]]]:
+    def map(self, chunks: list[list[_Group]], settings: AnalysisSettings) -> list[list[_GroupResult]]:
         if self._pool is None:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self._pool = multiprocessing.get_context(method).Pool(self.workers)
-        return self._pool.starmap(_analyse_chunk, [(chunk, settings) for chunk in chunks])
+        return self._pool.starmap(_analyse_groups, [(chunk, settings) for chunk in chunks])
 
     def close(self) -> None:
         if self._pool is not None:
@@ -388,26 +448,76 @@ def _may_fork_workers() -> bool:
     return True
 
 
-def _analyse_chunk(chunk: list[tuple[str, datetime]], settings: AnalysisSettings) -> list[list[Suggestion]]:
-    return [analyze(text, anchor, settings=settings) for text, anchor in chunk]
-
-
-def _analyse_all(
-    work: list[tuple[str, datetime] | None], settings: AnalysisSettings, pool: _Pool | None
-) -> list[list[Suggestion] | None]:
-    """Suggestions per text (``None`` where there is nothing to analyse). A text repeated with the same
-    anchor (templated notes, copied descriptions) is analysed once; large batches go to the pool."""
-    unique: dict[tuple[str, datetime], int] = {}
+def _groups(
+    work: list[tuple[str, datetime] | None], known: dict[str, list[Suggestion] | None]
+) -> list[_Group]:
+    """The texts of ``work`` still to analyse, each with its distinct anchors (at most ``_CHUNK`` per
+    group, so that one frequent text does not load one worker). A text is probed for anchor
+    independence when it repeats and no earlier batch of the run has told."""
+    by_text: dict[str, dict[datetime, None]] = {}
     for item in work:
-        if item is not None and item not in unique:
-            unique[item] = len(unique)
-    items = list(unique)
-    if pool is not None and len(items) >= _PARALLEL_MIN:
-        chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-        found = [s for part in pool.map(chunks, settings) for s in part]
+        if item is not None:
+            by_text.setdefault(item[0], {})[item[1]] = None
+    groups: list[_Group] = []
+    for text, distinct in by_text.items():
+        if known.get(text) is not None:
+            continue  # anchor-free, its suggestions known
+        anchors = tuple(distinct)
+        probe = text not in known and len(anchors) > 1
+        groups.extend((text, anchors[i : i + _CHUNK], probe) for i in range(0, len(anchors), _CHUNK))
+    return groups
+
+
+def _chunks(groups: list[_Group]) -> list[list[_Group]]:
+    """Groups cut into worker tasks of about ``_CHUNK`` analyses each."""
+    chunks: list[list[_Group]] = [[]]
+    size = 0
+    for group in groups:
+        if size >= _CHUNK:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(group)
+        size += len(group[1])
+    return [chunk for chunk in chunks if chunk]
+
+
+def analyze_batch(
+    work: list[tuple[str, datetime] | None],
+    settings: AnalysisSettings,
+    pool: _Pool | None = None,
+    known: dict[str, list[Suggestion] | None] | None = None,
+) -> list[list[Suggestion] | None]:
+    """Suggestions per ``(text, anchor)`` of ``work`` (``None`` where the item is ``None``), the same as
+    :func:`rapport.ml.notes.analyzer.analyze` note by note, with less work: a text whose suggestions do
+    not depend on its anchor is analysed once, however many notes hold it; any other text once per
+    distinct anchor. ``known`` remembers that across the batches of a run (text -> its suggestions when
+    anchor-free, ``None`` when not); large batches go to ``pool``."""
+    known = {} if known is None else known
+    groups = _groups(work, known)
+    if pool is not None and sum(len(group[1]) for group in groups) >= _PARALLEL_MIN:
+        results = [result for part in pool.map(_chunks(groups), settings) for result in part]
     else:
-        found = _analyse_chunk(items, settings)
-    return [None if item is None else found[unique[item]] for item in work]
+        results = _analyse_groups(groups, settings)
+    free: dict[str, list[Suggestion]] = {}
+    found: dict[tuple[str, datetime], list[Suggestion]] = {}
+    for (text, anchors, _), (anchor_free, lists) in zip(groups, results, strict=True):
+        if anchor_free:
+            free[text] = lists[0]
+        else:
+            found.update(
+                ((text, anchor), suggestions) for anchor, suggestions in zip(anchors, lists, strict=True)
+            )
+        if anchor_free is not None and len(known) < _TEXT_CACHE_MAX:
+            known[text] = lists[0] if anchor_free else None
+    out: list[list[Suggestion] | None] = []
+    for item in work:
+        if item is None:
+            out.append(None)
+            continue
+        text = item[0]
+        cached = free[text] if text in free else known.get(text)
+        out.append(cached if cached is not None else found[item])
+    return out
 
 
 def _raw_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:

@@ -244,3 +244,52 @@ def test_a_re_modified_row_with_the_same_text_keeps_its_suggestions_without_anal
     after = table(warehouse)
     assert [r[:6] for r in after] == [r[:6] for r in before if r[1] == "n1"]
     assert after[0][-1] == date(2026, 5, 7)  # the n1 row is the one written by the first run
+
+
+def test_batch_analysis_gives_the_note_by_note_suggestions_on_every_labelled_note() -> None:
+    """Texts grouped, anchor-free texts analysed once: the same suggestions as ``analyze`` per note, for
+    each labelled note at its own creation time and three others (other days, late evening, aware)."""
+    from datetime import UTC, timedelta
+
+    from rapport.ml.notes.analyzer import DEFAULT_SETTINGS, analyze
+    from rapport.ml.notes.evaluation import EVAL_DIR, load_eval_set
+    from rapport.ml.notes.pipeline import analyze_batch
+
+    notes = [note for path in sorted(EVAL_DIR.glob("*.jsonl")) for note in load_eval_set(path)]
+    shifts = (timedelta(0), timedelta(days=3, hours=7), timedelta(days=-40, hours=8, minutes=10))
+    work: list[tuple[str, datetime] | None] = [
+        (note.text, note.created_on + shift) for shift in shifts for note in notes
+    ]
+    work += [None] + [(note.text, note.created_on.replace(tzinfo=UTC)) for note in notes[::7]]
+    expected = [None if item is None else analyze(*item, settings=DEFAULT_SETTINGS) for item in work]
+    known: dict[str, Any] = {}
+    assert analyze_batch(work, DEFAULT_SETTINGS, None, known) == expected
+    # both kinds were met: texts whose suggestions need their date, and texts analysed once for all notes
+    assert None in known.values() and any(value is not None for value in known.values())
+    # a later batch of the run reuses what the first learned
+    assert analyze_batch(work[: len(notes)], DEFAULT_SETTINGS, None, known) == expected[: len(notes)]
+
+
+def test_a_text_repeated_at_many_times_is_analysed_once_unless_its_dates_are_relative(
+    monkeypatch: Any,
+) -> None:
+    from datetime import timedelta
+
+    from rapport.ml.notes import pipeline
+    from rapport.ml.notes.analyzer import DEFAULT_SETTINGS, analyze
+
+    calls: list[str] = []
+
+    def counted(text: str, created_on: Any, **kwargs: Any) -> Any:
+        calls.append(text)
+        return analyze(text, created_on, **kwargs)
+
+    monkeypatch.setattr(pipeline, "analyze", counted)
+    anchors = [datetime(2026, 5, 1, 9) + timedelta(days=day, hours=day % 5) for day in range(30)]
+    work: list[tuple[str, datetime] | None] = [("Left voicemail, nobody answered.", a) for a in anchors]
+    work += [("Call Priya tomorrow at 10am.", a) for a in anchors]
+    found = pipeline.analyze_batch(work, DEFAULT_SETTINGS)
+    assert calls.count("Left voicemail, nobody answered.") == 1
+    assert calls.count("Call Priya tomorrow at 10am.") == 1 + len(anchors)  # the probe, then one per note
+    starts = {s[0].fields["start"] for s in found[len(anchors) :] if s}
+    assert len(starts) == len(anchors)  # each call is dated from its own note
