@@ -1,9 +1,9 @@
 """Throughput of notes analysis at batch scale: notes/s, median of runs, peak memory.
 
-    .venv/bin/python bench/bench_notes.py [--notes 100000] [--runs 3] [--workers 2]
+    .venv/bin/python bench/bench_notes.py [--notes 100000] [--runs 3] [--workers 2] [--no-memo]
 
-The notes are built by sampling the 280 hand-labelled evaluation notes (EN and ZH, ~27 % with
-nothing to suggest) with a fixed seed; each copy gets its creation time moved by 0-364 days and, one
+The notes are built by sampling the hand-labelled notes of the first evaluation sets (EN and ZH,
+~27 % with nothing to suggest) with a fixed seed; each copy gets its creation time moved by 0-364 days and, one
 time in three, a second sentence from a small pool of extra sentences (so note lengths and dates vary).
 Stages measured:
 
@@ -16,9 +16,13 @@ Stages measured:
    ``enrich.note_suggestions``), in a child process whose peak RSS is reported.
 
 The sampled notes repeat texts (a few thousand distinct texts in 100,000 notes), as CRMs repeat
-"Left voicemail" and templates; stage 3 and 4 gain from that, stages 1 and 2 do not, and the number of
-distinct texts and of notes whose text is anchor-free is printed. ``bench/check_notes_identical.py``
-shows that stage 3's suggestions are those of stage 1. The load average is printed at the start and the end: the machine is shared, so read the figures with it.
+"Left voicemail" and templates; stages 3 and 4 gain from that, stages 1 and 2 do not, and the number
+of distinct texts and of notes whose text is anchor-free is printed. Every stage also gains from the
+per-process tables of answers (``ml/notes/languages/memo.py``, the learned check's scores) when
+clauses and sentences repeat; they are emptied before each timed stage, and ``--no-memo`` switches
+them off, for the cost of notes that never repeat. ``bench/check_notes_identical.py`` shows that the
+suggestions are the same either way. The load average is printed at the start and the end: the
+machine is shared, so read the figures with it.
 """
 
 from __future__ import annotations
@@ -66,6 +70,26 @@ def build_notes(count: int, seed: int = 7) -> list[tuple[str, str, datetime]]:
     return notes
 
 
+def switch_off_memo() -> None:
+    """Plain languages in the registry and no remembered intent scores (inherited by forked workers)."""
+    from rapport.ml.notes import intent, languages
+
+    languages.get_language("en")  # registers the built-in languages
+    languages._REGISTRY.update(
+        {code: getattr(lang, "inner", lang) for code, lang in languages._REGISTRY.items()}
+    )
+    intent._SCORED_MAX = 0  # kept tables hold at most the last sentence
+
+
+def empty_memo() -> None:
+    """Empty the per-process tables of answers, so that a timed stage starts as a fresh process does."""
+    from rapport.ml.notes import intent, languages
+
+    for code in languages.available_languages():
+        getattr(languages.get_language(code), "_memo", {}).clear()
+    intent.load_model()._scored.clear()
+
+
 def analyse_chunk(chunk: list[tuple[str, str, datetime]], rules_only: bool = False) -> int:
     from rapport.ml.notes.analyzer import DEFAULT_SETTINGS, RULES_ONLY, analyze
 
@@ -75,6 +99,7 @@ def analyse_chunk(chunk: list[tuple[str, str, datetime]], rules_only: bool = Fal
 
 def run_single(notes: list[tuple[str, str, datetime]], rules_only: bool = False) -> tuple[float, int, float]:
     """Wall seconds, suggestions found, CPU seconds of this process."""
+    empty_memo()
     started, cpu = time.perf_counter(), time.process_time()
     found = analyse_chunk(notes, rules_only)
     return time.perf_counter() - started, found, time.process_time() - cpu
@@ -83,6 +108,7 @@ def run_single(notes: list[tuple[str, str, datetime]], rules_only: bool = False)
 def run_batched(notes: list[tuple[str, str, datetime]]) -> tuple[float, int, float, int]:
     """``analyze_batch`` over the notes in the pipeline's batch size, one process: wall seconds,
     suggestions, CPU seconds, notes whose text was analysed once for all its notes."""
+    empty_memo()
     from rapport.ml.notes.analyzer import DEFAULT_SETTINGS
     from rapport.ml.notes.pipeline import _BATCH, analyze_batch
 
@@ -97,6 +123,7 @@ def run_batched(notes: list[tuple[str, str, datetime]]) -> tuple[float, int, flo
 
 
 def run_parallel(notes: list[tuple[str, str, datetime]], workers: int) -> tuple[float, int]:
+    empty_memo()
     size = max(1, len(notes) // (workers * 8))
     chunks = [notes[i : i + size] for i in range(0, len(notes), size)]
     started = time.perf_counter()
@@ -107,6 +134,7 @@ def run_parallel(notes: list[tuple[str, str, datetime]], workers: int) -> tuple[
 
 def run_pipeline(notes: list[tuple[str, str, datetime]]) -> dict[str, float]:
     """In a child process: load raw.annotation, run analyze_notes, report time and peak RSS."""
+    empty_memo()
     import pyarrow as pa
 
     from rapport.config import NotesConfig
@@ -154,7 +182,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time one single-process run with the rules alone (the cost of the learned check)",
     )
+    parser.add_argument(
+        "--no-memo",
+        action="store_true",
+        help="switch off the per-process tables of the languages' and the learned check's answers (the cost "
+        "of notes that never repeat a clause or a sentence)",
+    )
     args = parser.parse_args(argv)
+    if args.no_memo:
+        switch_off_memo()
 
     print(f"load average at the start (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     notes = build_notes(args.notes)

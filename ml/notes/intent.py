@@ -26,7 +26,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -80,14 +80,29 @@ class LanguageModel:
         return {name: _sigmoid(total) for name, total in zip(MODEL_TYPES, totals, strict=True)}
 
 
+_SCORED_MAX = 50_000  # sentences whose probabilities a process keeps (then it starts afresh)
+
+
 @dataclass(frozen=True)
 class IntentModel:
     languages: dict[str, LanguageModel]
+    # (sentence, language) -> probabilities: a sentence met again (templates, a repeated text analysed
+    # once per creation time, a note re-analysed) is scored once per process
+    _scored: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict, compare=False, repr=False)
 
     def probabilities(self, sentence: str, language: str) -> dict[str, float] | None:
         """Per-type probabilities, or ``None`` when the model has no weights for ``language``."""
-        model = self.languages.get(language)
-        return model.probabilities(sentence) if model is not None else None
+        key = (sentence, language)
+        scored = self._scored.get(key)
+        if scored is None:
+            model = self.languages.get(language)
+            if model is None:
+                return None
+            scored = model.probabilities(sentence)
+            if len(self._scored) >= _SCORED_MAX:
+                self._scored.clear()
+            self._scored[key] = scored
+        return dict(scored)
 
 
 def _sigmoid(value: float) -> float:

@@ -47,8 +47,9 @@ def _register_builtins() -> None:
     if _BUILTINS:
         return
     from rapport.ml.notes.languages.en import English
+    from rapport.ml.notes.languages.memo import MemoisedLanguage
     from rapport.ml.notes.languages.zh import Chinese
 
     _BUILTINS.append(True)
     for analyzer in (English(), Chinese()):
-        _REGISTRY.setdefault(analyzer.code, analyzer)
+        _REGISTRY.setdefault(analyzer.code, MemoisedLanguage(analyzer))  # type: ignore[arg-type]

@@ -1,0 +1,36 @@
+"""Remembered language answers (ml/notes/languages/memo.py) change no suggestion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rapport.ml.notes import languages
+from rapport.ml.notes.analyzer import analyze
+from rapport.ml.notes.evaluation import EVAL_DIR, load_eval_set
+from rapport.ml.notes.languages.memo import MemoisedLanguage
+
+
+def test_the_registered_languages_remember_and_give_the_plain_languages_suggestions(monkeypatch: Any) -> None:
+    notes = [note for path in sorted(EVAL_DIR.glob("*.jsonl")) for note in load_eval_set(path)]
+    english = languages.get_language("en")
+    assert isinstance(english, MemoisedLanguage)
+    first = [analyze(note.text, note.created_on) for note in notes]
+    remembered = len(english._memo)
+    second = [analyze(note.text, note.created_on) for note in notes]  # answered from the tables
+    assert remembered > len(notes) and len(english._memo) == remembered
+    plain = {code: language.inner for code, language in languages._REGISTRY.items()}
+    monkeypatch.setattr(languages, "_REGISTRY", plain)
+    assert not isinstance(languages.get_language("en"), MemoisedLanguage)
+    reference = [analyze(note.text, note.created_on) for note in notes]
+    assert first == reference and second == reference
+
+
+def test_list_answers_are_copies_and_unhashable_arguments_go_straight_through() -> None:
+    english = languages.get_language("en")
+    clause = "call Priya tomorrow at 10am"
+    atoms = english.time_atoms(clause)
+    atoms.clear()  # a caller changing its answer ...
+    assert english.time_atoms(clause) == english.inner.time_atoms(clause) != []  # ... changes no later one
+    assert english.is_superseded("from Monday to Friday", 5, 11, [15]) == english.inner.is_superseded(
+        "from Monday to Friday", 5, 11, [15]
+    )
