@@ -18,6 +18,7 @@ import multiprocessing
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -213,6 +214,7 @@ def _suggestion_rows(
 ) -> list[tuple[Any, ...]]:
     """The ``enrich.note_suggestions`` rows of one analysed batch."""
     out_rows: list[tuple[Any, ...]] = []
+    fields_json: dict[int, str] = {}  # id of a suggestion shared by the notes of an anchor-free text -> JSON
     for (source_id, text, regarding_id, regarding_type, _, modified_on), suggestions in zip(
         batch, results, strict=True
     ):
@@ -231,7 +233,7 @@ def _suggestion_rows(
                     suggestion.span[0],
                     suggestion.span[1],
                     suggestion.text,
-                    json.dumps(suggestion.to_dict()["fields"], ensure_ascii=False),
+                    _fields_json(suggestion, fields_json),
                     suggestion.confidence,
                     suggestion.language,
                     modified_on,
@@ -242,6 +244,13 @@ def _suggestion_rows(
             counts.by_type[suggestion.type] += 1
             counts.by_language[suggestion.language] += 1
     return out_rows
+
+
+def _fields_json(suggestion: Suggestion, done: dict[int, str]) -> str:
+    text = done.get(id(suggestion))
+    if text is None:
+        text = done[id(suggestion)] = json.dumps(suggestion.to_dict()["fields"], ensure_ascii=False)
+    return text
 
 
 def _analyse_source(
@@ -261,6 +270,8 @@ def _analyse_source(
     counts.replaced += _delete_vanished(connection, source)
     watermark = None if full else _watermark(connection, source.table)
     count, new_watermark = 0, watermark
+    # While the workers analyse one batch, this process writes the suggestions of the one before.
+    waiting: tuple[list[tuple[Any, ...]], Callable[[], list[list[Suggestion] | None]]] | None = None
     for batch in _read_batches(connection, source, watermark):
         count += len(batch)
         ids = [row[0] for row in batch]
@@ -269,9 +280,15 @@ def _analyse_source(
         new_watermark = plan.watermark
         counts.replaced += _delete_ids(connection, source.table, plan.changed)
         _store_hashes(connection, source.table, plan.hashes)
-        results = analyze_batch(plan.work, settings, pool, known_texts)
+        started = _start_batch(plan.work, settings, pool, known_texts)
+        if waiting is not None:
+            counts.written += _insert(
+                connection, _suggestion_rows(waiting[0], waiting[1](), source, analysed_at, ds, counts)
+            )
+        waiting = (batch, started)
+    if waiting is not None:
         counts.written += _insert(
-            connection, _suggestion_rows(batch, results, source, analysed_at, ds, counts)
+            connection, _suggestion_rows(waiting[0], waiting[1](), source, analysed_at, ds, counts)
         )
     counts.rows_read[source.table] = count
     if count:
@@ -425,11 +442,12 @@ class _Pool:
         self.workers = workers
         self._pool: Any = None
 
-    def map(self, chunks: list[list[_Group]], settings: AnalysisSettings) -> list[list[_GroupResult]]:
+    def map_async(self, chunks: list[list[_Group]], settings: AnalysisSettings) -> Any:
+        """Start analysing ``chunks``; ``.get()`` on the answer waits for their results, in order."""
         if self._pool is None:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self._pool = multiprocessing.get_context(method).Pool(self.workers)
-        return self._pool.starmap(_analyse_groups, [(chunk, settings) for chunk in chunks])
+        return self._pool.starmap_async(_analyse_groups, [(chunk, settings) for chunk in chunks])
 
     def close(self) -> None:
         if self._pool is not None:
@@ -492,12 +510,39 @@ def analyze_batch(
     not depend on its anchor is analysed once, however many notes hold it; any other text once per
     distinct anchor. ``known`` remembers that across the batches of a run (text -> its suggestions when
     anchor-free, ``None`` when not); large batches go to ``pool``."""
+    return _start_batch(work, settings, pool, known)()
+
+
+def _start_batch(
+    work: list[tuple[str, datetime] | None],
+    settings: AnalysisSettings,
+    pool: _Pool | None,
+    known: dict[str, list[Suggestion] | None] | None,
+) -> Callable[[], list[list[Suggestion] | None]]:
+    """Start :func:`analyze_batch` (in the background on ``pool`` when the batch is large, else at once
+    in this process); the function returned waits for it and gives its results."""
     known = {} if known is None else known
     groups = _groups(work, known)
     if pool is not None and sum(len(group[1]) for group in groups) >= _PARALLEL_MIN:
-        results = [result for part in pool.map(_chunks(groups), settings) for result in part]
+        pending = pool.map_async(_chunks(groups), settings)
+        results: list[_GroupResult] | None = None
     else:
         results = _analyse_groups(groups, settings)
+
+    def finish() -> list[list[Suggestion] | None]:
+        done = results if results is not None else [r for part in pending.get() for r in part]
+        return _batch_results(work, groups, done, known)
+
+    return finish
+
+
+def _batch_results(
+    work: list[tuple[str, datetime] | None],
+    groups: list[_Group],
+    results: list[_GroupResult],
+    known: dict[str, list[Suggestion] | None],
+) -> list[list[Suggestion] | None]:
+    """Each item's suggestions from its group's results; what was learned goes to ``known``."""
     free: dict[str, list[Suggestion]] = {}
     found: dict[tuple[str, datetime], list[Suggestion]] = {}
     for (text, anchors, _), (anchor_free, lists) in zip(groups, results, strict=True):

@@ -203,6 +203,7 @@ def test_parallel_workers_and_repeated_texts_give_the_same_rows_as_one_process(
     serial = table(warehouse)
     monkeypatch.setattr(pipeline, "_PARALLEL_MIN", 1)
     monkeypatch.setattr(pipeline, "_CHUNK", 3)
+    monkeypatch.setattr(pipeline, "_BATCH", 7)  # six batches: one written while the next is analysed
     summary = analyze_notes(
         warehouse, date(2026, 5, 7), RUN_AT, notes_config=dataclasses.replace(CONFIG, workers=2), full=True
     )
