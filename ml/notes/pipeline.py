@@ -434,26 +434,48 @@ def _analyse_groups(groups: list[_Group], settings: AnalysisSettings) -> list[_G
     return out
 
 
+_AFFINITY_CHARS = 40  # texts starting alike go to the same worker, whose answer tables know their clauses
+
+
 class _Pool:
     """Worker processes for notes analysis, started on first use (``fork`` where available, so the
-    compiled patterns are shared), closed at the end of the run."""
+    compiled patterns are shared), closed at the end of the run. Each worker has its own queue, and a
+    text goes to the worker chosen by its first characters in every batch of the run: a worker's
+    tables of answers (:mod:`rapport.ml.notes.languages.memo`) then hold the clauses of its texts,
+    instead of every worker learning every clause."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool: Any = None
+        self._pools: list[Any] = []
 
-    def map_async(self, chunks: list[list[_Group]], settings: AnalysisSettings) -> Any:
-        """Start analysing ``chunks``; ``.get()`` on the answer waits for their results, in order."""
-        if self._pool is None:
+    def partition(self, groups: list[_Group]) -> list[list[_Group]]:
+        """``groups`` split by worker (the same text always to the same worker within a run)."""
+        parts: list[list[_Group]] = [[] for _ in range(self.workers)]
+        for group in groups:
+            parts[hash(group[0][:_AFFINITY_CHARS]) % self.workers].append(group)
+        return parts
+
+    def map_async(
+        self, parts: list[list[_Group]], settings: AnalysisSettings
+    ) -> Callable[[], list[_GroupResult]]:
+        """Start analysing each part on its worker; the function returned waits for the results, in
+        the order of the parts."""
+        if not self._pools:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self._pool = multiprocessing.get_context(method).Pool(self.workers)
-        return self._pool.starmap_async(_analyse_groups, [(chunk, settings) for chunk in chunks])
+            context = multiprocessing.get_context(method)
+            self._pools = [context.Pool(1) for _ in range(self.workers)]
+        pending = [
+            pool.starmap_async(_analyse_groups, [(chunk, settings) for chunk in _chunks(part)])
+            for pool, part in zip(self._pools, parts, strict=True)
+        ]
+        return lambda: [result for answer in pending for chunk in answer.get() for result in chunk]
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
+        for pool in self._pools:
+            pool.close()
+        for pool in self._pools:
+            pool.join()
+        self._pools = []
 
 
 def _may_fork_workers() -> bool:
@@ -524,14 +546,17 @@ def _start_batch(
     known = {} if known is None else known
     groups = _groups(work, known)
     if pool is not None and sum(len(group[1]) for group in groups) >= _PARALLEL_MIN:
-        pending = pool.map_async(_chunks(groups), settings)
-        results: list[_GroupResult] | None = None
+        parts = pool.partition(groups)
+        groups = [group for part in parts for group in part]  # the order the results come back in
+        wait = pool.map_async(parts, settings)
     else:
         results = _analyse_groups(groups, settings)
 
+        def wait() -> list[_GroupResult]:
+            return results
+
     def finish() -> list[list[Suggestion] | None]:
-        done = results if results is not None else [r for part in pending.get() for r in part]
-        return _batch_results(work, groups, done, known)
+        return _batch_results(work, groups, wait(), known)
 
     return finish
 
