@@ -11,14 +11,18 @@ from rapport.ml.notes.languages.memo import MemoisedLanguage
 
 
 def test_the_registered_languages_remember_and_give_the_plain_languages_suggestions(monkeypatch: Any) -> None:
+    from rapport.ml.notes.languages import memo
+
+    monkeypatch.setattr(memo, "MEMO_MAX", 10_000_000)  # nothing forgotten during the test
     notes = [note for path in sorted(EVAL_DIR.glob("*.jsonl")) for note in load_eval_set(path)]
     english = languages.get_language("en")
     assert isinstance(english, MemoisedLanguage)
+    english._memo.clear()
     first = [analyze(note.text, note.created_on) for note in notes]
     remembered = len(english._memo)
     second = [analyze(note.text, note.created_on) for note in notes]  # answered from the tables
     assert remembered > len(notes) and len(english._memo) == remembered
-    plain = {code: language.inner for code, language in languages._REGISTRY.items()}
+    plain = {code: getattr(language, "inner", language) for code, language in languages._REGISTRY.items()}
     monkeypatch.setattr(languages, "_REGISTRY", plain)
     assert not isinstance(languages.get_language("en"), MemoisedLanguage)
     reference = [analyze(note.text, note.created_on) for note in notes]
