@@ -102,7 +102,7 @@ _APPOINTMENT_WORDS = (
     r"meet(?:ing|ings|up)?(?!\s+room)|meetting|meting|metting|mtg|catch[- ]?up|get[- ]together|lunch|dinner|breakfast|coffee|drinks|happy hour"
     r"|demo(?:nstration)?|presentation|present|workshop|kick[- ]?off|on[- ]?site|site visit|visit|session|deep[- ]dive|walk[- ]?through"
     r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
-    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch (?:and|&) learn|drop (?:by|in)|stop by|swing by|pop (?:in|by)"
+    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+(?:with\b|w/))|sync[- ]up|meet[- ]and[- ]greet|lunch (?:and|&) learn|drop (?:by|in)|stop by|swing by|pop (?:in|by)"
     r"|tel(?:e)?[- ]?conf(?:erence)?(?: call)?|con(?:f|ference) call"
     r"|training(?: session)?"
     # "Can we schedule 30 min next week", "book the follow-up for mid June": a slot in the diary
@@ -227,7 +227,7 @@ _DELIVERY = re.compile(
     _I,
 )
 _REQUEST = re.compile(
-    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? (?:(?:us|me|him|her|them) )?(?:for|4)|needed|would you mind sending|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed|ing)? (?:(?:us|me|him|her|them) )?(?:for|4)|needed|would you mind sending|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
@@ -250,7 +250,9 @@ _RISK = re.compile(
     r"|need a new champion|no contact now|went down|warned"
     r"|moving to (?:a |another |the )?(?:different|new|other)\s+(?:division|role|team|department|job|company|position|business unit)"
     r"|(?:is|are|goes|going|be|been) on (?:\w+ )?leave|stall(?:s|ed|ing)?|demand(?:s|ing|ed)|or (?:they|he|she) (?:walk|leave|cancel|churn)"
-    r"|walk away|(?:chose|chosen|picked|went with|going with|signed with|switching to) (?:a |the )?competitor|blocker)\b",
+    r"|walk away|(?:chose|chosen|picked|went with|going with|signed with|switching to) (?:a |the )?competitor|blocker"
+    r"|(?:considering|evaluating|looking at|talking to|trialling|testing) (?:a |an |other |another |the )?(?:cheaper |rival |alternative )?(?:competitors?|vendors?|suppliers?|alternatives?)"
+    r"|cheaper (?:vendor|supplier|competitor|alternative|option|offer))\b",
     _I,
 )
 _ISSUE_NEGATION = re.compile(
@@ -292,7 +294,7 @@ _ACTION_VERB = (
     r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign)\b"
 )
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:;|,|\s-\s|\s–\s|\s+(?=\d{1,2}[.)]\s))\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
+    r"\s*(?:;|,|(?<!\breminder)(?<!\btodo)(?<!\bto-do)\s-\s|\s–\s|\s+(?=\d{1,2}[.)]\s))\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
     r"|\s+(?P<conn2>and then|then|and also|and afterwards)\s+"
     rf"|\s+(?P<conn3>and|\+|&)\s+(?={_ACTION_VERB})",
     _I,
