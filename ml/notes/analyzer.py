@@ -288,7 +288,7 @@ def _analyze_sentence(
             clause.issue = None
     _merge_sent_on(clauses, primary)
     _merge_scheduling(clauses, primary)
-    _attach_orphan_mentions(clauses)
+    _attach_orphan_mentions(clauses, created_on)
     _carry_dates(clauses, primary)
     _drop_continuations(clauses, primary)
     if any(c.issue is not None for c in clauses):
@@ -419,11 +419,15 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
         )
 
 
-def _attach_orphan_mentions(clauses: list[_Clause]) -> None:
+def _attach_orphan_mentions(clauses: list[_Clause], created_on: datetime) -> None:
     """A clause without a record to suggest lends its time expression to the nearest clause that has
-    one (``"Onsite visit next Tuesday, 10:00-12:00"``, ``"价格表……，下周内给到"``)."""
+    one (``"Onsite visit next Tuesday, 10:00-12:00"``, ``"价格表……，下周内给到"``), unless that time is
+    already past (``"Chase Tim for the SOW, he promised it last week"`` tells when something happened)."""
     for index, clause in enumerate(clauses):
         if clause.action_type is not None or not clause.mentions or clause.cues.past:
+            continue
+        when = resolve(clause.mentions[0], created_on, "due")
+        if when is not None and when.at < created_on:
             continue
         order = sorted(
             (i for i, other in enumerate(clauses) if other.action_type is not None and i != index),

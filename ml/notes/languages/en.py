@@ -110,11 +110,11 @@ _APPOINTMENT_WORDS = (
     r"|(?:book|schedule|arrange|set up|plan|organi[sz]e)\s+(?:the\s+|a\s+|an\s+|our\s+)?(?:next\s+)?follow[- ]?ups?(?!\s+(?:call|email|e-mail|mail))"
 )
 # "webinar invite", "meeting notes", "training schedule": the event word names another thing.
-_EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?)\b)"
+_EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?|kits?|units?|environments?|accounts?|equipment|hardware|licen[cs]es?)\b)"
 _PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:phone )?call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:(?:him|her|them|[a-z]+)\s+)?again|call-?backs?"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
-    r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|revise|amend|adjust|correct|redo|rework|bring|remind|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
+    r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|drop off|revise|amend|adjust|correct|redo|rework|bring|remind|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
     r"|renew|reply|respond|get back|get|share|reissue|order|organi[sz]e|ask|sign|fix|create|write|put together|compile|calculate|look into"
     r"|find out|close out|close|reach out|contact(?!\s*(?::|info|details|person))|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
     r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|(?:todo|to-do|action item)(?!s?\s*:\s*$)"
@@ -246,7 +246,7 @@ _RISK = re.compile(
     r"\b(?:resign(?:ed|ing|s)?|(?:is|are) leaving|leaving the company|left the company|has left|(?:was|were|been|got) let go|laid off"
     r"|retir(?:ed|ing)|maternity leave|parental leave|no replacement|rejected|stalled|(?:will be |is |are |got )?blocked|(?:was|were|is|arrived|came) late"
     r"|at risk|overdue|lost (?:our|the|their) (?:main |key )?(?:contact|champion|sponsor)|(?:moving|switch(?:ing)?|move) to a competitor"
-    r"|competitor (?:quoted|offered)|lose the deal|(?:budget|funding) (?:was |got |has been )?(?:cut|frozen)|never received|billed twice"
+    r"|competitor (?:quoted|offered)|lose the deal|(?:budget|funding) (?:was |got |has been )?(?:cut|frozen)|(?:budget|funding)\b[^.;,]{0,30}?\b(?:was|were|got|been) (?:cut|slashed|reduced)|never received|billed twice"
     r"|need a new champion|no contact now|went down|warned"
     r"|moving to (?:a |another |the )?(?:different|new|other)\s+(?:division|role|team|department|job|company|position|business unit)"
     r"|(?:is|are|goes|going|be|been) on (?:\w+ )?leave|stall(?:s|ed|ing)?|demand(?:s|ing|ed)|or (?:they|he|she) (?:walk|leave|cancel|churn)"
@@ -305,7 +305,7 @@ _CLAUSE_SPLIT = re.compile(
 _CONTINUES = re.compile(
     r"^\W*(?:and\s+)?(?:then\s+)?(?:send|share|forward|email|e-mail|circulate|mail)\s+(?:it|them|this|that|both|all|these|those)(?:\s+(?:over|out|across))?"
     r"(?:\s+(?:to|with|by|before|on|tomorrow|today|tonight|asap|next|this|first)\b|\s*[.!]?\s*$)"
-    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate)\s+(?:with|to)\b"
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate|send|forward|email|e-mail|mail)\s+(?:over\s+)?(?:with|to)\b"
     # "Draft the SOW and get it to legal", "Review their redlines and send comments": the same task.
     r"|^\W*(?:and\s+)?(?:then\s+)?(?:get|pass|hand)\s+(?:it|them)\s+(?:over\s+)?to\b"
     r"|^\W*(?:and\s+)?(?:then\s+)?(?:send|share|give)\s+(?:(?:our|my|your|any)\s+)?(?:comments|feedback|input)\b",

@@ -439,6 +439,30 @@ def test_dev4_failure_classes(note: str, expected: list[str]) -> None:
     assert [s.type for s in analyze(note, CREATED, settings=RULES_ONLY)] == expected
 
 
+# The same from dev4's later batches (ids 098-167), written after the first fixes.
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("Prepare the board pack and email to Nils by Monday.", ["task"]),  # sent on: one task
+        ("Chase Ana for the PO, she promised it yesterday.", ["task"]),  # a past time tells what happened
+        ("Their marketing budget was slashed by half.", ["issue"]),
+        ("Customer is evaluating other vendors for the renewal.", ["issue"]),
+        ("Ship the demo unit to their lab by Friday.", ["task"]),  # an event word naming a thing
+        ("下周去华为松山湖园区拜访", ["appointment"]),  # 为 of 华为 is not "for"
+        ("我们寄过去的样品被退回了", ["issue"]),  # a verb before 的 describes a thing
+        ("周四约王总见一面", ["appointment"]),
+        ("客户想先看一下产品手册", ["content_request"]),
+        ("他们对实施进度有意见", ["issue"]),
+        ("把签好的合同归档", ["task"]),
+        ("周三中午和刘总吃个便饭", ["appointment"]),
+    ],
+)
+def test_dev4_later_batch_failure_classes(note: str, expected: list[str]) -> None:
+    from rapport.ml.notes.analyzer import RULES_ONLY
+
+    assert [s.type for s in analyze(note, CREATED, settings=RULES_ONLY)] == expected
+
+
 def test_a_part_of_today_still_ahead_is_not_past() -> None:
     from rapport.ml.notes.analyzer import RULES_ONLY
 
