@@ -114,7 +114,7 @@ _EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|r
 _PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:phone )?call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:(?:him|her|them|[a-z]+)\s+)?again|call-?backs?"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
-    r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|drop off|revise|amend|adjust|correct|redo|rework|bring|remind|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
+    r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|drop off|open (?:a |an )?(?:support )?(?:ticket|case|incident)|revise|amend|adjust|correct|redo|rework|bring|remind|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
     r"|renew|reply|respond|get back|get|share|reissue|order|organi[sz]e|ask|sign|fix|create|write|put together|compile|calculate|look into"
     r"|find out|close out|close|reach out|contact(?!\s*(?::|info|details|person))|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
     r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|(?:todo|to-do|action item)(?!s?\s*:\s*$)"
@@ -142,7 +142,9 @@ _HEADING = re.compile(r"^[\s\-*•·>]*[\w'’ /&-]{1,40}:\s*(?=\S*$)")
 _INFINITIVE_BEFORE = re.compile(r"\bto\s+$", _I)
 # "I promised to send", "we agreed to share": our own commitment, an action for us.
 _OUR_INFINITIVE = re.compile(
-    r"\b(?:i|we)\s+(?:promised|agreed|offered|committed|want|need|have)\s+to\s+$", _I
+    # "Promised to send an engineer" with no subject: the writer's own promise
+    r"\b(?:i|we)\s+(?:promised|agreed|offered|committed|want|need|have)\s+to\s+$|^\W*(?:promised|agreed|offered|committed)\s+to\s+$",
+    _I,
 )
 # "threatened to escalate", "they plan to review": an infinitive that is someone else's intention.
 _NOT_OUR_INFINITIVE = re.compile(
@@ -155,6 +157,8 @@ _THIRD_PARTY_BEFORE = re.compile(
     _I,
 )
 
+_CALL_REPORT = r"(?!\s+(?:summary|notes|recap|minutes|log|report)\b)"
+
 _TRIGGERS = (
     PatternTrigger(re.compile(r"\b(?:lunch|lunchtime)\b", _I), APPOINTMENT, STRONG, time(12, 0)),
     PatternTrigger(re.compile(r"\bdinner\b", _I), APPOINTMENT, STRONG, time(19, 0)),
@@ -162,8 +166,9 @@ _TRIGGERS = (
     PatternTrigger(
         re.compile(rf"\b(?<!\bin )(?<!\bin a )(?:{_APPOINTMENT_WORDS})\b{_EVENT_MODIFIER}", _I), APPOINTMENT
     ),
-    PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b", _I), PHONE_CALL),
-    PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b", _I), PHONE_CALL, STRONG, None, True),
+    # "Call summary:", "call notes": the call word names a report of a call
+    PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b{_CALL_REPORT}", _I), PHONE_CALL),
+    PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b{_CALL_REPORT}", _I), PHONE_CALL, STRONG, None, True),
     # "sign-off", "check-in": a verb joined by a hyphen names a thing
     PatternTrigger(re.compile(rf"\b(?:{_TASK_VERBS})\b(?!-\w)", _I), TASK, STRONG, None, True),
 )
@@ -291,7 +296,7 @@ _CONTACT_CUE = re.compile(
 )
 _ACTION_VERB = (
     r"(?:please\s+)?(?:send|call|ring|phone|meet|book|email|e-mail|prepare|prep|draft|update|share|schedule|set up|arrange|follow up"
-    r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign)\b"
+    r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign|open)\b"
 )
 _CLAUSE_SPLIT = re.compile(
     r"\s*(?:;|,|(?<!\breminder)(?<!\btodo)(?<!\bto-do)\s-\s|\s–\s|\s+(?=\d{1,2}[.)]\s))\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"

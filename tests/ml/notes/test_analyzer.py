@@ -455,6 +455,15 @@ def test_dev4_failure_classes(note: str, expected: list[str]) -> None:
         ("他们对实施进度有意见", ["issue"]),
         ("把签好的合同归档", ["task"]),
         ("周三中午和刘总吃个便饭", ["appointment"]),
+        # long notes (batch 4): report headings, a subjectless promise, tickets, finishing a document
+        ("Call notes: Ben is fine with the terms.", []),
+        ("电话记录：对方同意付款条件。", []),
+        ("Promised to send a technician on Monday.", ["task"]),
+        ("Open a support ticket for their SSO setup.", ["task"]),
+        ("周五前把投标书改完", ["task"]),
+        ("给客户报修，顺便提个工单", ["task"]),
+        ("约个时间给他们IT讲解一下新功能", ["appointment"]),
+        ("客户说报表看不明白，数据也有误", ["issue"]),
     ],
 )
 def test_dev4_later_batch_failure_classes(note: str, expected: list[str]) -> None:
