@@ -275,9 +275,10 @@ def third_eval_files() -> dict[str, Path]:
 
 
 def fourth_eval_files() -> dict[str, Path]:
-    """The fourth labelled sets by language code (split ``dev4``): 97 notes per language, the Chinese
-    written on its own (not a rewording of the English), labelled (types only) and committed before the
-    analyser ran on them. Their first score was the analyser's fresh-notes figure; development data since."""
+    """The fourth labelled sets by language code (split ``dev4``): 182 notes per language in four batches,
+    the Chinese written on its own (not a rewording of the English), each batch labelled (types only) and
+    committed before the analyser ran on it. A batch's first score was the analyser's fresh-notes figure;
+    development data since (see docs/notes_analysis.md)."""
     return {"en": EVAL_DIR / "notes4_en.jsonl", "zh": EVAL_DIR / "notes4_zh.jsonl"}
 
 
