@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import re
 import time
 from collections import Counter
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 from rapport.config import load_config
 from rapport.ml.notes.analyzer import AnalysisSettings, analyze
 from rapport.ml.notes.suggestion import Suggestion
+from rapport.parallel import fork_context, may_fork_workers
 
 if TYPE_CHECKING:
     import duckdb
@@ -303,7 +303,7 @@ def analyze_notes(
     existing = _raw_tables(connection)
     counts = _NotesCounts()
     workers = int(getattr(notes_config, "workers", 1))
-    pool = _Pool(workers) if workers > 1 and _may_fork_workers() else None
+    pool = _Pool(workers) if workers > 1 and may_fork_workers("[notes] workers") else None
     connection.execute("BEGIN TRANSACTION")
     try:
         for source in NOTE_SOURCES:
@@ -367,8 +367,7 @@ class _Pool:
         self, chunks: list[list[tuple[str, datetime]]], settings: AnalysisSettings
     ) -> list[list[list[Suggestion]]]:
         if self._pool is None:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self._pool = multiprocessing.get_context(method).Pool(self.workers)
+            self._pool = fork_context().Pool(self.workers)
         return self._pool.starmap(_analyse_chunk, [(chunk, settings) for chunk in chunks])
 
     def close(self) -> None:
@@ -376,16 +375,6 @@ class _Pool:
             self._pool.close()
             self._pool.join()
             self._pool = None
-
-
-def _may_fork_workers() -> bool:
-    """A daemonic process (some task runners) may not start children: analyse in-process there."""
-    import multiprocessing
-
-    if multiprocessing.current_process().daemon:
-        log.warning("notes analysis runs in a daemonic process: [notes] workers ignored, one process used")
-        return False
-    return True
 
 
 def _analyse_chunk(chunk: list[tuple[str, datetime]], settings: AnalysisSettings) -> list[list[Suggestion]]:

@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "rapport.duckdb_session",
             "rapport.warehouse",
             "rapport.run_context",
+            "rapport.parallel",
         ),
     ),
     ("sample CRM (a source beside extract)", ("rapport.sample",)),
