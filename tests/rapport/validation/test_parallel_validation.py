@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from rapport.config import Config
+from rapport.config import Config, ConfigError, ValidationConfig
 from rapport.extract import prepare_source, resolve_source
 from rapport.settings import PROJECT_ROOT
 from rapport.validation import ValidationResult
@@ -173,3 +173,8 @@ def test_a_daemonic_process_validates_in_process(tmp_path: Path, sample_with_def
     process.join(timeout=60)
     assert status == "ok", value
     assert value and value[0][0] == "account" and value[0][4] is True
+
+
+def test_a_negative_worker_count_is_refused():
+    with pytest.raises(ConfigError, match=r"validation\.workers = -1"):
+        ValidationConfig(workers=-1).validate()
