@@ -155,9 +155,13 @@ def _validate_in_daemon(home: str, export: str, ds: date, queue: Any) -> None:
     from rapport.config import load_config
 
     config = _config(load_config(), 2)
+    warnings: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("rapport.parallel").addHandler(handler)
     try:
         result = _validate(Path(home), f"files:{export}", ["account"], config, ds)
-        queue.put(("ok", result["counts"]))
+        queue.put(("ok", (result["counts"], warnings)))
     except Exception as error:  # reported to the test
         queue.put(("error", repr(error)))
 
@@ -172,7 +176,9 @@ def test_a_daemonic_process_validates_in_process(tmp_path: Path, sample_with_def
     status, value = queue.get(timeout=300)
     process.join(timeout=60)
     assert status == "ok", value
-    assert value and value[0][0] == "account" and value[0][4] is True
+    counts, warnings = value
+    assert counts and counts[0][0] == "account" and counts[0][4] is True
+    assert "running in a daemonic process: [validation] workers ignored, one process used" in warnings
 
 
 def test_a_negative_worker_count_is_refused():
