@@ -9,6 +9,7 @@ DAG and ``ml/``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rapport import warehouse
+from rapport import build_fingerprint, warehouse
 from rapport.config import Config, TransformConfig, parse_memory
 from rapport.contract import load_contract
 from rapport.settings import Settings
@@ -42,6 +43,7 @@ class DbtRunSummary:
     tests_passed: int
     tests_warned: int
     failures: tuple[str, ...]
+    skipped: str = ""  # e.g. "relationship marts unchanged since 2026-11-01 03:12:40: skipped"
 
 
 def contract_option_sets() -> dict[str, dict[str, dict[str, str]]]:
@@ -131,14 +133,40 @@ def run_dbt(
     exclude: str | None = None,
     extra: list[str] | None = None,
     raise_on_failure: bool = True,
+    skip_unchanged: bool = False,
 ) -> DbtRunSummary:
     """Invoke ``dbt <command>`` in process and summarise what it built and tested.
 
     With a selection, tests run only when every model they read is selected or already built upstream
     (dbt's ``buildable`` indirect selection): dbt's default, ``eager``, would also pick a relationships
     test between a selected model and an unselected one, and fail it on a table that was never built.
+
+    ``skip_unchanged`` (``build`` only): the relationship models are left out when nothing they read
+    changed since their last successful build (:mod:`rapport.build_fingerprint`); never with
+    ``--full-refresh``.
     """
     from dbt.cli.main import dbtRunner
+
+    variables = dbt_vars(config, as_of)
+    resources = apply_duckdb_resources(config)
+    runner = dbtRunner()
+    decision = None
+    if skip_unchanged and command == "build":
+        runner, decision = _relationship_decision(settings, variables, as_of, extra or [])
+        if decision.unchanged and "--full-refresh" not in (extra or []):
+            log.info("%s", decision.reason)
+            exclude = " ".join(filter(None, [exclude, *decision.group.models]))
+            if not _selected(runner, settings, extra or [], select, exclude, variables):
+                return _skipped_summary(command, select, exclude, decision.reason)
+        else:
+            log.info("%s", decision.reason.replace(": skipped", ": full refresh, building"))
+            with warehouse.connect(settings.warehouse_path) as connection:
+                build_fingerprint.forget(connection, decision.group)
+            covered = set(decision.group.models) <= _selected(
+                runner, settings, extra or [], select, exclude, variables
+            )
+            # a build of part of the group forgets its fingerprint but cannot vouch for the whole group
+            decision = dataclasses.replace(decision, unchanged=False) if covered else None
 
     args = list(extra or [])
     if select:
@@ -147,8 +175,7 @@ def run_dbt(
             args += ["--indirect-selection", "buildable"]
     if exclude:
         args += ["--exclude", exclude]
-    args += ["--vars", json.dumps(dbt_vars(config, as_of))]
-    resources = apply_duckdb_resources(config)
+    args += ["--vars", json.dumps(variables)]
     started = time.monotonic()
     log.info(
         "dbt %s %s (DuckDB: %d MB, %d threads)",
@@ -157,7 +184,7 @@ def run_dbt(
         resources.memory_limit_mb,
         resources.threads,
     )
-    result = dbtRunner().invoke(dbt_arguments(command, settings, args))
+    result = runner.invoke(dbt_arguments(command, settings, args))
     seconds = time.monotonic() - started
     if result.exception is not None:
         raise DbtRunError(f"dbt {command} could not run: {result.exception}") from result.exception
@@ -186,7 +213,11 @@ def run_dbt(
         tests_passed=tests_passed,
         tests_warned=tests_warned,
         failures=tuple(failures),
+        skipped=decision.reason if decision is not None and decision.unchanged else "",
     )
+    if decision is not None and not decision.unchanged and result.success:
+        with warehouse.connect(settings.warehouse_path) as connection:
+            build_fingerprint.remember(connection, decision, as_of)
     log.info(
         "dbt %s finished in %.1f s: %d models built, %d tests passed, %d warned, %d failures",
         command,
@@ -200,6 +231,69 @@ def run_dbt(
         details = "\n  ".join(failures) or "see the dbt log in " + str(settings.dbt_log_dir)
         raise DbtRunError(f"dbt {command} failed:\n  {details}")
     return summary
+
+
+def _parse_arguments(extra: list[str]) -> list[str]:
+    """The options of a build that ``dbt parse`` / ``dbt ls`` also take (profiles, log level)."""
+    kept: list[str] = []
+    for index, argument in enumerate(extra):
+        if argument in {"--quiet", "-q"}:
+            kept.append(argument)
+        elif argument == "--profiles-dir" and index + 1 < len(extra):
+            kept += [argument, extra[index + 1]]
+    return kept
+
+
+def _relationship_decision(
+    settings: Settings, variables: dict[str, Any], as_of: datetime, extra: list[str]
+) -> tuple[Any, build_fingerprint.GroupDecision]:
+    """Parse the project once (the build reuses the manifest) and fingerprint the relationship group."""
+    from dbt.cli.main import dbtRunner
+
+    parsed = dbtRunner().invoke(
+        dbt_arguments("parse", settings, [*_parse_arguments(extra), "--vars", json.dumps(variables)])
+    )
+    if parsed.exception is not None or not parsed.success:
+        raise DbtRunError(f"dbt parse could not run: {parsed.exception or 'see the dbt log'}")
+    manifest: Any = parsed.result
+    group = build_fingerprint.relationship_group(manifest)
+    with warehouse.connect(settings.warehouse_path) as connection:
+        decision = build_fingerprint.decide(connection, group, variables, "relationship marts")
+    return dbtRunner(manifest=manifest), decision
+
+
+def _selected(
+    runner: Any,
+    settings: Settings,
+    extra: list[str],
+    select: str | None,
+    exclude: str | None,
+    variables: dict[str, Any],
+) -> set[str]:
+    """The names of the models, seeds and snapshots a selection holds (``dbt ls`` on the parsed manifest)."""
+    args = ["--quiet", "--resource-types", "model", "seed", "snapshot", "--output", "name"]
+    args += [a for a in _parse_arguments(extra) if a not in {"--quiet", "-q"}]
+    args += ["--select", select] if select else []
+    args += ["--exclude", exclude] if exclude else []
+    listed = runner.invoke(dbt_arguments("ls", settings, [*args, "--vars", json.dumps(variables)]))
+    if listed.exception is not None or not listed.success:
+        raise DbtRunError(f"dbt ls could not run: {listed.exception or 'see the dbt log'}")
+    return {str(name).rsplit(".", 1)[-1] for name in listed.result or []}
+
+
+def _skipped_summary(command: str, select: str | None, exclude: str, reason: str) -> DbtRunSummary:
+    return DbtRunSummary(
+        command=command,
+        selection=select or f"all but {exclude}",
+        succeeded=True,
+        seconds=0.0,
+        statuses={},
+        models_built=0,
+        tests_passed=0,
+        tests_warned=0,
+        failures=(),
+        skipped=reason,
+    )
 
 
 def record_dbt_run(settings: Settings, ds: date, summary: DbtRunSummary) -> None:

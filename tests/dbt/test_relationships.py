@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from rapport.config import load_config
-from rapport.transform import run_dbt
+from rapport.transform import DbtRunSummary, run_dbt
 from tests.support.dbt_inline import query_inline
 from tests.support.raw_loader import load_export
 from tests.support.relationship_reference import Prepared, compute_health, compute_kpis, load_tables, prepare
@@ -27,6 +27,7 @@ from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
+NEXT_DAY = datetime(2026, 11, 2, tzinfo=UTC)
 # the relationship marts and everything they read (the KPI moments include the scoring features' moments)
 SELECTION = "+path:models/marts/relationships"
 KPI_COLUMNS = [
@@ -69,7 +70,9 @@ KPI_COLUMNS = [
 HEALTH_COMPONENTS = ("volume", "recency", "reciprocity", "responsiveness")
 
 
-def _build(warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False) -> None:
+def _build(
+    warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False, skip_unchanged: bool = False
+) -> DbtRunSummary:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
         patch.setenv("RAPPORT_HOME", str(warehouse.settings.var_dir))
@@ -80,8 +83,10 @@ def _build(warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False)
             as_of=as_of,
             select=SELECTION,
             extra=["--full-refresh"] if full_refresh else None,
+            skip_unchanged=skip_unchanged,
         )
-    assert summary.succeeded and summary.tests_passed > 50, summary
+    assert summary.succeeded and (summary.skipped or summary.tests_passed > 50), summary
+    return summary
 
 
 def _read(warehouse: Warehouse, sql: str) -> pd.DataFrame:
@@ -444,3 +449,76 @@ def test_a_record_hard_deleted_from_the_next_full_export_takes_its_history_with_
     days = _read(warehouse, "select count(distinct as_of_date) as n from marts.fct_relationship_kpis").n[0]
     assert days == 2  # the other records keep both days of history
     assert _read(warehouse, "select count(*) as n from marts.fct_relationship_kpis").n[0] > before
+
+
+def _snapshot(warehouse: Warehouse, as_of: datetime) -> dict[str, pd.DataFrame]:
+    """Every incremental table, the histories' rows of ``as_of`` and the daily table, in key order."""
+    keyed = {**INCREMENTAL_TABLES, "marts.fct_relationship_activity_daily": "record_day_activity_key"}
+    tables = {
+        name: _read(warehouse, f"select * from {name} order by {key}").reset_index(drop=True)
+        for name, key in keyed.items()
+    }
+    day = f"where as_of_date = '{as_of.date()}'"
+    return tables | {
+        name: _read(warehouse, f"select * from {name} {day} order by {key}").reset_index(drop=True)
+        for name, key in HISTORIES.items()
+    }
+
+
+def test_a_rerun_with_nothing_new_skips_the_relationship_models_and_one_changed_row_rebuilds_them(
+    export_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 17: the fingerprint of the relationship inputs skips a re-run; any changed input rebuilds."""
+    from rapport import build_fingerprint
+    from rapport import warehouse as rapport_warehouse
+
+    warehouse = warehouse_in(tmp_path_factory.mktemp("skip"), load_config())
+    load_export(export_dir, warehouse.path)
+    first = _build(warehouse, AS_OF, skip_unchanged=True)
+    assert not first.skipped and first.models_built > 10
+    before = _snapshot(warehouse, AS_OF)
+
+    again = _build(warehouse, AS_OF, skip_unchanged=True)  # nothing new: nothing built, nothing tested
+    assert again.skipped.startswith("relationship marts unchanged since "), again
+    assert again.models_built == 0 and again.tests_passed == 0
+    for name, frame in _snapshot(warehouse, AS_OF).items():
+        pd.testing.assert_frame_equal(frame, before[name], check_dtype=False)
+
+    next_day = _build(warehouse, NEXT_DAY, skip_unchanged=True)
+    assert not next_day.skipped and next_day.models_built > 10  # another as-of moment is another input
+
+    # one changed row: an e-mail's subject edited after the first run (the next extract's content)
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        (changed,) = connection.execute(
+            "select activityid from raw.email order by modifiedon desc, activityid limit 1"
+        ).fetchone()
+        connection.execute(
+            "update raw.email set subject = 'edited by the test', modifiedon = '2026-11-01 06:00:00' "
+            "where activityid = ?",
+            [changed],
+        )
+    rebuilt = _build(warehouse, NEXT_DAY, skip_unchanged=True)
+    assert not rebuilt.skipped and rebuilt.models_built > 10
+    attributed = _read(
+        warehouse,
+        f"select subject from intermediate.int_activities_attributed where activity_id = '{changed}'",
+    )
+    assert attributed.subject.tolist() == ["edited by the test"]
+    incremental = _snapshot(warehouse, NEXT_DAY)
+    _build(warehouse, NEXT_DAY, full_refresh=True, skip_unchanged=True)
+    for name, frame in _snapshot(warehouse, NEXT_DAY).items():
+        pd.testing.assert_frame_equal(frame, incremental[name], check_dtype=False)
+
+    # a changed [relationship] setting is another input too
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        group = build_fingerprint.ModelGroup("relationships", (), (), ("raw.email",), "code")
+        variables = {"relationship_recent_days": 90}
+        build_fingerprint.remember(
+            connection, build_fingerprint.decide(connection, group, variables, "x"), AS_OF
+        )
+        assert build_fingerprint.decide(connection, group, variables, "x").unchanged
+        assert not build_fingerprint.decide(
+            connection, group, {"relationship_recent_days": 30}, "x"
+        ).unchanged
+        connection.execute("delete from raw.email where activityid = ?", [changed])
+        assert not build_fingerprint.decide(connection, group, variables, "x").unchanged
