@@ -368,6 +368,55 @@ def _add_stakeholder_to_past_activity(warehouse: Warehouse, moment: datetime) ->
     return opportunity_id, contact_id
 
 
+def _via_people_links(warehouse: Warehouse, record_id: str) -> int:
+    return int(
+        _read(
+            warehouse,
+            "select count(*) as links from intermediate.int_activities_linked_to_records "
+            f"where record_id = '{record_id}' and is_via_contact_of_interest and not is_regarding",
+        ).links[0]
+    )
+
+
+def _change_contacts_of_interest_without_touching_modified_dates(warehouse: Warehouse) -> dict[str, int]:
+    """Give one opportunity linked through people a new owner and take another's stakeholders away, with
+    their ``modifiedon`` left as it was (issue 17: contacts of interest are compared between runs, not by
+    modified dates); returns their links through people before the change."""
+    from rapport import warehouse as rapport_warehouse
+
+    linked = _read(
+        warehouse,
+        """
+        select links.record_id, count(*) as links,
+            max(case when interest.role = 'stakeholder' then 1 else 0 end) as has_stakeholder
+        from intermediate.int_activities_linked_to_records as links
+        left join intermediate.int_record_contacts_of_interest as interest
+            on interest.record_id = links.record_id and interest.role = 'stakeholder'
+        where links.record_type = 'opportunity' and links.is_via_contact_of_interest and not links.is_regarding
+        group by links.record_id
+        order by links desc, links.record_id
+        """,
+    )
+    new_owner = linked.record_id.iloc[0]
+    no_stakeholders = linked.record_id[(linked.has_stakeholder == 1) & (linked.record_id != new_owner)].iloc[
+        0
+    ]
+    before = {
+        record_id: _via_people_links(warehouse, record_id) for record_id in (new_owner, no_stakeholders)
+    }
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        connection.execute(
+            "update raw.opportunity set ownerid = (select min(systemuserid) from raw.systemuser "
+            "where systemuserid <> opportunity.ownerid) where opportunityid = ?",
+            [new_owner],
+        )
+        connection.execute(
+            "delete from raw.connection where record1id = ? or record2id = ?",
+            [no_stakeholders, no_stakeholders],
+        )
+    return before
+
+
 def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     export_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -379,6 +428,7 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     load_export(export_dir, path)  # a week of new and changed rows arrives...
     stakeholder_added = datetime(2026, 10, 30, tzinfo=UTC)
     opportunity_id, contact_id = _add_stakeholder_to_past_activity(warehouse, stakeholder_added)
+    changed_links = _change_contacts_of_interest_without_touching_modified_dates(warehouse)
     _build(warehouse, AS_OF)  # ...and the run is incremental
 
     def table(name: str, key: str, where: str = "") -> pd.DataFrame:
@@ -397,6 +447,9 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     """,
     )
     assert relinked.links[0] >= 1, (opportunity_id, contact_id)
+    # a new owner, stakeholders gone: links through people went, though no modified date moved
+    links_after = {record_id: _via_people_links(warehouse, record_id) for record_id in changed_links}
+    assert sum(links_after.values()) < sum(changed_links.values()), (links_after, changed_links)
 
     histories = {name: table(name, key) for name, key in HISTORIES.items()}
     assert all(len(frame.as_of_date.unique()) == 2 for frame in histories.values())  # both days kept
