@@ -3,15 +3,16 @@
 A group of dbt models (the relationship marts and everything they read) is fingerprinted from:
   - every source table it reads, by row count and a hash of every row's content (so a changed value,
     an added or a deleted row all change it);
-  - the SQL of its models and the project's macros (dbt's own checksums) and the dbt version;
+  - the dbt project's files (models, macros, tests, dbt_project.yml) and the dbt version;
   - the vars of the invocation: every tunable of rapport.toml handed to dbt and the run's as-of moment
     (so a changed ``[relationship]`` setting, or another day, rebuilds).
 The fingerprint is stored in ``audit.build_fingerprints`` after a successful build and deleted before any
 build of the group starts (a failed build never leaves a stale "unchanged"). When the stored fingerprint
-equals today's and the group's tables exist, the group is excluded from the build.
+equals today's and the group's tables exist, the group is excluded from the build. The check needs no
+dbt parse: the group's models and sources come from the state the last build stored (read from dbt's
+manifest then), so a re-run with nothing new costs the row hashes and little else.
 
-Only the row hash is DuckDB-specific (``hash(row)``, :func:`source_fingerprint`); the rest reads dbt's
-manifest.
+Only the row hash is DuckDB-specific (``hash(row)``, :func:`source_fingerprint`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,7 +33,10 @@ log = logging.getLogger(__name__)
 
 RELATIONSHIPS = "relationships"
 # the relationship marts and every model they read (the same selection as bench/bench_relationships.py)
+RELATIONSHIP_SELECTION = "+path:models/marts/relationships"
 RELATIONSHIP_MARTS_PATH = "models/marts/relationships/"
+# what the project checksum leaves out: run artefacts, and the profile (threads, memory: not outputs)
+_NOT_CODE = frozenset({"target", "logs", "dbt_packages", "profiles.yml", ".user.yml"})
 
 STATE_DDL = """
     CREATE SCHEMA IF NOT EXISTS audit;
@@ -39,7 +44,9 @@ STATE_DDL = """
         group_name VARCHAR PRIMARY KEY, -- e.g. relationships
         fingerprint VARCHAR NOT NULL,   -- sha256 of sources, code and vars (hex)
         as_of VARCHAR NOT NULL,         -- the run's as-of moment the group was built for
-        sources JSON NOT NULL,          -- per source table: rows and content hash
+        sources JSON NOT NULL,          -- per source table (schema.table): rows and content hash
+        models JSON NOT NULL,           -- the group's model names (excluded from a build when unchanged)
+        relations JSON NOT NULL,        -- schema.table of its models stored as tables (must still exist)
         built_at TIMESTAMP NOT NULL     -- when the build that stored it finished (session time zone)
     )
 """
@@ -53,16 +60,13 @@ class ModelGroup:
     models: tuple[str, ...]  # model names (dbt selectors)
     relations: tuple[str, ...]  # schema.alias of the models stored as tables
     sources: tuple[str, ...]  # schema.identifier of the source tables they read
-    code_checksum: str  # sha256 over the models' and macros' checksums and the dbt version
 
 
 @dataclass(frozen=True)
 class GroupDecision:
     """Whether the group must be built, and why."""
 
-    group: ModelGroup
-    fingerprint: str
-    sources: dict[str, dict[str, Any]]
+    group: ModelGroup | None  # None: no earlier build recorded
     unchanged: bool
     reason: str  # e.g. "relationship marts unchanged since 2026-11-01 03:12:40: skipped"
 
@@ -99,31 +103,32 @@ def _group(manifest: Any, name: str, roots: Iterable[str]) -> ModelGroup:
             continue
         models.add(unique_id)
         pending.extend(node.depends_on.nodes)
-    digest = hashlib.sha256()
-    import dbt.version
-
-    digest.update(dbt.version.__version__.encode())
-    for unique_id in sorted(models):
-        digest.update(f"{unique_id}={manifest.nodes[unique_id].checksum.checksum}".encode())
-    project = manifest.nodes[next(iter(sorted(models)))].package_name
-    for unique_id, macro in sorted(manifest.macros.items()):
-        if macro.package_name == project:
-            digest.update(f"{unique_id}={hashlib.sha256(macro.macro_sql.encode()).hexdigest()}".encode())
+    nodes = [manifest.nodes[unique_id] for unique_id in models]
     return ModelGroup(
         name=name,
-        models=tuple(sorted(manifest.nodes[u].name for u in models)),
+        models=tuple(sorted(node.name for node in nodes)),
         relations=tuple(
             sorted(
-                f"{manifest.nodes[u].schema}.{manifest.nodes[u].alias}"
-                for u in models
-                if manifest.nodes[u].config.materialized in {"table", "incremental"}
+                f"{node.schema}.{node.alias}"
+                for node in nodes
+                if node.config.materialized in {"table", "incremental"}
             )
         ),
         sources=tuple(
             sorted(f"{manifest.sources[u].schema}.{manifest.sources[u].identifier}" for u in sources)
         ),
-        code_checksum=digest.hexdigest(),
     )
+
+
+def project_checksum(project_dir: Path, dbt_version: str) -> str:
+    """sha256 over the dbt version and every file of the dbt project but run artefacts and the profile."""
+    digest = hashlib.sha256(dbt_version.encode())
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if path.is_file() and not _NOT_CODE.intersection(relative.parts):
+            digest.update(f"{relative.as_posix()}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def source_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str) -> dict[str, Any]:
@@ -131,53 +136,50 @@ def source_fingerprint(connection: duckdb.DuckDBPyConnection, relation: str) -> 
 
     A sum, not an xor, so two identical rows do not cancel out. A missing table is recorded as missing.
     """
-    schema, table = relation.split(".", 1)
-    exists = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not _exists(connection, relation):
         return {"missing": True}
+    schema, table = relation.split(".", 1)
     rows, content = connection.execute(
         f'select count(*), coalesce(sum(hash(source_row)), 0)::varchar from "{schema}"."{table}" as source_row'
     ).fetchone() or (0, "0")
     return {"rows": int(rows), "content": str(content)}
 
 
+def _fingerprint(
+    connection: duckdb.DuckDBPyConnection, sources: Iterable[str], code: str, variables: dict[str, Any]
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    tables = {relation: source_fingerprint(connection, relation) for relation in sources}
+    payload = json.dumps({"sources": tables, "code": code, "vars": variables}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest(), tables
+
+
 def decide(
-    connection: duckdb.DuckDBPyConnection, group: ModelGroup, variables: dict[str, Any], label: str
+    connection: duckdb.DuckDBPyConnection, name: str, code: str, variables: dict[str, Any], label: str
 ) -> GroupDecision:
-    """Compare today's fingerprint of ``group`` with the one stored by its last successful build."""
+    """Compare today's fingerprint of group ``name`` with the one its last successful build stored.
+
+    Today's is computed over the sources that build recorded: if the code changed so that the group reads
+    other sources, ``code`` differs and the group is rebuilt (and the new sources recorded).
+    """
     connection.execute(STATE_DDL)
-    sources = {relation: source_fingerprint(connection, relation) for relation in group.sources}
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            {"sources": sources, "code": group.code_checksum, "vars": variables}, sort_keys=True, default=str
-        ).encode()
-    ).hexdigest()
     stored = connection.execute(
-        "select fingerprint, as_of, built_at from audit.build_fingerprints where group_name = ?", [group.name]
+        "select fingerprint, built_at, sources, models, relations from audit.build_fingerprints "
+        "where group_name = ?",
+        [name],
     ).fetchone()
     if stored is None:
-        return GroupDecision(
-            group, fingerprint, sources, False, f"{label}: no earlier build recorded, building"
-        )
-    if stored[0] != fingerprint:
-        return GroupDecision(
-            group,
-            fingerprint,
-            sources,
-            False,
-            f"{label}: inputs changed since {stored[2]:%Y-%m-%d %H:%M:%S}, building",
-        )
+        return GroupDecision(None, False, f"{label}: no earlier build recorded, building")
+    fingerprint, built_at, sources, models, relations = stored
+    group = ModelGroup(
+        name, tuple(json.loads(models)), tuple(json.loads(relations)), tuple(json.loads(sources))
+    )
+    since = f"{built_at:%Y-%m-%d %H:%M:%S}"
+    if _fingerprint(connection, group.sources, code, variables)[0] != fingerprint:
+        return GroupDecision(group, False, f"{label}: inputs changed since {since}, building")
     missing = [relation for relation in group.relations if not _exists(connection, relation)]
     if missing:
-        return GroupDecision(
-            group, fingerprint, sources, False, f"{label}: {', '.join(missing)} missing, building"
-        )
-    return GroupDecision(
-        group, fingerprint, sources, True, f"{label} unchanged since {stored[2]:%Y-%m-%d %H:%M:%S}: skipped"
-    )
+        return GroupDecision(group, False, f"{label}: {', '.join(missing)} missing, building")
+    return GroupDecision(group, True, f"{label} unchanged since {since}: skipped")
 
 
 def _exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bool:
@@ -189,21 +191,30 @@ def _exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bool:
     return bool(row and row[0])
 
 
-def forget(connection: duckdb.DuckDBPyConnection, group: ModelGroup) -> None:
+def forget(connection: duckdb.DuckDBPyConnection, name: str) -> None:
     """Delete the stored fingerprint before the group is (re)built: a failed build is never 'unchanged'."""
     connection.execute(STATE_DDL)
-    connection.execute("delete from audit.build_fingerprints where group_name = ?", [group.name])
+    connection.execute("delete from audit.build_fingerprints where group_name = ?", [name])
 
 
-def remember(connection: duckdb.DuckDBPyConnection, decision: GroupDecision, as_of: datetime) -> None:
-    """Store the fingerprint after a successful build of the group."""
+def remember(
+    connection: duckdb.DuckDBPyConnection,
+    group: ModelGroup,
+    code: str,
+    variables: dict[str, Any],
+    as_of: datetime,
+) -> None:
+    """Store the group's fingerprint after its successful build."""
     connection.execute(STATE_DDL)
+    fingerprint, tables = _fingerprint(connection, group.sources, code, variables)
     connection.execute(
-        "insert or replace into audit.build_fingerprints values (?, ?, ?, ?, now()::timestamp)",
+        "insert or replace into audit.build_fingerprints values (?, ?, ?, ?, ?, ?, now()::timestamp)",
         [
-            decision.group.name,
-            decision.fingerprint,
+            group.name,
+            fingerprint,
             as_of.strftime("%Y-%m-%d %H:%M:%S"),
-            json.dumps(decision.sources, sort_keys=True),
+            json.dumps(tables, sort_keys=True),
+            json.dumps(group.models),
+            json.dumps(group.relations),
         ],
     )

@@ -9,10 +9,10 @@ DAG and ``ml/``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -145,28 +145,19 @@ def run_dbt(
     changed since their last successful build (:mod:`rapport.build_fingerprint`); never with
     ``--full-refresh``.
     """
-    from dbt.cli.main import dbtRunner
-
     variables = dbt_vars(config, as_of)
     resources = apply_duckdb_resources(config)
-    runner = dbtRunner()
-    decision = None
+    plan = _SkipPlan(exclude=exclude)
     if skip_unchanged and command == "build":
-        runner, decision = _relationship_decision(settings, variables, as_of, extra or [])
-        if decision.unchanged and "--full-refresh" not in (extra or []):
-            log.info("%s", decision.reason)
-            exclude = " ".join(filter(None, [exclude, *decision.group.models]))
-            if not _selected(runner, settings, extra or [], select, exclude, variables):
-                return _skipped_summary(command, select, exclude, decision.reason)
-        else:
-            log.info("%s", decision.reason.replace(": skipped", ": full refresh, building"))
-            with warehouse.connect(settings.warehouse_path) as connection:
-                build_fingerprint.forget(connection, decision.group)
-            covered = set(decision.group.models) <= _selected(
-                runner, settings, extra or [], select, exclude, variables
-            )
-            # a build of part of the group forgets its fingerprint but cannot vouch for the whole group
-            decision = dataclasses.replace(decision, unchanged=False) if covered else None
+        plan = _plan_relationship_skip(settings, variables, extra or [], select, exclude)
+        if plan.nothing_left:
+            return _skipped_summary(command, select or "", plan.skipped)
+    exclude = plan.exclude
+    runner = plan.runner
+    if runner is None:
+        from dbt.cli.main import dbtRunner
+
+        runner = dbtRunner()
 
     args = list(extra or [])
     if select:
@@ -213,11 +204,12 @@ def run_dbt(
         tests_passed=tests_passed,
         tests_warned=tests_warned,
         failures=tuple(failures),
-        skipped=decision.reason if decision is not None and decision.unchanged else "",
+        skipped=plan.skipped,
     )
-    if decision is not None and not decision.unchanged and result.success:
+    if plan.pending is not None and result.success:
+        _release_dbt_duckdb()
         with warehouse.connect(settings.warehouse_path) as connection:
-            build_fingerprint.remember(connection, decision, as_of)
+            build_fingerprint.remember(connection, plan.pending[0], plan.pending[1], variables, as_of)
     log.info(
         "dbt %s finished in %.1f s: %d models built, %d tests passed, %d warned, %d failures",
         command,
@@ -233,6 +225,22 @@ def run_dbt(
     return summary
 
 
+def _release_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open after an in-process invocation.
+
+    DuckDB refuses a second connection to the same file with other settings (a profile's temp_directory,
+    memory limit) while that instance lives; dbt reopens it on its next invocation.
+    """
+    if "dbt.adapters.duckdb.connections" not in sys.modules:
+        return  # dbt never ran in this process
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:  # dbt-duckdb's own guard of its environment
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
 def _parse_arguments(extra: list[str]) -> list[str]:
     """The options of a build that ``dbt parse`` / ``dbt ls`` also take (profiles, log level)."""
     kept: list[str] = []
@@ -244,10 +252,60 @@ def _parse_arguments(extra: list[str]) -> list[str]:
     return kept
 
 
+@dataclass(frozen=True)
+class _SkipPlan:
+    """How a build treats the relationship group: excluded (unchanged), or built and then remembered."""
+
+    exclude: str | None
+    runner: Any = None  # a dbtRunner holding the parsed manifest, when the project was parsed
+    pending: tuple[build_fingerprint.ModelGroup, str] | None = None  # (group, code) to store on success
+    skipped: str = ""  # the reason logged and summarised when the group is left out
+    nothing_left: bool = False  # the selection was the group itself: no dbt invocation at all
+
+
+def _plan_relationship_skip(
+    settings: Settings, variables: dict[str, Any], extra: list[str], select: str | None, exclude: str | None
+) -> _SkipPlan:
+    decision, code = _relationship_decision(settings, variables, extra)
+    log.info("%s", decision.reason)
+    if decision.unchanged and decision.group is not None:
+        if select == build_fingerprint.RELATIONSHIP_SELECTION and not exclude:
+            return _SkipPlan(exclude=exclude, skipped=decision.reason, nothing_left=True)
+        return _SkipPlan(
+            exclude=" ".join(filter(None, [exclude, *decision.group.models])), skipped=decision.reason
+        )
+    runner, group = _parse_relationship_group(settings, variables, extra)
+    with warehouse.connect(settings.warehouse_path) as connection:
+        build_fingerprint.forget(connection, group.name)
+    # a build of part of the group forgets its fingerprint but cannot vouch for the whole group
+    covered = set(group.models) <= _selected(runner, settings, extra, select, exclude, variables)
+    return _SkipPlan(exclude=exclude, runner=runner, pending=(group, code) if covered else None)
+
+
 def _relationship_decision(
-    settings: Settings, variables: dict[str, Any], as_of: datetime, extra: list[str]
-) -> tuple[Any, build_fingerprint.GroupDecision]:
-    """Parse the project once (the build reuses the manifest) and fingerprint the relationship group."""
+    settings: Settings, variables: dict[str, Any], extra: list[str]
+) -> tuple[build_fingerprint.GroupDecision, str]:
+    """Today's fingerprint of the relationship group against the stored one (no dbt parse needed);
+    ``--full-refresh`` always builds. Returns the decision and the project checksum."""
+    import dbt.version
+
+    code = build_fingerprint.project_checksum(settings.dbt_project_dir, dbt.version.__version__)
+    if "--full-refresh" in extra:
+        return build_fingerprint.GroupDecision(
+            None, False, "relationship marts: full refresh, building"
+        ), code
+    _release_dbt_duckdb()
+    with warehouse.connect(settings.warehouse_path) as connection:
+        decision = build_fingerprint.decide(
+            connection, build_fingerprint.RELATIONSHIPS, code, variables, "relationship marts"
+        )
+    return decision, code
+
+
+def _parse_relationship_group(
+    settings: Settings, variables: dict[str, Any], extra: list[str]
+) -> tuple[Any, build_fingerprint.ModelGroup]:
+    """Parse the project once (the build reuses the manifest) and read the relationship group from it."""
     from dbt.cli.main import dbtRunner
 
     parsed = dbtRunner().invoke(
@@ -256,10 +314,7 @@ def _relationship_decision(
     if parsed.exception is not None or not parsed.success:
         raise DbtRunError(f"dbt parse could not run: {parsed.exception or 'see the dbt log'}")
     manifest: Any = parsed.result
-    group = build_fingerprint.relationship_group(manifest)
-    with warehouse.connect(settings.warehouse_path) as connection:
-        decision = build_fingerprint.decide(connection, group, variables, "relationship marts")
-    return dbtRunner(manifest=manifest), decision
+    return dbtRunner(manifest=manifest), build_fingerprint.relationship_group(manifest)
 
 
 def _selected(
@@ -281,10 +336,10 @@ def _selected(
     return {str(name).rsplit(".", 1)[-1] for name in listed.result or []}
 
 
-def _skipped_summary(command: str, select: str | None, exclude: str, reason: str) -> DbtRunSummary:
+def _skipped_summary(command: str, select: str, reason: str) -> DbtRunSummary:
     return DbtRunSummary(
         command=command,
-        selection=select or f"all but {exclude}",
+        selection=select,
         succeeded=True,
         seconds=0.0,
         statuses={},

@@ -562,16 +562,15 @@ def test_a_rerun_with_nothing_new_skips_the_relationship_models_and_one_changed_
     for name, frame in _snapshot(warehouse, NEXT_DAY).items():
         pd.testing.assert_frame_equal(frame, incremental[name], check_dtype=False)
 
-    # a changed [relationship] setting is another input too
+    # a changed [relationship] setting, other code or a deleted row is another input too
     with rapport_warehouse.connect(warehouse.path) as connection:
-        group = build_fingerprint.ModelGroup("relationships", (), (), ("raw.email",), "code")
+        group = build_fingerprint.ModelGroup("probe", (), (), ("raw.email",))
         variables = {"relationship_recent_days": 90}
-        build_fingerprint.remember(
-            connection, build_fingerprint.decide(connection, group, variables, "x"), AS_OF
-        )
-        assert build_fingerprint.decide(connection, group, variables, "x").unchanged
+        build_fingerprint.remember(connection, group, "code", variables, AS_OF)
+        assert build_fingerprint.decide(connection, "probe", "code", variables, "x").unchanged
         assert not build_fingerprint.decide(
-            connection, group, {"relationship_recent_days": 30}, "x"
+            connection, "probe", "code", {"relationship_recent_days": 30}, "x"
         ).unchanged
+        assert not build_fingerprint.decide(connection, "probe", "other code", variables, "x").unchanged
         connection.execute("delete from raw.email where activityid = ?", [changed])
-        assert not build_fingerprint.decide(connection, group, variables, "x").unchanged
+        assert not build_fingerprint.decide(connection, "probe", "code", variables, "x").unchanged
