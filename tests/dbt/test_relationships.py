@@ -536,6 +536,18 @@ def test_a_rerun_with_nothing_new_skips_the_relationship_models_and_one_changed_
     assert again.models_built == 0 and again.tests_passed == 0
     for name, frame in _snapshot(warehouse, AS_OF).items():
         pd.testing.assert_frame_equal(frame, before[name], check_dtype=False)
+    with pytest.MonkeyPatch.context() as patch:  # a wider build (as `rapport run`'s) leaves the group out
+        patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
+        patch.setenv("RAPPORT_HOME", str(warehouse.settings.var_dir))
+        wider = run_dbt(
+            "build",
+            settings=warehouse.settings,
+            config=warehouse.config,
+            as_of=AS_OF,
+            select=f"{SELECTION} stg_crm__notes",
+            skip_unchanged=True,
+        )
+    assert wider.skipped and wider.models_built == 1, wider  # stg_crm__notes only
 
     next_day = _build(warehouse, NEXT_DAY, skip_unchanged=True)
     assert not next_day.skipped and next_day.models_built > 10  # another as-of moment is another input
