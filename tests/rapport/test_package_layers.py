@@ -44,7 +44,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("extract", ("rapport.extract",)),
     ("validation", ("rapport.validation", "rapport.expectations")),
     ("text analysis", ("rapport.ml.notes",)),
-    ("transform (dbt)", ("rapport.transform",)),
+    ("transform (dbt)", ("rapport.transform", "rapport.build_fingerprint")),
     ("scoring", ("rapport.ml",)),
     ("write-back and publish", ("rapport.writeback", "rapport.publish")),
     (
