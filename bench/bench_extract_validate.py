@@ -3,12 +3,17 @@
     .venv/bin/python bench/bench_extract_validate.py                      # 1M and 10M, sample generator
     .venv/bin/python bench/bench_extract_validate.py --activities 1000000 --repeat 3
     .venv/bin/python bench/bench_extract_validate.py --synthetic          # without rapport.sample
+    .venv/bin/python bench/bench_extract_validate.py --synthetic --activities 1000000 --workers 1 --workers 2
 
 The export comes from ``rapport.sample.generate(out_dir, ..., activities=N)``; ``--synthetic`` (or a branch
 without the generator) builds a contract-shaped export with DuckDB instead: N activities (40 % e-mail,
 25 % phone call, 15 % appointment, 20 % task), 3 parties per activity, and records in proportion. Each
 stage runs in a fresh process so its peak memory (max RSS) is its own; with ``--repeat`` the figures are
-medians. Everything lives in a temporary folder (or ``--workdir``), removed afterwards.
+medians. ``--workers N`` (repeatable) sets ``[validation] workers`` for a run (each value gets its own
+extract + validate); CPU-seconds count the stage's process and its worker processes, "peak MB" is the
+stage's process and "worker MB" the largest worker (forked: pages shared with the parent are counted in
+both). The 1-minute load average before and after each stage is printed: the machine may be shared.
+Everything lives in a temporary folder (or ``--workdir``), removed afterwards.
 """
 
 from __future__ import annotations
@@ -150,15 +155,20 @@ def make_export(out_dir: Path, activities: int, synthetic: bool, fmt: str) -> st
     return "synthetic"
 
 
-def run_stage(stage: str, export: Path, home: Path) -> dict:
+def run_stage(stage: str, export: Path, home: Path, workers: int | None) -> dict:
     """One stage in a fresh process (its own peak memory)."""
     env = dict(os.environ, RAPPORT_HOME=str(home), RAPPORT_WAREHOUSE=str(home / "warehouse.duckdb"))
     command = [sys.executable, str(HERE), "--stage", stage, "--export", str(export)]
+    if workers is not None:
+        command += ["--stage-workers", str(workers)]
+    load_before = os.getloadavg()[0]
     output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    result = json.loads(output.strip().splitlines()[-1])
+    result["load"] = (load_before, os.getloadavg()[0])
+    return result
 
 
-def stage_main(stage: str, export: Path) -> None:
+def stage_main(stage: str, export: Path, workers: int | None = None) -> None:
     """Child process: run one stage over every table, print JSON (rows, seconds, peak RSS)."""
     import logging
     import resource
@@ -172,6 +182,10 @@ def stage_main(stage: str, export: Path) -> None:
     from rapport.validation import validate_table, validation_dependencies
 
     settings, config, ds = Settings.from_env(), load_config(), date(2026, 2, 1)
+    if workers is not None:
+        from dataclasses import replace
+
+        config = replace(config, validation=replace(config.validation, workers=workers))
     tables = sorted(load_contract().table_names, key=lambda name: bool(validation_dependencies(name)))
     source = resolve_source(f"files:{export}", settings=settings)
     if stage == "validate":  # import GX before the clock starts: a fixed ~6 s per process
@@ -180,6 +194,7 @@ def stage_main(stage: str, export: Path) -> None:
         import_gx()
         import pandas  # noqa: F401
     started, rows, quarantined, per_table = time.perf_counter(), 0, 0, {}
+    cpu_started = _cpu_seconds()
     for table in tables:
         if stage == "extract":
             result = extract_table(table, ds, source, settings, config=config)
@@ -191,18 +206,48 @@ def stage_main(stage: str, export: Path) -> None:
             quarantined += checked.quarantined_rows
             per_table[table] = checked.seconds
     seconds = time.perf_counter() - started
+    cpu_seconds = _cpu_seconds() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "rows": rows,
                 "quarantined": quarantined,
                 "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
                 "peak_mb": peak_mb,
+                "worker_mb": worker_mb,
+                "workers": config.validation.workers,
                 "per_table": per_table,
             }
         )
     )
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children (the validation workers)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def print_stage(size: int, stage: str, runs: list[dict]) -> None:
+    rows = runs[0]["rows"]
+    seconds = statistics.median(run["seconds"] for run in runs)
+    cpu = statistics.median(run["cpu_seconds"] for run in runs)
+    peak = statistics.median(run["peak_mb"] for run in runs)
+    worker = statistics.median(run["worker_mb"] for run in runs)
+    workers = runs[0]["workers"] if stage == "validate" else "-"
+    loads = ", ".join(f"{before:.1f}/{after:.1f}" for before, after in (run["load"] for run in runs))
+    print(
+        f"{size:>12,} {stage:<9} {workers:>7} {rows:>12,} {seconds:>9.1f} {cpu:>7.1f} {rows / seconds:>11,.0f} "
+        f"{peak:>9,.0f} {worker:>9,.0f}  {loads}"
+    )
+    slowest = sorted(runs[0]["per_table"].items(), key=lambda item: -item[1])[:3]
+    note = f"{runs[0]['quarantined']:,} quarantined; " if stage == "validate" else ""
+    print(f"{'':>12} {'':<9} {note}slowest: " + ", ".join(f"{t} {s:.1f} s" for t, s in slowest))
 
 
 def main() -> None:
@@ -218,16 +263,26 @@ def main() -> None:
     )
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="export file format")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for the export and run state")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help="[validation] workers for a run (repeatable; default: rapport.toml's value)",
+    )
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stage-workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:
-        stage_main(args.stage, args.export)
+        stage_main(args.stage, args.export, args.stage_workers)
         return
     sizes = args.activities or [1_000_000, 10_000_000]
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-", dir=args.workdir))
     print(f"extract + validate benchmark, {os.cpu_count()} cores; medians of {args.repeat} run(s)")
-    print(f"{'activities':>12} {'stage':<9} {'rows':>12} {'seconds':>9} {'rows/s':>11} {'peak MB':>9}")
+    print(
+        f"{'activities':>12} {'stage':<9} {'workers':>7} {'rows':>12} {'seconds':>9} {'CPU-s':>7} {'rows/s':>11} "
+        f"{'peak MB':>9} {'worker MB':>9}  load 1-min before/after"
+    )
     try:
         for size in sizes:
             export = workdir / f"export-{size}"
@@ -237,22 +292,15 @@ def main() -> None:
             print(
                 f"{size:>12,} export    ({maker}, {size_mb:,.0f} MB {args.format}, {time.perf_counter() - started:.1f} s)"
             )
-            runs: dict[str, list[dict]] = {stage: [] for stage in STAGES}
-            for attempt in range(args.repeat):
-                home = workdir / f"home-{size}-{attempt}"
+            for workers in args.workers or [None]:
+                runs: dict[str, list[dict]] = {stage: [] for stage in STAGES}
+                for attempt in range(args.repeat):
+                    home = workdir / f"home-{size}-{attempt}"
+                    for stage in STAGES:
+                        runs[stage].append(run_stage(stage, export, home, workers))
+                    shutil.rmtree(home, ignore_errors=True)
                 for stage in STAGES:
-                    runs[stage].append(run_stage(stage, export, home))
-                shutil.rmtree(home, ignore_errors=True)
-            for stage in STAGES:
-                rows = runs[stage][0]["rows"]
-                seconds = statistics.median(run["seconds"] for run in runs[stage])
-                peak = statistics.median(run["peak_mb"] for run in runs[stage])
-                print(
-                    f"{size:>12,} {stage:<9} {rows:>12,} {seconds:>9.1f} {rows / seconds:>11,.0f} {peak:>9,.0f}"
-                )
-                slowest = sorted(runs[stage][0]["per_table"].items(), key=lambda item: -item[1])[:3]
-                note = f"{runs[stage][0]['quarantined']:,} quarantined; " if stage == "validate" else ""
-                print(f"{'':>12} {'':<9} {note}slowest: " + ", ".join(f"{t} {s:.1f} s" for t, s in slowest))
+                    print_stage(size, stage, runs[stage])
             shutil.rmtree(export, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,11 +1,12 @@
 """Evaluate the notes analyser on the shipped labelled notes: precision, recall and F1 per suggestion
 type per language, and date-time accuracy.
 
-    .venv/bin/python bench/eval_notes.py [--split dev|test|dev2|test2|all] [--errors]
+    .venv/bin/python bench/eval_notes.py [--split dev|test|dev2|test2|dev3|dev4|all] [--errors]
 
 The gold labels were written before the analyser; rules were tuned on the ``dev`` half only, so the
 ``test`` half is the honest held-out figure. ``dev2``/``test2`` are a second set (``notes2_*.jsonl``)
-written later in sellers' styles: ``dev2`` for error analysis, ``test2`` held out.
+written later in sellers' styles: ``dev2`` for error analysis, ``test2`` held out. ``dev3`` and
+``dev4`` (``notes3_*``, ``notes4_*``) are development sets only.
 """
 
 from __future__ import annotations

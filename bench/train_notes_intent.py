@@ -1,5 +1,5 @@
 """Rebuild the notes analyser's learned sentence check (``ml/notes/intent_model.json``) from the
-development splits of the shipped evaluation sets (dev, dev2, dev3; never test or test2).
+development splits of the shipped evaluation sets (dev, dev2, dev3, dev4; never test or test2).
 
     .venv/bin/python bench/train_notes_intent.py [--check]
 

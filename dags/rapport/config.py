@@ -83,6 +83,8 @@ class ValidationConfig:
     chunk_rows: int = 1_000_000
     earliest_date: str = "1970-01-01"  # ISO date; earlier dates and timestamps are quarantined as implausible
     data_docs: bool = True  # build Great Expectations Data Docs for every validation (var/gx/data_docs/)
+    workers: int = 2  # processes running the GX suite; 0 = this machine's cores, 1 = the validating process
+    parallel_min_rows: int = 100_000  # rows: a smaller table is checked in the validating process
 
     def validate(self) -> None:
         try:
@@ -97,6 +99,12 @@ class ValidationConfig:
             )
         if self.chunk_rows < 1000:
             raise ConfigError(f"validation.chunk_rows = {self.chunk_rows}: must be at least 1000")
+        if self.workers < 0:
+            raise ConfigError(
+                f"validation.workers = {self.workers}: must be 0 (this machine's cores) or a number of processes"
+            )
+        if self.parallel_min_rows < 0:
+            raise ConfigError(f"validation.parallel_min_rows = {self.parallel_min_rows}: must be >= 0")
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,12 @@ def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
     with warehouse.connect(run.settings.warehouse_path) as connection:
         ensure_ml_tables(connection)  # the ml source tables exist before any model reads them
     summary = run_dbt(
-        "build", settings=run.settings, config=run.config, as_of=run.as_of, exclude="tag:scores"
+        "build",
+        settings=run.settings,
+        config=run.config,
+        as_of=run.as_of,
+        exclude="tag:scores",
+        skip_unchanged=True,  # the relationship models, when nothing they read changed (issue 17)
     )
     record_dbt_run(run.settings, run.ds, summary)
     return _jsonable(summary)

@@ -65,6 +65,24 @@ def _fetch(connection, query: str, parameters: list) -> list[tuple]:
 _PLURAL = {"lead": "leads", "opportunity": "opportunities"}
 
 
+def _skipped_builds(connection, after_local: datetime | str) -> list[str]:  # type: ignore[no-untyped-def]
+    """'relationship marts unchanged since …: skipped' when this run's dbt build left them out (issue 17):
+    a dbt run finished in this run while the group's fingerprint was stored before it started."""
+    rows = _fetch(
+        connection,
+        "select fingerprints.group_name, max(fingerprints.built_at) from audit.build_fingerprints as fingerprints "
+        "where fingerprints.built_at < ?::timestamp "
+        "and exists (select 1 from audit.dbt_runs as runs where runs.finished_at >= ?::timestamp) "
+        "group by fingerprints.group_name order by 1",
+        [after_local, after_local],
+    )
+    labels = {"relationships": "relationship marts"}
+    return [
+        f"{labels.get(group, group)} unchanged since {built_at:%Y-%m-%d %H:%M:%S}: skipped (nothing they read changed)"
+        for group, built_at in rows
+    ]
+
+
 def open_record_counts(connection, ds: date) -> dict[str, int] | None:  # type: ignore[no-untyped-def]
     """Per entity, the open records of the features mart's ``ds`` snapshot (what scoring reads); None when a
     features table is missing (the run never got that far)."""
@@ -187,7 +205,7 @@ def collect_summary(
         scoring = _scoring_counts(connection, ds, after)
         scores, not_scored, baseline = scoring.scores, scoring.not_scored, scoring.baseline
         mail_excluded, mail_likely = excluded_counts(connection, ds)
-        notices = _training_exclusions(connection)
+        notices = (*_skipped_builds(connection, after_local), *_training_exclusions(connection))
         nothing_open = (
             not any(scores.values())
             and not any(not_scored.values())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rapport import warehouse
+from rapport import build_fingerprint, warehouse
 from rapport.config import Config, TransformConfig, parse_memory
 from rapport.contract import load_contract
 from rapport.settings import Settings
@@ -42,6 +43,7 @@ class DbtRunSummary:
     tests_passed: int
     tests_warned: int
     failures: tuple[str, ...]
+    skipped: str = ""  # e.g. "relationship marts unchanged since 2026-11-01 03:12:40: skipped"
 
 
 def contract_option_sets() -> dict[str, dict[str, dict[str, str]]]:
@@ -131,14 +133,31 @@ def run_dbt(
     exclude: str | None = None,
     extra: list[str] | None = None,
     raise_on_failure: bool = True,
+    skip_unchanged: bool = False,
 ) -> DbtRunSummary:
     """Invoke ``dbt <command>`` in process and summarise what it built and tested.
 
     With a selection, tests run only when every model they read is selected or already built upstream
     (dbt's ``buildable`` indirect selection): dbt's default, ``eager``, would also pick a relationships
     test between a selected model and an unselected one, and fail it on a table that was never built.
+
+    ``skip_unchanged`` (``build`` only): the relationship models are left out when nothing they read
+    changed since their last successful build (:mod:`rapport.build_fingerprint`); never with
+    ``--full-refresh``.
     """
-    from dbt.cli.main import dbtRunner
+    variables = dbt_vars(config, as_of)
+    resources = apply_duckdb_resources(config)
+    plan = _SkipPlan(exclude=exclude)
+    if skip_unchanged and command == "build":
+        plan = _plan_relationship_skip(settings, variables, extra or [], select, exclude)
+        if plan.nothing_left:
+            return _skipped_summary(command, select or "", plan.skipped)
+    exclude = plan.exclude
+    runner = plan.runner
+    if runner is None:
+        from dbt.cli.main import dbtRunner
+
+        runner = dbtRunner()
 
     args = list(extra or [])
     if select:
@@ -147,8 +166,7 @@ def run_dbt(
             args += ["--indirect-selection", "buildable"]
     if exclude:
         args += ["--exclude", exclude]
-    args += ["--vars", json.dumps(dbt_vars(config, as_of))]
-    resources = apply_duckdb_resources(config)
+    args += ["--vars", json.dumps(variables)]
     started = time.monotonic()
     log.info(
         "dbt %s %s (DuckDB: %d MB, %d threads)",
@@ -157,7 +175,7 @@ def run_dbt(
         resources.memory_limit_mb,
         resources.threads,
     )
-    result = dbtRunner().invoke(dbt_arguments(command, settings, args))
+    result = runner.invoke(dbt_arguments(command, settings, args))
     seconds = time.monotonic() - started
     if result.exception is not None:
         raise DbtRunError(f"dbt {command} could not run: {result.exception}") from result.exception
@@ -186,7 +204,12 @@ def run_dbt(
         tests_passed=tests_passed,
         tests_warned=tests_warned,
         failures=tuple(failures),
+        skipped=plan.skipped,
     )
+    if plan.pending is not None and result.success:
+        _release_dbt_duckdb()
+        with warehouse.connect(settings.warehouse_path) as connection:
+            build_fingerprint.remember(connection, plan.pending[0], plan.pending[1], variables, as_of)
     log.info(
         "dbt %s finished in %.1f s: %d models built, %d tests passed, %d warned, %d failures",
         command,
@@ -200,6 +223,132 @@ def run_dbt(
         details = "\n  ".join(failures) or "see the dbt log in " + str(settings.dbt_log_dir)
         raise DbtRunError(f"dbt {command} failed:\n  {details}")
     return summary
+
+
+def _release_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open after an in-process invocation.
+
+    DuckDB refuses a second connection to the same file with other settings (a profile's temp_directory,
+    memory limit) while that instance lives; dbt reopens it on its next invocation.
+    """
+    if "dbt.adapters.duckdb.connections" not in sys.modules:
+        return  # dbt never ran in this process
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:  # dbt-duckdb's own guard of its environment
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
+def _parse_arguments(extra: list[str]) -> list[str]:
+    """The options of a build that ``dbt parse`` / ``dbt ls`` also take (profiles, log level)."""
+    kept: list[str] = []
+    for index, argument in enumerate(extra):
+        if argument in {"--quiet", "-q"}:
+            kept.append(argument)
+        elif argument == "--profiles-dir" and index + 1 < len(extra):
+            kept += [argument, extra[index + 1]]
+    return kept
+
+
+@dataclass(frozen=True)
+class _SkipPlan:
+    """How a build treats the relationship group: excluded (unchanged), or built and then remembered."""
+
+    exclude: str | None
+    runner: Any = None  # a dbtRunner holding the parsed manifest, when the project was parsed
+    pending: tuple[build_fingerprint.ModelGroup, str] | None = None  # (group, code) to store on success
+    skipped: str = ""  # the reason logged and summarised when the group is left out
+    nothing_left: bool = False  # the selection was the group itself: no dbt invocation at all
+
+
+def _plan_relationship_skip(
+    settings: Settings, variables: dict[str, Any], extra: list[str], select: str | None, exclude: str | None
+) -> _SkipPlan:
+    decision, code = _relationship_decision(settings, variables, extra)
+    log.info("%s", decision.reason)
+    if decision.unchanged and decision.group is not None:
+        if select == build_fingerprint.RELATIONSHIP_SELECTION and not exclude:
+            return _SkipPlan(exclude=exclude, skipped=decision.reason, nothing_left=True)
+        return _SkipPlan(
+            exclude=" ".join(filter(None, [exclude, *decision.group.models])), skipped=decision.reason
+        )
+    runner, group = _parse_relationship_group(settings, variables, extra)
+    with warehouse.connect(settings.warehouse_path) as connection:
+        build_fingerprint.forget(connection, group.name)
+    # a build of part of the group forgets its fingerprint but cannot vouch for the whole group
+    covered = set(group.models) <= _selected(runner, settings, extra, select, exclude, variables)
+    return _SkipPlan(exclude=exclude, runner=runner, pending=(group, code) if covered else None)
+
+
+def _relationship_decision(
+    settings: Settings, variables: dict[str, Any], extra: list[str]
+) -> tuple[build_fingerprint.GroupDecision, str]:
+    """Today's fingerprint of the relationship group against the stored one (no dbt parse needed);
+    ``--full-refresh`` always builds. Returns the decision and the project checksum."""
+    import dbt.version
+
+    code = build_fingerprint.project_checksum(settings.dbt_project_dir, dbt.version.__version__)
+    if "--full-refresh" in extra:
+        return build_fingerprint.GroupDecision(
+            None, False, "relationship marts: full refresh, building"
+        ), code
+    _release_dbt_duckdb()
+    with warehouse.connect(settings.warehouse_path) as connection:
+        decision = build_fingerprint.decide(
+            connection, build_fingerprint.RELATIONSHIPS, code, variables, "relationship marts"
+        )
+    return decision, code
+
+
+def _parse_relationship_group(
+    settings: Settings, variables: dict[str, Any], extra: list[str]
+) -> tuple[Any, build_fingerprint.ModelGroup]:
+    """Parse the project once (the build reuses the manifest) and read the relationship group from it."""
+    from dbt.cli.main import dbtRunner
+
+    parsed = dbtRunner().invoke(
+        dbt_arguments("parse", settings, [*_parse_arguments(extra), "--vars", json.dumps(variables)])
+    )
+    if parsed.exception is not None or not parsed.success:
+        raise DbtRunError(f"dbt parse could not run: {parsed.exception or 'see the dbt log'}")
+    manifest: Any = parsed.result
+    return dbtRunner(manifest=manifest), build_fingerprint.relationship_group(manifest)
+
+
+def _selected(
+    runner: Any,
+    settings: Settings,
+    extra: list[str],
+    select: str | None,
+    exclude: str | None,
+    variables: dict[str, Any],
+) -> set[str]:
+    """The names of the models, seeds and snapshots a selection holds (``dbt ls`` on the parsed manifest)."""
+    args = ["--quiet", "--resource-types", "model", "seed", "snapshot", "--output", "name"]
+    args += [a for a in _parse_arguments(extra) if a not in {"--quiet", "-q"}]
+    args += ["--select", select] if select else []
+    args += ["--exclude", exclude] if exclude else []
+    listed = runner.invoke(dbt_arguments("ls", settings, [*args, "--vars", json.dumps(variables)]))
+    if listed.exception is not None or not listed.success:
+        raise DbtRunError(f"dbt ls could not run: {listed.exception or 'see the dbt log'}")
+    return {str(name).rsplit(".", 1)[-1] for name in listed.result or []}
+
+
+def _skipped_summary(command: str, select: str, reason: str) -> DbtRunSummary:
+    return DbtRunSummary(
+        command=command,
+        selection=select,
+        succeeded=True,
+        seconds=0.0,
+        statuses={},
+        models_built=0,
+        tests_passed=0,
+        tests_warned=0,
+        failures=(),
+        skipped=reason,
+    )
 
 
 def record_dbt_run(settings: Settings, ds: date, summary: DbtRunSummary) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from rapport.ml.notes import contacts, intent
+from rapport.ml.notes import contacts, intent, typos
 from rapport.ml.notes.languages import available_languages, get_language
 from rapport.ml.notes.languages.base import STRONG, WEAK, Cues, LanguageAnalyzer, Trigger
 from rapport.ml.notes.suggestion import (
@@ -87,7 +87,7 @@ def analyze(
     """
     if not text or not text.strip():
         return []
-    folded = blank_mail_headers(fold(text))
+    folded = typos.correct(blank_mail_headers(fold(text)))
     forced = get_language(language) if language else None
     candidates = [get_language(code) for code in settings.languages] if not forced else [forced]
     note_language = forced or _primary(folded, candidates)
@@ -228,13 +228,14 @@ class _Clause:
     mention: Mention | None = None
     issue: tuple[int, int] | None = None
     also_task: bool = False  # a request naming collateral and a deal document ("case study and a quote")
+    others: bool = False  # joined by "and"/"然后" to a clause whose subject is someone else
 
 
 def _inherits_intent(cues: Cues, previous: _Clause) -> bool:
     """A clause joined by a sequencing connector ("then", "and", "然后", "并") to a clause stating a plan
     shares that plan, unless it states its own tense, negation or hedge."""
     return (
-        previous.cues.future
+        (previous.cues.future or previous.action_type is not None)
         and not previous.cues.negated
         and not previous.cues.past
         and not cues.future
@@ -286,9 +287,12 @@ def _analyze_sentence(
         for clause in clauses:
             clause.issue = None
     _merge_sent_on(clauses, primary)
-    _attach_orphan_mentions(clauses)
+    _merge_scheduling(clauses, primary)
+    _attach_orphan_mentions(clauses, created_on)
     _carry_dates(clauses, primary)
-    _drop_continuations(clauses)
+    _drop_continuations(clauses, primary)
+    if any(c.issue is not None for c in clauses):
+        _drop_remedies(clauses, primary)
     mixed = len(languages) > 1
     out: list[Suggestion] = []
     for clause in clauses:
@@ -346,7 +350,13 @@ def _read_clause(
     if connector and previous is not None and _inherits_intent(cues, previous):
         # "Arrange a site visit and then call Greg": a step sequenced after a planned one is planned too.
         cues = Cues(past=False, future=True, negated=False)
+    if connector and previous is not None and (previous.others or primary.subject_is_other(previous.text)):
+        # "she'll loop in IT and get back to us", "他们会先讨论，然后给我们回复": their steps, not ours
+        triggers = [t for t in triggers if t.type != TASK]
     clause = _Clause(start, end, connector, text, mentions, triggers, cues)
+    clause.others = (
+        connector and previous is not None and (previous.others or primary.subject_is_other(previous.text))
+    )
     clause.issue = next((span for lang in languages if (span := lang.issue_span(text)) is not None), None)
     if not cues.negated:
         _choose_action(clause, languages)
@@ -365,6 +375,14 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
         # a task of ours, whatever the cancelled thing was and whenever it was.
         first = min(clause.triggers, key=lambda t: t.start) if clause.triggers else None
         clause.action = Trigger(first.start, first.end, TASK, STRONG, None) if first else None
+        clause.action_type = TASK
+        return
+    if content and request and not delivery and any(lang.is_production(text) for lang in languages):
+        # "need the deck ready by 30 May", "希望我们出一份培训计划": making it is a task of ours
+        if clause.cues.past and not clause.cues.future:
+            return
+        tasks = [t for t in clause.triggers if t.type == TASK]
+        clause.action = min(tasks, key=lambda t: t.start) if tasks else None
         clause.action_type = TASK
         return
     if content and (delivery or request):
@@ -401,11 +419,15 @@ def _choose_action(clause: _Clause, languages: list[LanguageAnalyzer]) -> None:
         )
 
 
-def _attach_orphan_mentions(clauses: list[_Clause]) -> None:
+def _attach_orphan_mentions(clauses: list[_Clause], created_on: datetime) -> None:
     """A clause without a record to suggest lends its time expression to the nearest clause that has
-    one (``"Onsite visit next Tuesday, 10:00-12:00"``, ``"价格表……，下周内给到"``)."""
+    one (``"Onsite visit next Tuesday, 10:00-12:00"``, ``"价格表……，下周内给到"``), unless that time is
+    already past (``"Chase Tim for the SOW, he promised it last week"`` tells when something happened)."""
     for index, clause in enumerate(clauses):
         if clause.action_type is not None or not clause.mentions or clause.cues.past:
+            continue
+        when = resolve(clause.mentions[0], created_on, "due")
+        if when is not None and when.at < created_on:
             continue
         order = sorted(
             (i for i, other in enumerate(clauses) if other.action_type is not None and i != index),
@@ -478,6 +500,21 @@ def _merge_sent_on(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
     for previous, clause in itertools.pairwise(clauses):
         if (
             clause.action_type == TASK
+            and previous.action_type == CONTENT_REQUEST
+            and language.continues_previous(clause.text)
+        ):
+            # "They need our W-9 and the insurance certificate - send both by Thursday": one request
+            if clause.mentions and not previous.mentions:
+                delta = clause.start - previous.start
+                previous.mentions = [
+                    Mention(m.start + delta, m.end + delta, tuple(_shift_atom(a, delta) for a in m.atoms))
+                    for m in clause.mentions
+                ]
+            clause.action_type = None
+            clause.action = None
+            continue
+        if (
+            clause.action_type == TASK
             and previous.action_type == TASK
             and language.continues_previous(clause.text)
         ):
@@ -489,15 +526,61 @@ def _merge_sent_on(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
                 previous.action = None
 
 
-def _drop_continuations(clauses: list[_Clause]) -> None:
+def _drop_continuations(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
     """``"给李经理打电话，确认报价"``: an undated task right after another suggestion, without a
-    connector ("then", "然后"), says what the first one is for; it is not a record of its own."""
-    for previous, clause in itertools.pairwise(clauses):
+    connector ("then", "然后"), says what the first one is for; it is not a record of its own. A
+    preparation of its own ("- prepare a one-pager", "准备一页ROI说明") is one."""
+    previous: _Clause | None = None
+    for clause in clauses:
         if (
-            clause.action_type == TASK
+            previous is not None
+            and clause.action_type == TASK
             and previous.action_type is not None
             and not clause.connector
             and not clause.mentions
+            and not (
+                clause.action is not None
+                and language.is_preparation(clause.text[clause.action.start : clause.action.end])
+            )
+        ):
+            clause.action_type = None
+            clause.action = None
+        if clause.action_type is not None or clause.triggers or not clause.mentions:
+            previous = clause  # a clause holding only a time ("…, 10:00-12:00, …") belongs to the one before
+
+
+def _merge_scheduling(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
+    """``"wants to meet before signing - book something for next week"``: putting "something" in the
+    diary right after an event or a call is that event; it lends its date and is not a task."""
+    for previous, clause in itertools.pairwise(clauses):
+        action = clause.action
+        if (
+            previous.action_type in START_TYPES
+            and clause.action_type == TASK
+            and action is not None
+            and action.strength == WEAK
+            and language.schedules(clause.text[action.start : action.end])
+            and not any(t.type != TASK for t in clause.triggers)
+        ):
+            if clause.mentions and not previous.mentions:
+                delta = clause.start - previous.start
+                previous.mentions = [
+                    Mention(m.start + delta, m.end + delta, tuple(_shift_atom(a, delta) for a in m.atoms))
+                    for m in clause.mentions
+                ]
+            clause.action_type = None
+            clause.action = None
+
+
+def _drop_remedies(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
+    """``"客戶抱怨發票抬頭寫錯了，要求重開"``, ``"...看不到报表，麻烦尽快处理"``: fixing or redoing what the
+    customer complains about, in the same sentence, is the issue's remedy, part of the issue."""
+    for clause in clauses:
+        action = clause.action
+        if clause.action_type == TASK and (
+            (action is not None and language.is_remedy(clause.text[action.start : action.end]))
+            # "Client complained the invoice is wrong and wants it reissued": the complaint's demand
+            or (action is None and clause.issue is not None)
         ):
             clause.action_type = None
             clause.action = None
@@ -537,6 +620,8 @@ def _action_suggestion(
     assert kind is not None
     mention = _nearest_mention(clause)
     resolved = _resolve_clause(clause, mention, created_on)
+    if resolved is not None and mention is not None and resolved.at < created_on and not clause.cues.past:
+        resolved = _still_today(resolved, mention, created_on)
     if resolved is not None and resolved.at < created_on:
         if not clause.cues.rebook:
             return None
@@ -570,6 +655,23 @@ def _action_suggestion(
         confidence=round(min(confidence, 0.95), 3),
         language=language,
     )
+
+
+# When a part of the day ends (hour): "call him this afternoon" written at 15:20 is still ahead.
+_PART_ENDS = {"morning": 12, "noon": 14, "afternoon": 18, "dusk": 19, "evening": 23, "eod": 18}
+
+
+def _still_today(resolved: Resolved, mention: Mention, created_on: datetime) -> Resolved:
+    """A part of today without a clock time ("this afternoon", "今晚") whose usual hour has passed when
+    the note was written, but which has not ended, starts at the next full hour."""
+    kinds = {atom.kind: atom for atom in mention.atoms}
+    part = kinds.get("part")
+    if part is None or "clock" in kinds or resolved.at.date() != created_on.date():
+        return resolved
+    if created_on.hour >= _PART_ENDS.get(str(part.value[0]), 0):
+        return resolved
+    at = created_on.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return Resolved(at, None, resolved.has_time)
 
 
 def _resolve_clause(clause: _Clause, mention: Mention | None, created_on: datetime) -> Resolved | None:

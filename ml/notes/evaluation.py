@@ -274,7 +274,15 @@ def third_eval_files() -> dict[str, Path]:
     return {"en": EVAL_DIR / "notes3_en.jsonl", "zh": EVAL_DIR / "notes3_zh.jsonl"}
 
 
-SPLITS = ("dev", "test", "dev2", "test2", "dev3", "all")
+def fourth_eval_files() -> dict[str, Path]:
+    """The fourth labelled sets by language code (split ``dev4``): 182 notes per language in four batches,
+    the Chinese written on its own (not a rewording of the English), each batch labelled (types only) and
+    committed before the analyser ran on it. A batch's first score was the analyser's fresh-notes figure;
+    development data since (see docs/notes_analysis.md)."""
+    return {"en": EVAL_DIR / "notes4_en.jsonl", "zh": EVAL_DIR / "notes4_zh.jsonl"}
+
+
+SPLITS = ("dev", "test", "dev2", "test2", "dev3", "dev4", "all")
 
 
 def eval_files_for_split(split: str) -> dict[str, Path]:
@@ -283,4 +291,6 @@ def eval_files_for_split(split: str) -> dict[str, Path]:
         raise EvaluationDataError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     if split == "dev3":
         return third_eval_files()
+    if split == "dev4":
+        return fourth_eval_files()
     return second_eval_files() if split in ("dev2", "test2") else default_eval_files()

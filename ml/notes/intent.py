@@ -12,7 +12,7 @@ twice, with thresholds from ``[notes]`` in rapport.toml:
   is dropped.
 
 The weights are a committed file (``intent_model.json``), trained deterministically by
-:func:`train_model` on the development splits only (``dev``, ``dev2``, ``dev3``; never ``test``/``test2``):
+:func:`train_model` on the development splits only (``dev``, ``dev2``, ``dev3``, ``dev4``; never ``test``/``test2``):
 each sentence is labelled with the types the rules-only analyser suggested in it when that note's
 suggestions match its gold labels, else (one-sentence notes) with the gold types. Rebuild it with
 ``.venv/bin/python bench/train_notes_intent.py`` after changing the rules or the dev notes.
@@ -41,7 +41,7 @@ MODEL_TYPES = (APPOINTMENT, PHONE_CALL, TASK, CONTENT_REQUEST, ISSUE, CONTACT)
 ADDABLE_TYPES = frozenset({APPOINTMENT, PHONE_CALL, CONTENT_REQUEST, ISSUE})
 NGRAM_RANGE = (1, 3)
 REGULARISATION_C = 1.0  # inverse L2 strength of the logistic regressions
-TRAINING_SPLITS = ("dev", "dev2", "dev3")
+TRAINING_SPLITS = ("dev", "dev2", "dev3", "dev4")
 _DIGIT = re.compile(r"\d")
 
 
@@ -183,6 +183,7 @@ def train_model(languages: Iterable[str] = ("en", "zh")) -> dict[str, Any]:
     """The model file's content, from the development splits of the shipped evaluation sets."""
     from rapport.ml.notes.evaluation import (
         default_eval_files,
+        fourth_eval_files,
         load_eval_set,
         second_eval_files,
         third_eval_files,
@@ -192,7 +193,7 @@ def train_model(languages: Iterable[str] = ("en", "zh")) -> dict[str, Any]:
     for code in languages:
         notes = [
             note
-            for files in (default_eval_files(), second_eval_files(), third_eval_files())
+            for files in (default_eval_files(), second_eval_files(), third_eval_files(), fourth_eval_files())
             for note in load_eval_set(files[code])
             if note.split in TRAINING_SPLITS
         ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import re
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from zoneinfo import ZoneInfo
 from rapport.config import load_config
 from rapport.ml.notes.analyzer import AnalysisSettings, analyze
 from rapport.ml.notes.suggestion import Suggestion
+from rapport.parallel import fork_context, may_fork_workers
 
 if TYPE_CHECKING:
     import duckdb
@@ -321,7 +321,7 @@ def analyze_notes(
     existing = _raw_tables(connection)
     counts = _NotesCounts()
     workers = int(getattr(notes_config, "workers", 1))
-    pool = _Pool(workers) if workers > 1 and _may_fork_workers() else None
+    pool = _Pool(workers) if workers > 1 and may_fork_workers("[notes] workers") else None
     known_texts: dict[str, list[Suggestion] | None] = {}  # anchor-free texts of this run (see analyze_batch)
     connection.execute("BEGIN TRANSACTION")
     try:
@@ -461,8 +461,7 @@ class _Pool:
         """Start analysing each part on its worker; the function returned waits for the results, in
         the order of the parts."""
         if not self._pools:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            context = multiprocessing.get_context(method)
+            context = fork_context()
             self._pools = [context.Pool(1) for _ in range(self.workers)]
         pending = [
             pool.starmap_async(_analyse_groups, [(chunk, settings) for chunk in _chunks(part)])
@@ -476,16 +475,6 @@ class _Pool:
         for pool in self._pools:
             pool.join()
         self._pools = []
-
-
-def _may_fork_workers() -> bool:
-    """A daemonic process (some task runners) may not start children: analyse in-process there."""
-    import multiprocessing
-
-    if multiprocessing.current_process().daemon:
-        log.warning("notes analysis runs in a daemonic process: [notes] workers ignored, one process used")
-        return False
-    return True
 
 
 def _groups(

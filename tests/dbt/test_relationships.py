@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from rapport.config import load_config
-from rapport.transform import run_dbt
+from rapport.transform import DbtRunSummary, run_dbt
 from tests.support.dbt_inline import query_inline
 from tests.support.raw_loader import load_export
 from tests.support.relationship_reference import Prepared, compute_health, compute_kpis, load_tables, prepare
@@ -27,6 +27,7 @@ from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
+NEXT_DAY = datetime(2026, 11, 2, tzinfo=UTC)
 # the relationship marts and everything they read (the KPI moments include the scoring features' moments)
 SELECTION = "+path:models/marts/relationships"
 KPI_COLUMNS = [
@@ -69,7 +70,9 @@ KPI_COLUMNS = [
 HEALTH_COMPONENTS = ("volume", "recency", "reciprocity", "responsiveness")
 
 
-def _build(warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False) -> None:
+def _build(
+    warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False, skip_unchanged: bool = False
+) -> DbtRunSummary:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
         patch.setenv("RAPPORT_HOME", str(warehouse.settings.var_dir))
@@ -80,8 +83,10 @@ def _build(warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False)
             as_of=as_of,
             select=SELECTION,
             extra=["--full-refresh"] if full_refresh else None,
+            skip_unchanged=skip_unchanged,
         )
-    assert summary.succeeded and summary.tests_passed > 50, summary
+    assert summary.succeeded and (summary.skipped or summary.tests_passed > 50), summary
+    return summary
 
 
 def _read(warehouse: Warehouse, sql: str) -> pd.DataFrame:
@@ -363,6 +368,55 @@ def _add_stakeholder_to_past_activity(warehouse: Warehouse, moment: datetime) ->
     return opportunity_id, contact_id
 
 
+def _via_people_links(warehouse: Warehouse, record_id: str) -> int:
+    return int(
+        _read(
+            warehouse,
+            "select count(*) as links from intermediate.int_activities_linked_to_records "
+            f"where record_id = '{record_id}' and is_via_contact_of_interest and not is_regarding",
+        ).links[0]
+    )
+
+
+def _change_contacts_of_interest_without_touching_modified_dates(warehouse: Warehouse) -> dict[str, int]:
+    """Give one opportunity linked through people a new owner and take another's stakeholders away, with
+    their ``modifiedon`` left as it was (issue 17: contacts of interest are compared between runs, not by
+    modified dates); returns their links through people before the change."""
+    from rapport import warehouse as rapport_warehouse
+
+    linked = _read(
+        warehouse,
+        """
+        select links.record_id, count(*) as links,
+            max(case when interest.role = 'stakeholder' then 1 else 0 end) as has_stakeholder
+        from intermediate.int_activities_linked_to_records as links
+        left join intermediate.int_record_contacts_of_interest as interest
+            on interest.record_id = links.record_id and interest.role = 'stakeholder'
+        where links.record_type = 'opportunity' and links.is_via_contact_of_interest and not links.is_regarding
+        group by links.record_id
+        order by links desc, links.record_id
+        """,
+    )
+    new_owner = linked.record_id.iloc[0]
+    no_stakeholders = linked.record_id[(linked.has_stakeholder == 1) & (linked.record_id != new_owner)].iloc[
+        0
+    ]
+    before = {
+        record_id: _via_people_links(warehouse, record_id) for record_id in (new_owner, no_stakeholders)
+    }
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        connection.execute(
+            "update raw.opportunity set ownerid = (select min(systemuserid) from raw.systemuser "
+            "where systemuserid <> opportunity.ownerid) where opportunityid = ?",
+            [new_owner],
+        )
+        connection.execute(
+            "delete from raw.connection where record1id = ? or record2id = ?",
+            [no_stakeholders, no_stakeholders],
+        )
+    return before
+
+
 def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     export_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -374,6 +428,7 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     load_export(export_dir, path)  # a week of new and changed rows arrives...
     stakeholder_added = datetime(2026, 10, 30, tzinfo=UTC)
     opportunity_id, contact_id = _add_stakeholder_to_past_activity(warehouse, stakeholder_added)
+    changed_links = _change_contacts_of_interest_without_touching_modified_dates(warehouse)
     _build(warehouse, AS_OF)  # ...and the run is incremental
 
     def table(name: str, key: str, where: str = "") -> pd.DataFrame:
@@ -392,6 +447,9 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     """,
     )
     assert relinked.links[0] >= 1, (opportunity_id, contact_id)
+    # a new owner, stakeholders gone: links through people went, though no modified date moved
+    links_after = {record_id: _via_people_links(warehouse, record_id) for record_id in changed_links}
+    assert sum(links_after.values()) < sum(changed_links.values()), (links_after, changed_links)
 
     histories = {name: table(name, key) for name, key in HISTORIES.items()}
     assert all(len(frame.as_of_date.unique()) == 2 for frame in histories.values())  # both days kept
@@ -444,3 +502,87 @@ def test_a_record_hard_deleted_from_the_next_full_export_takes_its_history_with_
     days = _read(warehouse, "select count(distinct as_of_date) as n from marts.fct_relationship_kpis").n[0]
     assert days == 2  # the other records keep both days of history
     assert _read(warehouse, "select count(*) as n from marts.fct_relationship_kpis").n[0] > before
+
+
+def _snapshot(warehouse: Warehouse, as_of: datetime) -> dict[str, pd.DataFrame]:
+    """Every incremental table, the histories' rows of ``as_of`` and the daily table, in key order."""
+    keyed = {**INCREMENTAL_TABLES, "marts.fct_relationship_activity_daily": "record_day_activity_key"}
+    tables = {
+        name: _read(warehouse, f"select * from {name} order by {key}").reset_index(drop=True)
+        for name, key in keyed.items()
+    }
+    day = f"where as_of_date = '{as_of.date()}'"
+    return tables | {
+        name: _read(warehouse, f"select * from {name} {day} order by {key}").reset_index(drop=True)
+        for name, key in HISTORIES.items()
+    }
+
+
+def test_a_rerun_with_nothing_new_skips_the_relationship_models_and_one_changed_row_rebuilds_them(
+    export_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 17: the fingerprint of the relationship inputs skips a re-run; any changed input rebuilds."""
+    from rapport import build_fingerprint
+    from rapport import warehouse as rapport_warehouse
+
+    warehouse = warehouse_in(tmp_path_factory.mktemp("skip"), load_config())
+    load_export(export_dir, warehouse.path)
+    first = _build(warehouse, AS_OF, skip_unchanged=True)
+    assert not first.skipped and first.models_built > 10
+    before = _snapshot(warehouse, AS_OF)
+
+    again = _build(warehouse, AS_OF, skip_unchanged=True)  # nothing new: nothing built, nothing tested
+    assert again.skipped.startswith("relationship marts unchanged since "), again
+    assert again.models_built == 0 and again.tests_passed == 0
+    for name, frame in _snapshot(warehouse, AS_OF).items():
+        pd.testing.assert_frame_equal(frame, before[name], check_dtype=False)
+    with pytest.MonkeyPatch.context() as patch:  # a wider build (as `rapport run`'s) leaves the group out
+        patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
+        patch.setenv("RAPPORT_HOME", str(warehouse.settings.var_dir))
+        wider = run_dbt(
+            "build",
+            settings=warehouse.settings,
+            config=warehouse.config,
+            as_of=AS_OF,
+            select=f"{SELECTION} stg_crm__notes",
+            skip_unchanged=True,
+        )
+    assert wider.skipped and wider.models_built == 1, wider  # stg_crm__notes only
+
+    next_day = _build(warehouse, NEXT_DAY, skip_unchanged=True)
+    assert not next_day.skipped and next_day.models_built > 10  # another as-of moment is another input
+
+    # one changed row: an e-mail's subject edited after the first run (the next extract's content)
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        (changed,) = connection.execute(
+            "select activityid from raw.email order by modifiedon desc, activityid limit 1"
+        ).fetchone()
+        connection.execute(
+            "update raw.email set subject = 'edited by the test', modifiedon = '2026-11-01 06:00:00' "
+            "where activityid = ?",
+            [changed],
+        )
+    rebuilt = _build(warehouse, NEXT_DAY, skip_unchanged=True)
+    assert not rebuilt.skipped and rebuilt.models_built > 10
+    attributed = _read(
+        warehouse,
+        f"select subject from intermediate.int_activities_attributed where activity_id = '{changed}'",
+    )
+    assert attributed.subject.tolist() == ["edited by the test"]
+    incremental = _snapshot(warehouse, NEXT_DAY)
+    _build(warehouse, NEXT_DAY, full_refresh=True, skip_unchanged=True)
+    for name, frame in _snapshot(warehouse, NEXT_DAY).items():
+        pd.testing.assert_frame_equal(frame, incremental[name], check_dtype=False)
+
+    # a changed [relationship] setting, other code or a deleted row is another input too
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        group = build_fingerprint.ModelGroup("probe", (), (), ("raw.email",))
+        variables = {"relationship_recent_days": 90}
+        build_fingerprint.remember(connection, group, "code", variables, AS_OF)
+        assert build_fingerprint.decide(connection, "probe", "code", variables, "x").unchanged
+        assert not build_fingerprint.decide(
+            connection, "probe", "code", {"relationship_recent_days": 30}, "x"
+        ).unchanged
+        assert not build_fingerprint.decide(connection, "probe", "other code", variables, "x").unchanged
+        connection.execute("delete from raw.email where activityid = ?", [changed])
+        assert not build_fingerprint.decide(connection, "probe", "code", variables, "x").unchanged

@@ -52,3 +52,19 @@ def test_only_rows_written_since_the_run_started_are_reported(tmp_path: Path) ->
     assert "as of        2026-11-27, the day after ..." in text
     # without a start moment (the old behaviour) the earlier run's figures leak in: the filter matters
     assert collect_summary(settings, DS).scores["lead"] == 277
+
+
+def test_relationship_marts_skipped_by_this_runs_build_are_named(tmp_path: Path) -> None:
+    """Issue 17: a build that left the relationship models out (fingerprint unchanged) says so and since when."""
+    path = tmp_path / "warehouse.duckdb"
+    _warehouse(path)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table audit.build_fingerprints (group_name varchar, built_at timestamp)")
+        connection.execute("insert into audit.build_fingerprints values ('relationships', ?)", [EARLIER])
+    settings = Settings.from_env({"RAPPORT_HOME": str(tmp_path / "var"), "RAPPORT_WAREHOUSE": str(path)})
+    notice = "relationship marts unchanged since 2026-11-27 08:00:00: skipped (nothing they read changed)"
+    assert notice in collect_summary(settings, DS, since=STARTED).notices
+    assert notice in render_summary(collect_summary(settings, DS, since=STARTED), settings)
+    with duckdb.connect(str(path)) as connection:  # built by this run: nothing was skipped
+        connection.execute("update audit.build_fingerprints set built_at = ?", [datetime(2026, 11, 27, 9, 5)])
+    assert not any("unchanged since" in text for text in collect_summary(settings, DS, since=STARTED).notices)

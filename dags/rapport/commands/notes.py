@@ -20,6 +20,7 @@ from rapport.cli import CommandError
 from rapport.config import load_config
 from rapport.ml.notes import AnalysisSettings, UnknownLanguageError, analyze, get_language
 from rapport.ml.notes.evaluation import (
+    SPLITS,
     EvaluationDataError,
     eval_files_for_split,
     evaluate,
@@ -53,9 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     evaluate.add_argument(
         "--split",
-        choices=("dev", "test", "dev2", "test2", "all"),
+        choices=SPLITS,
         default="all",
-        help="which split of the labelled notes (dev2/test2: the second set)",
+        help="which split of the labelled notes (dev2/test2: the second set; dev3, dev4: the third and fourth)",
     )
     evaluate.add_argument("--errors", action="store_true", help="also list the notes the analyser got wrong")
     evaluate.set_defaults(handler=run_evaluate)

@@ -12,14 +12,18 @@ year-9999 value still fails the future check.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
-from collections.abc import Iterator
+import math
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rapport.contract import Table
+from rapport.contract import Table, load_contract
 from rapport.errors import ContractViolationError, RapportError
-from rapport.expectations.contract_rules import ROW_ID, ReferenceCheck, import_gx
+from rapport.expectations import build_suite
+from rapport.expectations.contract_rules import ROW_ID, ReferenceCheck, SuiteContext, import_gx
+from rapport.parallel import fork_context
 from rapport.validation.data_docs import ChunkedResult
 
 if TYPE_CHECKING:
@@ -50,6 +54,14 @@ class SuiteOutcome:
     warning_rows: Counter[str] = field(default_factory=Counter)
     warning_values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     rows_checked: int = 0
+
+    def add(self, chunk: SuiteOutcome) -> None:
+        """Fold in the outcome of the next chunk."""
+        self.failures.extend(chunk.failures)
+        self.warning_rows.update(chunk.warning_rows)
+        for check, values in chunk.warning_values.items():
+            self.warning_values[check] |= values
+        self.rows_checked += chunk.rows_checked
 
     def warnings(self, table: str) -> tuple[str, ...]:
         out = []
@@ -109,7 +121,14 @@ def frame_select_sql(table: Table, suite: Any, references: tuple[ReferenceCheck,
 
 
 def arrow_chunks_to_pandas(reader: Any) -> Iterator[pd.DataFrame]:
-    """Arrow record batches → pandas with nullable integers (so codes read 7, not 7.0)."""
+    """Arrow record batches → pandas (see :func:`batch_to_pandas`), empty batches skipped."""
+    for batch in reader:
+        if batch.num_rows:
+            yield batch_to_pandas(batch)
+
+
+def batch_to_pandas(batch: Any) -> pd.DataFrame:
+    """One Arrow record batch → pandas with nullable integers (so codes read 7, not 7.0)."""
     import pandas as pd
     import pyarrow as pa
 
@@ -119,9 +138,7 @@ def arrow_chunks_to_pandas(reader: Any) -> Iterator[pd.DataFrame]:
         pa.int32(): pd.Int32Dtype(),
         pa.int64(): pd.Int64Dtype(),
     }
-    for batch in reader:
-        if batch.num_rows:
-            yield pa.Table.from_batches([batch]).to_pandas(types_mapper=integer_types.get)
+    return pa.Table.from_batches([batch]).to_pandas(types_mapper=integer_types.get)
 
 
 class SuiteRunner:
@@ -148,11 +165,21 @@ class SuiteRunner:
 
     def validate(self, frame: pd.DataFrame) -> None:
         """Validate one chunk and collect its failures."""
+        self.add(*self.check(frame))
+
+    def add(self, outcome: SuiteOutcome, result: Any) -> None:
+        """Fold in one chunk's outcome and GX result (from :meth:`check`, here or in a worker), in row order."""
+        self.outcome.add(outcome)
+        self.docs.add(result)
+
+    def check(self, frame: pd.DataFrame) -> tuple[SuiteOutcome, Any]:
+        """One chunk's failures and warnings, and its GX result trimmed for Data Docs."""
+        outcome = SuiteOutcome()
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(
             self.suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
         )
-        self.outcome.rows_checked += len(frame)
+        outcome.rows_checked += len(frame)
         lookup: pd.DataFrame | None = None
         for item in result.results:
             exception = _raised_exception(item.exception_info)
@@ -182,8 +209,8 @@ class SuiteRunner:
                     str(config.severity.value if hasattr(config.severity, "value") else config.severity)
                     == "warning"
                 ):
-                    self.outcome.warning_rows[check] += 1
-                    self.outcome.warning_values[check].add(_show(value))
+                    outcome.warning_rows[check] += 1
+                    outcome.warning_values[check].add(_show(value))
                     continue
                 values = {
                     "value": _show(value),
@@ -192,8 +219,73 @@ class SuiteRunner:
                     "key": _show(lookup.at[row, meta["reference_column"]]) if lookup is not None else "",
                 }
                 reason = str(meta.get("reason", check)).format(**values)
-                self.outcome.failures.append(RowFailure(row=row, check_name=check, reason=reason))
-        self.docs.add(result)  # after the failures were read: this trims the row lists
+                outcome.failures.append(RowFailure(row=row, check_name=check, reason=reason))
+        trimmed = ChunkedResult()
+        trimmed.add(result)  # after the failures were read: this trims the row lists
+        return outcome, trimmed.result
+
+
+def parallel_chunk_rows(rows: int, chunk_rows: int, workers: int, min_rows: int) -> int | None:
+    """Rows per unit of work handed to one of ``workers`` processes for a table of about ``rows`` rows, or
+    None to check it in this process (one worker, or fewer than ``min_rows`` rows: starting the workers
+    costs more). The units split ``min(rows, chunk_rows)`` over the workers, so the rows held at once stay
+    about ``chunk_rows`` (plus one unit waiting in this process) whatever the number of workers."""
+    if workers < 2 or rows < max(min_rows, 2):
+        return None
+    return max(math.ceil(min(rows, chunk_rows) / workers), 1)
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """What a worker process needs to build the same suite as the validating process."""
+
+    table: str
+    context: SuiteContext
+
+
+_WORKER_RUNNER: SuiteRunner | None = None  # one per worker process, built once by _start_worker
+
+
+def _start_worker(spec: SuiteSpec) -> None:
+    global _WORKER_RUNNER
+    _WORKER_RUNNER = SuiteRunner(load_contract().table(spec.table), build_suite(spec.table, spec.context))
+
+
+def _check_batch(batch: Any) -> tuple[SuiteOutcome, Any]:
+    if _WORKER_RUNNER is None:
+        raise RuntimeError("validation worker used before it was started")
+    return _WORKER_RUNNER.check(batch_to_pandas(batch))
+
+
+class SuiteWorkers:
+    """Worker processes running one table's suite on Arrow record batches, at most ``workers + 1`` batches
+    in flight; their outcomes are folded into the validating process's runner in row order, so the result
+    is the one-process result. Start it (``with``) before DuckDB streams the rows: the workers are forked
+    while DuckDB is idle."""
+
+    def __init__(self, workers: int, spec: SuiteSpec) -> None:
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=fork_context(), initializer=_start_worker, initargs=(spec,)
+        )
+
+    def __enter__(self) -> SuiteWorkers:
+        self._pool.submit(int).result()  # forks every worker now (fork starts them all on first use)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, batches: Iterable[Any], runner: SuiteRunner) -> None:
+        pending: deque[Future[tuple[SuiteOutcome, Any]]] = deque()
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            pending.append(self._pool.submit(_check_batch, batch))
+            if len(pending) > self.workers:
+                runner.add(*pending.popleft().result())
+        while pending:
+            runner.add(*pending.popleft().result())
 
 
 def _raised_exception(info: Any) -> str | None:

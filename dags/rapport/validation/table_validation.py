@@ -24,7 +24,7 @@ from datetime import time as clock
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rapport.config import Config
+from rapport.config import Config, ValidationConfig
 from rapport.contract import ACTIVITY_TABLES, Table, load_contract
 from rapport.contract_casting import EXPECTED, ColumnCast
 from rapport.duckdb_session import open_warehouse, sql_ident, sql_string
@@ -39,10 +39,18 @@ from rapport.extract.landing import (
     landing_folder,
     read_landing_manifest,
 )
+from rapport.parallel import may_fork_workers, resolve_workers
 from rapport.results import to_jsonable
 from rapport.settings import Settings
 from rapport.validation import data_docs
-from rapport.validation.gx_runner import SuiteRunner, arrow_chunks_to_pandas, frame_select_sql
+from rapport.validation.gx_runner import (
+    SuiteRunner,
+    SuiteSpec,
+    SuiteWorkers,
+    arrow_chunks_to_pandas,
+    frame_select_sql,
+    parallel_chunk_rows,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -119,7 +127,7 @@ def validate_table(
         _reject_cast_failures(connection, casts)
         _reject_duplicates(connection, spec)
         suite = build_suite(table, context)
-        runner = _run_suite(connection, spec, suite, checks, config.validation.chunk_rows)
+        runner = _run_suite(connection, spec, suite, checks, config.validation, SuiteSpec(table, context))
         _insert_failures(connection, runner)
         outcome = _load(connection, spec, ds, manifest, folder, settings, extras)
     warnings = runner.outcome.warnings(table)
@@ -160,17 +168,31 @@ def _landed_types(connection: duckdb.DuckDBPyConnection, data_file: Path) -> dic
 
 
 def _run_suite(
-    connection: duckdb.DuckDBPyConnection, spec: Table, suite: Any, checks: tuple, chunk_rows: int
+    connection: duckdb.DuckDBPyConnection,
+    spec: Table,
+    suite: Any,
+    checks: tuple,
+    validation: ValidationConfig,
+    worker_spec: SuiteSpec,
 ) -> SuiteRunner:
-    """Run the Great Expectations suite over the typed rows no earlier check rejected, chunk by chunk."""
+    """Run the Great Expectations suite over the typed rows no earlier check rejected, chunk by chunk:
+    in this process, or for a large table over ``validation.workers`` processes (same result)."""
     runner = SuiteRunner(spec, suite)
     select, joins = frame_select_sql(spec, suite, checks)
     query = (
         f"SELECT {select} FROM _typed AS t {joins} "
         f"WHERE NOT EXISTS (SELECT 1 FROM _rejects AS r WHERE r.{ROW_ID} = t.{ROW_ID})"
     )
-    for frame in arrow_chunks_to_pandas(connection.sql(query).to_arrow_reader(chunk_rows)):
-        runner.validate(frame)
+    (landed,) = connection.execute("SELECT count(*) FROM _landing").fetchall()[0]
+    workers = resolve_workers(validation.workers)
+    unit = parallel_chunk_rows(landed, validation.chunk_rows, workers, validation.parallel_min_rows)
+    if unit is None or not may_fork_workers("[validation] workers"):
+        for frame in arrow_chunks_to_pandas(connection.sql(query).to_arrow_reader(validation.chunk_rows)):
+            runner.validate(frame)
+        return runner
+    log.info("checking %s in %d worker processes, %d-row units", spec.name, workers, unit)
+    with SuiteWorkers(workers, worker_spec) as pool:  # forked before DuckDB starts streaming
+        pool.run(connection.sql(query).to_arrow_reader(unit), runner)
     return runner
 
 

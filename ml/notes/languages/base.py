@@ -115,6 +115,30 @@ class LanguageAnalyzer(Protocol):
         """The clause sends on what the previous clause prepares ("and send it to Kofi", "并发给保罗")."""
         ...
 
+    def is_production(self, clause: str) -> bool:
+        """The clause asks for collateral to be made or made ready, not sent ("need the deck ready",
+        "出一份培训计划"): a task, not a content request."""
+        ...
+
+    def is_preparation(self, word: str) -> bool:
+        """The task verb ``word`` prepares something of its own ("prepare", "bring", "准备", "带"), so its
+        clause after an event is a second record, not the event's purpose."""
+        ...
+
+    def schedules(self, word: str) -> bool:
+        """The weak task verb ``word`` only puts something in the diary ("book", "schedule", "约", "安排")."""
+        ...
+
+    def subject_is_other(self, clause: str) -> bool:
+        """The clause opens with someone else as its subject ("she'll loop in IT", "他们会先讨论"): a
+        clause joined to it by "and"/"然后" is their action too."""
+        ...
+
+    def is_remedy(self, word: str) -> bool:
+        """The task verb ``word`` fixes or redoes something ("fix", "reissue", "处理", "重开"): in a
+        sentence about the customer's problem it is the problem's remedy, part of the issue."""
+        ...
+
     def introductions(self, sentence: str) -> list[tuple[int, int]]:
         """Spans of names of people introduced without contact details ("Let me introduce you to John")."""
         ...

@@ -102,24 +102,27 @@ _APPOINTMENT_WORDS = (
     r"meet(?:ing|ings|up)?(?!\s+room)|meetting|meting|metting|mtg|catch[- ]?up|get[- ]together|lunch|dinner|breakfast|coffee|drinks|happy hour"
     r"|demo(?:nstration)?|presentation|present|workshop|kick[- ]?off|on[- ]?site|site visit|visit|session|deep[- ]dive|walk[- ]?through"
     r"|qbr|business review|review meeting|conference call|video call|zoom|teams call|teams meeting|webex|google meet|webinar"
-    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+with\b)|sync[- ]up|meet[- ]and[- ]greet|lunch (?:and|&) learn|drop (?:by|in)|stop by|swing by|pop (?:in|by)"
+    r"|appointment|interview|offsite|off-site|follow[- ]up meeting|tour|sync(?=\s+(?:with\b|w/))|sync[- ]up|meet[- ]and[- ]greet|lunch (?:and|&) learn|drop (?:by|in)|stop by|swing by|pop (?:in|by)"
     r"|tel(?:e)?[- ]?conf(?:erence)?(?: call)?|con(?:f|ference) call"
     r"|training(?: session)?"
+    # "Can we schedule 30 min next week", "book the follow-up for mid June": a slot in the diary
+    r"|(?:schedule|book|set up|grab|block(?: out)?|put in|find)\s+(?:a\s+|an\s+)?(?:(?:\d+|fifteen|twenty|thirty|forty[- ]five|sixty|half an?)\s*-?\s*(?:min(?:ute)?s?|hours?|hrs?)|time slot|slot)(?![\w-]*\s+(?:call|phone|ring))"
+    r"|(?:book|schedule|arrange|set up|plan|organi[sz]e)\s+(?:the\s+|a\s+|an\s+|our\s+)?(?:next\s+)?follow[- ]?ups?(?!\s+(?:call|email|e-mail|mail))"
 )
 # "webinar invite", "meeting notes", "training schedule": the event word names another thing.
-_EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?)\b)"
-_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:phone )?call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:him|her|them) again"
+_EVENT_MODIFIER = r"(?!\s+(?:invites?|invitations?|links?|agenda|notes|minutes|recordings?|rooms?|slides|deck|summary|materials?|schedules?|plan|videos?|docs|guide|manual|records?|kits?|units?|environments?|accounts?|equipment|hardware|licen[cs]es?)\b)"
+_PHONE_WORDS = r"call(?:\s+back)?|phone call|follow[- ]?up (?:phone )?call|follow[- ]?up (?:with|by) (?:a )?(?:call|phone)|give (?:[\w.'’]+\s+){1,3}a (?:quick )?(?:call|ring|buzz|shout|bell)|try (?:(?:him|her|them|[a-z]+)\s+)?again|call-?backs?"
 _PHONE_VERBS = r"ring|phone|dial|call"
 _TASK_VERBS = (
-    r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
+    r"book (?:the |a )?(?:travel|flights?|hotels?|(?:meeting )?room|train|tickets?)|drop off|open (?:a |an )?(?:support )?(?:ticket|case|incident)|revise|amend|adjust|correct|redo|rework|bring|remind|follow[- ]?up|f/u|send|resend|email|e-mail|mail|prepare|prep|draft|finali[sz]e|finish|complete|submit|update|review|check|confirm|chase"
     r"|renew|reply|respond|get back|get|share|reissue|order|organi[sz]e|ask|sign|fix|create|write|put together|compile|calculate|look into"
     r"|find out|close out|close|reach out|contact(?!\s*(?::|info|details|person))|invite|loop in|escalate|file|log|raise|register|upload|forward|cc|book|set up|schedule"
-    r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|todo|to-do|action item"
+    r"|arrange|plan|print|ship|deliver|pay|verify|double-check|research|investigate|remind (?:\w+ )?about|(?:todo|to-do|action item)(?!s?\s*:\s*$)"
     r"|ping|nudge|chase up|touch base|check in|circle back|sort out|set a reminder|re-?book|re-?schedule|introduce|circulate"
     r"|find (?:a )?new (?:slot|date|time)|negotiate|(?:start|begin|open|kick off) (?:the )?(?:negotiations?|talks|discussions|renewal(?: talks)?|onboarding|procurement)|revisit"
 )
 _WEAK_VERBS = frozenset(
-    {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask"}
+    {"book", "set up", "schedule", "arrange", "plan", "organise", "organize", "get", "ask", "remind"}
 )
 _IMPERATIVE_PREFIX = re.compile(
     r"^[\s\-*•·>:.)(\d\"'“”+]*(?:(?:pls|please|plz|kindly|also|and|then|so|now|afterwards|after that|and afterwards|todo|to-do|to do|reminder|remember to|don'?t forget to|do not forget to"
@@ -130,14 +133,18 @@ _IMPERATIVE_PREFIX = re.compile(
 )
 # "today's call", "yesterday's demo", "last week's meeting": an event referred to, not one to create.
 _EVENT_REFERENCE = re.compile(
-    rf"\b(?:today|yesterday|tonight|this morning|this afternoon|last \w+|tomorrow|{_WEEKDAY})['’]s\s+(?:[\w-]+\s+)?$",
+    rf"\b(?:today|yesterday|tonight|this morning|this afternoon|last \w+|tomorrow|{_WEEKDAY})['’]s\s+(?:[\w-]+\s+)?$"
+    # "Mr. Tanaka will join the call on Friday", "attend the workshop": an event someone joins exists already
+    r"|\b(?:join(?:s|ing)?|attend(?:s|ing)?|dial(?:s|ling)? into)\s+(?:the|our|their|that)\s+(?:[\w-]+\s+)?$",
     _I,
 )
 _HEADING = re.compile(r"^[\s\-*•·>]*[\w'’ /&-]{1,40}:\s*(?=\S*$)")
 _INFINITIVE_BEFORE = re.compile(r"\bto\s+$", _I)
 # "I promised to send", "we agreed to share": our own commitment, an action for us.
 _OUR_INFINITIVE = re.compile(
-    r"\b(?:i|we)\s+(?:promised|agreed|offered|committed|want|need|have)\s+to\s+$", _I
+    # "Promised to send an engineer" with no subject: the writer's own promise
+    r"\b(?:i|we)\s+(?:promised|agreed|offered|committed|want|need|have)\s+to\s+$|^\W*(?:promised|agreed|offered|committed)\s+to\s+$",
+    _I,
 )
 # "threatened to escalate", "they plan to review": an infinitive that is someone else's intention.
 _NOT_OUR_INFINITIVE = re.compile(
@@ -150,6 +157,8 @@ _THIRD_PARTY_BEFORE = re.compile(
     _I,
 )
 
+_CALL_REPORT = r"(?!\s+(?:summary|notes|recap|minutes|log|report)\b)"
+
 _TRIGGERS = (
     PatternTrigger(re.compile(r"\b(?:lunch|lunchtime)\b", _I), APPOINTMENT, STRONG, time(12, 0)),
     PatternTrigger(re.compile(r"\bdinner\b", _I), APPOINTMENT, STRONG, time(19, 0)),
@@ -157,9 +166,11 @@ _TRIGGERS = (
     PatternTrigger(
         re.compile(rf"\b(?<!\bin )(?<!\bin a )(?:{_APPOINTMENT_WORDS})\b{_EVENT_MODIFIER}", _I), APPOINTMENT
     ),
-    PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b", _I), PHONE_CALL),
-    PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b", _I), PHONE_CALL, STRONG, None, True),
-    PatternTrigger(re.compile(rf"\b(?:{_TASK_VERBS})\b", _I), TASK, STRONG, None, True),
+    # "Call summary:", "call notes": the call word names a report of a call
+    PatternTrigger(re.compile(rf"\b(?:{_PHONE_WORDS})\b{_CALL_REPORT}", _I), PHONE_CALL),
+    PatternTrigger(re.compile(rf"\b(?:{_PHONE_VERBS})\b{_CALL_REPORT}", _I), PHONE_CALL, STRONG, None, True),
+    # "sign-off", "check-in": a verb joined by a hyphen names a thing
+    PatternTrigger(re.compile(rf"\b(?:{_TASK_VERBS})\b(?!-\w)", _I), TASK, STRONG, None, True),
 )
 
 # --- cues ------------------------------------------------------------------------------------------
@@ -221,7 +232,7 @@ _DELIVERY = re.compile(
     _I,
 )
 _REQUEST = re.compile(
-    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed)? (?:(?:us|me|him|her|them) )?for|would you mind sending|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
+    r"\b(?:asked (?:for|about|if|whether)|ask(?:s|ed|ing)? (?:(?:us|me|him|her|them) )?(?:for|4)|needed|would you mind sending|don'?t forget|remember|reminder|todo|to-do|can you (?:please )?send|could you (?:please )?send|requested|request(?:s)?|wants?|wanted|would like|'d like|needs?|interested in|looking for|keen on)\b",
     _I,
 )
 _DEAL_DOCUMENT = re.compile(
@@ -240,8 +251,13 @@ _RISK = re.compile(
     r"\b(?:resign(?:ed|ing|s)?|(?:is|are) leaving|leaving the company|left the company|has left|(?:was|were|been|got) let go|laid off"
     r"|retir(?:ed|ing)|maternity leave|parental leave|no replacement|rejected|stalled|(?:will be |is |are |got )?blocked|(?:was|were|is|arrived|came) late"
     r"|at risk|overdue|lost (?:our|the|their) (?:main |key )?(?:contact|champion|sponsor)|(?:moving|switch(?:ing)?|move) to a competitor"
-    r"|competitor (?:quoted|offered)|lose the deal|(?:budget|funding) (?:was |got |has been )?(?:cut|frozen)|never received|billed twice"
-    r"|need a new champion|no contact now|went down|warned)\b",
+    r"|competitor (?:quoted|offered)|lose the deal|(?:budget|funding) (?:was |got |has been )?(?:cut|frozen)|(?:budget|funding)\b[^.;,]{0,30}?\b(?:was|were|got|been) (?:cut|slashed|reduced)|never received|billed twice"
+    r"|need a new champion|no contact now|went down|warned"
+    r"|moving to (?:a |another |the )?(?:different|new|other)\s+(?:division|role|team|department|job|company|position|business unit)"
+    r"|(?:is|are|goes|going|be|been) on (?:\w+ )?leave|stall(?:s|ed|ing)?|demand(?:s|ing|ed)|or (?:they|he|she) (?:walk|leave|cancel|churn)"
+    r"|walk away|(?:chose|chosen|picked|went with|going with|signed with|switching to) (?:a |the )?competitor|blocker"
+    r"|(?:considering|evaluating|looking at|talking to|trialling|testing) (?:a |an |other |another |the )?(?:cheaper |rival |alternative )?(?:competitors?|vendors?|suppliers?|alternatives?)"
+    r"|cheaper (?:vendor|supplier|competitor|alternative|option|offer))\b",
     _I,
 )
 _ISSUE_NEGATION = re.compile(
@@ -280,10 +296,10 @@ _CONTACT_CUE = re.compile(
 )
 _ACTION_VERB = (
     r"(?:please\s+)?(?:send|call|ring|phone|meet|book|email|e-mail|prepare|prep|draft|update|share|schedule|set up|arrange|follow up"
-    r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign)\b"
+    r"|check|confirm|invite|review|submit|finali[sz]e|write|circulate|chase|ask|get|visit|demo|organi[sz]e|introduce|renew|sign|open)\b"
 )
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:;|,|\s-\s|\s–\s|\s+(?=\d{1,2}[.)]\s))\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
+    r"\s*(?:;|,|(?<!\breminder)(?<!\btodo)(?<!\bto-do)\s-\s|\s–\s|\s+(?=\d{1,2}[.)]\s))\s*(?:(?P<conn>and then|and also|and afterwards|then|and|also|plus|but|afterwards)\b\s*)?"
     r"|\s+(?P<conn2>and then|then|and also|and afterwards)\s+"
     rf"|\s+(?P<conn3>and|\+|&)\s+(?={_ACTION_VERB})",
     _I,
@@ -292,11 +308,28 @@ _CLAUSE_SPLIT = re.compile(
 
 # "Prepare the NDA and send it to Kofi": sending what the previous clause prepares is the same task.
 _CONTINUES = re.compile(
-    r"^\W*(?:and\s+)?(?:then\s+)?(?:send|share|forward|email|e-mail|circulate|mail)\s+(?:it|them|this|that)(?:\s+(?:over|out))?(?:\s+(?:to|with)\b|\s*$)"
-    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate)\s+(?:with|to)\b"
+    r"^\W*(?:and\s+)?(?:then\s+)?(?:send|share|forward|email|e-mail|circulate|mail)\s+(?:it|them|this|that|both|all|these|those)(?:\s+(?:over|out|across))?"
+    r"(?:\s+(?:to|with|by|before|on|tomorrow|today|tonight|asap|next|this|first)\b|\s*[.!]?\s*$)"
+    r"|^\W*(?:and\s+)?(?:then\s+)?(?:share|circulate|send|forward|email|e-mail|mail)\s+(?:over\s+)?(?:with|to)\b"
     # "Draft the SOW and get it to legal", "Review their redlines and send comments": the same task.
     r"|^\W*(?:and\s+)?(?:then\s+)?(?:get|pass|hand)\s+(?:it|them)\s+(?:over\s+)?to\b"
     r"|^\W*(?:and\s+)?(?:then\s+)?(?:send|share|give)\s+(?:(?:our|my|your|any)\s+)?(?:comments|feedback|input)\b",
+    _I,
+)
+# "need the deck ready by 30 May": collateral to be made ready is a task, not a request to send it
+_PRODUCTION = re.compile(
+    r"\b(?:ready|done|finished|prepared|finali[sz]ed|polished|in place|written up)\b", _I
+)
+_PREPARATION = re.compile(r"prepare|prep|draft|put together|compile|write", _I)
+_SCHEDULING = re.compile(r"book|schedule|arrange|set up|plan|organi[sz]e", _I)
+_OTHER_SUBJECT = re.compile(
+    r"^\W*(?:they|he|she|the customer|the client|customer|client|their \w+)(?:\s+(?:will|would|might|may|can|could)|['’](?:ll|d))?\s+(?!need\b)",
+    _I,
+)
+_REMEDY = re.compile(r"fix|reissue|redo|correct|look into|investigate|sort out|refund|replace", _I)
+# "call Ahmed re PO", "- book onsite for wk of 25th": a clause opening with an action verb is a plan.
+_IMPERATIVE_ACTION = re.compile(
+    r"^[\s\-*•·>:.)(\d\"'“”+]*(?:(?:pls|please|plz|kindly)\s+)?(?:call|ring|phone|dial|book|schedule|set up|arrange)\b",
     _I,
 )
 # "Let me introduce you to John." (Dynamics 365's own example): a person introduced by name.
@@ -382,9 +415,15 @@ class English:
     def cues(self, clause: str) -> Cues:
         rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
         question = _EMBEDDED_QUESTION.search(clause)
+        past = _PAST.search(clause[: question.start("q")] if question else clause) is not None
         return Cues(
-            past=_PAST.search(clause[: question.start("q")] if question else clause) is not None,
-            future=_FUTURE.search(clause) is not None or rebook,
+            past=past,
+            # "call Ahmed re PO", "- book onsite": an action in the imperative is a plan
+            future=(
+                _FUTURE.search(clause) is not None
+                or rebook
+                or (not past and _IMPERATIVE_ACTION.match(clause) is not None)
+            ),
             negated=(
                 (_NEGATION.search(clause) is not None and not rebook)
                 or _HEDGE.search(clause) is not None
@@ -445,6 +484,21 @@ class English:
 
     def continues_previous(self, clause: str) -> bool:
         return _CONTINUES.search(clause) is not None
+
+    def is_production(self, clause: str) -> bool:
+        return _PRODUCTION.search(clause) is not None and _DELIVERY.search(clause) is None
+
+    def is_preparation(self, word: str) -> bool:
+        return _PREPARATION.fullmatch(word) is not None
+
+    def schedules(self, word: str) -> bool:
+        return _SCHEDULING.fullmatch(word) is not None
+
+    def subject_is_other(self, clause: str) -> bool:
+        return _OTHER_SUBJECT.match(clause) is not None
+
+    def is_remedy(self, word: str) -> bool:
+        return _REMEDY.fullmatch(word) is not None
 
     def introductions(self, sentence: str) -> list[tuple[int, int]]:
         return [m.span("name") for m in _INTRODUCTION.finditer(sentence) if m.group("name")[0].isupper()]

@@ -126,6 +126,33 @@ def test_second_sets_have_their_own_held_out_split_and_no_shared_texts() -> None
         assert not first & set(texts), code  # nothing copied from the first set
 
 
+def test_fourth_sets_are_dev4_and_share_no_text_with_the_others() -> None:
+    from rapport.ml.notes.evaluation import (
+        default_eval_files,
+        eval_files_for_split,
+        fourth_eval_files,
+        second_eval_files,
+        third_eval_files,
+    )
+    from rapport.ml.notes.suggestion import SUGGESTION_TYPES
+
+    assert eval_files_for_split("dev4") == fourth_eval_files()
+    for code, path in fourth_eval_files().items():
+        notes = load_eval_set(path)
+        assert {n.split for n in notes} == {"dev4"}, code
+        assert len(notes) >= 80, code
+        assert sum(1 for n in notes if not n.gold) >= 15, code  # notes with nothing to suggest
+        assert {g["type"] for n in notes for g in n.gold} == set(SUGGESTION_TYPES)
+        texts = [n.text for n in notes]
+        assert len(set(texts)) == len(texts), code
+        others = {
+            n.text
+            for files in (default_eval_files(), second_eval_files(), third_eval_files())
+            for n in load_eval_set(files[code])
+        }
+        assert not others & set(texts), code
+
+
 def test_unknown_split_is_a_clear_error() -> None:
     from rapport.ml.notes.evaluation import eval_files_for_split
 

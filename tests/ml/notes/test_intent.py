@@ -72,6 +72,7 @@ def test_committed_model_is_what_training_on_the_dev_splits_gives() -> None:
 def test_training_never_reads_the_held_out_splits() -> None:
     from rapport.ml.notes.evaluation import (
         default_eval_files,
+        fourth_eval_files,
         load_eval_set,
         second_eval_files,
         third_eval_files,
@@ -90,6 +91,11 @@ def test_training_never_reads_the_held_out_splits() -> None:
         notes = load_eval_set(path)
         assert {n.split for n in notes} == {"dev3"}
         assert len(notes) >= 100
+        assert not {n.text for n in notes} & held_out
+    for path in fourth_eval_files().values():
+        notes = load_eval_set(path)
+        assert {n.split for n in notes} == {"dev4"}
+        assert len(notes) >= 80
         assert not {n.text for n in notes} & held_out
 
 
@@ -119,7 +125,7 @@ def test_thresholds_switch_the_check_off() -> None:
     off = AnalysisSettings(learned_add_threshold=1.5, learned_drop_threshold=0.0)
     assert not off.uses_learned
     assert analyze(text, CREATED, settings=off) == []
-    dropping = AnalysisSettings(learned_add_threshold=1.5, learned_drop_threshold=0.999)
+    dropping = AnalysisSettings(learned_add_threshold=1.5, learned_drop_threshold=0.99999)
     assert analyze("Call Anna tomorrow at 10 about the renewal.", CREATED, settings=dropping) == []
 
 

@@ -3,7 +3,11 @@
         materialized='incremental',
         unique_key='activity_sk',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook=[
+            "drop table if exists {{ linked_contacts_of_interest_relation() }}",
+            "{{ get_create_table_as_sql(False, linked_contacts_of_interest_relation(), linked_contacts_of_interest_sql()) }}",
+        ]
     )
 }}
 
@@ -13,19 +17,20 @@
     (any colleague for accounts and contacts); through people, an activity counts for a lead or an
     opportunity only when it happened (or is planned, or was created) at or after the record's creation.
 
-    Incremental: a run re-links (delete+insert on activity_id)
+    Incremental: a run re-links (delete+insert on activity_sk)
       - the activities changed since the newest one already linked (the watermark),
-      - every activity in which a customer-side contact of interest of a record whose contacts of
-        interest changed since then takes part (a new stakeholder, a new owner, a contact moved, ...),
-      - every activity already linked to a record whose contacts of interest changed (links that must go).
+      - every activity in which a customer-side person takes part whose contact-of-interest rows differ
+        from those the links were last built from (a new or removed stakeholder, a contact moved to
+        another account, a changed record creation), compared row by row with the copy the post-hook
+        keeps (linked_contacts_of_interest_relation), not by modified dates,
+      - every activity of the customer-side people of a record whose internal contacts of interest
+        differ (a new owner, a sales-team change).
     Full refresh gives the same rows (tested).
 
     Joins and group-bys run on integer surrogate keys (activity_sk, record_sk, person_sk, see the
     integer_key macro); the customer-side join (participants x customer contacts of interest) runs once,
     and the colleague check of leads and opportunities starts from its grouped result.
 -#}
-
--- depends_on: {{ ref('stg_crm__connections') }}
 
 {%- set epoch = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
 {#- Large relations are referenced directly, never through a CTE used several times: an engine may
@@ -61,8 +66,7 @@ contacts_of_interest as (
         record_id,
         person_sk,
         side,
-        valid_from_at,
-        source_modified_at
+        valid_from_at
     from {{ ref('int_record_contacts_of_interest') }}
 
 ),
@@ -74,6 +78,9 @@ records as (
 ),
 
 {% if is_incremental() %}
+{%- set copy = adapter.get_relation(
+    database=this.database, schema=this.schema, identifier=linked_contacts_of_interest_relation().identifier
+) %}
 
 watermark as (
 
@@ -81,42 +88,65 @@ watermark as (
 
 ),
 
-connections_changed as (
+interest_now as (
 
-    select record1_type, record1_id, record2_type, record2_id
-    from {{ ref('stg_crm__connections') }}
-    where modified_at >= (select modified_at from watermark)
+    {{ linked_contacts_of_interest_sql() }}
 
 ),
 
-records_changed as (
+interest_before as (
 
-    select record_sk
-    from contacts_of_interest
-    where source_modified_at >= (select modified_at from watermark)
-    union
-    select {{ integer_key(['record1_type', 'record1_id']) }} from connections_changed
-    union
-    select {{ integer_key(['record2_type', 'record2_id']) }} from connections_changed
+    {%- if copy is not none %}
+    select record_sk, person_sk, side, valid_from_at, counts_from_at from {{ copy }}
+    {%- else %}
+    -- no copy yet (a warehouse built before it): every contact of interest counts as changed, once
+    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_now where 1 = 0
+    {%- endif %}
+
+),
+
+interest_added as (
+
+    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_now
+    except
+    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_before
+
+),
+
+interest_removed as (
+
+    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_before
+    except
+    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_now
+
+),
+
+interest_changed as (
+
+    select record_sk, person_sk, side from interest_added
+    union all
+    select record_sk, person_sk, side from interest_removed
+
+),
+
+records_with_internal_changes as (
+
+    select distinct record_sk from interest_changed where side = 'ours'
 
 ),
 
 people_changed as (
 
-    -- a link through people needs one of the record's customer contacts of interest taking part, so the
-    -- activities that can gain a link are those of the changed records' customer-side people (never
-    -- all the activities of a colleague who owns many records)
-    select contacts_of_interest.person_sk
-    from contacts_of_interest
-    inner join records_changed
-        on contacts_of_interest.record_sk = records_changed.record_sk
-    where contacts_of_interest.side = 'theirs'
+    -- a link through people needs a customer contact of interest taking part: the activities that can
+    -- gain or lose a link are those of the customer-side people whose rows changed (added or removed),
+    -- and of every customer-side person of a record whose internal side changed
+    select person_sk from interest_changed where side = 'theirs'
     union
-    select {{ integer_key(['record1_type', 'record1_id']) }} from connections_changed
-    where record1_type <> 'systemuser'
-    union
-    select {{ integer_key(['record2_type', 'record2_id']) }} from connections_changed
-    where record2_type <> 'systemuser'
+    select interest_now.person_sk
+    from interest_now
+    inner join records_with_internal_changes
+        on interest_now.record_sk = records_with_internal_changes.record_sk
+    where interest_now.side = 'theirs'
 
 ),
 
@@ -130,11 +160,6 @@ batch as (
     inner join people_changed
         on participants.person_sk = people_changed.person_sk
     where participants.takes_part
-    union
-    select linked.activity_sk
-    from {{ this }} as linked
-    inner join records_changed
-        on linked.record_sk = records_changed.record_sk
 
 ),
 
