@@ -356,7 +356,7 @@ def _touched_records(connection, target, since: datetime, until: datetime) -> se
     return {row[0] for row in found if row[0] is not None}
 
 
-def _stability(run, model: str, end: datetime, days: int) -> None:  # type: ignore[no-untyped-def]
+def _stability(run, model: str, end: datetime, days: int, variants=None) -> None:  # type: ignore[no-untyped-def]
     """Share of open records without news whose score moves > 5 points from one daily run to the next.
 
     One model (trained as of ``end``, as a champion serves the days between two trainings) scores the
@@ -364,7 +364,8 @@ def _stability(run, model: str, end: datetime, days: int) -> None:  # type: igno
     consecutive days counts the records open on both without news (no activity, note or edit of the record
     between the runs: raw tables, read independently of the features). Before: issue 11's fixes switched
     off (no shift screen, sigmoid on the validation slice, no refit, no monotone constraints); after:
-    rapport.toml.
+    rapport.toml. ``variants``: other (name, ScoringConfig, TrainingParams or None) to compare instead
+    (bench/stability_variants.py).
     """
     from collections import Counter
     from dataclasses import replace
@@ -403,7 +404,7 @@ def _stability(run, model: str, end: datetime, days: int) -> None:  # type: igno
                     len(open_both) - len(quiet),
                 )
             )
-    configs = (
+    configs = variants or (
         (
             "before",
             replace(
@@ -414,12 +415,13 @@ def _stability(run, model: str, end: datetime, days: int) -> None:  # type: igno
                 snapshot_every_days=0,
                 monotone_decay=False,
             ),
+            None,
         ),
-        ("after", scoring),
+        ("after", scoring, None),
     )
-    for name, config in configs:
+    for name, config, params in configs:
         trained = train_model(
-            rows, target, spec, config, window=window, open_rows=described[end].reset_index()
+            rows, target, spec, config, window=window, params=params, open_rows=described[end].reset_index()
         )
         moves, drivers, with_news = [], Counter(), 0
         for earlier, before_rows, today_rows, news in pairs:
