@@ -20,24 +20,31 @@ reported test AUC vs prospective AUC, ECE and Brier score of both.
 ``--timer-days N`` generates the sample with a CRM rule disqualifying leads N days after creation
 (``[sample] lead_auto_disqualify_days``): lead age becomes a time artefact of the close - gap rows.
 
-Calibration: the test ECE with ``scoring.calibration`` and with the sigmoid fitted on the validation slice
-only (before), beside the ECE a perfectly calibrated model would show on the same test set (noise floor),
+Calibration: the test ECE with ``scoring.calibration``, with its 90 % bootstrap interval (test records
+resampled) and the ECE a perfectly calibrated model would show on the same test set (noise floor: the mean
+and the 90 % quantile of outcomes drawn from the scores themselves), judged against the goal ECE <= 0.05;
+and with the sigmoid fitted on the validation slice only (before),
 and, for information, with ``"recent_intercept"`` (the method is chosen by ``bench/select_calibration.py``
 on older records only, never on these figures).
 
-Day-to-day stability (skip with ``--no-stability``): the features are also built as of the day before the
-end date; one model scores the records open on both days, and the share of records without news (no
-activity, note or edit between the runs, read from the raw tables) whose score moves more than 5 points
-is printed before (issue 11's fixes off) and after.
+Day-to-day stability (skip with ``--no-stability``): the features are also built as of each of the
+``--stability-days`` days (default 7) before the end date; one model scores the records open at the end
+date as each daily run described them, and for each pair of consecutive days the share of records without
+news (no activity, note or edit between the runs, read from the raw tables) whose score moves more than 5
+points is printed before (issue 11's fixes off, monotone constraints included) and after, with the test AUC
+and ECE of both models. Several pairs: one pair of a few hundred records moves by a few percent with the
+seed alone.
 
     .venv/bin/python bench/eval_scoring.py [--scale small] [--seed 42] [--end-date 2025-06-01]
-                                           [--prospective-days 90] [--no-stability] [--timer-days 0]
+                                           [--prospective-days 90] [--no-stability] [--stability-days 7]
+                                           [--timer-days 0]
                                            [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -143,7 +150,7 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
 
     import mlflow
 
-    from rapport.ml.evaluate import ece_noise_floor
+    from rapport.ml.evaluate import ece_uncertainty
     from rapport.ml.features import load_feature_spec, read_closed_rows, read_open_rows, training_window
     from rapport.ml.pipeline import train_and_publish
     from rapport.ml.readiness import check_readiness
@@ -216,7 +223,7 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
         f"the deployed model, refitted on these rows too, scores them {refit_on_test:.3f})"
         f"  PR-AUC {metrics['test_pr_auc']:.3f}  Brier {metrics['test_brier']:.3f}  ECE {metrics['test_ece']:.3f}"
     )
-    floor = ece_noise_floor(probabilities)
+    calibration = ece_uncertainty(test["label"].to_numpy(), probabilities)
     old_calibration = train_model(
         rows, target, spec, replace(evaluated, calibration="validation"), window=window, open_rows=open_rows
     )
@@ -228,11 +235,20 @@ def _report_model(run, model: str, as_of: datetime) -> dict:
         window=window,
         open_rows=open_rows,
     )
+    goal = 0.05
+    verdict = (
+        "below the goal"
+        if calibration.high <= goal
+        else "above the goal"
+        if calibration.low > goal
+        else "the interval straddles the goal"
+    )
     print(
-        f"  calibration: test ECE {trained.evaluation.ece:.3f} with scoring.calibration = "
-        f"{scoring.calibration!r} (before, on the validation slice only: {old_calibration.evaluation.ece:.3f}); "
-        f"a perfectly calibrated model would show {floor:.3f} on these {len(test)} records (noise floor of the "
-        f"10-bin ECE); mean score {probabilities.mean():.3f} vs rate {test['label'].mean():.3f}"
+        f"  calibration: test {calibration.describe()} with scoring.calibration = {scoring.calibration!r}: "
+        f"ECE <= {goal}: {verdict}; within noise of perfect calibration: "
+        f"{'yes' if calibration.ece <= calibration.noise_high else 'no'} (before, on the validation slice "
+        f"only: ECE {old_calibration.evaluation.ece:.3f}); mean score {probabilities.mean():.3f} vs rate "
+        f"{test['label'].mean():.3f}"
     )
     print(
         f"  for information (not chosen on it; bench/select_calibration.py chooses on older records): "
@@ -340,13 +356,16 @@ def _touched_records(connection, target, since: datetime, until: datetime) -> se
     return {row[0] for row in found if row[0] is not None}
 
 
-def _stability(run, model: str, end: datetime) -> None:  # type: ignore[no-untyped-def]
-    """Share of open records without news whose score moves > 5 points from the run of the day before to today's.
+def _stability(run, model: str, end: datetime, days: int, variants=None) -> None:  # type: ignore[no-untyped-def]
+    """Share of open records without news whose score moves > 5 points from one daily run to the next.
 
-    One model (trained as of ``end``, as a champion serves both days) scores the records open on both days
-    as each day's run described them; "without news" = no activity, note or edit of the record between
-    the runs (raw tables, read independently of the features). Before: issue 11's fixes switched off
-    (no shift screen, sigmoid on the validation slice, no refit); after: rapport.toml.
+    One model (trained as of ``end``, as a champion serves the days between two trainings) scores the
+    records open at ``end`` as each of the ``days`` previous daily runs described them; each pair of
+    consecutive days counts the records open on both without news (no activity, note or edit of the record
+    between the runs: raw tables, read independently of the features). Before: issue 11's fixes switched
+    off (no shift screen, sigmoid on the validation slice, no refit, no monotone constraints); after:
+    rapport.toml. ``variants``: other (name, ScoringConfig, TrainingParams or None) to compare instead
+    (bench/stability_variants.py).
     """
     from collections import Counter
     from dataclasses import replace
@@ -360,21 +379,32 @@ def _stability(run, model: str, end: datetime) -> None:  # type: ignore[no-untyp
     from rapport.warehouse import connect
 
     target = get_target(model)
+    key = target.id_column
     scoring = run.config.scoring
-    yesterday = end - timedelta(days=1)
+    dates = [end - timedelta(days=k) for k in range(days + 1)]
     with connect(run.settings.warehouse_path) as connection:
         spec = load_feature_spec(target, run.settings.dbt_project_dir)
         window = training_window(end, scoring.training_window_days)
         rows = read_closed_rows(connection, target, spec, window)
-        today_rows = read_open_rows(connection, target, spec, end, scoring.scoring_window_days)
-        before_rows = read_open_rows(connection, target, spec, yesterday, scoring.scoring_window_days)
-        touched = _touched_records(connection, target, yesterday, end)
-    key = target.id_column
-    open_both = set(today_rows[key]) & set(before_rows[key])
-    quiet = sorted(open_both - touched)
-    today_rows = today_rows.set_index(key).loc[quiet].reset_index()
-    before_rows = before_rows.set_index(key).loc[quiet].reset_index()
-    configs = (
+        described = {
+            day: read_open_rows(connection, target, spec, day, scoring.scoring_window_days).set_index(key)
+            for day in dates
+        }
+        pairs = []
+        for later, earlier in itertools.pairwise(dates):
+            open_both = (
+                set(described[later].index) & set(described[earlier].index) & set(described[end].index)
+            )
+            quiet = sorted(open_both - _touched_records(connection, target, earlier, later))
+            pairs.append(
+                (
+                    earlier,
+                    described[earlier].loc[quiet].reset_index(),
+                    described[later].loc[quiet].reset_index(),
+                    len(open_both) - len(quiet),
+                )
+            )
+    configs = variants or (
         (
             "before",
             replace(
@@ -383,34 +413,44 @@ def _stability(run, model: str, end: datetime) -> None:  # type: ignore[no-untyp
                 calibration="validation",
                 refit_on_window=False,
                 snapshot_every_days=0,
+                monotone_decay=False,
             ),
+            None,
         ),
-        ("after", scoring),
+        ("after", scoring, None),
     )
-    for name, config in configs:
-        trained = train_model(rows, target, spec, config, window=window, open_rows=today_rows)
-        old = np.round(100 * trained.bundle.predict_proba(before_rows))
-        new = np.round(100 * trained.bundle.predict_proba(today_rows))
-        moved = np.abs(new - old) > 5
-        # What moved them: the field whose contribution moved most (ml.change, as stored per score).
-        drivers = Counter(
-            json.loads(text)["moved_by"][0]["field"]
-            for text in describe_changes(
-                trained.bundle,
-                today_rows[moved].reset_index(drop=True),
-                before_rows[moved].reset_index(drop=True),
-                since=[f"{yesterday:%Y-%m-%d}"] * int(moved.sum()),
-                previous_scores=old[moved],
-                scores=new[moved],
-                model_changed=np.zeros(int(moved.sum()), bool),
-            )
-            if json.loads(text)["moved_by"]
+    for name, config, params in configs:
+        trained = train_model(
+            rows, target, spec, config, window=window, params=params, open_rows=described[end].reset_index()
         )
+        moves, drivers, with_news = [], Counter(), 0
+        for earlier, before_rows, today_rows, news in pairs:
+            old = np.round(100 * trained.bundle.predict_proba(before_rows))
+            new = np.round(100 * trained.bundle.predict_proba(today_rows))
+            moved = np.abs(new - old) > 5
+            moves.append(np.abs(new - old))
+            with_news += news
+            # What moved them: the field whose contribution moved most (ml.change, as stored per score).
+            drivers.update(
+                json.loads(text)["moved_by"][0]["field"]
+                for text in describe_changes(
+                    trained.bundle,
+                    today_rows[moved].reset_index(drop=True),
+                    before_rows[moved].reset_index(drop=True),
+                    since=[f"{earlier:%Y-%m-%d}"] * int(moved.sum()),
+                    previous_scores=old[moved],
+                    scores=new[moved],
+                    model_changed=np.zeros(int(moved.sum()), bool),
+                )
+                if json.loads(text)["moved_by"]
+            )
+        move = np.concatenate(moves)
         print(
-            f"  {model} {name}: {int(moved.sum())} of {len(quiet)} open records without news moved > 5 points "
-            f"from {yesterday:%Y-%m-%d} to {end:%Y-%m-%d} ({moved.mean():.1%}; largest move "
-            f"{int(np.abs(new - old).max()) if len(quiet) else 0} points; {len(open_both) - len(quiet)} records "
-            f"with news left out); moved most by: "
+            f"  {model} {name}: {int((move > 5).sum())} of {len(move)} daily scores of open records without news "
+            f"moved > 5 points over {days} day pairs {dates[-1]:%Y-%m-%d} .. {end:%Y-%m-%d} "
+            f"({(move > 5).mean():.1%}; mean move {move.mean():.2f} points, largest {int(move.max()) if len(move) else 0}; "
+            f"{with_news} scores with news left out; test AUC {trained.evaluation.auc:.3f}, ECE "
+            f"{trained.evaluation.ece:.3f}); moved most by: "
             + (", ".join(f"{field} {count}" for field, count in drivers.most_common(4)) or "-")
         )
 
@@ -431,6 +471,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--no-stability", dest="stability", action="store_false", help="skip the day-to-day stability figure"
+    )
+    parser.add_argument(
+        "--stability-days",
+        type=int,
+        default=7,
+        help="daily runs before the end date whose consecutive pairs the stability figure counts (default 7)",
     )
     parser.add_argument(
         "--keep", type=Path, help="keep the run state in this folder (default: a temporary one)"
@@ -469,10 +515,15 @@ def main() -> int:
         _report_model(run, model, end)
     seconds["gate + train + publish"] = time.perf_counter() - started
     if args.stability:
-        print(f"\nday-to-day stability: features also as of {end - timedelta(days=1):%Y-%m-%d}")
-        seconds["dbt (day before)"] = _build_features(run, end - timedelta(days=1))
+        print(
+            f"\nday-to-day stability: features also as of the {args.stability_days} days before {end:%Y-%m-%d}"
+        )
+        started = time.perf_counter()
+        for k in range(1, args.stability_days + 1):
+            _build_features(run, end - timedelta(days=k))
+        seconds["dbt (days before)"] = time.perf_counter() - started
         for model in MODELS:
-            _stability(run, model, end)
+            _stability(run, model, end, args.stability_days)
     if args.prospective_days:
         earlier = end - timedelta(days=args.prospective_days)
         print(f"\nprospective check: features as of {earlier:%Y-%m-%d}, outcomes by {end:%Y-%m-%d}")

@@ -31,7 +31,9 @@ MIN_CHANGE = 1e-6  # log-odds: smaller field moves are not listed
 
 
 def _value_text(value: object) -> str | None:
-    if value is None or value != value:  # None or NaN
+    import pandas as pd
+
+    if value is None or pd.isna(value) is True:  # None, NaN, NaT or pandas' NA (nullable columns)
         return None
     if isinstance(value, float):
         return f"{value:.3g}"

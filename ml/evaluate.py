@@ -74,18 +74,83 @@ def expected_calibration_error(
     return float(error)
 
 
-def ece_noise_floor(probabilities: np.ndarray, draws: int = 200, seed: int = 7) -> float:
-    """The ECE a perfectly calibrated model would show with these probabilities on this many records.
-
-    Outcomes are drawn from the probabilities themselves (``draws`` times, seeded) and the mean ECE of
-    the draws is returned: the part of a measured ECE that is the estimator's noise (few records per
-    bin), not miscalibration. With 10 bins it is about 0.04 at 500 test records and 0.06 at 280.
-    """
+def perfectly_calibrated_eces(probabilities: np.ndarray, draws: int = 200, seed: int = 7) -> np.ndarray:
+    """The ECEs of ``draws`` outcome sets drawn from the probabilities themselves (seeded): what a perfectly
+    calibrated model with these probabilities would show on this many records."""
     import numpy as np
 
     p = np.asarray(probabilities, dtype="float64")
     rng = np.random.default_rng(seed)
-    return float(np.mean([expected_calibration_error(rng.random(len(p)) < p, p) for _ in range(draws)]))
+    return np.array([expected_calibration_error(rng.random(len(p)) < p, p) for _ in range(draws)])
+
+
+def ece_noise_floor(probabilities: np.ndarray, draws: int = 200, seed: int = 7) -> float:
+    """The ECE a perfectly calibrated model would show with these probabilities on this many records.
+
+    The mean of :func:`perfectly_calibrated_eces`: the part of a measured ECE that is the estimator's
+    noise (few records per bin), not miscalibration. With 10 bins it is about 0.04 at 500 test records
+    and 0.06 at 280.
+    """
+    import numpy as np
+
+    return float(np.mean(perfectly_calibrated_eces(probabilities, draws, seed)))
+
+
+@dataclass(frozen=True)
+class EceUncertainty:
+    """A measured ECE with its bootstrap interval and what perfect calibration would show on the same records."""
+
+    ece: float
+    low: float  # bootstrap percentile interval of the ECE over resampled records, at ``level``
+    high: float
+    noise_floor: float  # mean ECE of a perfectly calibrated model with these probabilities
+    noise_high: (
+        float  # the ``level`` quantile of that model's ECE: a measured ECE below it is not miscalibration
+    )
+    level: float
+    records: int
+
+    def describe(self) -> str:
+        return (
+            f"ECE {self.ece:.3f} ({self.level:.0%} bootstrap interval {self.low:.3f}-{self.high:.3f}; a perfectly "
+            f"calibrated model shows {self.noise_floor:.3f} on these {self.records} records, and up to "
+            f"{self.noise_high:.3f} in {self.level:.0%} of draws)"
+        )
+
+
+def ece_uncertainty(
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    level: float = 0.90,
+    rounds: int = 1000,
+    seed: int = 7,
+) -> EceUncertainty:
+    """The ECE of ``probabilities`` with its bootstrap interval (records resampled ``rounds`` times) and
+    the noise floor (:func:`perfectly_calibrated_eces`), so that a goal like "ECE <= 0.05" is judged with
+    the uncertainty of a few hundred test records."""
+    import numpy as np
+
+    y = np.asarray(labels, dtype="float64")
+    p = np.asarray(probabilities, dtype="float64")
+    if len(y) != len(p) or len(y) == 0:
+        raise EvaluationError(f"ECE interval: {len(y)} labels for {len(p)} probabilities")
+    rng = np.random.default_rng(seed)
+    resampled = [
+        expected_calibration_error(y[index], p[index])
+        for index in (rng.integers(0, len(y), len(y)) for _ in range(rounds))
+    ]
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(resampled, [tail, 100 - tail])
+    perfect = perfectly_calibrated_eces(p, seed=seed)
+    return EceUncertainty(
+        ece=expected_calibration_error(y, p),
+        low=float(low),
+        high=float(high),
+        noise_floor=float(perfect.mean()),
+        noise_high=float(np.quantile(perfect, level)),
+        level=level,
+        records=len(y),
+    )
 
 
 def best_f1_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:

@@ -14,7 +14,9 @@ feature columns. A column is a feature when its YAML ``meta`` says so::
 
 ``field`` is the human name of the source field (reasons are summed per field; several columns may
 share one), ``kind`` is ``categorical`` or ``numeric``, and the optional ``label`` names the column in
-sentences (default: the field). Dates and times enter only as derived durations (numeric).
+sentences (default: the field). Dates and times enter only as derived durations (numeric). The optional
+``monotone`` (``increasing`` / ``decreasing``, numeric columns) declares the direction of the column's effect:
+with ``scoring.monotone_decay`` the model is constrained to it (docs/scoring.md, day-to-day stability).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE_KINDS = ("categorical", "numeric")
+MONOTONE_DIRECTIONS = {"increasing": 1, "decreasing": -1}  # meta.feature.monotone
 RECORD_COLUMNS = ("as_of_date", "feature_at", "created_at", "closed_at", "label")
 # A categorical column keeps at most this many levels (the most frequent); the rest become OTHER_LEVEL.
 MAX_LEVELS = 100
@@ -70,8 +73,16 @@ class FeatureColumn:
     label: str | None = None
     # D365's per-field "ignore empty values": an empty value says nothing (see expand_empty_values)
     ignore_empty: bool = False
+    # +1: the score can only rise as the value rises, -1: only fall, 0: any shape (meta.feature.monotone
+    # increasing / decreasing; applied when scoring.monotone_decay is on)
+    monotone: int = 0
 
     def __post_init__(self) -> None:
+        if self.monotone not in (-1, 0, 1) or (self.monotone and self.kind != "numeric"):
+            raise FeatureSpecError(
+                f"feature column {self.name!r}: monotone must be increasing or decreasing on a numeric column, "
+                f"got {self.monotone!r} on a {self.kind} one"
+            )
         if self.kind not in FEATURE_KINDS:
             raise FeatureSpecError(
                 f"feature column {self.name!r}: kind {self.kind!r} is not one of {FEATURE_KINDS}; "
@@ -138,6 +149,11 @@ class FeatureSpec:
         return FeatureSpec(model=self.model, columns=kept, source=self.source)
 
     @property
+    def monotone_constraints(self) -> dict[str, int]:
+        """Column name -> +1 / -1 for the columns whose effect has a declared direction (meta.feature.monotone)."""
+        return {column.name: column.monotone for column in self.columns if column.monotone}
+
+    @property
     def ignore_empty_names(self) -> list[str]:
         """The columns whose empty values are ignored (``ignore_empty = true``), in spec order."""
         return [column.name for column in self.columns if column.ignore_empty]
@@ -153,6 +169,7 @@ class FeatureSpec:
                     "kind": c.kind,
                     "label": c.label,
                     "ignore_empty": c.ignore_empty,
+                    "monotone": c.monotone,
                 }
                 for c in self.columns
             ],
@@ -167,6 +184,7 @@ class FeatureSpec:
                 kind=c["kind"],
                 label=c.get("label"),
                 ignore_empty=bool(c.get("ignore_empty", False)),
+                monotone=int(c.get("monotone", 0)),
             )
             for c in data["columns"]
         )
@@ -312,12 +330,19 @@ def load_feature_spec(
                     f"{path}: column {column.get('name')!r} meta.feature must be a mapping with field and kind, "
                     f"got {feature!r}"
                 )
+            monotone = feature.get("monotone")
+            if monotone not in (None, *MONOTONE_DIRECTIONS):
+                raise FeatureSpecError(
+                    f"{path}: column {column.get('name')!r} meta.feature.monotone = {monotone!r}: use "
+                    f"{' or '.join(MONOTONE_DIRECTIONS)}, or leave it out (any shape)"
+                )
             columns.append(
                 FeatureColumn(
                     name=column["name"],
                     field=str(feature["field"]),
                     kind=feature["kind"],
                     label=feature.get("label"),
+                    monotone=MONOTONE_DIRECTIONS[monotone] if monotone else 0,
                 )
             )
         return FeatureSpec(model=target.model, columns=tuple(columns), source=str(path))

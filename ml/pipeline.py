@@ -171,6 +171,8 @@ def _run_tags(
 def _run_params(params: TrainingParams, config: ScoringConfig, spec: FeatureSpec) -> dict[str, Any]:
     return {
         **{f"xgb_{key}": value for key, value in asdict(params).items()},
+        # the declared directions (the screens may drop some columns; the bundle records those applied)
+        "xgb_monotone": str(spec.monotone_constraints) if config.monotone_decay else "off",
         "training_window_days": config.training_window_days,
         "test_fraction": config.test_fraction,
         "decision_gap_days": config.decision_gap_days,

@@ -120,6 +120,8 @@ class TrainingParams:
     seed: int = 42
     threads: int = 0  # 0: all cores
     empty_value_draws: int = 8  # copies standing for a record with an ignored empty value
+    # (column, +1 / -1): XGBoost monotone constraints (scoring.monotone_decay; the spec's declared directions)
+    monotone: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_config(cls, config: ScoringConfig) -> TrainingParams:
@@ -146,6 +148,8 @@ class TrainingParams:
         }
         if self.threads:
             params["nthread"] = self.threads
+        if self.monotone:
+            params["monotone_constraints"] = dict(self.monotone)
         return params
 
 
@@ -579,6 +583,8 @@ def train_model(
     spec, uninformative = _drop_uninformative(older, spec, target)
     screened = _screen(frame, older, open_rows, spec, config, target)
     leakage, shift, levels = screened.leakage, screened.shift, screened.levels
+    if config.monotone_decay and not params.monotone:
+        params = replace(params, monotone=tuple(screened.spec.monotone_constraints.items()))
 
     booster, best_iteration, fills, calibrator = _fit_and_calibrate(
         fit, validation, older, screened, params, config, target

@@ -191,6 +191,7 @@ class ScoringConfig:
     empty_value_draws: int = 8
     calibration: str = "out_of_fold"
     calibration_recent_fraction: float = 0.25
+    monotone_decay: bool = True
     # [scoring.lead.fields] / [scoring.opportunity.fields]: custom fields and built-ins turned off
     # (docs/bring_your_own_crm.md); read by ml.features.load_feature_spec and by dbt as vars.
     lead: dict[str, Any] = field(default_factory=dict)

@@ -32,10 +32,11 @@ def test_the_stored_change_is_shown_with_each_field_direction_and_values():
     change = score_change([_row(26, 71), _row(27, 49, CHANGE)])
     assert change is not None
     assert (change["from_score"], change["from_date"], change["to_score"]) == (71, "2026-11-26", 49)
-    assert [(m["field"], m["direction"], m["from"], m["to"]) for m in change["moved_by"]] == [
-        ("Relationship health", "lowers", "61", "48"),
-        ("Lead age", "raises", None, "12"),
+    assert [(m["field"], m["direction"], m["change"], m["from"], m["to"]) for m in change["moved_by"]] == [
+        ("Relationship health", "lowers", -0.92, "61", "48"),
+        ("Lead age", "raises", 0.1, None, "12"),
     ]
+    assert [m["share"] for m in change["moved_by"]] == [100, 11]  # bar widths: share of the largest move
     assert change["model_changed"] is False
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
+from rapport.ml.change import _value_text
 from rapport.ml.features import training_window
 from rapport.ml.score import score_records
 from rapport.ml.synthetic import write_feature_table
@@ -165,3 +166,10 @@ def test_why_changed_reaches_the_scores_mart_and_the_record_page_for_every_resco
             assert change["moved_by"][0]["direction"] == (
                 "raises" if row.score > row.previous_score else "lowers"
             )
+
+
+def test_values_then_and_now_read_pandas_missing_values_as_none():
+    """A nullable column's missing value (pandas' NA) is shown as missing, never an error."""
+    values = pd.Series([pd.NA, 1.5, None], dtype="Float64")
+    assert [_value_text(v) for v in values] == [None, "1.5", None]
+    assert [_value_text(v) for v in (np.nan, pd.NaT, "Email Opened", 3)] == [None, None, "Email Opened", "3"]

@@ -372,7 +372,8 @@ def scores(connection: Any, ent: Entity, record_id: str, since: date) -> list[di
 
 
 def decode_change(text: str | None) -> dict[str, Any] | None:
-    """``score_change_json`` (ml.change): since, previous score, model change, the fields that moved most."""
+    """``score_change_json`` (ml.change): since, previous score, model change, the fields that moved most
+    (each with its direction and the change of its contribution in log-odds)."""
     if not text:
         return None
     try:
@@ -389,10 +390,14 @@ def decode_change(text: str | None) -> dict[str, Any] | None:
                 {
                     "field": item["field"],
                     "direction": "raises" if change > 0 else "lowers",
+                    "change": change,
                     "from": item.get("from"),
                     "to": item.get("to"),
                 }
             )
+    largest = max((abs(m["change"]) for m in moved), default=0.0)
+    for m in moved:  # bar width on the page: this field's share of the largest move, 0-100
+        m["share"] = round(100 * abs(m["change"]) / largest) if largest else 0
     return {
         "since": value.get("since"),
         "previous_score": value.get("previous_score"),

@@ -62,6 +62,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "lowers": ("Lowering the score", "降低评分的因素"),
     "why_changed": ("Why it changed", "变化原因"),
     "moved_by": ("Fields that moved the score most", "对评分变化影响最大的字段"),
+    "log_odds": ("change of their contribution, log-odds", "其贡献的变化，对数几率"),
+    "log_odds_help": (
+        "How much each field's contribution to the model's log-odds moved since the previous score: "
+        "+1 multiplies the odds by 2.7, −1 divides them by 2.7",
+        "自上次评分以来各字段对模型对数几率的贡献变化：+1 使几率乘以 2.7，−1 使几率除以 2.7",
+    ),
     "model_changed": (
         "A new model scored it: part of the move is the model",
         "评分模型已更新：部分变化来自新模型",
