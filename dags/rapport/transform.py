@@ -460,3 +460,12 @@ def record_dbt_run(settings: Settings, ds: date, summary: DbtRunSummary) -> None
                 summary.seconds,
             ],
         )
+        if summary.tests_scope:  # what the data tests read, for the run summary (issue 17)
+            connection.execute(
+                "create table if not exists audit.dbt_test_scopes (ds date, selection varchar, message varchar, "
+                "finished_at timestamp, primary key (ds, selection))"
+            )
+            connection.execute(
+                "insert or replace into audit.dbt_test_scopes values (?, ?, ?, now()::timestamp)",
+                [ds, summary.selection, summary.tests_scope],
+            )

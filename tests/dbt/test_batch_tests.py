@@ -17,7 +17,8 @@ import pytest
 
 from rapport import warehouse as rapport_warehouse
 from rapport.config import Config, load_config
-from rapport.transform import DbtRunSummary, run_dbt
+from rapport.summary import collect_summary, render_summary
+from rapport.transform import DbtRunSummary, record_dbt_run, run_dbt
 from tests.support.raw_loader import load_export
 from tests.support.warehouses import Warehouse, warehouse_in
 
@@ -112,6 +113,12 @@ def test_a_batch_day_reports_a_bad_row_inside_the_batch_but_not_one_outside(buil
     # the daily build as the DAG runs it (a manifest parsed for the skip plan, then reused): the same
     daily = _run(built, "build", NEXT_DAY, f"+{MODEL}", skip_unchanged=True)
     assert daily.succeeded and daily.tests_passed > 0 and daily.tests_scope == batch.tests_scope, daily
+    record_dbt_run(
+        built.settings, NEXT_DAY.date(), daily
+    )  # as the DAG's build task does: the summary says it
+    summary = collect_summary(built.settings, NEXT_DAY.date(), since=datetime(2026, 1, 1))
+    assert daily.tests_scope in summary.notices
+    assert f"notice       {daily.tests_scope}" in render_summary(summary, built.settings)
     assert _duplicated(built) == {outside}
 
     inside, _ = _plant_copy(built, "desc")

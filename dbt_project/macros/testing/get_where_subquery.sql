@@ -3,7 +3,7 @@
 
     On a daily run `rapport` sets the var `test_batch_since` (the incremental watermark before the build, see
     docs/relationship_analytics.md, "The daily run and the re-run with nothing new"): a test of an incremental
-    model with a `modified_at` column then reads only the new batch, rows with modified_at >= that moment (and
+    relationship model with a `modified_at` column then reads only the new batch, rows with modified_at >= that moment (and
     the test's own `where` config, if any). Otherwise, and for every other model, dbt's default behaviour. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set since = var('test_batch_since', none) -%}
@@ -19,11 +19,13 @@
     {%- do return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) -%}
 {%- endmacro %}
 
-{#- Whether `relation` is an incremental model of this project with a `modified_at` column. -#}
+{#- Whether `relation` is an incremental relationship model of this project (models/*/relationships/) with a
+    `modified_at` column: the activity watermark `test_batch_since` means nothing to other models. -#}
 {% macro rapport_is_batch_tested(relation) -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model'
         and node.config.materialized == 'incremental'
+        and 'relationships' in node.fqn
         and (node.alias or node.name) | lower == relation.identifier | lower
         and node.schema | lower == relation.schema | lower -%}
         {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
