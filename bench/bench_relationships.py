@@ -134,6 +134,7 @@ def child(task: str, warehouse: str, export_dir: str, home: str) -> dict:
                 *(["--full-refresh"] if task == "dbt_build" else []),
             ],
             skip_unchanged=task != "dbt_build",  # as `rapport run` builds
+            batch_tests=True,  # as `rapport run` builds: the full refresh tests full tables, the daily run its batch
         )
         seconds = time.perf_counter() - started
         results = json.loads((settings.dbt_target_dir / "run_results.json").read_text())["results"]

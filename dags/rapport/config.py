@@ -405,8 +405,13 @@ class TransformConfig:
     duckdb_memory_limit: str = "auto"
     duckdb_memory_share: float = 0.5
     duckdb_threads: int = 0
+    full_tests_every_days: int = 7  # days between dbt test runs over full tables; 0 = every run
 
     def validate(self) -> None:
+        if self.full_tests_every_days < 0:
+            raise ConfigError(
+                f"transform.full_tests_every_days = {self.full_tests_every_days}: must be 0 (every run) or more days"
+            )
         if self.duckdb_memory_limit != "auto":
             parse_memory(self.duckdb_memory_limit)
         if not 0 < self.duckdb_memory_share <= 0.9:

@@ -108,6 +108,7 @@ def build_dbt_models(run: RunContext | None = None) -> dict[str, Any]:
         as_of=run.as_of,
         exclude="tag:scores",
         skip_unchanged=True,  # the relationship models, when nothing they read changed (issue 17)
+        batch_tests=True,  # tests read the new batch, full tables every transform.full_tests_every_days
     )
     record_dbt_run(run.settings, run.ds, summary)
     return _jsonable(summary)

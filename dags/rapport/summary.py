@@ -83,6 +83,16 @@ def _skipped_builds(connection, after_local: datetime | str) -> list[str]:  # ty
     ]
 
 
+def _test_scopes(connection, ds: date, after_local: datetime | str) -> list[str]:  # type: ignore[no-untyped-def]
+    """'dbt tests: full tables' or 'dbt tests: new batch since …' for this run's dbt builds (issue 17)."""
+    rows = _fetch(
+        connection,
+        "select distinct message from audit.dbt_test_scopes where ds = ? and finished_at >= ?::timestamp order by 1",
+        [ds, after_local],
+    )
+    return [str(row[0]) for row in rows]
+
+
 def open_record_counts(connection, ds: date) -> dict[str, int] | None:  # type: ignore[no-untyped-def]
     """Per entity, the open records of the features mart's ``ds`` snapshot (what scoring reads); None when a
     features table is missing (the run never got that far)."""
@@ -205,7 +215,11 @@ def collect_summary(
         scoring = _scoring_counts(connection, ds, after)
         scores, not_scored, baseline = scoring.scores, scoring.not_scored, scoring.baseline
         mail_excluded, mail_likely = excluded_counts(connection, ds)
-        notices = (*_skipped_builds(connection, after_local), *_training_exclusions(connection))
+        notices = (
+            *_skipped_builds(connection, after_local),
+            *_test_scopes(connection, ds, after_local),
+            *_training_exclusions(connection),
+        )
         nothing_open = (
             not any(scores.values())
             and not any(not_scored.values())

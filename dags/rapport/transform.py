@@ -16,7 +16,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class DbtRunSummary:
     tests_warned: int
     failures: tuple[str, ...]
     skipped: str = ""  # e.g. "relationship marts unchanged since 2026-11-01 03:12:40: skipped"
+    tests_scope: str = ""  # "dbt tests: full tables" or "dbt tests: new batch since …" (batch_tests runs)
 
 
 def contract_option_sets() -> dict[str, dict[str, dict[str, str]]]:
@@ -134,6 +135,7 @@ def run_dbt(
     extra: list[str] | None = None,
     raise_on_failure: bool = True,
     skip_unchanged: bool = False,
+    batch_tests: bool = False,
 ) -> DbtRunSummary:
     """Invoke ``dbt <command>`` in process and summarise what it built and tested.
 
@@ -144,6 +146,11 @@ def run_dbt(
     ``skip_unchanged`` (``build`` only): the relationship models are left out when nothing they read
     changed since their last successful build (:mod:`rapport.build_fingerprint`); never with
     ``--full-refresh``.
+
+    ``batch_tests`` (``build`` and ``test``): the data tests of the incremental models read only the rows
+    modified since the watermark before this run, unless ``[transform] full_tests_every_days`` passed
+    since the last full-table test run (:func:`plan_test_scope`); never with ``--full-refresh``. A
+    successful ``build`` whose tests read the full tables is recorded in ``audit.dbt_full_tests``.
     """
     variables = dbt_vars(config, as_of)
     resources = apply_duckdb_resources(config)
@@ -166,7 +173,14 @@ def run_dbt(
             args += ["--indirect-selection", "buildable"]
     if exclude:
         args += ["--exclude", exclude]
-    args += ["--vars", json.dumps(variables)]
+    scope = (
+        _test_scope(settings, config, as_of, args) if batch_tests and command in {"build", "test"} else None
+    )
+    # the batch moment is not part of the relationship group's fingerprint (plan above): added here only
+    invocation_vars = (
+        variables if scope is None or scope.since is None else {**variables, "test_batch_since": scope.since}
+    )
+    args += ["--vars", json.dumps(invocation_vars)]
     started = time.monotonic()
     log.info(
         "dbt %s %s (DuckDB: %d MB, %d threads)",
@@ -205,7 +219,12 @@ def run_dbt(
         tests_warned=tests_warned,
         failures=tuple(failures),
         skipped=plan.skipped,
+        tests_scope=scope.message if scope else "",
     )
+    if command == "build" and scope is not None and scope.since is None and result.success:
+        _release_dbt_duckdb()
+        with warehouse.connect(settings.warehouse_path) as connection:
+            remember_full_tests(connection, as_of)
     if plan.pending is not None and result.success:
         _release_dbt_duckdb()
         with warehouse.connect(settings.warehouse_path) as connection:
@@ -223,6 +242,78 @@ def run_dbt(
         details = "\n  ".join(failures) or "see the dbt log in " + str(settings.dbt_log_dir)
         raise DbtRunError(f"dbt {command} failed:\n  {details}")
     return summary
+
+
+@dataclass(frozen=True)
+class DataTestScope:
+    """What this run's dbt data tests read: the new batch (``since``) or the full tables (``since`` None)."""
+
+    since: str | None  # "YYYY-MM-DD HH:MM:SS": rows with modified_at >= since are the batch
+    message: str  # the line logged and summarised
+
+
+_FULL_TESTS_TABLE = "audit.dbt_full_tests"
+# the incremental watermark the batch starts from: the first incremental model every other one follows
+_WATERMARK_TABLE = "intermediate.int_activities_unioned"
+
+
+def _test_scope(settings: Settings, config: Config, as_of: datetime, args: list[str]) -> DataTestScope:
+    _release_dbt_duckdb()
+    with warehouse.connect(settings.warehouse_path) as connection:
+        scope = plan_test_scope(
+            connection, config.transform.full_tests_every_days, as_of, full_refresh="--full-refresh" in args
+        )
+    log.info("%s", scope.message)
+    return scope
+
+
+def plan_test_scope(
+    connection: Any, every_days: int, as_of: datetime, *, full_refresh: bool = False
+) -> DataTestScope:
+    """Full tables when ``every_days`` is 0, on a full refresh or first build, or when at least ``every_days``
+    days (of run dates) passed since the last successful full-table test run; else the new batch: rows
+    modified at or after today's watermark before the build (the newest ``modified_at`` already built)."""
+    full = DataTestScope(since=None, message="dbt tests: full tables")
+    if every_days == 0 or full_refresh:
+        return full
+    _ensure_full_tests_table(connection)
+    last = connection.execute(f"select max(as_of) from {_FULL_TESTS_TABLE}").fetchone()[0]
+    if last is None or (as_of.date() - last.date()).days >= every_days:
+        return full
+    schema, table = _WATERMARK_TABLE.split(".")
+    exists = connection.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0]
+    watermark = (
+        connection.execute(f"select max(modified_at) from {_WATERMARK_TABLE}").fetchone()[0]
+        if exists
+        else None
+    )
+    if watermark is None:
+        return full
+    since = watermark.strftime("%Y-%m-%d %H:%M:%S")
+    next_full = last.date() + timedelta(days=every_days)
+    return DataTestScope(
+        since=since,
+        message=f"dbt tests: new batch since {since} (full tables every {every_days} days; next full test {next_full})",
+    )
+
+
+def _ensure_full_tests_table(connection: Any) -> None:
+    connection.execute("create schema if not exists audit")
+    connection.execute(
+        f"create table if not exists {_FULL_TESTS_TABLE} (as_of timestamp primary key, tested_at timestamp)"
+    )
+
+
+def remember_full_tests(connection: Any, as_of: datetime) -> None:
+    """Record a successful dbt run whose tests read the full tables (the schedule of :func:`plan_test_scope`)."""
+    _ensure_full_tests_table(connection)
+    connection.execute(
+        f"insert or replace into {_FULL_TESTS_TABLE} values (?, now()::timestamp)",
+        [as_of.replace(tzinfo=None)],
+    )
 
 
 def _release_dbt_duckdb() -> None:
@@ -369,3 +460,12 @@ def record_dbt_run(settings: Settings, ds: date, summary: DbtRunSummary) -> None
                 summary.seconds,
             ],
         )
+        if summary.tests_scope:  # what the data tests read, for the run summary (issue 17)
+            connection.execute(
+                "create table if not exists audit.dbt_test_scopes (ds date, selection varchar, message varchar, "
+                "finished_at timestamp, primary key (ds, selection))"
+            )
+            connection.execute(
+                "insert or replace into audit.dbt_test_scopes values (?, ?, ?, now()::timestamp)",
+                [ds, summary.selection, summary.tests_scope],
+            )

@@ -25,8 +25,9 @@ from rapport.warehouse import DUCKDB_CONFIG
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 # Optional tables that rapport.toml leaves out on purpose (custom scoring fields: docs/bring_your_own_crm.md).
 OPTIONAL_TABLES = {("scoring", "lead"), ("scoring", "opportunity")}
-# Vars a run sets itself (not tunables): the as-of moment and the contract's option-set labels.
-RUN_VARS = {"as_of", "as_of_date", "contract_option_sets"}
+# Vars a run sets itself (not tunables): the as-of moment, the contract's option-set labels and the start of the
+# batch the data tests read (test_batch_since: only between full-table test days, unset otherwise).
+RUN_VARS = {"as_of", "as_of_date", "contract_option_sets", "test_batch_since"}
 # var('name') or var('name', fallback); var('scoring_' ~ entity) gives a name ending in "_" + what follows
 _VAR_CALL = re.compile(r"""\bvar\(\s*['"]([a-z_0-9]+)['"]\s*(~\s*[a-z_]+\s*)?(,|\))""")
 

@@ -53,6 +53,7 @@ def test_an_explicit_limit_and_threads_win(tmp_path):
         ('duckdb_memory_limit = "lots"', "not a memory size"),
         ("duckdb_memory_share = 0.95", "duckdb_memory_share"),
         ("duckdb_threads = -1", "duckdb_threads"),
+        ("full_tests_every_days = -1", "full_tests_every_days"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, message):
