@@ -504,12 +504,7 @@ def _merge_sent_on(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
             and language.continues_previous(clause.text)
         ):
             # "They need our W-9 and the insurance certificate - send both by Thursday": one request
-            if clause.mentions and not previous.mentions:
-                delta = clause.start - previous.start
-                previous.mentions = [
-                    Mention(m.start + delta, m.end + delta, tuple(_shift_atom(a, delta) for a in m.atoms))
-                    for m in clause.mentions
-                ]
+            _lend_mentions(clause, previous)
             clause.action_type = None
             clause.action = None
             continue
@@ -524,6 +519,16 @@ def _merge_sent_on(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
             else:
                 previous.action_type = None
                 previous.action = None
+
+
+def _lend_mentions(clause: _Clause, previous: _Clause) -> None:
+    """The clause's times go to the previous clause when it has none (the clause is merged into it)."""
+    if clause.mentions and not previous.mentions:
+        delta = clause.start - previous.start
+        previous.mentions = [
+            Mention(m.start + delta, m.end + delta, tuple(_shift_atom(a, delta) for a in m.atoms))
+            for m in clause.mentions
+        ]
 
 
 def _drop_continuations(clauses: list[_Clause], language: LanguageAnalyzer) -> None:
@@ -562,12 +567,7 @@ def _merge_scheduling(clauses: list[_Clause], language: LanguageAnalyzer) -> Non
             and language.schedules(clause.text[action.start : action.end])
             and not any(t.type != TASK for t in clause.triggers)
         ):
-            if clause.mentions and not previous.mentions:
-                delta = clause.start - previous.start
-                previous.mentions = [
-                    Mention(m.start + delta, m.end + delta, tuple(_shift_atom(a, delta) for a in m.atoms))
-                    for m in clause.mentions
-                ]
+            _lend_mentions(clause, previous)
             clause.action_type = None
             clause.action = None
 

@@ -55,9 +55,9 @@ class TinyRun:
         return self.home / "warehouse.duckdb"
 
 
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
-    home = tmp_path_factory.mktemp("insights") / "var"
+def tiny_environment(home: Path) -> dict[str, str]:
+    """The session's environment without the per-session paths conftest exported, pointed at ``home``
+    and the tiny sample (``TEST_CONFIG`` written beside it)."""
     config = home.parent / "test.toml"
     config.write_text(TEST_CONFIG)
     env = {
@@ -67,8 +67,13 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
     }
     env["RAPPORT_HOME"] = str(home)
     env["RAPPORT_CONFIG"] = f"{ROOT / 'rapport.toml'}{os.pathsep}{config}"
+    return env
+
+
+def run_day(env: dict[str, str], day: str) -> None:
+    """``rapport run --date day`` in ``env``; the test fails with the run's output if it fails."""
     result = subprocess.run(
-        [str(RAPPORT), "run", "--date", "2026-03-02"],
+        [str(RAPPORT), "run", "--date", day],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -77,8 +82,15 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
     )
     if result.returncode != 0:
         pytest.fail(
-            f"rapport run exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            f"rapport run --date {day} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
+    home = tmp_path_factory.mktemp("insights") / "var"
+    env = tiny_environment(home)
+    run_day(env, "2026-03-02")
     run = TinyRun(home, env)
     assert run.published.exists(), "the run published no copy"
     return run

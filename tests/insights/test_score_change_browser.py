@@ -10,9 +10,7 @@ previous score, and no page shows the section.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.insights.conftest import RAPPORT, ROOT, TEST_CONFIG, published_rows, serving
+from tests.insights.conftest import published_rows, run_day, serving, tiny_environment
 
 # two daily runs of about 3 minutes each (more on a busy machine) are made by the first test's fixture
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -36,37 +34,14 @@ class TwoDays:
     second: Path  # the published copy after the next day's run
 
 
-def _run(home: Path, env: dict[str, str], day: date) -> None:
-    result = subprocess.run(
-        [str(RAPPORT), "run", "--date", day.isoformat()],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"rapport run --date {day} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        )
-
-
 @pytest.fixture(scope="module")
 def two_days(tmp_path_factory: pytest.TempPathFactory) -> TwoDays:
     home = tmp_path_factory.mktemp("score-change") / "var"
-    config = home.parent / "test.toml"
-    config.write_text(TEST_CONFIG)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "RAPPORT_", "MLFLOW_", "DBT_"))
-    }
-    env["RAPPORT_HOME"] = str(home)
-    env["RAPPORT_CONFIG"] = f"{ROOT / 'rapport.toml'}{os.pathsep}{config}"
-    _run(home, env, FIRST_DAY)
+    env = tiny_environment(home)
+    run_day(env, FIRST_DAY.isoformat())
     first = home.parent / "first-day.duckdb"
     shutil.copy(home / "published" / "marts.duckdb", first)
-    _run(home, env, SECOND_DAY)
+    run_day(env, SECOND_DAY.isoformat())
     return TwoDays(first=first, second=home / "published" / "marts.duckdb")
 
 
