@@ -20,12 +20,20 @@
         contacts_of_interest.person_sk,
         contacts_of_interest.side,
         coalesce(contacts_of_interest.valid_from_at, {{ epoch }}) as valid_from_at,
-        case
-            when contacts_of_interest.record_type in ('lead', 'opportunity') then records.created_at
-            else {{ epoch }}
-        end as counts_from_at
+        {{ link_counts_from_at('contacts_of_interest', 'records') }} as counts_from_at
     from {{ ref('int_record_contacts_of_interest') }} as contacts_of_interest
     inner join {{ ref('int_records_unioned') }} as records
         on contacts_of_interest.record_sk = records.record_sk
 {%- endmacro %}
 
+
+
+{% macro link_counts_from_at(contacts_of_interest, records) -%}
+    {#- Through people, an activity counts for a lead or an opportunity only from the record's creation
+        (an e-mail with the same contact a year before the deal existed is not about it); for accounts and
+        contacts from the start. -#}
+    case
+        when {{ contacts_of_interest }}.record_type in ('lead', 'opportunity') then {{ records }}.created_at
+        else cast('1900-01-01' as {{ dbt.type_timestamp() }})
+    end
+{%- endmacro %}

@@ -182,12 +182,7 @@ customer_contacts_of_interest as (
         contacts_of_interest.record_id,
         contacts_of_interest.person_sk,
         coalesce(contacts_of_interest.valid_from_at, {{ epoch }}) as valid_from_at,
-        -- through people, an activity counts for a lead or an opportunity only from the record's
-        -- creation (an e-mail with the same contact a year before the deal existed is not about it)
-        case
-            when contacts_of_interest.record_type in ('lead', 'opportunity') then records.created_at
-            else {{ epoch }}
-        end as counts_from_at
+        {{ link_counts_from_at('contacts_of_interest', 'records') }} as counts_from_at
     from contacts_of_interest
     inner join records
         on contacts_of_interest.record_sk = records.record_sk
