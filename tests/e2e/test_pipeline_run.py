@@ -10,11 +10,16 @@ to a real PostgreSQL database. The module checks, in order:
 2. re-running the same date changes nothing (same rows, same champion), and a reader of the published copy
    keeps reading while the run writes the warehouse;
 3. a run that fails leaves the previous scores, the written-back rows, the champion and the published copy
-   as they were.
+   as they were;
+4. the next day's run then succeeds, and on the record pages (Debian's chromium driven by Playwright) a
+   score that moved says why: each field whose contribution moved, with its direction and size, exactly as
+   ``fct_predictive_scores.score_change_json`` (read here independently) stores them; a first score or one
+   that did not move says nothing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,19 +28,22 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from rapport.config import load_config
 from rapport.contract import load_contract
+from tests.insights.conftest import published_rows, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
 RAPPORT = Path(sys.executable).parent / "rapport"
 DS = date(2026, 3, 2)
+NEXT_DAY = DS + timedelta(days=1)
+LISTS = {"lead": "leads", "opportunity": "opportunities"}
 
 # The tiny sample keeps the run short; the gate thresholds are lowered so that tiny still trains both models
 # (the defaults, 40 and 40, are for real CRMs; the gate itself is tested in tests/ml/test_readiness.py).
@@ -305,3 +313,113 @@ def test_a_failed_run_leaves_scores_champion_and_published_copy_intact(installat
     assert _postgres_rows(installation.env["RAPPORT_WRITEBACK_URI"]) == postgres_before
     assert _champions(installation.home) == champions_before
     assert _query(installation.published, "select count(*) from fct_relationship_kpis") == published_before
+
+
+def test_without_a_previous_score_no_record_page_says_why_it_changed(
+    installation: Installation, first_run, page
+):
+    rows = _latest(installation.published, DS)
+    assert rows and all(row[3] is None and row[4] is None for row in rows)
+    with serving(installation.published) as url:
+        for entity_type, list_name in LISTS.items():
+            record_id = next(row[1] for row in rows if row[0] == entity_type)
+            page.goto(f"{url}/record/{list_name}/{record_id}")
+            assert page.locator("#score-value").count() == 1  # scored ...
+            assert page.locator("#score-change").count() == 0  # ... but never before
+
+
+@pytest.fixture(scope="module")
+def next_day_run(installation: Installation, first_run) -> subprocess.CompletedProcess:
+    result = rapport(installation, "run", "--date", NEXT_DAY.isoformat())
+    if result.returncode != 0:
+        _fail_with_output(result)
+    return result
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _latest(database: Path, day: date) -> list[tuple]:
+    """(type, id, score, previous score, change JSON) of every scored row of ``day``, independently read."""
+    return published_rows(
+        database,
+        "select s.msdyn_entitytype, s.msdyn_entityid, s.msdyn_score, "
+        "(select p.msdyn_score from fct_predictive_scores p where p.msdyn_entitytype = s.msdyn_entitytype "
+        " and p.msdyn_entityid = s.msdyn_entityid and p.msdyn_scoredon < s.msdyn_scoredon "
+        " order by p.msdyn_scoredon desc limit 1), s.score_change_json "
+        "from fct_predictive_scores s where s.msdyn_scoredon = ? and s.msdyn_score is not null "
+        "order by 1, 2",
+        [day],
+    )
+
+
+def test_after_the_failed_run_the_next_day_succeeds_and_a_moved_score_says_why_in_the_browser(
+    installation: Installation, next_day_run: subprocess.CompletedProcess, page
+) -> None:
+    rows = _latest(installation.published, NEXT_DAY)
+    rescored = [row for row in rows if row[3] is not None]
+    assert rescored, "no record was scored on both days"
+    # every rescored row carries its change, and it names the previous score the history holds
+    assert all(row[4] is not None and json.loads(row[4])["previous_score"] == row[3] for row in rescored)
+    moved = [row for row in rescored if row[2] != row[3] and json.loads(row[4])["moved_by"]]
+    assert moved, "no score moved between the two days"
+    # the record of each type whose score moved most, and one more of the leads
+    chosen: dict[tuple[str, str], tuple] = {}
+    for entity_type in LISTS:
+        of_type = sorted(
+            (row for row in moved if row[0] == entity_type), key=lambda row: (-abs(row[2] - row[3]), row[1])
+        )
+        for row in of_type[:2]:
+            chosen[(row[0], row[1])] = row
+    assert chosen
+    with serving(installation.published) as url:
+        _check_why_it_changed(page, url, chosen)
+
+
+def _check_why_it_changed(page, url: str, chosen: dict[tuple[str, str], tuple]) -> None:  # type: ignore[no-untyped-def]
+    for (entity_type, record_id), (_, _, score, previous, text) in chosen.items():
+        stored = json.loads(text)
+        page.goto(f"{url}/record/{LISTS[entity_type]}/{record_id}")
+        assert page.inner_text("#score-value") == str(score)
+        section = page.locator("#score-change")
+        assert section.count() == 1, (
+            f"{entity_type} {record_id}: no 'Why it changed' for {previous} -> {score}"
+        )
+        assert f"{previous} ({stored['since']}) → {score}" in section.inner_text()
+        items = page.locator("#score-moved-by li")
+        shown = items.evaluate_all(
+            "lis => lis.map(li => [li.dataset.field, li.dataset.direction, li.querySelector('.dir').textContent,"
+            " li.querySelector('.size').textContent, Number(li.querySelector('.size').dataset.change),"
+            " li.querySelector('.move-bar').getBoundingClientRect().width])"
+        )
+        expected = stored["moved_by"]
+        assert [s[0] for s in shown] == [m["field"] for m in expected]  # same fields, same order
+        largest = max(abs(m["change"]) for m in expected)
+        for (field, direction, arrow, size, value, width), item in zip(shown, expected, strict=True):
+            sign = "raises" if item["change"] > 0 else "lowers"
+            assert (direction, arrow) == (sign, "▲" if sign == "raises" else "▼"), field
+            assert value == pytest.approx(item["change"]) and size == f"{item['change']:+.2f}", field
+            assert width == pytest.approx(100 * abs(item["change"]) / largest, abs=1), field
+            if item["from"] is not None or item["to"] is not None:
+                line = items.filter(has_text=field).first.inner_text()
+                assert f"{item['from'] or '—'} → {item['to'] or '—'}" in line, line
+        # a new champion between the runs is said (its note), and only then
+        assert stored["model_changed"] == ("new model" in section.inner_text().lower())
+
+
+def test_a_rescored_record_whose_score_did_not_move_says_nothing(
+    installation: Installation, next_day_run, page
+):
+    rows = [row for row in _latest(installation.published, NEXT_DAY) if row[3] is not None]
+    unmoved = [row for row in rows if row[2] == row[3]]
+    assert rows, "no record was scored on both days"
+    if unmoved:
+        with serving(installation.published) as url:
+            entity_type, record_id = unmoved[0][:2]
+            page.goto(f"{url}/record/{LISTS[entity_type]}/{record_id}")
+            assert page.locator("#score-change").count() == 0
