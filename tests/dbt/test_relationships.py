@@ -71,7 +71,12 @@ HEALTH_COMPONENTS = ("volume", "recency", "reciprocity", "responsiveness")
 
 
 def _build(
-    warehouse: Warehouse, as_of: datetime, *, full_refresh: bool = False, skip_unchanged: bool = False
+    warehouse: Warehouse,
+    as_of: datetime,
+    *,
+    full_refresh: bool = False,
+    skip_unchanged: bool = False,
+    select: str = SELECTION,
 ) -> DbtRunSummary:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
@@ -81,7 +86,7 @@ def _build(
             settings=warehouse.settings,
             config=warehouse.config,
             as_of=as_of,
-            select=SELECTION,
+            select=select,
             extra=["--full-refresh"] if full_refresh else None,
             skip_unchanged=skip_unchanged,
         )
@@ -536,17 +541,8 @@ def test_a_rerun_with_nothing_new_skips_the_relationship_models_and_one_changed_
     assert again.models_built == 0 and again.tests_passed == 0
     for name, frame in _snapshot(warehouse, AS_OF).items():
         pd.testing.assert_frame_equal(frame, before[name], check_dtype=False)
-    with pytest.MonkeyPatch.context() as patch:  # a wider build (as `rapport run`'s) leaves the group out
-        patch.setenv("RAPPORT_WAREHOUSE", str(warehouse.path))
-        patch.setenv("RAPPORT_HOME", str(warehouse.settings.var_dir))
-        wider = run_dbt(
-            "build",
-            settings=warehouse.settings,
-            config=warehouse.config,
-            as_of=AS_OF,
-            select=f"{SELECTION} stg_crm__notes",
-            skip_unchanged=True,
-        )
+    # a wider build (as `rapport run`'s) leaves the group out
+    wider = _build(warehouse, AS_OF, select=f"{SELECTION} stg_crm__notes", skip_unchanged=True)
     assert wider.skipped and wider.models_built == 1, wider  # stg_crm__notes only
 
     next_day = _build(warehouse, NEXT_DAY, skip_unchanged=True)
