@@ -336,14 +336,6 @@ def next_day_run(installation: Installation, first_run) -> subprocess.CompletedP
     return result
 
 
-@pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
 def _latest(database: Path, day: date) -> list[tuple]:
     """(type, id, score, previous score, change JSON) of every scored row of ``day``, independently read."""
     return published_rows(

@@ -150,6 +150,15 @@ def browser() -> Iterator[object]:
             launched.close()
 
 
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    """A fresh browser page (its own context) at a desktop size."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
 def published_rows(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
     """An independent reading of the published copy (the expected values of a test)."""
     import duckdb

@@ -34,14 +34,6 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
-@pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
 def shot(page, folder: Path, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
     target = folder / f"insights_{name}.png"
     page.screenshot(path=str(target), full_page=full_page)
