@@ -75,3 +75,7 @@ def postgres_db(postgres_server: PostgresServer):
     uri = postgres_server.create_database()
     yield uri
     postgres_server.drop_database(uri)
+
+
+# the real browser (chromium) and a page in it: one session fixture for every folder that uses it
+pytest_plugins = ["tests.support.browser"]

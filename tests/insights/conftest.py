@@ -1,4 +1,4 @@
-"""A tiny DAG run's published copy, the insight pages served from it, and Debian's chromium.
+"""A tiny DAG run's published copy and the insight pages served from it (the browser: tests/support/browser.py).
 
 The run is a child process (``rapport run``) in its own RAPPORT_HOME, as in tests/e2e: the tiny generated
 CRM, with the readiness gate lowered so that both models train and the score widget has scores.
@@ -21,16 +21,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RAPPORT = Path(sys.executable).parent / "rapport"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TEST_CONFIG = """
 [sample]
 scale = "tiny"
@@ -131,32 +121,6 @@ def serving(database: Path, secret: str = "") -> Iterator[str]:
 def pages(tiny_run: TinyRun) -> Iterator[str]:
     with serving(tiny_run.published) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: `make setup` installs Debian's chromium for the browser tests "
-            "(apt-get install chromium); Playwright's own browser download is never used"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    """A fresh browser page (its own context) at a desktop size."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    yield opened
-    context.close()
 
 
 def published_rows(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
