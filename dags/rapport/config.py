@@ -69,8 +69,13 @@ class ExtractConfig:
     postgres_connect_timeout_seconds: int = 10
     allow_empty_tables: tuple[str, ...] = ()
     duckdb_memory_limit: str = "4GB"
+    mapped_chunk_rows: int = 50_000
 
     def validate(self) -> None:
+        if self.mapped_chunk_rows < 1:
+            raise ConfigError(
+                f"extract.mapped_chunk_rows = {self.mapped_chunk_rows}: must be at least 1 (rows)"
+            )
         if self.postgres_connect_timeout_seconds <= 0:
             raise ConfigError(
                 f"extract.postgres_connect_timeout_seconds = {self.postgres_connect_timeout_seconds}: must be > 0"

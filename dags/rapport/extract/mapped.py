@@ -16,6 +16,7 @@ import logging
 import re
 import tomllib
 import uuid
+from collections.abc import Iterator
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rapport.config import ExtractConfig
 from rapport.contract import Column, Table, load_contract
 from rapport.errors import RapportInputError
 
@@ -285,6 +287,11 @@ def _rule(
                 f'{at}: sequence = {{ start = "2024-01-01T00:00:00Z", step_minutes = 60 }} (step default 60)'
             )
         _parse_moment(str(sequence["start"]), None, None, at)
+        if spec.get("values"):
+            raise MappingError(
+                f"{at}: a sequence orders rows by a numeric column; it takes no values table (map the column "
+                "to numbers with replace, or drop values)"
+            )
     timezone = spec.get("timezone")
     if timezone is not None:
         try:
@@ -381,69 +388,215 @@ def _suggest(name: str, choices: Any) -> str:
 # Converting -----------------------------------------------------------------------------------------------
 
 
-def convert_mapped_source(mapping: SourceMapping, out_dir: Path) -> ConversionSummary:
-    """Write one contract-named CSV per mapped table into ``out_dir`` (all values as text)."""
+def convert_mapped_source(
+    mapping: SourceMapping, out_dir: Path, *, chunk_rows: int = ExtractConfig.mapped_chunk_rows
+) -> ConversionSummary:
+    """Write one contract-named CSV per mapped table into ``out_dir`` (all values as text).
+
+    Files are read ``chunk_rows`` rows at a time (``[extract] mapped_chunk_rows``), so memory follows the chunk,
+    not the file; what needs the whole table is kept small: the ids seen so far (duplicates across chunks),
+    and for a ``sequence`` rule the distinct numbers of its column, read in a first pass.
+    """
+    import pandas as pd
+
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, int]] = []
     unused: dict[str, tuple[str, ...]] = {}
-    kept: list[tuple[str, str, int]] = []
-    nulled: list[tuple[str, str, int]] = []
+    unknown: dict[tuple[str, str, str], int] = {}  # (policy, table.column, value) -> rows
     for table in mapping.tables:
-        frame, path = _read_files(mapping, table)
-        read = {name for rule in (*table.rules, *table.custom) for name in rule.columns_read}
-        _check_source_columns(mapping, table, frame, path, read)
-        unused[path.name] = tuple(name for name in frame.columns if name not in read and name != "_line")
-        output: dict[str, Any] = {}
-        for rule in (*table.rules, *table.custom):
-            output[rule.target] = _apply(mapping, table, rule, frame, path, output, kept, nulled)
-        import pandas as pd
-
-        result = pd.DataFrame(output)
-        result["_line"] = frame["_line"]
-        result = _check_ids(mapping, table, result, path)
-        result = _ids_as_guids(table, result)
-        result.drop(columns="_line").to_csv(out_dir / f"{table.table}.csv", index=False)
-        written.append((table.table, len(result)))
+        rules = (*table.rules, *table.custom)
+        read = {name for rule in rules for name in rule.columns_read}
+        ranks = _sequence_numbers(mapping, table, chunk_rows)
+        ids = _IdCheck(mapping, table)
+        rows = 0
+        with (out_dir / f"{table.table}.csv").open("w", encoding="utf-8", newline="") as handle:
+            for number, (chunk, path) in enumerate(_read_chunks(mapping, table, chunk_rows)):
+                if chunk.attrs["first_of_file"]:
+                    _check_source_columns(mapping, table, chunk, path, read)
+                    unused[path.name] = tuple(
+                        name for name in chunk.columns if name not in read and name != "_line"
+                    )
+                output: dict[str, Any] = {}
+                for rule in rules:
+                    output[rule.target] = _apply(mapping, table, rule, chunk, path, output, unknown, ranks)
+                result = pd.DataFrame(output, index=chunk.index)
+                result["_line"] = chunk["_line"]
+                result = _ids_as_guids(table, ids.check(result, path))
+                result.drop(columns="_line").to_csv(handle, index=False, header=number == 0)
+                rows += len(result)
+        ids.finish()
+        written.append((table.table, rows))
     summary = ConversionSummary(
         tables=tuple(written),
         unused_columns=tuple(sorted(unused.items())),
-        kept_unknown_values=tuple(kept),
-        nulled_unknown_values=tuple(nulled),
+        kept_unknown_values=_unknown_values(unknown, "keep"),
+        nulled_unknown_values=_unknown_values(unknown, "null"),
     )
     for warning in summary.warnings():
         log.warning("%s", warning)
     return summary
 
 
-def _read_files(mapping: SourceMapping, table: TableMapping) -> tuple[pd.DataFrame, Path]:
+def _unknown_values(
+    unknown: MappingType[tuple[str, str, str], int], policy: str
+) -> tuple[tuple[str, str, int], ...]:
+    """Unknown values of one policy, column by column in mapping order, the most frequent first."""
+    labels = list(dict.fromkeys(label for kind, label, _ in unknown if kind == policy))
+    found = [(label, value, rows) for (kind, label, value), rows in unknown.items() if kind == policy]
+    return tuple(sorted(found, key=lambda item: (labels.index(item[0]), -item[2])))
+
+
+def _read_chunks(
+    mapping: SourceMapping, table: TableMapping, chunk_rows: int
+) -> Iterator[tuple[pd.DataFrame, Path]]:
+    """Each file of ``table`` as frames of at most ``chunk_rows`` rows (all text), with ``_line``: the row's line
+    in a CSV (line 1 is the header) or its position in a Parquet file, and ``attrs``: ``first_of_file`` and
+    ``chunked`` (the file may hold more rows than this frame). An empty file gives one empty frame."""
     import pandas as pd
 
-    frames = []
-    first: Path | None = None
     for name in table.files:
         path = (mapping.data_dir / name).resolve()
-        first = first or path
         if not path.is_file():
             raise MappingError(
                 f"{mapping.path}, line {table.line}: [tables.{table.table}] file {name!r} not found in "
                 f"{mapping.data_dir}: give mapped:{mapping.path}@DATA_DIR with the folder that holds it, or fix file"
             )
+        parquet = path.suffix.lower() == ".parquet"
+        first_line = 1 if parquet else 2
         try:
-            if path.suffix.lower() == ".parquet":
-                frame = pd.read_parquet(path).astype("string")
-                frame.insert(0, "_line", range(1, len(frame) + 1))
-            else:
-                frame = pd.read_csv(
-                    path, dtype=str, keep_default_na=False, encoding="utf-8-sig", na_filter=False
-                )
-                frame.insert(0, "_line", range(2, len(frame) + 2))  # line 1 is the header
+            for index, frame in enumerate(_file_frames(path, parquet, chunk_rows)):
+                frame.insert(0, "_line", range(first_line, first_line + len(frame)))
+                frame.index = pd.RangeIndex(first_line, first_line + len(frame))
+                frame.attrs["first_of_file"] = index == 0
+                frame.attrs["chunked"] = index > 0 or len(frame) >= chunk_rows
+                first_line += len(frame)
+                yield frame, path
         except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
             raise MappingError(
                 f"cannot read {path}: {error}; it must be a UTF-8 CSV with a header, or Parquet"
             ) from error
-        frames.append(frame)
-    assert first is not None
-    return (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)), first
+
+
+def _file_frames(path: Path, parquet: bool, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    if parquet:
+        import pyarrow.parquet as pq
+
+        reader = pq.ParquetFile(path)
+        batches = reader.iter_batches(batch_size=chunk_rows)
+        empty = True
+        for batch in batches:
+            empty = False
+            yield batch.to_pandas().astype("string")
+        if empty:
+            yield reader.schema_arrow.empty_table().to_pandas().astype("string")
+        return
+    frames = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+        na_filter=False,
+        chunksize=chunk_rows,
+    )
+    with frames:
+        empty = True
+        for frame in frames:
+            empty = False
+            yield frame
+    if empty:
+        yield pd.read_csv(path, dtype=str, encoding="utf-8-sig", nrows=0)
+
+
+def _sequence_numbers(mapping: SourceMapping, table: TableMapping, chunk_rows: int) -> dict[str, Any]:
+    """For each ``sequence`` rule of ``table``: the sorted distinct numbers of its column over every file (a first
+    pass over the files); a row's moment follows its number's rank among them."""
+    import numpy as np
+    import pandas as pd
+
+    rules = [rule for rule in (*table.rules, *table.custom) if rule.sequence]
+    if not rules:
+        return {}
+    columns = sorted({name for rule in rules for name in rule.columns_read})
+    seen: dict[str, list[Any]] = {rule.target: [] for rule in rules}
+    for chunk, _ in _read_chunks(mapping, table, chunk_rows):
+        if not set(columns) <= set(chunk.columns):
+            continue  # the second pass names the missing column
+        for rule in rules:
+            numbers = pd.to_numeric(_source_values(rule, chunk), errors="coerce").dropna()
+            seen[rule.target].append(numbers.unique())
+    return {
+        target: np.unique(np.concatenate(parts)) if parts else np.array([]) for target, parts in seen.items()
+    }
+
+
+class _IdCheck:
+    """Ids unique over the whole table although it is converted chunk by chunk.
+
+    Each chunk's ids and lines are kept as Arrow arrays (about 40 bytes a row, no Python object per id: a
+    dictionary of a million id strings pinned about 1 GB of freed chunk memory by fragmentation) and checked
+    once at the end, with DuckDB. With ``distinct`` the first row of each id is kept instead; that needs the
+    ids seen so far as a set, fine for the tables it is meant for (one name per row, few distinct names).
+    """
+
+    def __init__(self, mapping: SourceMapping, table: TableMapping) -> None:
+        self.mapping = mapping
+        self.table = table
+        self.key = load_contract().table(table.table).primary_key
+        self.seen: set[str] = set()
+        self.parts: list[Any] = []  # pyarrow tables (id, line)
+        self.first_path: Path | None = None
+
+    def check(self, result: pd.DataFrame, path: Path) -> pd.DataFrame:
+        import pandas as pd
+        import pyarrow as pa
+
+        ids = result[self.key]
+        if self.table.distinct:
+            earlier = pd.Series([item in self.seen for item in ids.tolist()], index=ids.index, dtype=bool)
+            result = result[ids.notna() & ~earlier & ~ids.duplicated()]
+            self.seen.update(result[self.key].tolist())
+            return result.reset_index(drop=True)
+        self.first_path = self.first_path or path
+        present = ids.notna()
+        self.parts.append(
+            pa.table(
+                {
+                    "id": pa.array(ids[present].astype(object), type=pa.string()),
+                    "line": pa.array(result.loc[present, "_line"].astype("int64"), type=pa.int64()),
+                }
+            )
+        )
+        return result
+
+    def finish(self) -> None:
+        """Raise :class:`MappingError` naming the first duplicated ids and their lines, if any."""
+        if not self.parts:
+            return
+        import duckdb
+        import pyarrow as pa
+
+        connection = duckdb.connect()
+        connection.register("ids", pa.concat_tables(self.parts))
+        duplicated = connection.execute(
+            "SELECT id, list(line ORDER BY line) FROM ids GROUP BY id HAVING count(*) > 1 ORDER BY min(line)"
+        ).fetchall()
+        connection.close()
+        if not duplicated:
+            return
+        rule = next(rule for rule in self.table.rules if rule.target == self.key)
+        examples = "; ".join(
+            f"{value} on lines {', '.join(str(line) for line in lines[:4])}"
+            for value, lines in duplicated[:EXAMPLES_SHOWN]
+        )
+        count = sum(len(lines) for _, lines in duplicated)
+        raise MappingError(
+            f"{self.first_path}: {count} rows share an id for {self.table.table}.{self.key} (mapping "
+            f"{self.mapping.path}, line {rule.line}): {examples}. Ids must be unique: map {self.key} from a unique "
+            f"column, or set distinct = true in [tables.{self.table.table}] when the file lists one name per row on "
+            "purpose"
+        )
 
 
 def _check_source_columns(
@@ -473,35 +626,20 @@ def _apply(
     frame: pd.DataFrame,
     path: Path,
     output: dict[str, Any],
-    kept: list[tuple[str, str, int]],
-    nulled: list[tuple[str, str, int]],
+    unknown: dict[tuple[str, str, str], int],
+    ranks: MappingType[str, Any],
 ) -> pd.Series:
     import pandas as pd
 
     where = f"{mapping.path}, line {rule.line}"
     label = f"{table.table}.{rule.target}"
-    if rule.value is not None:
-        values = pd.Series([rule.value] * len(frame), index=frame.index, dtype="string")
-    elif rule.template is not None:
-        values = pd.Series([""] * len(frame), index=frame.index, dtype="string")
-        for index, part in enumerate(re.split(r"\{([^{}]+)\}", rule.template)):
-            values = values + (frame[part].fillna("").astype("string").str.strip() if index % 2 else part)
-    else:
-        values = pd.Series(pd.NA, index=frame.index, dtype="string")
-        for name in rule.sources:
-            column = frame[name].astype("string").str.strip()
-            column = column.mask(_missing_mask(column, rule), pd.NA)
-            values = values.fillna(column)
+    values = _source_values(rule, frame)
     contract = load_contract().table(table.table)
     kind = contract.column(rule.target).type if rule.target in contract.column_names else rule.type
-    if rule.replace:
-        fixes = {(key.casefold() if rule.case_fold else key): item for key, item in rule.replace}
-        keys = values.str.casefold() if rule.case_fold else values
-        values = keys.map(fixes).astype("string").fillna(values)
     if rule.values:
-        values = _map_values(rule, values, frame, path, where, label, kind, kept, nulled)
+        values = _map_values(rule, values, frame, path, where, label, unknown)
     if rule.sequence:
-        values = _sequence(rule, values, frame, path, where, label)
+        values = _sequence(rule, values, frame, path, where, label, ranks[rule.target])
     elif kind in ("datetime", "date") and (rule.format or rule.timezone or rule.offset_days):
         values = _moments(rule, values, frame, path, where, label, kind)
     elif kind == "number":
@@ -527,6 +665,30 @@ def _apply(
     return values
 
 
+def _source_values(rule: ColumnRule, frame: pd.DataFrame) -> pd.Series:
+    """A rule's text before its type is applied: its value, template or first non-missing ``from`` column,
+    with ``replace`` corrections."""
+    import pandas as pd
+
+    if rule.value is not None:
+        values = pd.Series([rule.value] * len(frame), index=frame.index, dtype="string")
+    elif rule.template is not None:
+        values = pd.Series([""] * len(frame), index=frame.index, dtype="string")
+        for index, part in enumerate(re.split(r"\{([^{}]+)\}", rule.template)):
+            values = values + (frame[part].fillna("").astype("string").str.strip() if index % 2 else part)
+    else:
+        values = pd.Series(pd.NA, index=frame.index, dtype="string")
+        for name in rule.sources:
+            column = frame[name].astype("string").str.strip()
+            column = column.mask(_missing_mask(column, rule), pd.NA)
+            values = values.fillna(column)
+    if rule.replace:
+        fixes = {(key.casefold() if rule.case_fold else key): item for key, item in rule.replace}
+        keys = values.str.casefold() if rule.case_fold else values
+        values = keys.map(fixes).astype("string").fillna(values)
+    return values
+
+
 def source_id(identifier: str) -> uuid.UUID:
     """The GUID of another CRM's id: uuid5 of the trimmed id, case kept (Salesforce's 15-character ids differ
     only in case)."""
@@ -545,11 +707,8 @@ def _map_values(
     path: Path,
     where: str,
     label: str,
-    kind: str,
-    kept: list[tuple[str, str, int]],
-    nulled: list[tuple[str, str, int]],
+    unknown: dict[tuple[str, str, str], int],
 ) -> pd.Series:
-
     table = {(key.casefold() if rule.case_fold else key): item for key, item in rule.values}
     keys = values.str.casefold() if rule.case_fold else values
     mapped = keys.map(table).astype("string")
@@ -567,18 +726,26 @@ def _map_values(
             f"has no entry in values (known: {', '.join(key for key, _ in rule.values[:12])}); add it to "
             'values, or set unmapped = "null" (left empty) or "keep" (text columns: kept as its own level)',
         )
-    counts = values[unmapped].value_counts()
-    target = kept if rule.unmapped == "keep" else nulled
-    target.extend((label, str(value), int(count)) for value, count in counts.items())
+    for value, count in values[unmapped].value_counts().items():
+        key = (rule.unmapped, label, str(value))
+        unknown[key] = unknown.get(key, 0) + int(count)
     if rule.unmapped == "keep":
         return mapped.fillna(values)
     return mapped
 
 
 def _sequence(
-    rule: ColumnRule, values: pd.Series, frame: pd.DataFrame, path: Path, where: str, label: str
+    rule: ColumnRule,
+    values: pd.Series,
+    frame: pd.DataFrame,
+    path: Path,
+    where: str,
+    label: str,
+    numbers_seen: Any,
 ) -> pd.Series:
-    """A moment from an ordering number: the n-th smallest number gets start + (n - 1) * step."""
+    """A moment from an ordering number: the n-th smallest number of the whole table (``numbers_seen``, its
+    sorted distinct numbers) gets start + (n - 1) * step."""
+    import numpy as np
     import pandas as pd
 
     settings = dict(rule.sequence)
@@ -596,8 +763,8 @@ def _sequence(
         )
     start = _parse_moment(str(settings["start"]), None, None, where)
     step = timedelta(minutes=float(settings.get("step_minutes", 60)))
-    rank = numbers.rank(method="dense").astype("int64") - 1
-    moments = rank.map(lambda position: start + position * step + timedelta(days=rule.offset_days))
+    rank = pd.Series(np.searchsorted(numbers_seen, numbers.to_numpy(dtype="float64")), index=values.index)
+    moments = rank.map(lambda position: start + int(position) * step + timedelta(days=rule.offset_days))
     return moments.map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")).astype("string")
 
 
@@ -655,27 +822,6 @@ def _parse_moment(text: str, fmt: str | None, zone: str | None, where: str) -> d
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _check_ids(mapping: SourceMapping, table: TableMapping, result: pd.DataFrame, path: Path) -> pd.DataFrame:
-    key = load_contract().table(table.table).primary_key
-    rule = next(rule for rule in table.rules if rule.target == key)
-    ids = result[key]
-    if table.distinct:
-        return result[ids.notna()].drop_duplicates(subset=[key]).reset_index(drop=True)
-    duplicated = ids.notna() & ids.duplicated(keep=False)
-    if duplicated.any():
-        groups = result[duplicated].groupby(key)["_line"].apply(list)
-        examples = "; ".join(
-            f"{value} on lines {', '.join(str(line) for line in lines[:4])}"
-            for value, lines in list(groups.items())[:EXAMPLES_SHOWN]
-        )
-        raise MappingError(
-            f"{path}: {int(duplicated.sum())} rows share an id for {table.table}.{key} (mapping {mapping.path}, line "
-            f"{rule.line}): {examples}. Ids must be unique: map {key} from a unique column, or set distinct = true "
-            f"in [tables.{table.table}] when the file lists one name per row on purpose"
-        )
-    return result
-
-
 def _ids_as_guids(table: TableMapping, result: pd.DataFrame) -> pd.DataFrame:
     """Dataverse keys are GUIDs; other CRMs' ids (Salesforce's 18 characters, HubSpot's numbers) become one
     stable GUID each (:func:`source_id`), the same in every table that refers to them."""
@@ -707,6 +853,9 @@ def _raise_examples(
         f"line {line} {'(empty)' if values.loc[index] is None or str(values.loc[index]) == '<NA>' else repr(str(values.loc[index]))}"
         for index, line in list(zip(frame.index[mask], lines, strict=True))[:EXAMPLES_SHOWN]
     ]
+    counted = f"{len(lines)} row(s)"
+    if frame.attrs.get("chunked"):
+        counted += f" among lines {frame['_line'].iloc[0]}-{frame['_line'].iloc[-1]} (read in chunks; later lines not checked)"
     raise MappingError(
-        f"{path}: {len(lines)} row(s): {prefix} the value {problem} (first: {', '.join(shown)}; mapping {where})"
+        f"{path}: {counted}: {prefix} the value {problem} (first: {', '.join(shown)}; mapping {where})"
     )

@@ -54,7 +54,7 @@ def prepare_source(
     if source.kind == "mail":
         return source.with_export_dir(_convert_mail(source, settings, config, as_date(ds) if ds else None))
     if source.kind == "mapped":
-        return source.with_export_dir(_convert_mapped(source, settings, as_date(ds) if ds else None))
+        return source.with_export_dir(_convert_mapped(source, settings, config, as_date(ds) if ds else None))
     if source.kind == "postgres":
         with connect(source, config) as connection:
             connection.execute("SELECT 1")
@@ -139,7 +139,7 @@ def _aliases(aliases_file: str) -> dict[str, list[str]] | None:
     return load_aliases_file(Path(aliases_file))
 
 
-def _convert_mapped(source: Source, settings: Settings, ds: date | None) -> Path:
+def _convert_mapped(source: Source, settings: Settings, config: Config, ds: date | None) -> Path:
     """Convert the mapped files into ``var/mapped/ds=<ds>/export`` (replacing an earlier conversion)."""
 
     mapping = load_mapping(*parse_mapped_spec(source.location))
@@ -147,7 +147,7 @@ def _convert_mapped(source: Source, settings: Settings, ds: date | None) -> Path
     staging = run_folder.parent / f".{run_folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     export_dir = staging / "export"
     try:
-        summary = convert_mapped_source(mapping, export_dir)
+        summary = convert_mapped_source(mapping, export_dir, chunk_rows=config.extract.mapped_chunk_rows)
         (staging / MAPPING_SUMMARY_FILE).write_text(
             json.dumps({"mapping": str(mapping.path), "warnings": list(summary.warnings())}, indent=1),
             encoding="utf-8",

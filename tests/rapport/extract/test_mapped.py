@@ -213,3 +213,77 @@ def test_maven_mapping_keeps_win_rates_by_agent_and_product_and_cycle_days(tmp_p
     assert set(by_product.index) == set(pd.read_csv(MAVEN / "products.csv")["product"])  # GTXPro folded in
     assert closed.groupby("won")["cycle"].median().to_dict() == raw.groupby("won")["cycle"].median().to_dict()
     assert len(deals) == 8800 and deals["createdon"].isna().sum() == 500  # Prospecting: no date at all
+
+
+# Files are converted chunk by chunk ([extract] mapped_chunk_rows): what needs the whole table must still see it.
+
+
+@pytest.mark.skipif(not X_EDUCATION.is_dir() or not MAVEN.is_dir(), reason="reference data not present")
+@pytest.mark.parametrize(
+    ("mapping", "data"),
+    [("x_education.toml", X_EDUCATION), ("crm_maven.toml", MAVEN)],
+    ids=["x_education", "maven"],
+)
+def test_a_file_read_in_small_chunks_converts_to_the_same_tables(tmp_path: Path, mapping: str, data: Path):
+    loaded = load_mapping(PROJECT / "mappings" / "examples" / mapping, data)
+    whole = convert_mapped_source(loaded, tmp_path / "whole", chunk_rows=1_000_000)
+    chunked = convert_mapped_source(loaded, tmp_path / "chunked", chunk_rows=997)
+    assert whole == chunked
+    assert max(rows for _, rows in whole.tables) > 997 * 2  # several chunks really were read
+    for table, _ in whole.tables:
+        assert (tmp_path / "whole" / f"{table}.csv").read_bytes() == (
+            tmp_path / "chunked" / f"{table}.csv"
+        ).read_bytes()
+
+
+def test_a_sequence_ranks_numbers_over_the_whole_file_not_within_a_chunk(tmp_path: Path):
+    mapping = MAPPING.replace(
+        'createdon = { from = "engaged", format = "%Y-%m-%d" }',
+        'createdon = { from = "amount", sequence = { start = "2024-01-01T00:00:00Z", step_minutes = 60 } }',
+    )
+    deals = "deal_id,agent,stage,engaged,closed,amount,product\n" + "".join(
+        f"D{number},Anna,Won,2017-01-02,2017-02-03,{amount},GTX\n"
+        for number, amount in enumerate([50, 10, 40, 10, 30, 20])
+    )
+    loaded = load_mapping(_write(tmp_path, mapping, deals))
+    convert_mapped_source(loaded, tmp_path / "export", chunk_rows=2)
+    created = pd.read_csv(tmp_path / "export" / "opportunity.csv", dtype=str)["createdon"].tolist()
+    # independent reading: dense rank of the amounts 50 10 40 10 30 20 over the file is 4 0 3 0 2 1 (hours)
+    assert created == [f"2024-01-01T0{hour}:00:00Z" for hour in (4, 0, 3, 0, 2, 1)]
+
+
+def test_an_id_repeated_in_a_later_chunk_is_found_with_both_lines(tmp_path: Path):
+    with pytest.raises(MappingError) as caught:
+        loaded = load_mapping(_write(tmp_path, deals=DEALS.replace("D3,", "D1,")))
+        convert_mapped_source(loaded, tmp_path / "export", chunk_rows=1)
+    message = str(caught.value)
+    assert "2 rows share an id for opportunity.opportunityid" in message and "D1 on lines 2, 4" in message
+
+
+def test_a_bad_value_in_a_later_chunk_names_its_line_and_that_the_file_is_read_in_chunks(tmp_path: Path):
+    with pytest.raises(MappingError) as caught:
+        _convert_chunked(tmp_path, deals=DEALS.replace("Moses Frase,Engaging", "Moses Frase,Prospecting"))
+    message = str(caught.value)
+    assert "line 4 'Prospecting'" in message and "among lines 4-4 (read in chunks" in message
+
+
+def test_unknown_values_kept_are_counted_over_every_chunk(tmp_path: Path):
+    mapping = MAPPING.replace(
+        'product = "product"',
+        'product = { from = "product", values = { "GTXPro" = "GTX" }, unmapped = "keep" }',
+    )
+    deals = (
+        DEALS + "D4,Moses Frase,Engaging,2017-02-01,,,gtx pro\nD5,Moses Frase,Engaging,2017-02-01,,,GTX Pro\n"
+    )
+    loaded = load_mapping(_write(tmp_path, mapping, deals))
+    summary = convert_mapped_source(loaded, tmp_path / "export", chunk_rows=2)
+    # independent reading: "GTXPro" (line 3) is mapped; "GTX Pro" is on lines 2 and 6, "gtx pro" on lines 4 and 5,
+    # so each spelling counts 2 rows although lines 2-3, 4-5 and 6 are three chunks
+    assert sorted(summary.kept_unknown_values) == [
+        ("opportunity.product", "GTX Pro", 2),
+        ("opportunity.product", "gtx pro", 2),
+    ]
+
+
+def _convert_chunked(tmp_path: Path, deals: str) -> None:
+    convert_mapped_source(load_mapping(_write(tmp_path, MAPPING, deals)), tmp_path / "export", chunk_rows=1)
