@@ -272,7 +272,11 @@ def main() -> None:
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--stage-workers", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--make-export", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make_export:
+        print(make_export(args.export, args.make_export, args.synthetic, args.format))
+        return
     if args.stage:
         stage_main(args.stage, args.export, args.stage_workers)
         return
@@ -287,7 +291,11 @@ def main() -> None:
         for size in sizes:
             export = workdir / f"export-{size}"
             started = time.perf_counter()
-            maker = make_export(export, size, args.synthetic, args.format)
+            # in a child: Linux keeps a process's peak RSS across fork and exec, so generating here would hand
+            # the generator's peak to every stage measured after it
+            command = [sys.executable, str(HERE), "--make-export", str(size), "--export", str(export)]
+            command += ["--format", args.format, *(["--synthetic"] if args.synthetic else [])]
+            maker = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1]
             size_mb = sum(path.stat().st_size for path in export.rglob("*") if path.is_file()) / 1e6
             print(
                 f"{size:>12,} export    ({maker}, {size_mb:,.0f} MB {args.format}, {time.perf_counter() - started:.1f} s)"
