@@ -9,7 +9,9 @@ evaluation model (``rapport.ml.train.train_model``, as the DAG's, not logged) an
 
 - per seed: the test ECE with its 90 % bootstrap interval and noise floor (``ml.evaluate.ece_uncertainty``),
   mean score vs observed rate;
-- pooled over the seeds' test sets: the same figures, judged against the goal, and the reliability table
+- pooled over the seeds' test sets: the same figures, judged against the goal; the mean of the per-seed ECEs
+  against the mean per-seed noise floor and each seed's mean score - rate (pooling could let errors of
+  opposite sign cancel); the reliability table
   (per score bin: records, mean score, observed rate, scores too high or too low), and the test set in
   thirds by close date (drift of the conversion rate inside the test period);
 - ``--select``: the choice of ``scoring.calibration`` on older records only: per seed the test part is left
