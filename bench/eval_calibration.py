@@ -19,7 +19,7 @@ evaluation model (``rapport.ml.train.train_model``, as the DAG's, not logged) an
   every candidate method; the pooled inner-test ECE per method and model is the figure to choose on (never
   the test figures above).
 
-    .venv/bin/python bench/eval_calibration.py [--seeds 42 7 11 23 99] [--scale small]
+    .venv/bin/python bench/eval_calibration.py [--seeds 42 7 11 23 99 3 5] [--scale small]
                                               [--end-date 2025-06-01] [--home DIR] [--select]
 """
 
@@ -224,7 +224,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7, 11, 23, 99])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7, 11, 23, 99, 3, 5])
     parser.add_argument("--scale", default="small")
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2025, 6, 1))
     parser.add_argument(
