@@ -252,7 +252,7 @@ def main() -> int:
         home.mkdir(parents=True, exist_ok=True)
         log = home / "prepare.log"
         with log.open("w") as out:
-            subprocess.run(
+            done = subprocess.run(
                 [
                     sys.executable,
                     __file__,
@@ -265,10 +265,12 @@ def main() -> int:
                     "--home",
                     str(home),
                 ],
-                check=True,
+                check=False,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        if done.returncode:
+            raise SystemExit(f"seed {seed}: preparing the sample failed (exit {done.returncode}); see {log}")
         # the figures of the preparation, without dbt's per-node lines (all of them in prepare.log)
         print("\n".join(line for line in log.read_text().splitlines() if not line.startswith("\x1b")))
     prepared = time.perf_counter() - started
