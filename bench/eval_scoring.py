@@ -26,6 +26,8 @@ and the 90 % quantile of outcomes drawn from the scores themselves), judged agai
 and with the sigmoid fitted on the validation slice only (before),
 and, for information, with ``"recent_intercept"`` (the method is chosen by ``bench/select_calibration.py``
 on older records only, never on these figures).
+One sample's test set is too small to decide ECE <= 0.05; ``bench/eval_calibration.py`` pools the test
+sets of several sample seeds.
 
 Day-to-day stability (skip with ``--no-stability``): the features are also built as of each of the
 ``--stability-days`` days (default 7) before the end date; one model scores the records open at the end

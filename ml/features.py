@@ -197,7 +197,29 @@ def feature_spec_path(target: ScoringTarget, project_dir: Path) -> Path:
 
 
 CUSTOM_PREFIX = "custom_"  # a custom field's column in the features table: custom_<raw column>
-FIELD_KEYS = frozenset({"kind", "display", "use", "after_outcome", "ignore_empty"})
+FIELD_KEYS = frozenset({"kind", "display", "use", "after_outcome", "ignore_empty", "monotone"})
+
+
+def declared_direction(where: str, entry: dict[str, Any], kind: str) -> int:
+    """``monotone = "increasing" | "decreasing"`` of a field declaration as +1 / -1 (0 when absent).
+
+    ``kind`` is the field's kind (declared, or the built-in column's): a direction on a categorical field
+    has no meaning (its levels have no order) and is refused, as is any other word.
+    """
+    if "monotone" not in entry:
+        return 0
+    word = entry["monotone"]
+    if word not in MONOTONE_DIRECTIONS:
+        raise FeatureSpecError(
+            f'{where}: monotone = {word!r} is not a direction; write monotone = "increasing" (the score can only '
+            'rise as the value rises) or "decreasing" (only fall), or remove the key (any shape)'
+        )
+    if kind != "numeric":
+        raise FeatureSpecError(
+            f'{where}: monotone = "{word}" on a {kind} field: only a numeric field has a direction (its levels '
+            'have no order); remove the key, or declare kind = "numeric" if the values are numbers'
+        )
+    return MONOTONE_DIRECTIONS[word]
 
 
 def apply_field_declarations(
@@ -208,8 +230,10 @@ def apply_field_declarations(
     An entry with ``kind`` is a custom field (raw column ``<name>``, feature column ``custom_<name>``); an
     entry naming a built-in feature column with ``use = false`` turns it off; ``after_outcome = true``
     refuses a field filled in after the outcome (leakage); ``ignore_empty = true`` (custom or built-in)
-    makes the field's empty values say nothing (:func:`expand_empty_values`). Returns the spec and one
-    sentence per field left out or set, for the run summary.
+    makes the field's empty values say nothing (:func:`expand_empty_values`); ``monotone = "increasing" |
+    "decreasing"`` (numeric custom or built-in fields) declares the direction of the field's effect, as
+    ``meta.feature.monotone`` does in the features YAML (:func:`declared_direction`). Returns the spec and
+    one sentence per field left out or set, for the run summary.
     """
     fields_section = (declared or {}).get("fields", {}) or {}
     unknown_sections = set(declared or {}) - {"fields"}
@@ -220,6 +244,7 @@ def apply_field_declarations(
     builtin = {column.name for column in spec.columns}
     removed: set[str] = set()
     ignoring: set[str] = set()
+    directed: dict[str, int] = {}
     added: list[FeatureColumn] = []
     notes: list[str] = []
     for name, entry in sorted(fields_section.items()):
@@ -239,17 +264,28 @@ def apply_field_declarations(
                     f"{where}: {name!r} is not a built-in feature of {spec.model} (known: {', '.join(sorted(builtin))}); "
                     'a custom field needs kind = "categorical" or "numeric"'
                 )
+            direction = declared_direction(where, entry, spec.column(name).kind)
             if not use:
                 removed.add(name)
                 notes.append(f"{spec.model} feature {name} turned off in rapport.toml")
-            elif ignore_empty:
+                continue
+            if ignore_empty:
                 ignoring.add(name)
+            if direction:
+                directed[name] = direction
             continue
+        kind = str(entry["kind"])
+        if kind not in FEATURE_KINDS:
+            raise FeatureSpecError(
+                f'{where}: kind {kind!r} is not one of {FEATURE_KINDS}; write kind = "categorical" or '
+                '"numeric" (dates enter only as derived durations)'
+            )
         column = FeatureColumn(
             name=f"{CUSTOM_PREFIX}{name.lower()}",
             field=str(entry.get("display") or name.replace("_", " ").capitalize()),
-            kind=str(entry["kind"]),
+            kind=kind,
             ignore_empty=ignore_empty,
+            monotone=declared_direction(where, entry, kind),
         )
         if entry.get("after_outcome"):
             notes.append(
@@ -259,12 +295,25 @@ def apply_field_declarations(
         elif use:
             added.append(column)
     kept = tuple(
-        replace(column, ignore_empty=True) if column.name in ignoring else column
+        replace(
+            column,
+            ignore_empty=column.ignore_empty or column.name in ignoring,
+            monotone=directed.get(column.name, column.monotone),
+        )
         for column in spec.columns
         if column.name not in removed
     )
     out = FeatureSpec(model=spec.model, columns=(*kept, *added), source=spec.source)
     ignored = ignore_empty_note(out)
+    directions = [
+        f"{out.column(name).display} {'increasing' if out.column(name).monotone > 0 else 'decreasing'}"
+        for name in [*directed, *(c.name for c in added if c.monotone)]
+    ]
+    if directions:
+        notes.append(
+            f"{spec.model}: direction declared in rapport.toml on {len(directions)} field(s): "
+            f"{', '.join(directions)} (applied with scoring.monotone_decay)"
+        )
     return out, (*notes, *([ignored] if ignored else []))
 
 
