@@ -291,8 +291,8 @@ def main() -> None:
         for size in sizes:
             export = workdir / f"export-{size}"
             started = time.perf_counter()
-            # in a child: Linux keeps a process's peak RSS across fork and exec, so generating here would hand
-            # the generator's peak to every stage measured after it
+            # in a child: on Linux a child's peak RSS starts at its parent's RSS when forked (kept across
+            # exec), so generating here would hand the generator's leftover size to every measured stage
             command = [sys.executable, str(HERE), "--make-export", str(size), "--export", str(export)]
             command += ["--format", args.format, *(["--synthetic"] if args.synthetic else [])]
             maker = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1]

@@ -112,8 +112,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-mapped-") as work:
         root = Path(work)
         started = time.perf_counter()
-        # in a child: Linux keeps a process's peak RSS across fork and exec, so a parent grown by DuckDB would
-        # hand its peak to every measured child
+        # in a child: on Linux a child's peak RSS starts at its parent's RSS when forked (kept across
+        # exec), so a parent grown by DuckDB would hand its size to every measured child
         subprocess.run([sys.executable, str(HERE), "--build", str(root / "data"), str(args.rows)], check=True)
         size = (root / "data" / "Leads.csv").stat().st_size / 1e6
         print(
