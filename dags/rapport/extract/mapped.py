@@ -534,9 +534,8 @@ def _sequence_numbers(mapping: SourceMapping, table: TableMapping, chunk_rows: i
 class _IdCheck:
     """Ids unique over the whole table although it is converted chunk by chunk.
 
-    Each chunk's ids and lines are kept as Arrow arrays (about 40 bytes a row, no Python object per id: a
-    dictionary of a million id strings pinned about 1 GB of freed chunk memory by fragmentation) and checked
-    once at the end, with DuckDB. With ``distinct`` the first row of each id is kept instead; that needs the
+    Each chunk's ids and lines are kept as Arrow arrays (about 40 bytes a row, no Python object per id, so no
+    long-lived strings scattered among the chunks' freed memory) and checked once at the end, with DuckDB. With ``distinct`` the first row of each id is kept instead; that needs the
     ids seen so far as a set, fine for the tables it is meant for (one name per row, few distinct names).
     """
 
