@@ -115,6 +115,19 @@ def analyze(
     return out
 
 
+def preload(settings: AnalysisSettings = DEFAULT_SETTINGS) -> None:
+    """Load now what analysis otherwise loads on first need: the learned check's weights and the
+    languages' tables (jieba's dictionary for Chinese). Called before forking worker processes, so
+    that they inherit it instead of each loading it."""
+    for code in settings.languages:
+        warm = getattr(get_language(code), "preload", None)
+        if callable(warm):
+            warm()
+    if settings.uses_learned:
+        for model in intent.load_model().languages.values():
+            model.probabilities("")
+
+
 # --- the learned sentence check ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Sentence:
@@ -231,16 +244,14 @@ class _Clause:
     others: bool = False  # joined by "and"/"然后" to a clause whose subject is someone else
 
 
-def _inherits_intent(cues: Cues, previous: _Clause) -> bool:
+def _states_plan(previous: _Clause) -> bool:
     """A clause joined by a sequencing connector ("then", "and", "然后", "并") to a clause stating a plan
-    shares that plan, unless it states its own tense, negation or hedge."""
+    shares that plan, unless it states its own tense, negation or hedge: this is the previous clause's
+    half of that test."""
     return (
         (previous.cues.future or previous.action_type is not None)
         and not previous.cues.negated
         and not previous.cues.past
-        and not cues.future
-        and not cues.past
-        and not cues.negated
     )
 
 
@@ -322,6 +333,10 @@ def _analyze_sentence(
     return out
 
 
+CLAUSE_MEMO_MAX = 50_000  # clause readings a process keeps (the table starts afresh when full); 0 = none
+_CLAUSE_MEMO: dict[tuple[Any, ...], _Clause] = {}
+
+
 def _read_clause(
     sentence: str,
     start: int,
@@ -330,7 +345,55 @@ def _read_clause(
     languages: list[LanguageAnalyzer],
     previous: _Clause | None = None,
 ) -> _Clause:
+    """How a clause reads: its times, triggers, cues, issue and chosen action. A pure function of the
+    clause's text, its languages and what it takes from the clause before it (whether it inherits that
+    clause's plan, whether that clause's subject is someone else), so a clause met again in the process
+    (a greeting, a template sentence) is read once: :data:`_CLAUSE_MEMO` keeps the reading, and each
+    caller gets its own copy (the sentence-level steps change clauses in place)."""
     text = sentence[start:end]
+    inherits = others = False
+    if connector and previous is not None:
+        inherits = _states_plan(previous)
+        others = previous.others or languages[0].subject_is_other(previous.text)
+    key = (text, connector, inherits, others, *languages)
+    try:
+        known = _CLAUSE_MEMO.get(key)
+    except TypeError:  # a language object that cannot be hashed: read every time
+        return _read_clause_text(text, start, end, connector, languages, inherits, others)
+    if known is None:
+        known = _read_clause_text(text, start, end, connector, languages, inherits, others)
+        if CLAUSE_MEMO_MAX <= 0:
+            return known
+        if len(_CLAUSE_MEMO) >= CLAUSE_MEMO_MAX:
+            _CLAUSE_MEMO.clear()
+        _CLAUSE_MEMO[key] = known
+    return _Clause(
+        start,
+        end,
+        connector,
+        text,
+        list(known.mentions),
+        list(known.triggers),
+        known.cues,
+        known.action,
+        known.action_type,
+        list(known.content),
+        known.mention,
+        known.issue,
+        known.also_task,
+        known.others,
+    )
+
+
+def _read_clause_text(
+    text: str,
+    start: int,
+    end: int,
+    connector: bool,
+    languages: list[LanguageAnalyzer],
+    inherits: bool,
+    others: bool,
+) -> _Clause:
     primary = languages[0]
     atoms = [atom for lang in languages for atom in lang.time_atoms(text)]
     mentions = group_atoms(atoms, text, primary.is_connector)
@@ -347,16 +410,14 @@ def _read_clause(
         negated=any(c.negated for c in cue_list),
         rebook=any(c.rebook for c in cue_list),
     )
-    if connector and previous is not None and _inherits_intent(cues, previous):
+    if inherits and not cues.future and not cues.past and not cues.negated:
         # "Arrange a site visit and then call Greg": a step sequenced after a planned one is planned too.
         cues = Cues(past=False, future=True, negated=False)
-    if connector and previous is not None and (previous.others or primary.subject_is_other(previous.text)):
+    if others:
         # "she'll loop in IT and get back to us", "他们会先讨论，然后给我们回复": their steps, not ours
         triggers = [t for t in triggers if t.type != TASK]
     clause = _Clause(start, end, connector, text, mentions, triggers, cues)
-    clause.others = (
-        connector and previous is not None and (previous.others or primary.subject_is_other(previous.text))
-    )
+    clause.others = others
     clause.issue = next((span for lang in languages if (span := lang.issue_span(text)) is not None), None)
     if not cues.negated:
         _choose_action(clause, languages)
@@ -749,7 +810,7 @@ def _contacts(
     out: list[Suggestion] = []
     line_start = 0
     for line in folded.split("\n"):
-        if "@" in line or any(ch.isdigit() for ch in line):
+        if "@" in line or any(map(str.isdigit, line)):
             out.extend(
                 _line_contacts(original, line, line_start, forced or _primary_or(line, candidates, fallback))
             )

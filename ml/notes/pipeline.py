@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rapport.config import load_config
-from rapport.ml.notes.analyzer import AnalysisSettings, analyze
+from rapport.ml.notes.analyzer import AnalysisSettings, analyze, preload
 from rapport.ml.notes.suggestion import Suggestion
 from rapport.parallel import fork_context, may_fork_workers
 
@@ -438,8 +438,9 @@ _AFFINITY_CHARS = 40  # texts starting alike go to the same worker, whose answer
 
 
 class _Pool:
-    """Worker processes for notes analysis, started on first use (``fork`` where available, so the
-    compiled patterns are shared), closed at the end of the run. Each worker has its own queue, and a
+    """Worker processes for notes analysis, started on first use (``fork`` where available, after
+    :func:`rapport.ml.notes.analyzer.preload`, so the compiled patterns, jieba's dictionary and the
+    learned weights are loaded once and shared), closed at the end of the run. Each worker has its own queue, and a
     text goes to the worker chosen by its first characters in every batch of the run: a worker's
     tables of answers (:mod:`rapport.ml.notes.languages.memo`) then hold the clauses of its texts,
     instead of every worker learning every clause."""
@@ -462,6 +463,9 @@ class _Pool:
         the order of the parts."""
         if not self._pools:
             context = fork_context()
+            if context.get_start_method() == "fork":
+                # jieba's dictionary and the learned weights: loaded once here, shared by the workers
+                preload(settings)
             self._pools = [context.Pool(1) for _ in range(self.workers)]
         pending = [
             pool.starmap_async(_analyse_groups, [(chunk, settings) for chunk in _chunks(part)])
