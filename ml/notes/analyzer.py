@@ -87,14 +87,14 @@ def analyze(
     """
     if not text or not text.strip():
         return []
-    folded = typos.correct(blank_mail_headers(fold(text)))
     forced = get_language(language) if language else None
     candidates = [get_language(code) for code in settings.languages] if not forced else [forced]
-    note_language = forced or _primary(folded, candidates)
+    folded, spans, note_language = _prepare(text, candidates)
+    note_language = forced or note_language
     out: list[Suggestion] = []
     issues: list[tuple[int, Suggestion]] = []
     read: list[_Sentence] = []
-    for index, (start, end) in enumerate(sentences(folded)):
+    for index, (start, end) in enumerate(spans):
         sentence = folded[start:end]
         languages = [forced] if forced else _languages_for(sentence, candidates, note_language)
         read.append(_Sentence(start, end, languages))
@@ -113,6 +113,53 @@ def analyze(
     if settings.min_confidence > 0:
         out = [s for s in out if s.confidence >= settings.min_confidence]
     return out
+
+
+PREPARED_MAX = 20_000  # notes whose folded text, sentences and language a process keeps; 0 = none
+_PREPARED: dict[tuple[Any, ...], tuple[str, tuple[tuple[int, int], ...], LanguageAnalyzer]] = {}
+
+
+def _prepare(
+    text: str, candidates: list[LanguageAnalyzer]
+) -> tuple[str, tuple[tuple[int, int], ...], LanguageAnalyzer]:
+    """The note's folded text (typos corrected, mail headers blanked), its sentences and its primary
+    language among ``candidates``: pure functions of the text, kept per process so that
+    :func:`score_learned` and :func:`analyze` (and the analyses of one text at several creation
+    times) read a note once."""
+    key = (text, *candidates)
+    try:
+        known = _PREPARED.get(key)
+    except TypeError:  # a language object that cannot be hashed
+        key, known = (), None
+    if known is None:
+        folded = typos.correct(blank_mail_headers(fold(text)))
+        known = (folded, tuple(sentences(folded)), _primary(folded, candidates))
+        if key and PREPARED_MAX > 0:
+            if len(_PREPARED) >= PREPARED_MAX:
+                _PREPARED.clear()
+            _PREPARED[key] = known
+    return known
+
+
+def score_learned(texts: list[str], settings: AnalysisSettings = DEFAULT_SETTINGS) -> None:
+    """Score the sentences of ``texts`` for the learned check in one numpy pass per language
+    (:meth:`rapport.ml.notes.intent.IntentModel.score_many`), before analysing them one by one:
+    :func:`analyze` then finds their probabilities scored (the same as scoring one sentence at a
+    time, to the last few bits of a double)."""
+    if not settings.uses_learned:
+        return
+    candidates = [get_language(code) for code in settings.languages]
+    by_language: dict[str, list[str]] = {}
+    for text in texts:
+        if not text or not text.strip():
+            continue
+        folded, spans, primary = _prepare(text, candidates)
+        by_language.setdefault(primary.code, []).extend(
+            folded[start:end] for start, end in spans if folded[start:end].strip()
+        )
+    model = intent.load_model()
+    for code, found in by_language.items():
+        model.score_many(found, code)
 
 
 def preload(settings: AnalysisSettings = DEFAULT_SETTINGS) -> None:
@@ -361,7 +408,10 @@ def _read_clause(
     except TypeError:  # a language object that cannot be hashed: read every time
         return _read_clause_text(text, start, end, connector, languages, inherits, others)
     if known is None:
-        known = _read_clause_text(text, start, end, connector, languages, inherits, others)
+        # the languages' own tables of answers (languages/memo.py) would only hold this clause's answers
+        # twice: the reading is kept here, so the analysers are asked directly
+        plain = [getattr(lang, "inner", lang) for lang in languages]
+        known = _read_clause_text(text, start, end, connector, plain, inherits, others)
         if CLAUSE_MEMO_MAX <= 0:
             return known
         if len(_CLAUSE_MEMO) >= CLAUSE_MEMO_MAX:

@@ -113,6 +113,51 @@ class LanguageModel:
             totals = [bias + total for bias, total in zip(self.bias, sums, strict=True)]
         return {name: _sigmoid(total) for name, total in zip(MODEL_TYPES, totals, strict=True)}
 
+    def probabilities_many(self, sentences: list[str]) -> list[dict[str, float]]:
+        """:meth:`probabilities` of each sentence, in one numpy pass over all of them (the n-grams of
+        the sentences joined, those that cross from one sentence into the next left out)."""
+        keys, rows, np = self._lookup()
+        texts = [" ".join(normalise(sentence).split()) for sentence in sentences]
+        joined = "".join(texts)
+        if not joined or not len(keys):
+            return [self._named(self.bias) for _ in texts]
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        codes += 1
+        owner = np.repeat(np.arange(len(texts)), [len(text) for text in texts])
+        head = codes[:-1] << _CODE_BITS
+        two = owner[:-1] == owner[1:]
+        three = owner[:-2] == owner[2:]
+        grams = np.concatenate(
+            (codes, (head | codes[1:])[two], (((head[:-1] | codes[1:-1]) << _CODE_BITS) | codes[2:])[three])
+        )
+        grams_owner = np.concatenate((owner, owner[:-1][two], owner[:-2][three]))
+        at = np.searchsorted(keys, grams)
+        np.minimum(at, len(keys) - 1, out=at)
+        hit = keys[at] == grams
+        pairs = np.sort(grams_owner[hit] * len(keys) + at[hit])
+        first = np.empty(len(pairs), dtype=bool)
+        first[:1] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+        pairs = pairs[first]  # each n-gram once per sentence (faster than np.unique's hashing here)
+        sentence_of, row_of = pairs // len(keys), pairs % len(keys)
+        sums = np.column_stack(
+            [
+                np.bincount(sentence_of, weights=rows[row_of, column], minlength=len(texts))
+                for column in range(rows.shape[1])
+            ]
+        ).tolist()
+        found = np.bincount(sentence_of, minlength=len(texts)).tolist()
+        return [
+            self._named(
+                [bias + total for bias, total in zip(self.bias, row, strict=True)] if count else self.bias
+            )
+            for row, count in zip(sums, found, strict=True)
+        ]
+
+    @staticmethod
+    def _named(totals: Any) -> dict[str, float]:
+        return {name: _sigmoid(total) for name, total in zip(MODEL_TYPES, totals, strict=True)}
+
 
 _SCORED_MAX = 50_000  # sentences whose probabilities a process keeps (then it starts afresh)
 
@@ -123,6 +168,18 @@ class IntentModel:
     # (sentence, language) -> probabilities: a sentence met again (templates, a repeated text analysed
     # once per creation time, a note re-analysed) is scored once per process
     _scored: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict, compare=False, repr=False)
+
+    def score_many(self, sentences: list[str], language: str) -> None:
+        """Score the ``sentences`` not scored yet in one pass (:meth:`LanguageModel.probabilities_many`)
+        and keep their probabilities for :meth:`probabilities`."""
+        model = self.languages.get(language)
+        if model is None:
+            return
+        new = list(dict.fromkeys(s for s in sentences if (s, language) not in self._scored))
+        if len(self._scored) + len(new) > _SCORED_MAX:
+            self._scored.clear()
+        for sentence, scored in zip(new, model.probabilities_many(new[:_SCORED_MAX]), strict=False):
+            self._scored[(sentence, language)] = scored
 
     def probabilities(self, sentence: str, language: str) -> dict[str, float] | None:
         """Per-type probabilities, or ``None`` when the model has no weights for ``language``."""
