@@ -1,9 +1,11 @@
 """Check that batch analysis gives exactly the suggestions of note-by-note analysis, on the bench notes.
 
-    .venv/bin/python bench/check_notes_identical.py [--notes 100000] [--write FILE] [--against FILE]
+    .venv/bin/python bench/check_notes_identical.py [--notes 100000] [--corpus sample|labelled]
+        [--write FILE] [--against FILE]
 
-The notes are those of ``bench/bench_notes.py`` (the labelled evaluation notes sampled with a fixed seed,
-creation times moved, a second sentence one time in three). Each note's suggestions are serialised
+The notes are those of ``bench/bench_notes.py``: ``--corpus sample`` (the default) the texts of a generated
+sample CRM (mostly distinct), ``--corpus labelled`` the labelled evaluation notes sampled with a fixed seed
+(creation times moved, a second sentence one time in three). Each note's suggestions are serialised
 (type, span, text, fields, confidence, language) as one JSON line, in note order, from:
 
 1. ``rapport.ml.notes.analyzer.analyze`` called once per note (the reference), and
@@ -26,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_notes import build_notes
+from bench_notes import load_notes
 
 
 def serialise(suggestions: list) -> str:  # type: ignore[type-arg]
@@ -36,16 +38,17 @@ def serialise(suggestions: list) -> str:  # type: ignore[type-arg]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=100_000)
+    parser.add_argument("--corpus", choices=("sample", "labelled"), default="sample")
     parser.add_argument("--write", type=Path, help="save the note-by-note serialisation here")
     parser.add_argument("--against", type=Path, help="compare the note-by-note serialisation with this file")
     args = parser.parse_args(argv)
 
     from rapport.ml.notes.analyzer import DEFAULT_SETTINGS, analyze
 
-    notes = build_notes(args.notes)
+    notes = load_notes(args.corpus, args.notes)
     reference = [serialise(analyze(text, created, settings=DEFAULT_SETTINGS)) for _, text, created in notes]
     digest = hashlib.sha256("\n".join(reference).encode()).hexdigest()
-    print(f"{len(notes):,} notes, analyze() note by note: sha256 {digest}")
+    print(f"{len(notes):,} notes ({args.corpus}), analyze() note by note: sha256 {digest}")
     status = 0
     if args.write:
         args.write.write_text("\n".join(reference) + "\n", encoding="utf-8")

@@ -87,14 +87,14 @@ def analyze(
     """
     if not text or not text.strip():
         return []
-    folded = typos.correct(blank_mail_headers(fold(text)))
     forced = get_language(language) if language else None
     candidates = [get_language(code) for code in settings.languages] if not forced else [forced]
-    note_language = forced or _primary(folded, candidates)
+    folded, spans, note_language = _prepare(text, candidates)
+    note_language = forced or note_language
     out: list[Suggestion] = []
     issues: list[tuple[int, Suggestion]] = []
     read: list[_Sentence] = []
-    for index, (start, end) in enumerate(sentences(folded)):
+    for index, (start, end) in enumerate(spans):
         sentence = folded[start:end]
         languages = [forced] if forced else _languages_for(sentence, candidates, note_language)
         read.append(_Sentence(start, end, languages))
@@ -113,6 +113,66 @@ def analyze(
     if settings.min_confidence > 0:
         out = [s for s in out if s.confidence >= settings.min_confidence]
     return out
+
+
+PREPARED_MAX = 20_000  # notes whose folded text, sentences and language a process keeps; 0 = none
+_PREPARED: dict[tuple[Any, ...], tuple[str, tuple[tuple[int, int], ...], LanguageAnalyzer]] = {}
+
+
+def _prepare(
+    text: str, candidates: list[LanguageAnalyzer]
+) -> tuple[str, tuple[tuple[int, int], ...], LanguageAnalyzer]:
+    """The note's folded text (typos corrected, mail headers blanked), its sentences and its primary
+    language among ``candidates``: pure functions of the text, kept per process so that
+    :func:`score_learned` and :func:`analyze` (and the analyses of one text at several creation
+    times) read a note once."""
+    key = (text, *candidates)
+    try:
+        known = _PREPARED.get(key)
+    except TypeError:  # a language object that cannot be hashed
+        key, known = (), None
+    if known is None:
+        folded = typos.correct(blank_mail_headers(fold(text)))
+        known = (folded, tuple(sentences(folded)), _primary(folded, candidates))
+        if key and PREPARED_MAX > 0:
+            if len(_PREPARED) >= PREPARED_MAX:
+                _PREPARED.clear()
+            _PREPARED[key] = known
+    return known
+
+
+def score_learned(texts: list[str], settings: AnalysisSettings = DEFAULT_SETTINGS) -> None:
+    """Score the sentences of ``texts`` for the learned check in one numpy pass per language
+    (:meth:`rapport.ml.notes.intent.IntentModel.score_many`), before analysing them one by one:
+    :func:`analyze` then finds their probabilities scored (the same as scoring one sentence at a
+    time, to the last few bits of a double)."""
+    if not settings.uses_learned:
+        return
+    candidates = [get_language(code) for code in settings.languages]
+    by_language: dict[str, list[str]] = {}
+    for text in texts:
+        if not text or not text.strip():
+            continue
+        folded, spans, primary = _prepare(text, candidates)
+        by_language.setdefault(primary.code, []).extend(
+            folded[start:end] for start, end in spans if folded[start:end].strip()
+        )
+    model = intent.load_model()
+    for code, found in by_language.items():
+        model.score_many(found, code)
+
+
+def preload(settings: AnalysisSettings = DEFAULT_SETTINGS) -> None:
+    """Load now what analysis otherwise loads on first need: the learned check's weights and the
+    languages' tables (jieba's dictionary for Chinese). Called before forking worker processes, so
+    that they inherit it instead of each loading it."""
+    for code in settings.languages:
+        warm = getattr(get_language(code), "preload", None)
+        if callable(warm):
+            warm()
+    if settings.uses_learned:
+        for model in intent.load_model().languages.values():
+            model.probabilities("")
 
 
 # --- the learned sentence check ---------------------------------------------------------------------
@@ -231,16 +291,14 @@ class _Clause:
     others: bool = False  # joined by "and"/"然后" to a clause whose subject is someone else
 
 
-def _inherits_intent(cues: Cues, previous: _Clause) -> bool:
+def _states_plan(previous: _Clause) -> bool:
     """A clause joined by a sequencing connector ("then", "and", "然后", "并") to a clause stating a plan
-    shares that plan, unless it states its own tense, negation or hedge."""
+    shares that plan, unless it states its own tense, negation or hedge: this is the previous clause's
+    half of that test."""
     return (
         (previous.cues.future or previous.action_type is not None)
         and not previous.cues.negated
         and not previous.cues.past
-        and not cues.future
-        and not cues.past
-        and not cues.negated
     )
 
 
@@ -322,6 +380,10 @@ def _analyze_sentence(
     return out
 
 
+CLAUSE_MEMO_MAX = 50_000  # clause readings a process keeps (the table starts afresh when full); 0 = none
+_CLAUSE_MEMO: dict[tuple[Any, ...], _Clause] = {}
+
+
 def _read_clause(
     sentence: str,
     start: int,
@@ -330,7 +392,58 @@ def _read_clause(
     languages: list[LanguageAnalyzer],
     previous: _Clause | None = None,
 ) -> _Clause:
+    """How a clause reads: its times, triggers, cues, issue and chosen action. A pure function of the
+    clause's text, its languages and what it takes from the clause before it (whether it inherits that
+    clause's plan, whether that clause's subject is someone else), so a clause met again in the process
+    (a greeting, a template sentence) is read once: :data:`_CLAUSE_MEMO` keeps the reading, and each
+    caller gets its own copy (the sentence-level steps change clauses in place)."""
     text = sentence[start:end]
+    inherits = others = False
+    if connector and previous is not None:
+        inherits = _states_plan(previous)
+        others = previous.others or languages[0].subject_is_other(previous.text)
+    key = (text, connector, inherits, others, *languages)
+    try:
+        known = _CLAUSE_MEMO.get(key)
+    except TypeError:  # a language object that cannot be hashed: read every time
+        return _read_clause_text(text, start, end, connector, languages, inherits, others)
+    if known is None:
+        # the languages' own tables of answers (languages/memo.py) would only hold this clause's answers
+        # twice: the reading is kept here, so the analysers are asked directly
+        plain = [getattr(lang, "inner", lang) for lang in languages]
+        known = _read_clause_text(text, start, end, connector, plain, inherits, others)
+        if CLAUSE_MEMO_MAX <= 0:
+            return known
+        if len(_CLAUSE_MEMO) >= CLAUSE_MEMO_MAX:
+            _CLAUSE_MEMO.clear()
+        _CLAUSE_MEMO[key] = known
+    return _Clause(
+        start,
+        end,
+        connector,
+        text,
+        list(known.mentions),
+        list(known.triggers),
+        known.cues,
+        known.action,
+        known.action_type,
+        list(known.content),
+        known.mention,
+        known.issue,
+        known.also_task,
+        known.others,
+    )
+
+
+def _read_clause_text(
+    text: str,
+    start: int,
+    end: int,
+    connector: bool,
+    languages: list[LanguageAnalyzer],
+    inherits: bool,
+    others: bool,
+) -> _Clause:
     primary = languages[0]
     atoms = [atom for lang in languages for atom in lang.time_atoms(text)]
     mentions = group_atoms(atoms, text, primary.is_connector)
@@ -347,16 +460,14 @@ def _read_clause(
         negated=any(c.negated for c in cue_list),
         rebook=any(c.rebook for c in cue_list),
     )
-    if connector and previous is not None and _inherits_intent(cues, previous):
+    if inherits and not cues.future and not cues.past and not cues.negated:
         # "Arrange a site visit and then call Greg": a step sequenced after a planned one is planned too.
         cues = Cues(past=False, future=True, negated=False)
-    if connector and previous is not None and (previous.others or primary.subject_is_other(previous.text)):
+    if others:
         # "she'll loop in IT and get back to us", "他们会先讨论，然后给我们回复": their steps, not ours
         triggers = [t for t in triggers if t.type != TASK]
     clause = _Clause(start, end, connector, text, mentions, triggers, cues)
-    clause.others = (
-        connector and previous is not None and (previous.others or primary.subject_is_other(previous.text))
-    )
+    clause.others = others
     clause.issue = next((span for lang in languages if (span := lang.issue_span(text)) is not None), None)
     if not cues.negated:
         _choose_action(clause, languages)
@@ -749,7 +860,7 @@ def _contacts(
     out: list[Suggestion] = []
     line_start = 0
     for line in folded.split("\n"):
-        if "@" in line or any(ch.isdigit() for ch in line):
+        if "@" in line or any(map(str.isdigit, line)):
             out.extend(
                 _line_contacts(original, line, line_start, forced or _primary_or(line, candidates, fallback))
             )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rapport.config import load_config
-from rapport.ml.notes.analyzer import AnalysisSettings, analyze
+from rapport.ml.notes.analyzer import AnalysisSettings, analyze, preload, score_learned
 from rapport.ml.notes.suggestion import Suggestion
 from rapport.parallel import fork_context, may_fork_workers
 
@@ -423,6 +423,7 @@ _GroupResult = tuple[bool | None, list[list[Suggestion]]]
 
 
 def _analyse_groups(groups: list[_Group], settings: AnalysisSettings) -> list[_GroupResult]:
+    score_learned([text for text, _, _ in groups], settings)  # the learned check's sentences, in one pass
     out: list[_GroupResult] = []
     for text, anchors, probe in groups:
         free = _anchor_free(text, settings) if probe else None
@@ -434,47 +435,45 @@ def _analyse_groups(groups: list[_Group], settings: AnalysisSettings) -> list[_G
     return out
 
 
-_AFFINITY_CHARS = 40  # texts starting alike go to the same worker, whose answer tables know their clauses
+_AFFINITY_CHARS = (
+    40  # texts starting alike go to the same task, whose worker's answer tables know their clauses
+)
 
 
 class _Pool:
-    """Worker processes for notes analysis, started on first use (``fork`` where available, so the
-    compiled patterns are shared), closed at the end of the run. Each worker has its own queue, and a
-    text goes to the worker chosen by its first characters in every batch of the run: a worker's
-    tables of answers (:mod:`rapport.ml.notes.languages.memo`) then hold the clauses of its texts,
-    instead of every worker learning every clause."""
+    """Worker processes for notes analysis, started on first use (``fork`` where available, after
+    :func:`rapport.ml.notes.analyzer.preload`, so the compiled patterns, jieba's dictionary and the
+    learned weights are loaded once and shared), closed at the end of the run. A batch's texts are
+    ordered by their first characters and cut into tasks of about ``_CHUNK`` analyses, which the workers
+    take as they become free (a worker's tables of answers, :mod:`rapport.ml.notes.languages.memo`,
+    then serve the texts of a task alike; a worker slowed by longer texts takes fewer tasks)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pools: list[Any] = []
+        self._pool: Any = None
 
-    def partition(self, groups: list[_Group]) -> list[list[_Group]]:
-        """``groups`` split by worker (the same text always to the same worker within a run)."""
-        parts: list[list[_Group]] = [[] for _ in range(self.workers)]
-        for group in groups:
-            parts[hash(group[0][:_AFFINITY_CHARS]) % self.workers].append(group)
-        return parts
+    def order(self, groups: list[_Group]) -> list[_Group]:
+        """``groups`` in the order they are cut into tasks (texts starting alike together)."""
+        return sorted(groups, key=lambda group: group[0][:_AFFINITY_CHARS])
 
-    def map_async(
-        self, parts: list[list[_Group]], settings: AnalysisSettings
-    ) -> Callable[[], list[_GroupResult]]:
-        """Start analysing each part on its worker; the function returned waits for the results, in
-        the order of the parts."""
-        if not self._pools:
+    def map_async(self, groups: list[_Group], settings: AnalysisSettings) -> Callable[[], list[_GroupResult]]:
+        """Start analysing ``groups`` on the workers; the function returned waits for the results, in
+        the order of ``groups``."""
+        if self._pool is None:
             context = fork_context()
-            self._pools = [context.Pool(1) for _ in range(self.workers)]
-        pending = [
-            pool.starmap_async(_analyse_groups, [(chunk, settings) for chunk in _chunks(part)])
-            for pool, part in zip(self._pools, parts, strict=True)
-        ]
-        return lambda: [result for answer in pending for chunk in answer.get() for result in chunk]
+            if context.get_start_method() == "fork":
+                # jieba's dictionary and the learned weights: loaded once here, shared by the workers
+                preload(settings)
+            self._pool = context.Pool(self.workers)
+        tasks = [(chunk, settings) for chunk in _chunks(groups)]
+        pending = self._pool.starmap_async(_analyse_groups, tasks, chunksize=1)
+        return lambda: [result for chunk in pending.get() for result in chunk]
 
     def close(self) -> None:
-        for pool in self._pools:
-            pool.close()
-        for pool in self._pools:
-            pool.join()
-        self._pools = []
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
 
 
 def _groups(
@@ -535,9 +534,8 @@ def _start_batch(
     known = {} if known is None else known
     groups = _groups(work, known)
     if pool is not None and sum(len(group[1]) for group in groups) >= _PARALLEL_MIN:
-        parts = pool.partition(groups)
-        groups = [group for part in parts for group in part]  # the order the results come back in
-        wait = pool.map_async(parts, settings)
+        groups = pool.order(groups)  # the order the results come back in
+        wait = pool.map_async(groups, settings)
     else:
         results = _analyse_groups(groups, settings)
 

@@ -4,9 +4,10 @@ most of it (:class:`PatternLanguage`), so that a new language is mostly word lis
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import time
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from rapport.ml.notes.timeexpr import TimeAtom
 
@@ -161,3 +162,87 @@ class PatternTrigger:
     strength: str = STRONG
     default_time: time | None = None
     imperative: bool = False  # counts only in imperative position (tasks, "ring", "phone")
+
+
+def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-case ASCII words one of which every match of ``pattern`` contains, read from its parse
+    tree (a run of literal characters, in each alternative of a branch, in a group or a repeat that
+    must match at least once), or ``None`` when that cannot be said (an alternative without a literal,
+    a non-ASCII literal, flags changed inside the pattern, a parse tree this reading does not know)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        words = _sequence_words(list(_parser.parse(pattern.pattern, pattern.flags)))
+    except Exception:  # a parser of another Python version: no pre-filter, the pattern decides alone
+        return None
+    if not words or not all(word.isascii() for word in words):
+        return None
+    return tuple(sorted(words))
+
+
+def _sequence_words(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """Words one of which every match of the sequence ``items`` contains (the set of the mandatory
+    item whose shortest word is longest), or ``None``."""
+    best: set[str] | None = None
+    run: list[str] = []
+
+    def consider(candidate: set[str] | None) -> None:
+        nonlocal best
+        if candidate and (best is None or min(map(len, candidate)) > min(map(len, best))):
+            best = candidate
+
+    for op, value in items:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(value))
+            continue
+        if run:
+            consider({"".join(run).lower()})
+            run = []
+        if name == "BRANCH":
+            consider(_branch_words(value[1]))
+        elif name == "SUBPATTERN" and not value[1] and not value[2]:
+            consider(_sequence_words(list(value[3])))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and value[0] >= 1:
+            consider(_sequence_words(list(value[2])))
+    if run:
+        consider({"".join(run).lower()})
+    return best
+
+
+def _branch_words(alternatives: list[Any]) -> set[str] | None:
+    out: set[str] = set()
+    for alternative in alternatives:
+        words = _sequence_words(list(alternative))
+        if not words:
+            return None
+        out |= words
+    return out
+
+
+def may_match(text: str, words: tuple[str, ...] | None) -> bool:
+    """False only when ``text`` is ASCII and holds none of ``words`` (lower-cased), so that a pattern
+    whose :func:`required_words` they are cannot match it; the pattern decides everything else."""
+    if words is None or not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in words)
+
+
+@dataclass(frozen=True)
+class FilteredPattern:
+    """A compiled pattern behind the cheap test of :func:`may_match`: ``search`` and ``finditer`` give
+    the pattern's own answers, without running it on ASCII text that holds none of its required words."""
+
+    pattern: re.Pattern[str]
+    words: tuple[str, ...] | None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if may_match(text, self.words) else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if may_match(text, self.words) else iter(())
+
+
+def prefiltered(pattern: re.Pattern[str]) -> FilteredPattern:
+    return FilteredPattern(pattern, required_words(pattern))

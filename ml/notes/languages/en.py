@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from rapport.ml.notes.languages.base import STRONG, WEAK, Cues, PatternTrigger, Trigger, overlapping
+from rapport.ml.notes.languages.base import (
+    STRONG,
+    WEAK,
+    Cues,
+    PatternTrigger,
+    Trigger,
+    overlapping,
+    prefiltered,
+)
 from rapport.ml.notes.suggestion import APPOINTMENT, PHONE_CALL, TASK
 from rapport.ml.notes.text import script_counts
 from rapport.ml.notes.timeexpr import TimeAtom
@@ -340,6 +348,22 @@ _INTRODUCTION = re.compile(
 )
 
 
+# The slowest case-insensitive word lists, behind a test for the words every match must hold (most
+# clauses hold none of them; the answers are the patterns' own, see base.required_words).
+_PAST_FAST = prefiltered(_PAST)
+_NEGATION_FAST = prefiltered(_NEGATION)
+_HEDGE_FAST = prefiltered(_HEDGE)
+_CONTENT_FAST = prefiltered(_CONTENT)
+_ISSUE_FAST = prefiltered(_ISSUE)
+_RISK_FAST = prefiltered(_RISK)
+_NOT_OUR_INFINITIVE_FAST = prefiltered(_NOT_OUR_INFINITIVE)
+_REPORTED_FAST = prefiltered(_REPORTED)
+_REQUEST_FAST = prefiltered(_REQUEST)
+_CONTACT_CUE_FAST = prefiltered(_CONTACT_CUE)
+_PART_FAST = prefiltered(_PART)
+_TRIGGER_PATTERNS = tuple(prefiltered(spec.pattern) for spec in _TRIGGERS)
+
+
 class English:
     """English notes: see the module docstring of :mod:`rapport.ml.notes.timeexpr` for date conventions."""
 
@@ -391,8 +415,8 @@ class English:
 
     def triggers(self, clause: str, masked: str) -> list[Trigger]:
         found: list[Trigger] = []
-        for spec in _TRIGGERS:
-            for m in spec.pattern.finditer(masked):
+        for spec, pattern in zip(_TRIGGERS, _TRIGGER_PATTERNS, strict=True):
+            for m in pattern.finditer(masked):
                 if spec.imperative and not self._imperative(masked, m.start()):
                     continue
                 if spec.type != TASK and _EVENT_REFERENCE.search(clause[: m.start()]):
@@ -408,14 +432,16 @@ class English:
         if _THIRD_PARTY_BEFORE.search(before):
             return False
         if _INFINITIVE_BEFORE.search(before):
-            return _OUR_INFINITIVE.search(before) is not None or _NOT_OUR_INFINITIVE.search(before) is None
+            return (
+                _OUR_INFINITIVE.search(before) is not None or _NOT_OUR_INFINITIVE_FAST.search(before) is None
+            )
         # "Webinar invite: send to …": a short heading before a colon does not hide the imperative
         return _IMPERATIVE_PREFIX.match(_HEADING.sub("", before, count=1)) is not None
 
     def cues(self, clause: str) -> Cues:
         rebook = _REBOOK.search(clause) is not None and _REBOOK_NEGATED.search(clause) is None
         question = _EMBEDDED_QUESTION.search(clause)
-        past = _PAST.search(clause[: question.start("q")] if question else clause) is not None
+        past = _PAST_FAST.search(clause[: question.start("q")] if question else clause) is not None
         return Cues(
             past=past,
             # "call Ahmed re PO", "- book onsite": an action in the imperative is a plan
@@ -425,21 +451,21 @@ class English:
                 or (not past and _IMPERATIVE_ACTION.match(clause) is not None)
             ),
             negated=(
-                (_NEGATION.search(clause) is not None and not rebook)
-                or _HEDGE.search(clause) is not None
-                or _REPORTED.search(clause) is not None
+                (_NEGATION_FAST.search(clause) is not None and not rebook)
+                or _HEDGE_FAST.search(clause) is not None
+                or _REPORTED_FAST.search(clause) is not None
             ),
             rebook=rebook,
         )
 
     def content_items(self, clause: str) -> list[tuple[int, int]]:
-        return [m.span() for m in _CONTENT.finditer(clause)]
+        return [m.span() for m in _CONTENT_FAST.finditer(clause)]
 
     def has_delivery(self, clause: str) -> bool:
         return any(self._imperative(clause, m.start()) for m in _DELIVERY.finditer(clause))
 
     def has_request(self, clause: str) -> bool:
-        return _REQUEST.search(clause) is not None
+        return _REQUEST_FAST.search(clause) is not None
 
     def has_deal_document(self, clause: str) -> bool:
         return _DEAL_DOCUMENT.search(clause) is not None
@@ -455,7 +481,7 @@ class English:
         return _NEXT_DAY.search(clause) is not None
 
     def issue_span(self, clause: str) -> tuple[int, int] | None:
-        m = _ISSUE.search(clause) or _RISK.search(clause)
+        m = _ISSUE_FAST.search(clause) or _RISK_FAST.search(clause)
         if m is None or _ISSUE_NEGATION.search(clause) or _NOT_CUSTOMER_ISSUE.search(clause):
             return None
         return m.span()
@@ -504,7 +530,7 @@ class English:
         return [m.span("name") for m in _INTRODUCTION.finditer(sentence) if m.group("name")[0].isupper()]
 
     def has_contact_cue(self, sentence: str) -> bool:
-        return _CONTACT_CUE.search(sentence) is not None
+        return _CONTACT_CUE_FAST.search(sentence) is not None
 
 
 def _number(text: str) -> float:
@@ -717,7 +743,7 @@ def _half_atoms(clause: str) -> list[TimeAtom]:
 def _part_atoms(clause: str) -> list[TimeAtom]:
     """parts of the day: this morning, tomorrow evening, by end of day."""
     atoms: list[TimeAtom] = []
-    for m in _PART.finditer(clause):
+    for m in _PART_FAST.finditer(clause):
         word = m.group("part").lower()
         part = _PARTS.get(word, "eod")
         prefix = (m.group("this") or "").strip().lower()

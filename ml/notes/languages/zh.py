@@ -219,6 +219,11 @@ class Chinese:
 
     code = "zh"
 
+    def preload(self) -> None:
+        """Load jieba's dictionary and part-of-speech tables now (about 2.5 s, once per process), e.g.
+        before forking workers, so that they share it instead of each loading it on first need."""
+        _jieba_posseg()
+
     def detect(self, text: str) -> float:
         han, latin = script_counts(text)
         han_words = han / 1.7
@@ -537,16 +542,22 @@ _FIELD_LABELS = frozenset(
 _JIEBA: list[object] = []
 
 
-def _jieba_name(sentence: str, anchor: int) -> tuple[int, int] | None:
-    """The person name nearest before ``anchor`` by jieba's part-of-speech tags (``nr``); jieba
-    loads its dictionary from its package once per process (about 1.5 s), only when needed."""
+def _jieba_posseg() -> object:
+    """jieba's part-of-speech tagger, its dictionary loaded (once per process)."""
     if not _JIEBA:
         import jieba
         import jieba.posseg
 
         jieba.setLogLevel(60)
+        jieba.dt.initialize()
         _JIEBA.append(jieba.posseg)
-    posseg = _JIEBA[0]
+    return _JIEBA[0]
+
+
+def _jieba_name(sentence: str, anchor: int) -> tuple[int, int] | None:
+    """The person name nearest before ``anchor`` by jieba's part-of-speech tags (``nr``); jieba
+    loads its dictionary from its package once per process (about 1.5 s), only when needed."""
+    posseg = _jieba_posseg()
     best = None
     position = 0
     for pair in posseg.cut(sentence[:anchor]):  # type: ignore[attr-defined]

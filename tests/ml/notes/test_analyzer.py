@@ -490,3 +490,32 @@ def test_typo_correction_keeps_offsets() -> None:
     assert len(fixed) == len(text)
     assert fixed == "tommorow meeting w/ Greg, Thursday 3pm; then UPDATE the forecats"
     assert correct("明天上午10点开会") == "明天上午10点开会"
+
+
+def test_prefiltered_patterns_answer_as_the_patterns_themselves() -> None:
+    """A pattern behind its required-words test (languages/base.py) finds what the pattern finds: on
+    every sentence of the labelled notes, and on words built to hit each alternative's edge."""
+    import re
+
+    from rapport.ml.notes.evaluation import EVAL_DIR, load_eval_set
+    from rapport.ml.notes.languages import en
+    from rapport.ml.notes.languages.base import FilteredPattern, may_match, required_words
+
+    words = required_words(
+        re.compile(r"\b(?:(?:big |small )?deals?|price ?lists?|e-?books?|x(?:yz)+)\b", re.I)
+    )
+    # the longest literal run each alternative must match: "price" (not "list"), "book", "yz" of x(yz)+
+    assert words == ("book", "deal", "price", "yz")
+    assert required_words(re.compile(r"\b(?:\w+|deal)\b")) is None  # an alternative without a literal
+    assert not may_match("Nothing here", ("deal",)) and may_match("A BIG DEAL", ("deal",))
+    assert may_match("ＤＥＡＬ", ("deal",))  # not ASCII: the pattern decides
+
+    filtered = [value for value in vars(en).values() if isinstance(value, FilteredPattern)]
+    assert len(filtered) >= 6 and all(f.words for f in filtered)
+    texts = [note.text for path in sorted(EVAL_DIR.glob("*.jsonl")) for note in load_eval_set(path)]
+    texts += ["PRICE LIST", "the ebook", "e-books", "Complained", "went DOWN", "had", "no"]
+    for f in filtered:
+        for text in texts:
+            assert [m.span() for m in f.finditer(text)] == [m.span() for m in f.pattern.finditer(text)], text
+            found, expected = f.search(text), f.pattern.search(text)
+            assert (found and found.span()) == (expected and expected.span()), text

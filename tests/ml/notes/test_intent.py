@@ -11,7 +11,7 @@ CREATED = datetime(2026, 5, 6, 15, 20)
 
 
 def test_pure_python_scoring_matches_scikit_learn() -> None:
-    """The shipped scorer (a dict look-up per n-gram) gives scikit-learn's probabilities."""
+    """The shipped scorer (n-gram keys and weights summed in numpy) gives scikit-learn's probabilities."""
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -140,3 +140,36 @@ def test_thresholds_come_from_rapport_toml() -> None:
     assert (settings.learned_add_threshold, settings.learned_drop_threshold) == (0.8, 0.1)
     with pytest.raises(ConfigError, match="learned_drop_threshold"):
         dataclasses.replace(notes, learned_drop_threshold=1.5).validate()
+
+
+def test_numpy_scoring_sums_the_weights_of_the_distinct_ngrams_one_or_many_sentences_at_a_time() -> None:
+    """probabilities() and probabilities_many() give the logistic of the bias plus the weights of the
+    sentence's distinct character 1-3-grams (read here with plain string slicing and the weight dict)."""
+    import math
+
+    from rapport.ml.notes.evaluation import EVAL_DIR, load_eval_set
+    from rapport.ml.notes.intent import MODEL_TYPES, load_model, normalise
+
+    sentences = [note.text for path in sorted(EVAL_DIR.glob("*.jsonl")) for note in load_eval_set(path)][:300]
+    sentences += [
+        "",
+        " ",
+        "a",
+        "ab",
+        "x\u3000\u3000y",
+        "\U0010ffff\U0010ffffz",
+        "Call Bo  \n on Friday 10am!",
+    ]
+    for code, model in load_model().languages.items():
+        batch = model.probabilities_many(sentences)
+        assert len(batch) == len(sentences)
+        for sentence, many in zip(sentences, batch, strict=True):
+            text = " ".join(normalise(sentence).split())
+            grams = {text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
+            rows = [model.weights[gram] for gram in grams if gram in model.weights]
+            one = model.probabilities(sentence)
+            for position, name in enumerate(MODEL_TYPES):
+                total = model.bias[position] + math.fsum(row[position] for row in rows)
+                expected = 1 / (1 + math.exp(-total))
+                assert one[name] == pytest.approx(expected, abs=1e-12), (code, sentence, name)
+                assert many[name] == pytest.approx(expected, abs=1e-12), (code, sentence, name)
