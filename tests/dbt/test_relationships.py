@@ -11,7 +11,7 @@ per-record moments; and an incremental history is shown to equal a full refresh.
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
+MIDDLE = datetime(2026, 10, 28, tzinfo=UTC)
 NEXT_DAY = datetime(2026, 11, 2, tzinfo=UTC)
 # the relationship marts and everything they read (the KPI moments include the scoring features' moments)
 SELECTION = "+path:models/marts/relationships"
@@ -320,6 +321,7 @@ INCREMENTAL_TABLES = {
     "intermediate.int_activities_attributed": "activity_id",
     "intermediate.int_activities_linked_to_records": "record_activity_key",
     "intermediate.int_activity_responses_paired": "activity_id",
+    "marts.fct_record_activities": "record_activity_key",
 }
 HISTORIES = {
     "marts.fct_relationship_kpis": "record_kpi_key",
@@ -422,6 +424,33 @@ def _change_contacts_of_interest_without_touching_modified_dates(warehouse: Ware
     return before
 
 
+def _edited_and_late_emails(warehouse: Warehouse, edited: str, copied: str, moment: datetime) -> str:
+    """The CRM as it stands after ``moment``: e-mail ``edited`` (months old) got a new subject and a late
+    copy of ``copied`` (months old too, a new id) arrived, both modified an hour before ``moment``;
+    returns the late e-mail's id. Applied again after each reload of the raw layer (they stay in the CRM)."""
+    from rapport import warehouse as rapport_warehouse
+
+    late = "0d1a7e00-0000-4000-8000-000000000017"
+    modified = (moment - timedelta(hours=1)).replace(tzinfo=None)
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        connection.execute(
+            "update raw.email set subject = 'edited after the fact', modifiedon = ? where activityid = ?",
+            [modified, edited],
+        )
+        connection.execute(
+            "insert into raw.email select * replace (? as activityid, ? as modifiedon, "
+            "null as messageid, null as inreplyto, null as conversationindex, null as parentactivityid) "
+            "from raw.email where activityid = ?",
+            [late, modified, copied],
+        )
+        connection.execute(
+            "insert into raw.activityparty select * replace (md5(activitypartyid || 'late') as activitypartyid, "
+            "? as activityid) from raw.activityparty where activityid = ?",
+            [late, copied],
+        )
+    return late
+
+
 def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     export_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -430,11 +459,49 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     load_export(export_dir, path)
     _restrict_to_before(path, EARLIER)
     _build(warehouse, EARLIER)  # a week ago, built in full
-    load_export(export_dir, path)  # a week of new and changed rows arrives...
+    old_emails = _read(
+        warehouse,
+        "select distinct activity_id from marts.fct_record_activities where activity_type = 'email' "
+        f"and is_done and occurred_at < '{EARLIER - timedelta(days=60):%Y-%m-%d}' order by activity_id limit 2",
+    ).activity_id.tolist()
+    load_export(
+        export_dir, path
+    )  # three days of new and changed rows arrive, with an edited and a late e-mail
+    _restrict_to_before(path, MIDDLE)
+    late = _edited_and_late_emails(warehouse, *old_emails, MIDDLE)
+    _build(warehouse, MIDDLE)  # incremental, the as-of moment moved
+    history = _read(
+        warehouse,
+        f"select activity_id, subject from marts.fct_record_activities where activity_id in ('{old_emails[0]}', '{late}')",
+    )
+    assert set(history.activity_id) == {old_emails[0], late}, history
+    assert set(history.subject[history.activity_id == old_emails[0]]) == {"edited after the fact"}
+    load_export(export_dir, path)  # the rest of the week arrives...
+    _edited_and_late_emails(warehouse, *old_emails, MIDDLE)
     stakeholder_added = datetime(2026, 10, 30, tzinfo=UTC)
     opportunity_id, contact_id = _add_stakeholder_to_past_activity(warehouse, stakeholder_added)
     changed_links = _change_contacts_of_interest_without_touching_modified_dates(warehouse)
     _build(warehouse, AS_OF)  # ...and the run is incremental
+    # fct_record_activities rebuilt some records, not all: those with changed links (the new stakeholder's
+    # opportunity among them) and those with activities between the two as-of moments
+    rebuilt = _read(
+        warehouse,
+        f"""
+        select count(*) as records,
+            count(case when record_sk = (select min(record_sk) from intermediate.int_records_unioned
+                where record_type = 'opportunity' and record_id = '{opportunity_id}') then 1 end) as stakeholder
+        from marts.fct_record_activities__affected
+        """,
+    )
+    everyone = _read(warehouse, "select count(*) as records from intermediate.int_records_pinned_to_as_of")
+    assert 0 < rebuilt.records[0] < everyone.records[0] and rebuilt.stakeholder[0] == 1, (rebuilt, everyone)
+    state = _read(warehouse, "select * from marts.fct_record_activities__state")
+    logged = _read(
+        warehouse,
+        "select max(batch_number) as batch from intermediate.int_activities_linked_to_records__changes",
+    )
+    assert state.as_of_at.tolist() == [pd.Timestamp(AS_OF.replace(tzinfo=None))]
+    assert state.link_batch_number.tolist() == [logged.batch[0]] == [3]  # full, MIDDLE, AS_OF
 
     def table(name: str, key: str, where: str = "") -> pd.DataFrame:
         return _read(warehouse, f"select * from {name} {where} order by {key}").reset_index(drop=True)
@@ -457,7 +524,7 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     assert sum(links_after.values()) < sum(changed_links.values()), (links_after, changed_links)
 
     histories = {name: table(name, key) for name, key in HISTORIES.items()}
-    assert all(len(frame.as_of_date.unique()) == 2 for frame in histories.values())  # both days kept
+    assert all(len(frame.as_of_date.unique()) == 3 for frame in histories.values())  # every day kept
     _build(warehouse, AS_OF)  # the same day again changes nothing
     for name, key in HISTORIES.items():
         pd.testing.assert_frame_equal(table(name, key), histories[name])

@@ -1,17 +1,46 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "drop table if exists {{ record_activities_affected_relation() }}",
+            "{% if is_incremental() %}{{ get_create_table_as_sql(False, record_activities_affected_relation(), record_activities_affected_sql()) }}{% endif %}",
+            "{{ record_activities_delete_sql() }}",
+            "{{ record_activities_as_of_date_sql() }}",
+        ],
+        post_hook=[
+            "drop table if exists {{ record_activities_state_relation() }}",
+            "{{ get_create_table_as_sql(False, record_activities_state_relation(), record_activities_state_sql()) }}",
+        ]
+    )
+}}
+
 {#-
     Every activity that counts for a record as of the run (the record page's full activity history):
     the done ones before the as-of moment and the upcoming ones known before it, with who started it.
-    Rebuilt by each run through the incremental link table (as fct_relationship_activity_daily).
+    Incremental (issue 17): a run rebuilds only the records whose links changed (the link model's change
+    log) or whose activities crossed the as-of moment since the last run (record_activities_affected_sql);
+    the pre-hooks delete their old rows and those of records no longer there, and set the as_of_date of
+    the rest. Full refresh gives the same rows (tested).
     Ordered by record: a reader of one record's history (the insight pages) then reads a few row groups
     of a table with several rows per activity instead of all of them (DuckDB keeps insertion order and
-    skips row groups by their min/max; other engines ignore the order).
+    skips row groups by their min/max; other engines ignore the order). A rebuilt record's rows are
+    appended together, so they stay in one place.
 -#}
 
 with
 
 records as (
 
+    {%- if is_incremental() %}
+    select records.*
+    from {{ ref('int_records_pinned_to_as_of') }} as records
+    inner join {{ record_activities_affected_relation() }} as affected
+        on records.record_sk = affected.record_sk
+    {%- else %}
     select * from {{ ref('int_records_pinned_to_as_of') }}
+    {%- endif %}
 
 ),
 
@@ -23,7 +52,7 @@ activities_at as (
 
 attributed as (
 
-    select activity_id, subject, initiator_name
+    select activity_sk, subject, initiator_name
     from {{ ref('int_activities_attributed') }}
 
 )
@@ -32,6 +61,8 @@ select
     {{ dbt.concat(["activities_at.record_type", "':'", "activities_at.record_id", "'|'", "activities_at.activity_id"]) }}
         as record_activity_key,
     {{ dbt.concat(["activities_at.record_type", "':'", "activities_at.record_id"]) }} as record_key,
+    activities_at.record_sk,
+    activities_at.activity_sk,
     activities_at.record_type,
     activities_at.record_id,
     activities_at.activity_id,
@@ -49,5 +80,5 @@ select
     cast(activities_at.as_of_at as date) as as_of_date
 from activities_at
 inner join attributed
-    on activities_at.activity_id = attributed.activity_id
+    on activities_at.activity_sk = attributed.activity_sk
 order by activities_at.record_type, activities_at.record_id, activities_at.occurred_at

@@ -1,0 +1,167 @@
+{#- What an incremental run of fct_record_activities rebuilds (issue 17: its cost follows the change).
+
+    A record's rows are rebuilt whole (its old rows deleted by a pre-hook, its current ones inserted) when
+      - a link of one of its activities changed: the activity is in a batch of the link model's change log
+        (link_changes_relation) newer than the one this mart last read, found through the new links and
+        through the mart's own old rows (a link that went away); a logged full refresh (null activity_sk)
+        means every record;
+      - the as-of moment moved since the last run (kept in `<this>__state`, with the last batch read) and
+        one of its activities happened, was planned, created or modified, or its link began, between the two
+        moments: the only rows whose is_done / is_upcoming or presence can differ; or the record itself was
+        created between them.
+    Rows of records no longer at the as-of moment (hard-deleted, or an earlier as-of) are deleted; the
+    as_of_date of the rows kept is set to the run's. Without a state (the first incremental run of a
+    warehouse built before it), every record is rebuilt once. -#}
+
+{% macro record_activities_state_relation() -%}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__state'
+    )) }}
+{%- endmacro %}
+
+
+{% macro record_activities_affected_relation() -%}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__affected'
+    )) }}
+{%- endmacro %}
+
+
+{% macro record_activities_has_state() -%}
+    {%- set state = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier=record_activities_state_relation().identifier
+    ) -%}
+    {%- set changes = link_changes_relation(ref('int_activities_linked_to_records')) -%}
+    {%- set log = adapter.get_relation(database=changes.database, schema=changes.schema, identifier=changes.identifier) -%}
+    {{ return(state is not none and log is not none) }}
+{%- endmacro %}
+
+
+{% macro record_activities_affected_sql() -%}
+    {#- One row per record_sk whose rows this run rebuilds (see the header). -#}
+    {%- set records = ref('int_records_pinned_to_as_of') %}
+    {%- set links = ref('int_activities_linked_to_records') %}
+    {%- set activities = ref('int_activities_attributed') %}
+    {%- set as_of = relationship_as_of() %}
+    {%- if not record_activities_has_state() %}
+    select record_sk from {{ records }}
+    {%- else %}
+    with
+
+    state as (
+
+        select as_of_at, link_batch_number from {{ record_activities_state_relation() }}
+
+    ),
+
+    pending as (
+
+        select activity_sk from {{ link_changes_relation(links) }}
+        where batch_number > (select link_batch_number from state)
+
+    ),
+
+    moved as (
+
+        -- the span between the previous as-of moment and this one, in either direction (empty if equal)
+        select
+            case when as_of_at < {{ as_of }} then as_of_at else {{ as_of }} end as from_at,
+            case when as_of_at < {{ as_of }} then {{ as_of }} else as_of_at end as to_at
+        from state
+
+    ),
+
+    activities_crossing as (
+
+        select activities.activity_sk
+        from {{ activities }} as activities
+        cross join moved
+        where (activities.occurred_at >= moved.from_at and activities.occurred_at < moved.to_at)
+            or (activities.planned_at >= moved.from_at and activities.planned_at < moved.to_at)
+            or (activities.created_at >= moved.from_at and activities.created_at < moved.to_at)
+            or (activities.modified_at >= moved.from_at and activities.modified_at < moved.to_at)
+
+    ),
+
+    affected as (
+
+        select links.record_sk
+        from {{ links }} as links
+        inner join pending
+            on links.activity_sk = pending.activity_sk
+
+        union
+
+        select built.record_sk
+        from {{ this }} as built
+        inner join pending
+            on built.activity_sk = pending.activity_sk
+
+        union
+
+        select record_sk from {{ records }}
+        where exists (select 1 from pending where activity_sk is null)
+
+        union
+
+        select links.record_sk
+        from {{ links }} as links
+        inner join activities_crossing
+            on links.activity_sk = activities_crossing.activity_sk
+
+        union
+
+        select links.record_sk
+        from {{ links }} as links
+        cross join moved
+        where links.linked_from_at >= moved.from_at and links.linked_from_at < moved.to_at
+
+        union
+
+        select records.record_sk
+        from {{ records }} as records
+        cross join moved
+        where records.created_at >= moved.from_at and records.created_at < moved.to_at
+
+    )
+
+    select record_sk from affected
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro record_activities_delete_sql() -%}
+    {#- Pre-hook: the rows the run rebuilds or that no longer count, and the as-of date of the rest. -#}
+    {%- if is_incremental() %}
+    {%- if record_activities_has_state() %}
+    delete from {{ this }}
+    where record_sk in (select record_sk from {{ record_activities_affected_relation() }})
+        or record_sk not in (select record_sk from {{ ref('int_records_pinned_to_as_of') }})
+    {%- else %}
+    delete from {{ this }}
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro record_activities_as_of_date_sql() -%}
+    {%- if is_incremental() %}
+    {#- as the model writes it: the as-of moment's date -#}
+    update {{ this }} set as_of_date = cast({{ relationship_as_of() }} as date)
+    where as_of_date <> cast({{ relationship_as_of() }} as date)
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro record_activities_state_sql() -%}
+    {#- Post-hook: the as-of moment and the last batch of the link change log this run read. -#}
+    {%- set changes = link_changes_relation(ref('int_activities_linked_to_records')) %}
+    {%- set log = adapter.get_relation(database=changes.database, schema=changes.schema, identifier=changes.identifier) %}
+    select
+        {{ relationship_as_of() }} as as_of_at,
+        {%- if log is not none %}
+        (select coalesce(max(batch_number), 0) from {{ changes }}) as link_batch_number
+        {%- else %}
+        0 as link_batch_number
+        {%- endif %}
+{%- endmacro %}
