@@ -424,6 +424,25 @@ def _change_contacts_of_interest_without_touching_modified_dates(warehouse: Ware
     return before
 
 
+def _record_activities_state(warehouse: Warehouse) -> tuple[datetime, int]:
+    """fct_record_activities' state (its as-of moment, the link batch it read), checked against the log."""
+    state = _read(warehouse, "select * from marts.fct_record_activities__state")
+    logged = _read(
+        warehouse,
+        "select max(batch_number) as batch from intermediate.int_activities_linked_to_records__changes",
+    )
+    assert len(state) == 1 and state.link_batch_number[0] == logged.batch[0], (state, logged)
+    return state.as_of_at[0].to_pydatetime().replace(tzinfo=UTC), int(state.link_batch_number[0])
+
+
+def _rebuilt_records(warehouse: Warehouse) -> int:
+    return int(_read(warehouse, "select count(*) as n from marts.fct_record_activities__affected").n[0])
+
+
+def _records_at_as_of(warehouse: Warehouse) -> int:
+    return int(_read(warehouse, "select count(*) as n from intermediate.int_records_pinned_to_as_of").n[0])
+
+
 def _edited_and_late_emails(warehouse: Warehouse, edited: str, copied: str, moment: datetime) -> str:
     """The CRM as it stands after ``moment``: e-mail ``edited`` (months old) got a new subject and a late
     copy of ``copied`` (months old too, a new id) arrived, both modified an hour before ``moment``;
@@ -459,6 +478,7 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     load_export(export_dir, path)
     _restrict_to_before(path, EARLIER)
     _build(warehouse, EARLIER)  # a week ago, built in full
+    assert _record_activities_state(warehouse) == (EARLIER, 1)  # the full refresh logged as batch 1
     old_emails = _read(
         warehouse,
         "select distinct activity_id from marts.fct_record_activities where activity_type = 'email' "
@@ -470,6 +490,8 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     _restrict_to_before(path, MIDDLE)
     late = _edited_and_late_emails(warehouse, *old_emails, MIDDLE)
     _build(warehouse, MIDDLE)  # incremental, the as-of moment moved
+    assert _record_activities_state(warehouse) == (MIDDLE, 2)
+    assert 0 < _rebuilt_records(warehouse) < _records_at_as_of(warehouse)  # some records, not all
     history = _read(
         warehouse,
         f"select activity_id, subject from marts.fct_record_activities where activity_id in ('{old_emails[0]}', '{late}')",
@@ -493,15 +515,8 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
         from marts.fct_record_activities__affected
         """,
     )
-    everyone = _read(warehouse, "select count(*) as records from intermediate.int_records_pinned_to_as_of")
-    assert 0 < rebuilt.records[0] < everyone.records[0] and rebuilt.stakeholder[0] == 1, (rebuilt, everyone)
-    state = _read(warehouse, "select * from marts.fct_record_activities__state")
-    logged = _read(
-        warehouse,
-        "select max(batch_number) as batch from intermediate.int_activities_linked_to_records__changes",
-    )
-    assert state.as_of_at.tolist() == [pd.Timestamp(AS_OF.replace(tzinfo=None))]
-    assert state.link_batch_number.tolist() == [logged.batch[0]] == [3]  # full, MIDDLE, AS_OF
+    assert 0 < rebuilt.records[0] < _records_at_as_of(warehouse) and rebuilt.stakeholder[0] == 1, rebuilt
+    assert _record_activities_state(warehouse) == (AS_OF, 3)  # full, MIDDLE, AS_OF
 
     def table(name: str, key: str, where: str = "") -> pd.DataFrame:
         return _read(warehouse, f"select * from {name} {where} order by {key}").reset_index(drop=True)

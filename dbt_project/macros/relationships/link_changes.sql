@@ -15,8 +15,9 @@
 {%- endmacro %}
 
 
-{% macro link_changes_create_sql() -%}
-    create table if not exists {{ link_changes_relation(this) }} (
+{% macro link_changes_create_sql(links=this) -%}
+    {#- Pre-hook of the link model and of the marts that read the log (so it exists before they read it). -#}
+    create table if not exists {{ link_changes_relation(links) }} (
         batch_number {{ dbt.type_int() }},
         activity_sk {{ dbt.type_bigint() }}
     )

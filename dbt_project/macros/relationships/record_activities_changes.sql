@@ -28,12 +28,11 @@
 
 
 {% macro record_activities_has_state() -%}
+    {#- The state of the last run (from dbt's cache of relations: it was written by an earlier invocation). -#}
     {%- set state = adapter.get_relation(
         database=this.database, schema=this.schema, identifier=record_activities_state_relation().identifier
     ) -%}
-    {%- set changes = link_changes_relation(ref('int_activities_linked_to_records')) -%}
-    {%- set log = adapter.get_relation(database=changes.database, schema=changes.schema, identifier=changes.identifier) -%}
-    {{ return(state is not none and log is not none) }}
+    {{ return(state is not none) }}
 {%- endmacro %}
 
 
@@ -155,13 +154,10 @@
 
 {% macro record_activities_state_sql() -%}
     {#- Post-hook: the as-of moment and the last batch of the link change log this run read. -#}
-    {%- set changes = link_changes_relation(ref('int_activities_linked_to_records')) %}
-    {%- set log = adapter.get_relation(database=changes.database, schema=changes.schema, identifier=changes.identifier) %}
+    {#- (the log exists: the pre-hook created it if the link model had not; the state reads it, not dbt's
+        cache of relations, which does not know tables a hook created during the same invocation) -#}
     select
         {{ relationship_as_of() }} as as_of_at,
-        {%- if log is not none %}
-        (select coalesce(max(batch_number), 0) from {{ changes }}) as link_batch_number
-        {%- else %}
-        0 as link_batch_number
-        {%- endif %}
+        (select coalesce(max(batch_number), 0) from {{ link_changes_relation(ref('int_activities_linked_to_records')) }})
+            as link_batch_number
 {%- endmacro %}

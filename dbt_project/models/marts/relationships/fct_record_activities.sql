@@ -4,6 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
+            "{{ link_changes_create_sql(ref('int_activities_linked_to_records')) }}",
             "drop table if exists {{ record_activities_affected_relation() }}",
             "{% if is_incremental() %}{{ get_create_table_as_sql(False, record_activities_affected_relation(), record_activities_affected_sql()) }}{% endif %}",
             "{{ record_activities_delete_sql() }}",
