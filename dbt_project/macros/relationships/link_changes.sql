@@ -24,9 +24,25 @@
 {%- endmacro %}
 
 
-{% macro link_changes_append_sql(batch_sql) -%}
-    {#- `batch_sql`: a select of the activity_sk the run re-links (the link model's batch); on a full
-        refresh, one null activity_sk (every link may have changed). -#}
+{% macro link_changes_batch_relation() -%}
+    {#- This run's batch of the link model (computed by its pre-hook, read by its SQL). -#}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__batch'
+    )) }}
+{%- endmacro %}
+
+
+{% macro link_changes_batch_sql(batch_sql) -%}
+    {#- Pre-hook: this run's batch as a table (`batch_sql`: a select of the activity_sk it re-links). -#}
+    {%- if is_incremental() %}
+    {{ get_create_table_as_sql(False, link_changes_batch_relation(), batch_sql) }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro link_changes_append_sql() -%}
+    {#- Pre-hook: appends this run's batch to the change log; on a full refresh, one null activity_sk
+        (every link may have changed). -#}
     {%- set changes = link_changes_relation(this) %}
     insert into {{ changes }} (batch_number, activity_sk)
     select
@@ -34,17 +50,9 @@
         batch.activity_sk
     from (
         {%- if is_incremental() %}
-        {{ batch_sql | indent(8) }}
+        select activity_sk from {{ link_changes_batch_relation() }}
         {%- else %}
         select cast(null as {{ dbt.type_bigint() }}) as activity_sk
         {%- endif %}
     ) as batch
-{%- endmacro %}
-
-
-{% macro link_changes_latest_batch_sql() -%}
-    {#- The activities of this run's batch, as the link model's pre-hook logged them. -#}
-    {%- set changes = link_changes_relation(this) %}
-    select activity_sk from {{ changes }}
-    where batch_number = (select max(batch_number) from {{ changes }})
 {%- endmacro %}

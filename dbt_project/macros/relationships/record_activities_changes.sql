@@ -11,7 +11,7 @@
         created between them.
     Rows of records no longer at the as-of moment (hard-deleted, or an earlier as-of) are deleted; the
     as_of_date of the rows kept is set to the run's. Without a state (the first incremental run of a
-    warehouse built before it), every record is rebuilt once. -#}
+    warehouse built before it), and on a full refresh, every record counts as rebuilt. -#}
 
 {% macro record_activities_state_relation() -%}
     {{ return(api.Relation.create(
@@ -42,7 +42,7 @@
     {%- set links = ref('int_activities_linked_to_records') %}
     {%- set activities = ref('int_activities_attributed') %}
     {%- set as_of = relationship_as_of() %}
-    {%- if not record_activities_has_state() %}
+    {%- if not is_incremental() or not record_activities_has_state() %}
     select record_sk from {{ records }}
     {%- else %}
     with

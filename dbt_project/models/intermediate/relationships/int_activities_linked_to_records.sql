@@ -6,9 +6,12 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ link_changes_create_sql() }}",
-            "{{ link_changes_append_sql(linked_activities_batch_sql()) }}",
+            "drop table if exists {{ link_changes_batch_relation() }}",
+            "{{ link_changes_batch_sql(linked_activities_batch_sql()) }}",
+            "{{ link_changes_append_sql() }}",
         ],
         post_hook=[
+            "drop table if exists {{ link_changes_batch_relation() }}",
             "drop table if exists {{ linked_contacts_of_interest_relation() }}",
             "{{ get_create_table_as_sql(False, linked_contacts_of_interest_relation(), linked_contacts_of_interest_sql()) }}",
         ]
@@ -29,7 +32,7 @@
         keeps (linked_contacts_of_interest_relation), not by modified dates,
       - every activity of the customer-side people of a record whose internal contacts of interest
         differ (a new owner, a sales-team change).
-    The batch is computed by the pre-hook (linked_activities_batch_sql) and logged in
+    The batch is computed by the pre-hook (linked_activities_batch_sql, into `<this>__batch`) and logged in
     `<this>__changes` (link_changes_relation), which the marts built from the links read to rebuild only
     the records whose links changed. Full refresh gives the same rows (tested).
 
@@ -86,8 +89,8 @@ records as (
 {% if is_incremental() %}
 batch as (
 
-    -- logged by the pre-hook (link_changes_append_sql), computed there before this run changes anything
-    {{ link_changes_latest_batch_sql() | indent(4) }}
+    -- computed by the pre-hook (link_changes_batch_sql) before this run changes anything, and logged
+    select activity_sk from {{ link_changes_batch_relation() }}
 
 ),
 
