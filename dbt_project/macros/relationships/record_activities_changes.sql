@@ -1,14 +1,15 @@
 {#- What an incremental run of fct_record_activities rebuilds (issue 17: its cost follows the change).
 
-    A record's rows are rebuilt whole (its old rows deleted by a pre-hook, its current ones inserted) when
-      - a link of one of its activities changed: the activity is in a batch of the link model's change log
-        (link_changes_relation) newer than the one this mart last read, found through the new links and
-        through the mart's own old rows (a link that went away); a logged full refresh (null activity_sk)
-        means every record;
-      - the as-of moment moved since the last run (kept in `<this>__state`, with the last batch read) and
-        one of its activities happened, was planned, created or modified, or its link began, between the two
-        moments: the only rows whose is_done / is_upcoming or presence can differ; or the record itself was
-        created between them.
+    The mart has one row per record and activity, which depends on the link, the activity and the as-of
+    moment only. A run deletes (pre-hook) and inserts again
+      - every row of an activity in a batch of the link model's change log (link_changes_relation) newer
+        than the one this mart last read: the activity was re-linked (new, modified, or its people's
+        contacts of interest changed), so its rows may have come, gone or changed;
+      - when the as-of moment moved since the last run (kept in `<this>__state`, with the last batch read):
+        every row of an activity that happened, was planned, created or modified, or whose link began,
+        between the two moments (the only rows whose is_done / is_upcoming or presence can differ), and
+        every row of a record created between them;
+      - every row of every record after a logged full refresh of the links (a null activity_sk).
     Rows of records no longer at the as-of moment (hard-deleted, or an earlier as-of) are deleted; the
     as_of_date of the rows kept is set to the run's. Without a state (the first incremental run of a
     warehouse built before it), and on a full refresh, every record counts as rebuilt. -#}
@@ -37,13 +38,15 @@
 
 
 {% macro record_activities_affected_sql() -%}
-    {#- One row per record_sk whose rows this run rebuilds (see the header). -#}
+    {#- What the run rebuilds (see the header): rows with an activity_sk (every row of that activity) or with
+        a record_sk (every row of that record), the other column null. -#}
     {%- set records = ref('int_records_pinned_to_as_of') %}
     {%- set links = ref('int_activities_linked_to_records') %}
     {%- set activities = ref('int_activities_attributed') %}
     {%- set as_of = relationship_as_of() %}
+    {%- set no_key = 'cast(null as ' ~ dbt.type_bigint() ~ ')' %}
     {%- if not is_incremental() or not record_activities_has_state() %}
-    select record_sk from {{ records }}
+    select record_sk, {{ no_key }} as activity_sk from {{ records }}
     {%- else %}
     with
 
@@ -70,8 +73,14 @@
 
     ),
 
-    activities_crossing as (
+    activities_rebuilt as (
 
+        -- re-linked since the last run
+        select activity_sk from pending where activity_sk is not null
+
+        union
+
+        -- happened, planned, created or modified (a cancellation) between the two as-of moments
         select activities.activity_sk
         from {{ activities }} as activities
         cross join moved
@@ -80,43 +89,25 @@
             or (activities.created_at >= moved.from_at and activities.created_at < moved.to_at)
             or (activities.modified_at >= moved.from_at and activities.modified_at < moved.to_at)
 
+        union
+
+        -- a link that began between the two moments
+        select links.activity_sk
+        from {{ links }} as links
+        cross join moved
+        where links.linked_from_at >= moved.from_at and links.linked_from_at < moved.to_at
+
     ),
 
-    affected as (
+    records_rebuilt as (
 
-        select links.record_sk
-        from {{ links }} as links
-        inner join pending
-            on links.activity_sk = pending.activity_sk
-
-        union
-
-        select built.record_sk
-        from {{ this }} as built
-        inner join pending
-            on built.activity_sk = pending.activity_sk
-
-        union
-
+        -- a logged full refresh of the links: every record
         select record_sk from {{ records }}
         where exists (select 1 from pending where activity_sk is null)
 
         union
 
-        select links.record_sk
-        from {{ links }} as links
-        inner join activities_crossing
-            on links.activity_sk = activities_crossing.activity_sk
-
-        union
-
-        select links.record_sk
-        from {{ links }} as links
-        cross join moved
-        where links.linked_from_at >= moved.from_at and links.linked_from_at < moved.to_at
-
-        union
-
+        -- created between the two moments
         select records.record_sk
         from {{ records }} as records
         cross join moved
@@ -124,8 +115,18 @@
 
     )
 
-    select record_sk from affected
+    select {{ no_key }} as record_sk, activity_sk from activities_rebuilt
+    union all
+    select record_sk, {{ no_key }} as activity_sk from records_rebuilt
     {%- endif %}
+{%- endmacro %}
+
+
+{% macro record_activities_rebuilt_sql(row) -%}
+    {#- SQL condition: the row (a link or a row of the mart, alias `row`) is one the run rebuilds. -#}
+    {%- set affected = record_activities_affected_relation() %}
+    ({{ row }}.activity_sk in (select activity_sk from {{ affected }} where activity_sk is not null)
+        or {{ row }}.record_sk in (select record_sk from {{ affected }} where record_sk is not null))
 {%- endmacro %}
 
 
@@ -133,9 +134,9 @@
     {#- Pre-hook: the rows the run rebuilds or that no longer count, and the as-of date of the rest. -#}
     {%- if is_incremental() %}
     {%- if record_activities_has_state() %}
-    delete from {{ this }}
-    where record_sk in (select record_sk from {{ record_activities_affected_relation() }})
-        or record_sk not in (select record_sk from {{ ref('int_records_pinned_to_as_of') }})
+    delete from {{ this }} as built
+    where {{ record_activities_rebuilt_sql('built') }}
+        or built.record_sk not in (select record_sk from {{ ref('int_records_pinned_to_as_of') }})
     {%- else %}
     delete from {{ this }}
     {%- endif %}
