@@ -668,6 +668,23 @@ def test_a_rerun_with_nothing_new_skips_the_relationship_models_and_one_changed_
     _build(warehouse, AS_OF, full_refresh=True, skip_unchanged=True)
     for name, frame in _snapshot(warehouse, AS_OF).items():
         pd.testing.assert_frame_equal(frame, backward[name], check_dtype=False)
+    # a link that begins after the as-of moment (a backfill with newer data: a stakeholder connected at noon
+    # of that day) counts from the next day on, though nothing is re-linked then
+    noon = AS_OF + timedelta(hours=12)
+    opportunity_id, _ = _add_stakeholder_to_past_activity(warehouse, noon)
+    _build(warehouse, AS_OF, skip_unchanged=True)  # re-linked, but not counted at AS_OF
+    _build(warehouse, NEXT_DAY, skip_unchanged=True)  # counted now, nothing re-linked
+    counted = _read(
+        warehouse,
+        f"select count(*) as n from marts.fct_record_activities where record_id = '{opportunity_id}' "
+        f"and activity_sk in (select activity_sk from intermediate.int_activities_linked_to_records "
+        f"where record_id = '{opportunity_id}' and linked_from_at = '{noon:%Y-%m-%d %H:%M:%S}')",
+    )
+    assert counted.n[0] >= 1, counted
+    forward = _snapshot(warehouse, NEXT_DAY)
+    _build(warehouse, NEXT_DAY, full_refresh=True, skip_unchanged=True)
+    for name, frame in _snapshot(warehouse, NEXT_DAY).items():
+        pd.testing.assert_frame_equal(frame, forward[name], check_dtype=False)
 
     # a changed [relationship] setting, other code or a deleted row is another input too
     with rapport_warehouse.connect(warehouse.path) as connection:
