@@ -325,14 +325,10 @@ def run_size(
         print(
             f"  hand-written query vs fct_relationship_kpis: {check_query_equals_mart(runs / 'build.duckdb')}"
         )
-    models = results["dbt build"][-1].detail.get("models", {})
-    print(
-        "  dbt build, seconds per model (last run): "
-        + ", ".join(f"{k} {v}" for k, v in sorted(models.items(), key=lambda kv: -kv[1])[:8])
-    )
-
+    print_model_seconds("dbt build", results)
     if "incremental" in parts:
         run_incremental(activities, export_dir, runs, repeats, record)
+        print_model_seconds("dbt incremental", results)
     print_medians(activities, repeats, results)
 
 
@@ -353,6 +349,15 @@ def run_incremental(
         record("dbt incremental", measure("dbt_incremental", today, export_dir, runs))
         record("dbt rerun", measure("dbt_rerun", today, export_dir, runs))
     print(f"  incremental: newest 1 % of activities (modifiedon >= {cut}) arrive; rerun: nothing new")
+
+
+def print_model_seconds(name: str, results: dict[str, list[Measurement]]) -> None:
+    """The eight slowest models of the last ``name`` run (dbt's run_results.json execution times)."""
+    models = results[name][-1].detail.get("models", {})
+    print(
+        f"  {name}, seconds per model (last run): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(models.items(), key=lambda kv: -kv[1])[:8])
+    )
 
 
 def print_medians(activities: int, repeats: int, results: dict[str, list[Measurement]]) -> None:

@@ -103,6 +103,8 @@ def publish_marts(settings: Settings, ds: date) -> PublishResult:
             """
             select table_schema, table_name from information_schema.tables
             where table_catalog = current_database() and table_schema in (select unnest(?::varchar[]))
+                -- `<model>__<part>`: a model's own bookkeeping (fct_record_activities__state), not for readers
+                and table_name not like '%!_!_%' escape '!'
             order by table_name
             """,
             [list(PUBLISHED_SCHEMAS)],

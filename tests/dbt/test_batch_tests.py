@@ -141,3 +141,43 @@ def test_a_batch_day_reports_a_bad_row_inside_the_batch_but_not_one_outside(buil
     assert not always.succeeded and _unique_failed(always), always
     # only a successful build records a full-table test run (a failed one, or `dbt test`, does not)
     assert _sql(built, "select as_of from audit.dbt_full_tests") == [(AS_OF.replace(tzinfo=None),)]
+
+
+def test_the_record_activities_tests_read_the_rebuilt_rows_on_a_batch_day(
+    tiny_crm_export: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """fct_record_activities is rebuilt by activity and record: on a batch day its tests read the rebuilt rows."""
+    warehouse = warehouse_in(tmp_path_factory.mktemp("batch_records"), load_config())
+    load_export(tiny_crm_export, warehouse.path)
+    mart, unique_test = "marts.fct_record_activities", "unique_fct_record_activities_record_activity_key"
+    first = _run(warehouse, "build", AS_OF, "+fct_record_activities")
+    assert first.succeeded and first.tests_scope == "dbt tests: full tables", first
+    # nothing new: only the rows of the activities at the watermark (re-linked, >=) are rebuilt
+    again = _run(warehouse, "build", AS_OF, "+fct_record_activities")
+    assert again.succeeded and again.tests_scope.startswith("dbt tests: new batch since"), again
+    rebuilt = f"""
+        activity_sk in (select activity_sk from {mart}__affected where activity_sk is not null)
+        or record_sk in (select record_sk from {mart}__affected where record_sk is not null)"""
+    rebuilt_rows, rows = _sql(
+        warehouse, f"select count(case when {rebuilt} then 1 end), count(*) from {mart}"
+    )[0]
+    assert 0 < rebuilt_rows < rows / 10, (rebuilt_rows, rows)
+    (record_sk, activity_sk) = _sql(
+        warehouse, f"select record_sk, activity_sk from {mart} where not ({rebuilt}) order by all limit 1"
+    )[0]
+    _sql(
+        warehouse,
+        f"insert into {mart} select * from {mart} where activity_sk = {activity_sk} and record_sk = {record_sk}",
+    )
+
+    batch = _run(warehouse, "test", NEXT_DAY, "fct_record_activities")
+    assert batch.succeeded and batch.tests_passed >= 4, batch  # the duplicate's record was not rebuilt
+    _sql(
+        warehouse, f"insert into {mart}__affected values (null, {activity_sk})"
+    )  # as if the run had rebuilt it
+    caught = _run(warehouse, "test", NEXT_DAY, "fct_record_activities")
+    assert not caught.succeeded and any(unique_test in failure for failure in caught.failures), caught
+    _sql(warehouse, f"delete from {mart}__affected where activity_sk = {activity_sk}")
+    full_day = _run(warehouse, "test", WEEK_LATER, "fct_record_activities")
+    assert full_day.tests_scope == "dbt tests: full tables"
+    assert not full_day.succeeded and any(unique_test in failure for failure in full_day.failures), full_day

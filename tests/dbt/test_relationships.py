@@ -11,7 +11,7 @@ per-record moments; and an incremental history is shown to equal a full refresh.
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from tests.support.warehouses import TINY_CRM_END_DATE, Warehouse, warehouse_in
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 EARLIER = datetime(2026, 10, 25, tzinfo=UTC)
+MIDDLE = datetime(2026, 10, 28, tzinfo=UTC)
 NEXT_DAY = datetime(2026, 11, 2, tzinfo=UTC)
 # the relationship marts and everything they read (the KPI moments include the scoring features' moments)
 SELECTION = "+path:models/marts/relationships"
@@ -320,6 +321,7 @@ INCREMENTAL_TABLES = {
     "intermediate.int_activities_attributed": "activity_id",
     "intermediate.int_activities_linked_to_records": "record_activity_key",
     "intermediate.int_activity_responses_paired": "activity_id",
+    "marts.fct_record_activities": "record_activity_key",
 }
 HISTORIES = {
     "marts.fct_relationship_kpis": "record_kpi_key",
@@ -422,6 +424,62 @@ def _change_contacts_of_interest_without_touching_modified_dates(warehouse: Ware
     return before
 
 
+def _record_activities_state(warehouse: Warehouse) -> tuple[datetime, int]:
+    """fct_record_activities' state (its as-of moment, the link batch it read), checked against the log."""
+    state = _read(warehouse, "select * from marts.fct_record_activities__state")
+    logged = _read(
+        warehouse,
+        "select max(batch_number) as batch from intermediate.int_activities_linked_to_records__changes",
+    )
+    assert len(state) == 1 and state.link_batch_number[0] == logged.batch[0], (state, logged)
+    return state.as_of_at[0].to_pydatetime().replace(tzinfo=UTC), int(state.link_batch_number[0])
+
+
+def _rebuilt_rows(warehouse: Warehouse) -> int:
+    """Rows of fct_record_activities of the activities and records its last run rebuilt."""
+    return int(
+        _read(
+            warehouse,
+            """
+            select count(*) as n from marts.fct_record_activities as built
+            where built.activity_sk in (select activity_sk from marts.fct_record_activities__affected)
+                or built.record_sk in (select record_sk from marts.fct_record_activities__affected)
+            """,
+        ).n[0]
+    )
+
+
+def _rows(warehouse: Warehouse) -> int:
+    return int(_read(warehouse, "select count(*) as n from marts.fct_record_activities").n[0])
+
+
+def _edited_and_late_emails(warehouse: Warehouse, edited: str, copied: str, moment: datetime) -> str:
+    """The CRM as it stands after ``moment``: e-mail ``edited`` (months old) got a new subject and a late
+    copy of ``copied`` (months old too, a new id) arrived, both modified an hour before ``moment``;
+    returns the late e-mail's id. Applied again after each reload of the raw layer (they stay in the CRM)."""
+    from rapport import warehouse as rapport_warehouse
+
+    late = "0d1a7e00-0000-4000-8000-000000000017"
+    modified = (moment - timedelta(hours=1)).replace(tzinfo=None)
+    with rapport_warehouse.connect(warehouse.path) as connection:
+        connection.execute(
+            "update raw.email set subject = 'edited after the fact', modifiedon = ? where activityid = ?",
+            [modified, edited],
+        )
+        connection.execute(
+            "insert into raw.email select * replace (? as activityid, ? as modifiedon, "
+            "null as messageid, null as inreplyto, null as conversationindex, null as parentactivityid) "
+            "from raw.email where activityid = ?",
+            [late, modified, copied],
+        )
+        connection.execute(
+            "insert into raw.activityparty select * replace (md5(activitypartyid || 'late') as activitypartyid, "
+            "? as activityid) from raw.activityparty where activityid = ?",
+            [late, copied],
+        )
+    return late
+
+
 def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     export_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -430,11 +488,44 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     load_export(export_dir, path)
     _restrict_to_before(path, EARLIER)
     _build(warehouse, EARLIER)  # a week ago, built in full
-    load_export(export_dir, path)  # a week of new and changed rows arrives...
+    assert _record_activities_state(warehouse) == (EARLIER, 1)  # the full refresh logged as batch 1
+    old_emails = _read(
+        warehouse,
+        "select distinct activity_id from marts.fct_record_activities where activity_type = 'email' "
+        f"and is_done and occurred_at < '{EARLIER - timedelta(days=60):%Y-%m-%d}' order by activity_id limit 2",
+    ).activity_id.tolist()
+    load_export(
+        export_dir, path
+    )  # three days of new and changed rows arrive, with an edited and a late e-mail
+    _restrict_to_before(path, MIDDLE)
+    late = _edited_and_late_emails(warehouse, *old_emails, MIDDLE)
+    _build(warehouse, MIDDLE)  # incremental, the as-of moment moved
+    assert _record_activities_state(warehouse) == (MIDDLE, 2)
+    assert 0 < _rebuilt_rows(warehouse) < _rows(warehouse)  # some rows, not all
+    history = _read(
+        warehouse,
+        f"select activity_id, subject from marts.fct_record_activities where activity_id in ('{old_emails[0]}', '{late}')",
+    )
+    assert set(history.activity_id) == {old_emails[0], late}, history
+    assert set(history.subject[history.activity_id == old_emails[0]]) == {"edited after the fact"}
+    load_export(export_dir, path)  # the rest of the week arrives...
+    _edited_and_late_emails(warehouse, *old_emails, MIDDLE)
     stakeholder_added = datetime(2026, 10, 30, tzinfo=UTC)
     opportunity_id, contact_id = _add_stakeholder_to_past_activity(warehouse, stakeholder_added)
     changed_links = _change_contacts_of_interest_without_touching_modified_dates(warehouse)
     _build(warehouse, AS_OF)  # ...and the run is incremental
+    # fct_record_activities rebuilt some rows, not all: those of re-linked activities (the new stakeholder's
+    # opportunity's among them) and of activities between the two as-of moments
+    stakeholder_rows = _read(
+        warehouse,
+        f"""
+        select count(*) as n from marts.fct_record_activities as built
+        where built.record_id = '{opportunity_id}' and built.activity_sk in (
+            select activity_sk from marts.fct_record_activities__affected)
+        """,
+    )
+    assert 0 < _rebuilt_rows(warehouse) < _rows(warehouse) and stakeholder_rows.n[0] >= 1, stakeholder_rows
+    assert _record_activities_state(warehouse) == (AS_OF, 3)  # full, MIDDLE, AS_OF
 
     def table(name: str, key: str, where: str = "") -> pd.DataFrame:
         return _read(warehouse, f"select * from {name} {where} order by {key}").reset_index(drop=True)
@@ -457,7 +548,7 @@ def test_incremental_runs_equal_a_full_refresh_and_reruns_change_nothing(
     assert sum(links_after.values()) < sum(changed_links.values()), (links_after, changed_links)
 
     histories = {name: table(name, key) for name, key in HISTORIES.items()}
-    assert all(len(frame.as_of_date.unique()) == 2 for frame in histories.values())  # both days kept
+    assert all(len(frame.as_of_date.unique()) == 3 for frame in histories.values())  # every day kept
     _build(warehouse, AS_OF)  # the same day again changes nothing
     for name, key in HISTORIES.items():
         pd.testing.assert_frame_equal(table(name, key), histories[name])
@@ -569,6 +660,31 @@ def test_a_rerun_with_nothing_new_skips_the_relationship_models_and_one_changed_
     _build(warehouse, NEXT_DAY, full_refresh=True, skip_unchanged=True)
     for name, frame in _snapshot(warehouse, NEXT_DAY).items():
         pd.testing.assert_frame_equal(frame, incremental[name], check_dtype=False)
+    # an older date run again (a backfill): the as-of moment moves back a day, and the incremental run
+    # (fct_record_activities drops what happened on that day again) still equals a full refresh
+    _build(warehouse, AS_OF, skip_unchanged=True)
+    assert _record_activities_state(warehouse)[0] == AS_OF and _rebuilt_rows(warehouse) < _rows(warehouse)
+    backward = _snapshot(warehouse, AS_OF)
+    _build(warehouse, AS_OF, full_refresh=True, skip_unchanged=True)
+    for name, frame in _snapshot(warehouse, AS_OF).items():
+        pd.testing.assert_frame_equal(frame, backward[name], check_dtype=False)
+    # a link that begins after the as-of moment (a backfill with newer data: a stakeholder connected at noon
+    # of that day) counts from the next day on, though nothing is re-linked then
+    noon = AS_OF + timedelta(hours=12)
+    opportunity_id, _ = _add_stakeholder_to_past_activity(warehouse, noon)
+    _build(warehouse, AS_OF, skip_unchanged=True)  # re-linked, but not counted at AS_OF
+    _build(warehouse, NEXT_DAY, skip_unchanged=True)  # counted now, nothing re-linked
+    counted = _read(
+        warehouse,
+        f"select count(*) as n from marts.fct_record_activities where record_id = '{opportunity_id}' "
+        f"and activity_sk in (select activity_sk from intermediate.int_activities_linked_to_records "
+        f"where record_id = '{opportunity_id}' and linked_from_at = '{noon:%Y-%m-%d %H:%M:%S}')",
+    )
+    assert counted.n[0] >= 1, counted
+    forward = _snapshot(warehouse, NEXT_DAY)
+    _build(warehouse, NEXT_DAY, full_refresh=True, skip_unchanged=True)
+    for name, frame in _snapshot(warehouse, NEXT_DAY).items():
+        pd.testing.assert_frame_equal(frame, forward[name], check_dtype=False)
 
     # a changed [relationship] setting, other code or a deleted row is another input too
     with rapport_warehouse.connect(warehouse.path) as connection:

@@ -38,6 +38,18 @@ def test_publish_copies_every_mart_to_duckdb_and_parquet(settings):
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == 3
 
 
+def test_a_models_own_bookkeeping_tables_are_not_published(settings):
+    build_marts(settings, 1)
+    with warehouse.connect(settings.warehouse_path) as connection:  # as fct_record_activities keeps its state
+        connection.execute("CREATE TABLE marts.dim_things__state AS SELECT 1 AS link_batch_number")
+    result = publish_marts(settings, date(2026, 11, 1))
+    assert result.tables == ("dim_things",)
+    with duckdb.connect(str(published_database(settings)), read_only=True) as reader:
+        assert reader.execute(
+            "select count(*) from information_schema.tables where table_name = 'dim_things__state'"
+        ).fetchone() == (0,)
+
+
 def test_tables_looked_up_by_record_are_written_in_that_order(settings):
     build_marts(settings, 1)
     with warehouse.connect(settings.warehouse_path) as connection:

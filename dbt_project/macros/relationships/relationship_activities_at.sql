@@ -16,9 +16,10 @@
     Links from connections count only from the connection's creation (`linked_from_at`).
     `occurred_since` (optional SQL timestamp expression) drops activities that happened earlier, so a
     caller that needs only a recent window reads less. `moment_key` (optional) names a column of
-    `moments` to carry along (an integer id per moment makes the callers' group-bys cheap).
+    `moments` to carry along (an integer id per moment makes the callers' group-bys cheap). `links`
+    (optional) replaces int_activities_linked_to_records with a part of it (a CTE of the same columns).
 -#}
-{% macro relationship_activities_at(moments, occurred_since=none, moment_key=none) -%}
+{% macro relationship_activities_at(moments, occurred_since=none, moment_key=none, links=none) -%}
     select
         {%- if moment_key is not none %}
         moments.{{ moment_key }},
@@ -49,7 +50,7 @@
             and not (activities.is_canceled and activities.modified_at < moments.as_of_at)
             as is_upcoming
     from {{ moments }} as moments
-    inner join {{ ref('int_activities_linked_to_records') }} as links
+    inner join {{ links if links is not none else ref('int_activities_linked_to_records') }} as links
         on moments.record_sk = links.record_sk
     inner join {{ ref('int_activities_attributed') }} as activities
         on links.activity_sk = activities.activity_sk

@@ -4,7 +4,14 @@
         unique_key='activity_sk',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook=[
+            "{{ link_changes_create_sql() }}",
+            "drop table if exists {{ link_changes_batch_relation() }}",
+            "{{ link_changes_batch_sql(linked_activities_batch_sql()) }}",
+            "{{ link_changes_append_sql() }}",
+        ],
         post_hook=[
+            "drop table if exists {{ link_changes_batch_relation() }}",
             "drop table if exists {{ linked_contacts_of_interest_relation() }}",
             "{{ get_create_table_as_sql(False, linked_contacts_of_interest_relation(), linked_contacts_of_interest_sql()) }}",
         ]
@@ -25,7 +32,9 @@
         keeps (linked_contacts_of_interest_relation), not by modified dates,
       - every activity of the customer-side people of a record whose internal contacts of interest
         differ (a new owner, a sales-team change).
-    Full refresh gives the same rows (tested).
+    The batch is computed by the pre-hook (linked_activities_batch_sql, into `<this>__batch`) and logged in
+    `<this>__changes` (link_changes_relation), which the marts built from the links read to rebuild only
+    the records whose links changed. Full refresh gives the same rows (tested).
 
     Joins and group-bys run on integer surrogate keys (activity_sk, record_sk, person_sk, see the
     integer_key macro); the customer-side join (participants x customer contacts of interest) runs once,
@@ -78,88 +87,10 @@ records as (
 ),
 
 {% if is_incremental() %}
-{%- set copy = adapter.get_relation(
-    database=this.database, schema=this.schema, identifier=linked_contacts_of_interest_relation().identifier
-) %}
-
-watermark as (
-
-    select max(activity_modified_at) as modified_at from {{ this }}
-
-),
-
-interest_now as (
-
-    {{ linked_contacts_of_interest_sql() }}
-
-),
-
-interest_before as (
-
-    {%- if copy is not none %}
-    select record_sk, person_sk, side, valid_from_at, counts_from_at from {{ copy }}
-    {%- else %}
-    -- no copy yet (a warehouse built before it): every contact of interest counts as changed, once
-    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_now where 1 = 0
-    {%- endif %}
-
-),
-
-interest_added as (
-
-    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_now
-    except
-    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_before
-
-),
-
-interest_removed as (
-
-    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_before
-    except
-    select record_sk, person_sk, side, valid_from_at, counts_from_at from interest_now
-
-),
-
-interest_changed as (
-
-    select record_sk, person_sk, side from interest_added
-    union all
-    select record_sk, person_sk, side from interest_removed
-
-),
-
-records_with_internal_changes as (
-
-    select distinct record_sk from interest_changed where side = 'ours'
-
-),
-
-people_changed as (
-
-    -- a link through people needs a customer contact of interest taking part: the activities that can
-    -- gain or lose a link are those of the customer-side people whose rows changed (added or removed),
-    -- and of every customer-side person of a record whose internal side changed
-    select person_sk from interest_changed where side = 'theirs'
-    union
-    select interest_now.person_sk
-    from interest_now
-    inner join records_with_internal_changes
-        on interest_now.record_sk = records_with_internal_changes.record_sk
-    where interest_now.side = 'theirs'
-
-),
-
 batch as (
 
-    select activity_sk from activities
-    where modified_at >= (select modified_at from watermark)
-    union
-    select participants.activity_sk
-    from {{ participants }} as participants
-    inner join people_changed
-        on participants.person_sk = people_changed.person_sk
-    where participants.takes_part
+    -- computed by the pre-hook (link_changes_batch_sql) before this run changes anything, and logged
+    select activity_sk from {{ link_changes_batch_relation() }}
 
 ),
 
