@@ -12,8 +12,9 @@ evaluation model (``rapport.ml.train.train_model``, as the DAG's, not logged) an
 - pooled over the seeds' test sets: the same figures, judged against the goal; the mean of the per-seed ECEs
   against the mean per-seed noise floor and each seed's mean score - rate (pooling could let errors of
   opposite sign cancel); the reliability table
-  (per score bin: records, mean score, observed rate, scores too high or too low), and the test set in
-  thirds by close date (drift of the conversion rate inside the test period);
+  (per score bin: records, mean score, observed rate, scores too high or too low), the test set in
+  thirds by close date (drift of the conversion rate inside the test period), and the test records closed
+  on the last day before the end date (a pile-up there is a source artefact: docs/scoring.md);
 - ``--select``: the choice of ``scoring.calibration`` on older records only: per seed the test part is left
   out and ``train_model`` runs on the rest (its own test is the newest fifth of the older records), for
   every candidate method; the pooled inner-test ECE per method and model is the figure to choose on (never
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -207,6 +208,16 @@ def evaluate(homes: dict[int, Path], end: datetime, select: bool) -> None:
             print(
                 f"    test third {name} by close: {len(y)} records, mean score {p.mean():.3f} vs rate {y.mean():.3f}"
             )
+        # a pile-up of closes on the last day is a source artefact (records still running closed at the end)
+        last = np.concatenate([s.closed_at >= np.datetime64(end - timedelta(days=1)) for s in per_seed])
+        print(
+            f"    closed on the last day before the end date: {int(last.sum())} of {len(last)} test records"
+            + (
+                f", mean score {scores[last].mean():.3f} vs rate {labels[last].mean():.3f}"
+                if last.any()
+                else ""
+            )
+        )
         if select:
             from rapport.ml.evaluate import ece_noise_floor, expected_calibration_error
 

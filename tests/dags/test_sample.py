@@ -455,6 +455,24 @@ def test_tiny_scale_passes_the_ml_readiness_gate_with_margin(db) -> None:
     assert scalar(db, "select count(*) from opportunity where statecode = 0") > 0
 
 
+def test_opportunities_running_at_the_end_stay_open_not_closed_on_the_last_day(db) -> None:
+    # A deal whose planned close falls after the end date is still running: it must not be closed on the
+    # last day with its drawn outcome (that pile-up made the newest closes win-rich and described mid-life).
+    last_day, per_day = db.execute(f"""
+        select count(*) filter (where cast(actualclosedate as date) = DATE '{END}' - 1),
+               count(*) filter (where cast(actualclosedate as date) between DATE '{END}' - 61 and DATE '{END}' - 2)
+               / 60.0
+        from opportunity where statecode > 0
+    """).fetchone()
+    assert per_day > 0
+    assert last_day <= max(3, 3 * per_day), (last_day, per_day)
+    running = scalar(
+        db,
+        f"select count(*) from opportunity where statecode = 0 and createdon < TIMESTAMP '{END_TS}' - INTERVAL 30 DAY",
+    )
+    assert running > 0  # deals created a month or more before the end are still open
+
+
 def test_engagement_before_close_separates_won_from_lost(db) -> None:
     rows = db.execute("""
         with closed as (

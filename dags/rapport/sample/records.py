@@ -1119,7 +1119,9 @@ def _opportunity_stages(
     ).astype(np.int64)
     stale = rng.random(n) < np.where(success, 0.03, 0.12)  # deals left open and forgotten
     close_at = np.maximum(_in_business_hours(rng, created + duration, timeline), created + 14 * DAY)
-    closed = ~stale & (close_at < timeline.end)
+    # _in_business_hours clamps a moment past the end to end - 1 s: such a deal is still running, not closed
+    # (comparing with the end itself closed every running deal on the last day, as leads already avoid)
+    closed = ~stale & (close_at < timeline.end - HOUR)
     close_at = np.where(closed, close_at, NEVER)
     final_stage = np.where(success, 3, rng.choice(4, size=n, p=[0.25, 0.35, 0.3, 0.1]))
     k = np.arange(4)[None, :]
